@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Troupe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "troupe", targets: ["troupe"]),
+        .library(name: "TroupeRuntime", targets: ["TroupeRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Value types shared by every module. No I/O.
+        .target(name: "TroupeCore"),
+        // Persona and runtime configuration with compiler-style diagnostics.
+        .target(name: "TroupeConfig", dependencies: [
+            "TroupeCore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The MemoryStore protocol, its in-memory and SQLite conformances, import and export.
+        .target(name: "TroupeStore", dependencies: [
+            "TroupeCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Ranking of recalled memories (lexical, recency, importance).
+        .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore"]),
+        // The workspace a command runs in: config, personas, store, seeding, doctor.
+        .target(name: "TroupeRuntime", dependencies: [
+            "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
+        ]),
+        .executableTarget(name: "troupe", dependencies: [
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TroupeCoreTests", dependencies: ["TroupeCore"]),
+        .testTarget(name: "TroupeConfigTests", dependencies: ["TroupeConfig"],
+                    resources: [.copy("Corpus")]),
+        .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore"]),
+        .testTarget(name: "TroupeRetrievalTests", dependencies: ["TroupeRetrieval", "TroupeStore"]),
+        .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,178 @@
+import Foundation
+import TroupeCore
+import Yams
+
+/// The runtime configuration (`Config/troupe.yaml`). Every key is optional; the defaults here are
+/// the documented ones.
+public struct RuntimeConfig: Sendable, Hashable {
+    /// The home directory from the file (`--home` and `TROUPE_HOME` win over it).
+    public var home: String?
+    /// The persona directory, resolved against the config file's directory.
+    public var personasDirectory: String?
+    public var storage = Storage()
+    public var retrieval = Retrieval()
+    public var memory = MemoryPolicy()
+    public var sharedSlices: [SharedSlice] = []
+    public var redis = Redis()
+    public var embedder = Embedder()
+    public var llm = LLM()
+
+    public init() {}
+
+    public struct Storage: Sendable, Hashable {
+        /// The SQLite file, relative to the home.
+        public var database = "memory.sqlite"
+        /// How long a writer waits for another process's transaction.
+        public var busyTimeout: Double = 10
+        /// Records per transaction during import.
+        public var importBatch = 2000
+        /// `full` fsyncs every commit (an acknowledged write survives power loss); `normal`
+        /// survives a crashed process only.
+        public var synchronous = "full"
+    }
+
+    public struct Retrieval: Sendable, Hashable {
+        public var semanticWeight = 0.5
+        public var lexicalWeight = 0.3
+        public var recencyWeight = 0.1
+        public var importanceWeight = 0.1
+        /// Age at which the recency component is worth half.
+        public var recencyHalfLife: Double = 7 * 86_400
+        public var defaultLimit = 10
+        /// How many lexical candidates are ranked per query.
+        public var candidates = 100
+    }
+
+    /// A slice shared by several personas, owned by the coordinator.
+    public struct SharedSlice: Sendable, Hashable {
+        public enum Policy: String, Sendable, CaseIterable {
+            case lastWriterWins = "last-writer-wins"
+            case priority
+            case keepBoth = "keep-both"
+            case reject
+        }
+        public var name: PersonaID
+        public var kind: SliceKind
+        public var members: [PersonaID]
+        public var policy: Policy
+        public var description: String
+    }
+
+    public struct Redis: Sendable, Hashable {
+        /// `managed` (Troupe runs a redis-server on a unix socket in the home), `off`, or
+        /// `external` (use `url`).
+        public var mode = "managed"
+        public var url: String?
+    }
+
+    public struct Embedder: Sendable, Hashable {
+        public var model = "all-minilm-l6-v2"
+        /// Where the model files are; default `<home>/models/<model>`.
+        public var path: String?
+        /// What to use when the model is absent: `hashing` or `none`.
+        public var fallback = "hashing"
+    }
+
+    public struct LLM: Sendable, Hashable {
+        /// `offline` (no model; replies say so) or `openai` (any OpenAI-compatible endpoint).
+        public var backend = "offline"
+        public var baseURL: String?
+        public var model: String?
+        /// The environment variable holding the API key; the key itself never sits in a file.
+        public var apiKeyEnv: String?
+        public var temperature = 0.7
+        public var maxTokens = 512
+        public var timeout: Double = 60
+    }
+}
+
+extension RuntimeConfig {
+    /// Reads `source`; problems go to its diagnostics, and every bad value keeps its default.
+    /// `directory` resolves relative paths in the file.
+    /// Also returns each shared slice's member names with their nodes, for the loader's check
+    /// that they name real personas.
+    static func read(from source: YAMLSource, directory: URL) -> (RuntimeConfig, [(PersonaID, Node)]) {
+        var config = RuntimeConfig()
+        var members: [(PersonaID, Node)] = []
+        guard source.root != nil, let root = MappingReader.root(of: source, expecting: "a runtime configuration") else {
+            return (config, members)
+        }
+        config.home = root.string("home").map { Self.resolve($0, against: directory) }
+        config.personasDirectory = root.string("personas").map { Self.resolve($0, against: directory) }
+        if let s = root.mapping("storage") {
+            config.storage.database = s.string("database") ?? config.storage.database
+            if case .some(.some(let t)) = s.duration("busy_timeout") { config.storage.busyTimeout = t }
+            config.storage.importBatch = s.int("import_batch", in: 1...1_000_000) ?? config.storage.importBatch
+            config.storage.synchronous = s.choice("synchronous", ["full", "normal"]) ?? config.storage.synchronous
+            s.finish()
+        }
+        if let r = root.mapping("retrieval") {
+            if let w = r.mapping("weights") {
+                config.retrieval.semanticWeight = w.double("semantic", in: 0...1) ?? config.retrieval.semanticWeight
+                config.retrieval.lexicalWeight = w.double("lexical", in: 0...1) ?? config.retrieval.lexicalWeight
+                config.retrieval.recencyWeight = w.double("recency", in: 0...1) ?? config.retrieval.recencyWeight
+                config.retrieval.importanceWeight = w.double("importance", in: 0...1) ?? config.retrieval.importanceWeight
+                w.finish()
+            }
+            if case .some(.some(let h)) = r.duration("recency_half_life") { config.retrieval.recencyHalfLife = h }
+            config.retrieval.defaultLimit = r.int("default_limit", in: 1...10_000) ?? config.retrieval.defaultLimit
+            config.retrieval.candidates = r.int("candidates", in: 1...100_000) ?? config.retrieval.candidates
+            r.finish()
+        }
+        config.memory = MemoryPolicy.read(root.mapping("memory"), over: config.memory)
+        config.sharedSlices = (root.sequence("shared_slices") ?? []).enumerated().compactMap { index, node in
+            readSharedSlice(node, index: index, in: source, members: &members)
+        }
+        if let r = root.mapping("redis") {
+            config.redis.mode = r.choice("mode", ["managed", "off", "external"]) ?? config.redis.mode
+            config.redis.url = r.string("url")
+            if config.redis.mode == "external", config.redis.url == nil {
+                source.error("'redis.mode' is 'external' but 'redis.url' is not set", at: r.node)
+            }
+            r.finish()
+        }
+        if let e = root.mapping("embedder") {
+            config.embedder.model = e.string("model") ?? config.embedder.model
+            config.embedder.path = e.string("path").map { Self.resolve($0, against: directory) }
+            config.embedder.fallback = e.choice("fallback", ["hashing", "none"]) ?? config.embedder.fallback
+            e.finish()
+        }
+        if let l = root.mapping("llm") {
+            config.llm.backend = l.choice("backend", ["offline", "openai"]) ?? config.llm.backend
+            config.llm.baseURL = l.string("base_url")
+            config.llm.model = l.string("model")
+            config.llm.apiKeyEnv = l.string("api_key_env")
+            config.llm.temperature = l.double("temperature", in: 0...2) ?? config.llm.temperature
+            config.llm.maxTokens = l.int("max_tokens", in: 1...1_000_000) ?? config.llm.maxTokens
+            if case .some(.some(let t)) = l.duration("timeout") { config.llm.timeout = t }
+            l.finish()
+        }
+        root.finish()
+        return (config, members)
+    }
+
+    private static func readSharedSlice(
+        _ node: Node, index: Int, in source: YAMLSource, members references: inout [(PersonaID, Node)]
+    ) -> SharedSlice? {
+        guard let reader = MappingReader(node, in: source, path: "shared_slices[\(index)]") else { return nil }
+        let name = reader.name("name", required: true)
+        let kind = reader.choice("kind", SliceKind.allCases.map(\.rawValue), required: true).flatMap(SliceKind.init(rawValue:))
+        let members = reader.names("members") ?? []
+        references += members
+        let policy = reader.choice("policy", SharedSlice.Policy.allCases.map(\.rawValue)).flatMap(SharedSlice.Policy.init(rawValue:)) ?? .keepBoth
+        let description = reader.string("description") ?? ""
+        reader.finish()
+        guard let name, let kind else { return nil }
+        return SharedSlice(name: name, kind: kind, members: members.map(\.0), policy: policy, description: description)
+    }
+
+    /// Expands `~` and resolves a relative path against `directory`.
+    static func resolve(_ path: String, against directory: URL) -> String {
+        if path == "~" || path.hasPrefix("~/") {
+            let home = FileManager.default.homeDirectoryForCurrentUser.path
+            return home + path.dropFirst()
+        }
+        if path.hasPrefix("/") { return path }
+        return directory.appendingPathComponent(path).standardizedFileURL.path
+    }
+}

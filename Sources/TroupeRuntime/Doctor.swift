@@ -1,0 +1,187 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeStore
+
+/// What `troupe doctor` finds: each check with a status and an explanation.
+public struct DoctorReport: Sendable {
+    public enum Status: String, Sendable { case ok, warning, error }
+
+    public struct Check: Sendable {
+        public var name: String
+        public var status: Status
+        public var detail: String
+        /// Further lines: files, counts, hints.
+        public var notes: [String] = []
+    }
+
+    public var checks: [Check] = []
+    /// Current records per owner and slice, when the store could be opened.
+    public var stats: StoreStats?
+
+    public var worst: Status {
+        checks.contains { $0.status == .error } ? .error : checks.contains { $0.status == .warning } ? .warning : .ok
+    }
+}
+
+/// Runs the checks. Unlike other commands, the doctor works on a broken setup and explains it.
+public enum Doctor {
+    public static func run(
+        configFlag: String?, homeFlag: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async -> DoctorReport {
+        var report = DoctorReport()
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+
+        // Config and personas.
+        let location: ConfigLocation
+        let runtime: RuntimeConfig
+        do {
+            let located = try Configuration.locate(configFlag: configFlag, homeFlag: homeFlag, environment: environment, currentDirectory: cwd)
+            location = located.0
+            runtime = located.1
+            report.checks.append(.init(
+                name: "config", status: .ok,
+                detail: location.configFile.map { DisplayPath.of($0) } ?? "none found; built-in defaults in use"))
+        } catch let error as ConfigError {
+            report.checks.append(.init(name: "config", status: .error, detail: "invalid", notes: error.diagnostics.map(\.description)))
+            return report
+        } catch {
+            report.checks.append(.init(name: "config", status: .error, detail: "\(error)"))
+            return report
+        }
+
+        var configuration: Configuration?
+        do {
+            configuration = try Configuration.load(configFlag: configFlag, homeFlag: homeFlag, environment: environment)
+            let c = configuration!
+            let status: DoctorReport.Status = c.personas.isEmpty ? .warning : .ok
+            var notes = zip(c.personas, c.personas.map(\.file)).map { "\($0.name): \($1)" }
+            notes += c.warnings.map(\.description)
+            report.checks.append(.init(
+                name: "personas", status: status,
+                detail: "\(c.personas.count) valid in \(DisplayPath.of(location.personasDirectory))"
+                    + (c.personas.isEmpty ? " (add YAML files there)" : ""),
+                notes: notes))
+        } catch let error as ConfigError {
+            report.checks.append(.init(
+                name: "personas", status: .error,
+                detail: "\(error.errors.count) errors in \(DisplayPath.of(location.personasDirectory)); other commands refuse to start",
+                notes: error.diagnostics.map(\.description)))
+        } catch {
+            report.checks.append(.init(name: "personas", status: .error, detail: "\(error)"))
+        }
+
+        // Home and store.
+        report.checks.append(.init(name: "home", status: .ok, detail: location.home.path))
+        let path = runtime.storage.database.hasPrefix("/") ? runtime.storage.database
+            : location.home.appendingPathComponent(runtime.storage.database).path
+        if FileManager.default.fileExists(atPath: path) {
+            do {
+                let store = try SQLiteStore(path: path, busyTimeout: runtime.storage.busyTimeout)
+                let stats = try await store.stats()
+                report.stats = stats
+                report.checks.append(.init(
+                    name: "store", status: .ok,
+                    detail: "\(DisplayPath.of(URL(fileURLWithPath: path))) (schema \(stats.schemaVersion ?? "?"), "
+                        + "\(stats.total) records, \(ByteCount.format(stats.bytesOnDisk ?? 0)))"))
+            } catch {
+                report.checks.append(.init(name: "store", status: .error, detail: "\(path): \(error)"))
+            }
+        } else {
+            report.checks.append(.init(name: "store", status: .ok, detail: "\(path) (not created yet; the first write creates it)"))
+        }
+
+        // Components of later tiers.
+        report.checks.append(redisCheck(runtime))
+        report.checks.append(blasCheck())
+        report.checks.append(modelCheck(runtime, home: location.home))
+        report.checks.append(.init(
+            name: "llm", status: .ok,
+            detail: runtime.llm.backend == "offline" ? "offline (no chat model configured; replies say so)"
+                : "\(runtime.llm.backend) at \(runtime.llm.baseURL ?? "?") model \(runtime.llm.model ?? "?")"))
+        _ = configuration
+        return report
+    }
+
+    static func redisCheck(_ runtime: RuntimeConfig) -> DoctorReport.Check {
+        if runtime.redis.mode == "off" { return .init(name: "redis", status: .ok, detail: "off (SQLite only)") }
+        guard let binary = Executable.find("redis-server") else {
+            return .init(
+                name: "redis", status: .warning,
+                detail: "redis-server not found; Troupe runs on SQLite alone (install it with Scripts/setup)")
+        }
+        let version = Executable.output(binary, ["--version"])?.split(separator: " ").first { $0.hasPrefix("v=") }
+            .map { String($0.dropFirst(2)) } ?? "unknown version"
+        return .init(name: "redis", status: .ok, detail: "redis-server \(version) at \(binary) (mode: \(runtime.redis.mode))")
+    }
+
+    static func blasCheck() -> DoctorReport.Check {
+        guard let handle = dlopen("libblas.so.3", RTLD_NOW) ?? dlopen("libblas.so", RTLD_NOW) else {
+            return .init(name: "blas", status: .warning, detail: "libblas not found (install libopenblas-dev with Scripts/setup)")
+        }
+        defer { dlclose(handle) }
+        if let symbol = dlsym(handle, "openblas_get_config") {
+            typealias GetConfig = @convention(c) () -> UnsafePointer<CChar>?
+            let config = unsafeBitCast(symbol, to: GetConfig.self)().map { String(cString: $0) } ?? "OpenBLAS"
+            var threads = ""
+            if let t = dlsym(handle, "openblas_get_num_threads") {
+                typealias GetThreads = @convention(c) () -> Int32
+                threads = ", \(unsafeBitCast(t, to: GetThreads.self)()) threads"
+            }
+            return .init(name: "blas", status: .ok, detail: "OpenBLAS (\(config.trimmingCharacters(in: .whitespaces))\(threads))")
+        }
+        return .init(
+            name: "blas", status: .warning,
+            detail: "reference BLAS only (about 25× slower than OpenBLAS; install libopenblas-dev)")
+    }
+
+    static func modelCheck(_ runtime: RuntimeConfig, home: URL) -> DoctorReport.Check {
+        let directory = runtime.embedder.path.map { URL(fileURLWithPath: $0) }
+            ?? home.appendingPathComponent("models").appendingPathComponent(runtime.embedder.model)
+        let needed = ["model.safetensors", "vocab.txt"]
+        let missing = needed.filter { !FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+        if missing.isEmpty {
+            return .init(name: "embedder", status: .ok, detail: "\(runtime.embedder.model) at \(directory.path)")
+        }
+        return .init(
+            name: "embedder", status: .warning,
+            detail: "model \(runtime.embedder.model) not installed at \(directory.path) (missing \(missing.joined(separator: ", "))); "
+                + "recall is lexical, fallback: \(runtime.embedder.fallback)")
+    }
+}
+
+/// Finding and running helper programs.
+enum Executable {
+    static func find(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let dirs = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin"]
+        return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func output(_ path: String, _ arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(data: data, encoding: .utf8)
+    }
+}
+
+/// Human-readable byte counts.
+public enum ByteCount {
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}

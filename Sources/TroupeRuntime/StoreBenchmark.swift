@@ -1,0 +1,185 @@
+import Foundation
+import TroupeCore
+import TroupeRetrieval
+import TroupeStore
+
+/// `troupe bench store`: import throughput, single-put and lexical-recall latency, size on disk
+/// and peak memory, on a fresh SQLite store in a temporary directory. Prints figures; asserts
+/// nothing.
+public struct StoreBenchmark: Sendable {
+    public var records: Int
+    public var puts: Int
+    public var recalls: Int
+
+    public init(records: Int = 100_000, puts: Int = 2000, recalls: Int = 1000) {
+        self.records = records
+        self.puts = puts
+        self.recalls = recalls
+    }
+
+    public struct Result: Sendable {
+        public var records: Int
+        public var importSeconds: Double
+        public var put: Percentiles
+        public var recall: Percentiles
+        public var bytesOnDisk: Int64
+        public var peakRSS: Int64
+
+        public var importRate: Double { Double(records) / importSeconds }
+
+        public var text: String {
+            """
+            store benchmark (SQLite WAL, synchronous=FULL, \(ProgressLine.grouped(records)) records)
+              import:         \(ProgressLine.grouped(Int(importRate))) records/s (\(String(format: "%.2f", importSeconds)) s, validation pass included)
+              put:            p50 \(ms(put.p50))  p99 \(ms(put.p99))  (one committed transaction each, n=\(put.count))
+              lexical recall: p50 \(ms(recall.p50))  p99 \(ms(recall.p99))  (FTS5 BM25 + recency + importance, top 10, n=\(recall.count))
+              size on disk:   \(ByteCount.format(bytesOnDisk))
+              peak RSS:       \(ByteCount.format(peakRSS))
+            """
+        }
+
+        public var json: JSONValue {
+            .object([
+                "records": .number(Double(records)), "import_records_per_s": .number(importRate.rounded()),
+                "put_p50_ms": .number(put.p50 * 1000), "put_p99_ms": .number(put.p99 * 1000),
+                "recall_p50_ms": .number(recall.p50 * 1000), "recall_p99_ms": .number(recall.p99 * 1000),
+                "bytes_on_disk": .number(Double(bytesOnDisk)), "peak_rss_bytes": .number(Double(peakRSS)),
+            ])
+        }
+
+        private func ms(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
+    }
+
+    /// Percentiles of a set of durations in seconds.
+    public struct Percentiles: Sendable {
+        public var count: Int
+        public var p50: Double
+        public var p99: Double
+
+        public init(_ samples: [Double]) {
+            let sorted = samples.sorted()
+            count = sorted.count
+            func at(_ q: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+            p50 = at(0.5)
+            p99 = at(0.99)
+        }
+    }
+
+    public func run(log: (String) -> Void) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        var rng = SplitMix64(seed: 42)
+        let owners: [PersonaID] = ["athena", "artemis", "hestia", "bellona", "seshat"]
+        let file = directory.appendingPathComponent("bench.jsonl")
+        log("writing \(ProgressLine.grouped(records)) records to \(file.path)")
+        try writeCorpus(to: file, owners: owners, rng: &rng)
+
+        let store = try SQLiteStore(path: directory.appendingPathComponent("memory.sqlite").path)
+        let clock = SystemClock()
+        log("importing")
+        let importer = MemoryImporter(
+            store: store, context: MemoryLine.Context(knownOwners: Set(owners), now: clock.now()), options: .init(batchSize: 2000))
+        let report = try await importer.run(file: file)
+        guard report.invalid == 0 else { throw TroupeError(.invalidInput, "benchmark corpus has \(report.invalid) invalid lines") }
+
+        log("timing \(puts) puts")
+        var putTimes: [Double] = []
+        for i in 0..<puts {
+            let record = MemoryRecord(
+                id: "bench-put-\(i)", owner: owners[i % owners.count], slice: .episodic,
+                content: sentence(&rng, words: 14), source: "bench", createdAt: clock.now())
+            let start = DispatchTime.now()
+            try await store.put(record)
+            putTimes.append(Self.seconds(since: start))
+        }
+
+        log("timing \(recalls) recalls")
+        let recaller = Recaller(store: store, weights: RecallWeights(), clock: clock)
+        var recallTimes: [Double] = []
+        for i in 0..<recalls {
+            let request = RecallRequest(query: sentence(&rng, words: 3), owners: [owners[i % owners.count]], limit: 10)
+            let start = DispatchTime.now()
+            _ = try await recaller.recall(request)
+            recallTimes.append(Self.seconds(since: start))
+        }
+        let stats = try await store.stats()
+        return Result(
+            records: records, importSeconds: report.seconds, put: Percentiles(putTimes), recall: Percentiles(recallTimes),
+            bytesOnDisk: stats.bytesOnDisk ?? 0, peakRSS: Self.peakRSS())
+    }
+
+    private func writeCorpus(to file: URL, owners: [PersonaID], rng: inout SplitMix64) throws {
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        var buffer = ""
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        for i in 0..<records {
+            let record = MemoryRecord(
+                id: "bench-\(i)", owner: owners[i % owners.count], slice: SliceKind.allCases[(i / 5) % 4],
+                content: sentence(&rng, words: 8 + Int(rng.next() % 24)), importance: Double(rng.next() % 100) / 100,
+                tags: ["t\(rng.next() % 20)"], source: "bench", createdAt: start.addingTimeInterval(Double(i) * 60))
+            buffer += MemoryLine.encode(record) + "\n"
+            if buffer.utf8.count > 1 << 20 {
+                try handle.write(contentsOf: Data(buffer.utf8))
+                buffer = ""
+            }
+        }
+        try handle.write(contentsOf: Data(buffer.utf8))
+    }
+
+    /// Words drawn with a Zipf-like skew, so some words are common and most are rare, as in text.
+    private func sentence(_ rng: inout SplitMix64, words: Int) -> String {
+        (0..<words).map { _ in
+            let u = Double(rng.next() % 1_000_000) / 1_000_000
+            let index = Int(pow(Double(Self.vocabulary.count), u)) - 1
+            return Self.vocabulary[max(0, min(Self.vocabulary.count - 1, index))]
+        }.joined(separator: " ")
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    /// The process's peak resident set (VmHWM), in bytes.
+    public static func peakRSS() -> Int64 {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kb = Int64(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
+        return kb * 1024
+    }
+
+    static let vocabulary: [String] = """
+        the team decided to use sqlite for memory because it is durable and local we measured latency at p99 \
+        redis cache hot tier persona athena artemis hestia bellona seshat architecture performance security \
+        documentation coordination incident outage deploy rollback canary release review test benchmark \
+        query index vector embedding recall semantic episodic procedural working shared slice conflict \
+        version history audit policy priority writer reader lock transaction commit crash recovery backup \
+        export import schema migration config yaml persona prompt model token batch throughput bandwidth \
+        memory disk network socket server client request response error timeout retry backoff queue worker \
+        customer report meeting decision reason risk owner deadline budget estimate plan milestone roadmap \
+        threat model secret key password token rotation audit compliance privacy encryption access control \
+        profile flame graph cpu cache miss allocation copy serialization parser compiler optimisation loop \
+        glossary runbook tutorial reference guide example note summary changelog readme diagram onboarding \
+        monday tuesday friday morning evening week month quarter year yesterday today tomorrow always never \
+        fast slow large small stable flaky green red blocked done open closed urgent minor major critical
+        """.split(separator: " ").map(String.init)
+}
+
+/// A small, fast, seedable generator (SplitMix64), so benchmark data is the same every run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeRetrieval
+import TroupeStore
+
+/// Everything a command works with: the validated configuration, the durable store and the clock.
+///
+/// Opening a workspace refuses an invalid persona directory (the error names each file and line),
+/// creates the home if needed and opens (migrating) the store.
+public final class Workspace: Sendable {
+    public let configuration: Configuration
+    public let store: SQLiteStore
+    public let clock: any WallClock
+
+    public init(configuration: Configuration, clock: any WallClock = SystemClock()) throws {
+        self.configuration = configuration
+        self.clock = clock
+        let storage = configuration.runtime.storage
+        let path = Self.databasePath(configuration)
+        store = try SQLiteStore(
+            path: path, busyTimeout: storage.busyTimeout,
+            synchronous: SQLiteStore.Synchronous(rawValue: storage.synchronous) ?? .full)
+    }
+
+    /// Loads the configuration (flags, environment, working directory) and opens the store.
+    public static func open(
+        configFlag: String? = nil, homeFlag: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment, clock: any WallClock = SystemClock()
+    ) throws -> Workspace {
+        let configuration = try Configuration.load(configFlag: configFlag, homeFlag: homeFlag, environment: environment)
+        return try Workspace(configuration: configuration, clock: clock)
+    }
+
+    /// The SQLite file of a configuration.
+    public static func databasePath(_ configuration: Configuration) -> String {
+        let database = configuration.runtime.storage.database
+        return database.hasPrefix("/") ? database : configuration.location.home.appendingPathComponent(database).path
+    }
+
+    public var personas: [PersonaDefinition] { configuration.personas }
+
+    /// The persona named `name`, or a not-found error listing the known ones.
+    public func persona(_ name: String) throws -> PersonaDefinition {
+        if let persona = configuration.persona(name) { return persona }
+        let names = personas.map(\.name.rawValue)
+        var message = "unknown persona '\(name)'"
+        if let guess = Suggestion.closest(to: name, in: names) { message += " (did you mean '\(guess)'?)" }
+        message += names.isEmpty ? "; no personas are defined in \(DisplayPath.of(configuration.location.personasDirectory))"
+            : "; known personas: \(names.joined(separator: ", "))"
+        throw TroupeError(.notFound, message)
+    }
+
+    /// A persona or shared slice by name: an owner of records.
+    public func owner(_ name: String) throws -> PersonaID {
+        if let id = PersonaID(rawValue: name), knownOwners.contains(id) { return id }
+        return try persona(name).name
+    }
+
+    /// A persona's own name and the shared slices it belongs to: whose memory it may read.
+    public func readableOwners(of persona: PersonaDefinition) -> [PersonaID] {
+        [persona.name] + persona.shared
+    }
+
+    /// Every owner a record may have: personas and shared slices.
+    public var knownOwners: Set<PersonaID> {
+        Set(personas.map(\.name) + configuration.runtime.sharedSlices.map(\.name))
+    }
+
+    /// Loads each persona's procedural seeds that are not in the store yet. Idempotent: seeds
+    /// have stable ids, so a second call writes nothing. Returns how many were written.
+    @discardableResult
+    public func seedProceduralMemory(for only: PersonaDefinition? = nil) async throws -> Int {
+        var missing: [MemoryRecord] = []
+        let now = clock.now()
+        for persona in only.map({ [$0] }) ?? personas {
+            for seed in persona.procedural {
+                let id = persona.seedID(seed)
+                if try await store.get(id) != nil { continue }
+                missing.append(MemoryRecord(
+                    id: id, owner: persona.name, slice: .procedural, content: seed.text, importance: seed.importance,
+                    tags: [seed.kind.rawValue] + seed.tags, source: "seed", createdAt: now))
+            }
+        }
+        guard !missing.isEmpty else { return 0 }
+        return try await store.upsert(missing, writer: "seed", at: now).inserted
+    }
+
+    /// Writes a new memory to one of `persona`'s private slices.
+    public func remember(
+        persona: PersonaDefinition, slice: SliceKind, content: String, importance: Double = 0.5, tags: [String] = [],
+        source: String? = nil
+    ) async throws -> MemoryRecord {
+        let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw TroupeError(.invalidInput, "a memory's content cannot be empty") }
+        guard (0...1).contains(importance) else {
+            throw TroupeError(.invalidInput, "importance must be between 0 and 1, not \(importance)")
+        }
+        let now = clock.now()
+        var record = MemoryRecord(
+            id: "m-" + UUID().uuidString.lowercased(), owner: persona.name, slice: slice, content: text,
+            importance: importance, tags: tags, source: source ?? persona.name.rawValue, createdAt: now)
+        if slice == .working { record.expiresAt = now.addingTimeInterval(persona.memory.workingTTL) }
+        try await store.put(record)
+        return record
+    }
+
+    /// The recaller configured by `retrieval:` in the runtime config.
+    public var recaller: Recaller {
+        let r = configuration.runtime.retrieval
+        return Recaller(
+            store: store,
+            weights: RecallWeights(
+                semantic: r.semanticWeight, lexical: r.lexicalWeight, recency: r.recencyWeight,
+                importance: r.importanceWeight, recencyHalfLife: r.recencyHalfLife),
+            clock: clock, candidates: r.candidates)
+    }
+
+    /// The request for `query` over `persona`'s readable slices.
+    public func recallRequest(_ query: String, persona: PersonaDefinition, slices: [SliceKind]?, limit: Int?) -> RecallRequest {
+        RecallRequest(
+            query: query, owners: readableOwners(of: persona), slices: slices,
+            limit: limit ?? configuration.runtime.retrieval.defaultLimit)
+    }
+
+    /// An importer for `file` into this workspace's store.
+    public func importer(defaultOwner: String?, skipInvalid: Bool = false, dryRun: Bool = false, batchSize: Int? = nil) throws -> MemoryImporter {
+        let owner = try defaultOwner.map(self.owner)
+        let options = MemoryImporter.Options(
+            skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize ?? configuration.runtime.storage.importBatch)
+        let context = MemoryLine.Context(defaultOwner: owner, knownOwners: knownOwners, now: clock.now())
+        return MemoryImporter(store: store, context: context, options: options)
+    }
+}

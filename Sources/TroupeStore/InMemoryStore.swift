@@ -1,0 +1,172 @@
+import Foundation
+import TroupeCore
+
+/// A ``MemoryStore`` held in memory; for unit tests of logic and as the model the SQLite store is
+/// checked against. Its full-text search is plain BM25 over lower-cased words (no stemming).
+public actor InMemoryStore: MemoryStore {
+    private var current: [String: MemoryRecord] = [:]
+    private var versions: [String: [MemoryRecord]] = [:]
+    private var forgotten: [String: ForgetReceipt] = [:]
+
+    public init() {}
+
+    public func put(_ record: MemoryRecord) throws {
+        guard current[record.id] == nil else {
+            throw TroupeError(.duplicate, "a record with this id exists already", context: record.id)
+        }
+        current[record.id] = record
+        forgotten[record.id] = nil
+    }
+
+    public func get(_ id: String) -> MemoryRecord? { current[id] }
+
+    public func update(_ id: String, expectedVersion: Int, change: MemoryChange, writer: String, at time: Date) throws -> MemoryRecord {
+        guard let old = current[id] else { throw TroupeError(.notFound, "no record with this id", context: id) }
+        guard old.version == expectedVersion else { throw StoreConflict.error(id: id, current: old.version, expected: expectedVersion) }
+        let next = old.superseded(by: change, writer: writer, at: time)
+        var retired = old
+        retired.validTo = time
+        versions[id, default: []].append(retired)
+        current[id] = next
+        return next
+    }
+
+    public func forget(_ id: String, reason: String?, at time: Date) throws -> ForgetReceipt {
+        guard let record = current.removeValue(forKey: id) else {
+            throw TroupeError(.notFound, "no record with this id", context: id)
+        }
+        let count = (versions.removeValue(forKey: id)?.count ?? 0) + 1
+        let receipt = ForgetReceipt(
+            id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: count, forgottenAt: time, reason: reason)
+        forgotten[id] = receipt
+        return receipt
+    }
+
+    public func query(_ query: MemoryQuery) -> [MemoryRecord] {
+        var records = current.values.filter(query.matches)
+        switch query.order {
+        case .newestFirst:
+            records.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        case .canonical:
+            records.sort(by: MemoryQuery.canonicallyOrdered)
+            if let after = query.after { records = records.filter { MemoryQuery.canonicallyOrdered(after, $0) } }
+        }
+        if let limit = query.limit { records = Array(records.prefix(limit)) }
+        return records
+    }
+
+    public func history(_ id: String) throws -> RecordHistory {
+        if let receipt = forgotten[id] { return RecordHistory(versions: [], forgotten: receipt) }
+        guard let record = current[id] else { throw TroupeError(.notFound, "no record with this id", context: id) }
+        return RecordHistory(versions: (versions[id] ?? []) + [record], forgotten: nil)
+    }
+
+    public func stats() -> StoreStats {
+        var counts: [String: [SliceKind: Int]] = [:]
+        for record in current.values { counts[record.owner.rawValue, default: [:]][record.slice, default: 0] += 1 }
+        let buckets = counts.keys.sorted().flatMap { owner in
+            counts[owner]!.keys.sorted().map { StoreStats.Bucket(owner: owner, slice: $0, count: counts[owner]![$0]!) }
+        }
+        return StoreStats(
+            buckets: buckets, supersededVersions: versions.values.reduce(0) { $0 + $1.count },
+            forgotten: forgotten.count, schemaVersion: nil, bytesOnDisk: nil)
+    }
+
+    public func upsert(_ batch: [MemoryRecord], writer: String, at time: Date) throws -> UpsertSummary {
+        var summary = UpsertSummary()
+        for record in batch {
+            if let old = current[record.id] {
+                try StoreConflict.checkSameOwner(old, record)
+                if old.hasSameValue(as: record) {
+                    summary.unchanged += 1
+                } else {
+                    _ = try update(record.id, expectedVersion: old.version, change: record.valueChange, writer: writer, at: time)
+                    summary.updated += 1
+                }
+            } else {
+                try put(record)
+                summary.inserted += 1
+            }
+        }
+        return summary
+    }
+
+    public func search(_ text: String, in filter: MemoryQuery, limit: Int) -> [LexicalHit] {
+        let terms = LexicalQuery.terms(text)
+        guard !terms.isEmpty else { return [] }
+        let documents = current.values.filter(filter.matches).map { ($0, LexicalQuery.terms($0.content, limit: .max)) }
+        return BM25.rank(documents: documents, terms: terms, limit: limit)
+            .map { LexicalHit(record: $0.0, bm25: $0.1) }
+    }
+
+    public func touch(_ ids: [String], at time: Date) {
+        for id in ids {
+            current[id]?.lastAccessedAt = time
+            current[id]?.accessCount += 1
+        }
+    }
+}
+
+/// Okapi BM25 (k1 = 1.2, b = 0.75, as in SQLite's FTS5) over pre-tokenised documents.
+enum BM25 {
+    static func rank(documents: [(MemoryRecord, [String])], terms: [String], limit: Int) -> [(MemoryRecord, Double)] {
+        let n = Double(documents.count)
+        guard n > 0 else { return [] }
+        let averageLength = documents.reduce(0.0) { $0 + Double($1.1.count) } / n
+        let documentFrequency = Dictionary(uniqueKeysWithValues: terms.map { term in
+            (term, Double(documents.filter { $0.1.contains(term) }.count))
+        })
+        var scored: [(MemoryRecord, Double)] = []
+        for (record, words) in documents {
+            var score = 0.0
+            for term in terms {
+                let tf = Double(words.filter { $0 == term }.count)
+                guard tf > 0, let df = documentFrequency[term] else { continue }
+                let idf = log((n - df + 0.5) / (df + 0.5) + 1)
+                score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * Double(words.count) / max(averageLength, 1)))
+            }
+            if score > 0 { scored.append((record, score)) }
+        }
+        scored.sort { ($0.1, $1.0.id) > ($1.1, $0.0.id) }
+        return Array(scored.prefix(limit))
+    }
+}
+
+/// The conflict error both stores throw, so callers can match on it.
+enum StoreConflict {
+    static func error(id: String, current: Int, expected: Int) -> TroupeError {
+        TroupeError(.conflict, "record is at version \(current), the update was based on version \(expected)", context: id)
+    }
+
+    /// An upsert may change a record's value but never move it to another owner or slice.
+    static func checkSameOwner(_ old: MemoryRecord, _ new: MemoryRecord) throws {
+        guard old.owner == new.owner, old.slice == new.slice else {
+            throw TroupeError(
+                .invalidInput, "this id belongs to \(old.owner)/\(old.slice.rawValue); it cannot move to \(new.owner)/\(new.slice.rawValue)",
+                context: old.id)
+        }
+    }
+}
+
+extension MemoryRecord {
+    /// The next version of this record after `change`, written by `writer` at `time`.
+    func superseded(by change: MemoryChange, writer: String, at time: Date) -> MemoryRecord {
+        var next = self
+        if let content = change.content { next.content = content }
+        if let importance = change.importance { next.importance = importance }
+        if let tags = change.tags { next.tags = tags }
+        if let metadata = change.metadata { next.metadata = metadata }
+        if let expiresAt = change.expiresAt { next.expiresAt = expiresAt }
+        next.version = version + 1
+        next.validFrom = time
+        next.validTo = nil
+        next.source = writer
+        if change.content != nil { next.modelID = nil }
+        return next
+    }
+
+    /// This record's value as a change, for superseding an older version with it.
+    var valueChange: MemoryChange {
+        MemoryChange(content: content, importance: importance, tags: tags, metadata: .some(metadata), expiresAt: .some(expiresAt))
+    }
+}

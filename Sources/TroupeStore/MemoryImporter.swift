@@ -1,0 +1,154 @@
+import Foundation
+import TroupeCore
+
+/// Streams a JSONL file into a store in batches.
+///
+/// Without `skipInvalid`, the whole file is validated first and a file with any bad line imports
+/// nothing. Each batch is one transaction, so a killed import leaves whole records only, and
+/// re-running it completes the work: ids are stable, so nothing is duplicated.
+public struct MemoryImporter: Sendable {
+    public struct Options: Sendable {
+        /// Import the valid lines and report the rest.
+        public var skipInvalid = false
+        /// Only validate.
+        public var dryRun = false
+        /// Records per transaction.
+        public var batchSize = 2000
+        /// How many problems a report lists (all are counted).
+        public var maxProblems = 20
+
+        public init(skipInvalid: Bool = false, dryRun: Bool = false, batchSize: Int = 2000) {
+            self.skipInvalid = skipInvalid
+            self.dryRun = dryRun
+            self.batchSize = max(1, batchSize)
+        }
+    }
+
+    /// Where an import is; sent after every batch and at the end of each pass.
+    public struct Progress: Sendable {
+        public enum Phase: String, Sendable { case validating, importing }
+        public var phase: Phase
+        public var bytesRead: Int64
+        public var totalBytes: Int64
+        public var lines: Int
+        public var records: Int
+        public var elapsed: Double
+    }
+
+    public struct Report: Sendable {
+        public enum Outcome: String, Sendable {
+            /// Valid lines were written.
+            case imported
+            /// `--dry-run`: validated, nothing written.
+            case validated
+            /// Invalid lines and no `--skip-invalid`: nothing written.
+            case rejected
+        }
+        public var outcome: Outcome
+        /// Non-blank lines read.
+        public var lines = 0
+        public var invalid = 0
+        public var written = UpsertSummary()
+        /// The first problems found (up to `maxProblems`).
+        public var problems: [MemoryLine.Problem] = []
+        public var seconds = 0.0
+
+        public var valid: Int { lines - invalid }
+    }
+
+    let store: any MemoryStore
+    let context: MemoryLine.Context
+    let options: Options
+
+    public init(store: any MemoryStore, context: MemoryLine.Context, options: Options = Options()) {
+        self.store = store
+        self.context = context
+        self.options = options
+    }
+
+    public func run(file: URL, progress: (@Sendable (Progress) -> Void)? = nil) async throws -> Report {
+        let start = DispatchTime.now()
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
+
+        if !options.skipInvalid || options.dryRun {
+            var report = try validate(file: file, progress: progress, elapsed: elapsed)
+            if report.invalid > 0 || options.dryRun {
+                report.outcome = report.invalid > 0 && !options.dryRun ? .rejected : .validated
+                report.seconds = elapsed()
+                return report
+            }
+        }
+
+        var report = Report(outcome: .imported)
+        var reader = try JSONLReader(url: file)
+        var batch: [MemoryRecord] = []
+        batch.reserveCapacity(options.batchSize)
+        func flush() async throws {
+            report.written = report.written + (try await store.upsert(batch, writer: context.source, at: context.now))
+            batch.removeAll(keepingCapacity: true)
+            progress?(Progress(
+                phase: .importing, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, lines: report.lines,
+                records: report.lines - report.invalid, elapsed: elapsed()))
+        }
+        while let (number, bytes) = try reader.next() {
+            report.lines += 1
+            switch MemoryLine.decode(bytes, line: number, context: context) {
+            case .success(let record):
+                batch.append(record)
+                if batch.count >= options.batchSize { try await flush() }
+            case .failure(let problem):
+                report.invalid += 1
+                if report.problems.count < options.maxProblems { report.problems.append(problem) }
+            }
+        }
+        try await flush()
+        report.seconds = elapsed()
+        return report
+    }
+
+    private func validate(file: URL, progress: (@Sendable (Progress) -> Void)?, elapsed: () -> Double) throws -> Report {
+        var report = Report(outcome: .validated)
+        var reader = try JSONLReader(url: file)
+        while let (number, bytes) = try reader.next() {
+            report.lines += 1
+            if case .failure(let problem) = MemoryLine.decode(bytes, line: number, context: context) {
+                report.invalid += 1
+                if report.problems.count < options.maxProblems { report.problems.append(problem) }
+            }
+            if report.lines % 10_000 == 0 {
+                progress?(Progress(
+                    phase: .validating, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, lines: report.lines,
+                    records: 0, elapsed: elapsed()))
+            }
+        }
+        return report
+    }
+}
+
+/// Writes a store's records as JSONL, in canonical order, page by page.
+public struct MemoryExporter: Sendable {
+    let store: any MemoryStore
+    let pageSize: Int
+
+    public init(store: any MemoryStore, pageSize: Int = 2000) {
+        self.store = store
+        self.pageSize = pageSize
+    }
+
+    /// Calls `write` with each line (newline included); returns how many records were written.
+    @discardableResult
+    public func export(_ filter: MemoryQuery, write: (String) throws -> Void) async throws -> Int {
+        var query = filter
+        query.order = .canonical
+        query.limit = pageSize
+        query.after = nil
+        var count = 0
+        while true {
+            let page = try await store.query(query)
+            for record in page { try write(MemoryLine.encode(record) + "\n") }
+            count += page.count
+            guard page.count == pageSize, let last = page.last else { return count }
+            query.after = last
+        }
+    }
+}

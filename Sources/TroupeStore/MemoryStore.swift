@@ -1,0 +1,186 @@
+import Foundation
+import TroupeCore
+
+/// Durable memory: the small set of operations every storage conformance provides.
+///
+/// Conformances: ``InMemoryStore`` (for tests of logic) and ``SQLiteStore`` (the durable truth).
+/// One conformance suite runs against both. A write returns only after it is committed.
+public protocol MemoryStore: Sendable {
+    /// Inserts a new record. Throws `.duplicate` when the id exists.
+    func put(_ record: MemoryRecord) async throws
+
+    /// The current version of a record, or `nil`.
+    func get(_ id: String) async throws -> MemoryRecord?
+
+    /// Supersedes the record with a new version, if `expectedVersion` is still current; else
+    /// throws `.conflict` naming the current version. The old version stays in the history.
+    func update(_ id: String, expectedVersion: Int, change: MemoryChange, writer: String, at time: Date)
+        async throws -> MemoryRecord
+
+    /// Removes a record and all its versions for good; keeps an audit line without the content.
+    func forget(_ id: String, reason: String?, at time: Date) async throws -> ForgetReceipt
+
+    /// Current records matching `query`.
+    func query(_ query: MemoryQuery) async throws -> [MemoryRecord]
+
+    /// Every version of a record, oldest first, or the audit line left by `forget`.
+    func history(_ id: String) async throws -> RecordHistory
+
+    /// Counts and sizes.
+    func stats() async throws -> StoreStats
+
+    /// Writes a batch in one transaction: new ids are inserted, changed records superseded,
+    /// identical ones left alone. The whole batch lands or none of it does.
+    func upsert(_ batch: [MemoryRecord], writer: String, at time: Date) async throws -> UpsertSummary
+
+    /// Full-text candidates for `text` among the records `filter` selects, best first.
+    func search(_ text: String, in filter: MemoryQuery, limit: Int) async throws -> [LexicalHit]
+
+    /// Marks records as used now (last access time and access count).
+    func touch(_ ids: [String], at time: Date) async throws
+}
+
+/// Which current records a query selects, in which order.
+public struct MemoryQuery: Sendable, Hashable {
+    public enum Order: Sendable, Hashable {
+        /// Newest first by creation time.
+        case newestFirst
+        /// By owner, slice, creation time and id: the export order, stable across runs.
+        case canonical
+    }
+
+    public var owners: [PersonaID]?
+    public var slices: [SliceKind]?
+    public var createdAfter: Date?
+    public var createdBefore: Date?
+    /// Records carrying this tag.
+    public var tag: String?
+    public var order: Order
+    public var limit: Int?
+    /// For paging in canonical order: only records after this one.
+    public var after: MemoryRecord?
+
+    public init(
+        owners: [PersonaID]? = nil, slices: [SliceKind]? = nil, createdAfter: Date? = nil,
+        createdBefore: Date? = nil, tag: String? = nil, order: Order = .newestFirst, limit: Int? = nil,
+        after: MemoryRecord? = nil
+    ) {
+        self.owners = owners
+        self.slices = slices
+        self.createdAfter = createdAfter
+        self.createdBefore = createdBefore
+        self.tag = tag
+        self.order = order
+        self.limit = limit
+        self.after = after
+    }
+
+    /// Whether `record` is selected (ignoring order, limit and paging).
+    public func matches(_ record: MemoryRecord) -> Bool {
+        if let owners, !owners.contains(record.owner) { return false }
+        if let slices, !slices.contains(record.slice) { return false }
+        if let createdAfter, record.createdAt <= createdAfter { return false }
+        if let createdBefore, record.createdAt >= createdBefore { return false }
+        if let tag, !record.tags.contains(tag) { return false }
+        return true
+    }
+
+    /// The canonical order, as a sort predicate.
+    public static func canonicallyOrdered(_ a: MemoryRecord, _ b: MemoryRecord) -> Bool {
+        (a.owner.rawValue, a.slice.rawValue, a.createdAt, a.id) < (b.owner.rawValue, b.slice.rawValue, b.createdAt, b.id)
+    }
+}
+
+/// A full-text match and its BM25 score (higher is better).
+public struct LexicalHit: Sendable, Hashable {
+    public var record: MemoryRecord
+    public var bm25: Double
+
+    public init(record: MemoryRecord, bm25: Double) {
+        self.record = record
+        self.bm25 = bm25
+    }
+}
+
+/// What `forget` removed; the record's audit line, without its content.
+public struct ForgetReceipt: Sendable, Hashable, Codable {
+    public var id: String
+    public var owner: String
+    public var slice: String
+    /// How many versions were removed.
+    public var versions: Int
+    public var forgottenAt: Date
+    public var reason: String?
+}
+
+/// A record's versions, or what is left after it was forgotten.
+public struct RecordHistory: Sendable, Hashable {
+    /// Oldest first; the last one is current unless the record was forgotten.
+    public var versions: [MemoryRecord]
+    public var forgotten: ForgetReceipt?
+
+    public init(versions: [MemoryRecord], forgotten: ForgetReceipt?) {
+        self.versions = versions
+        self.forgotten = forgotten
+    }
+}
+
+/// What an upsert did.
+public struct UpsertSummary: Sendable, Hashable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+
+    public init(inserted: Int = 0, updated: Int = 0, unchanged: Int = 0) {
+        self.inserted = inserted
+        self.updated = updated
+        self.unchanged = unchanged
+    }
+
+    public static func + (a: UpsertSummary, b: UpsertSummary) -> UpsertSummary {
+        UpsertSummary(inserted: a.inserted + b.inserted, updated: a.updated + b.updated, unchanged: a.unchanged + b.unchanged)
+    }
+}
+
+/// Counts per owner and slice, and what the store holds on disk.
+public struct StoreStats: Sendable, Hashable {
+    public struct Bucket: Sendable, Hashable {
+        public var owner: String
+        public var slice: SliceKind
+        public var count: Int
+    }
+    /// Current records per owner and slice, in owner then slice order.
+    public var buckets: [Bucket]
+    /// Superseded versions kept as history.
+    public var supersededVersions: Int
+    /// Audit lines left by `forget`.
+    public var forgotten: Int
+    /// The schema version (the last migration applied), if the store has one.
+    public var schemaVersion: String?
+    /// Bytes on disk (database and its WAL), if the store has a file.
+    public var bytesOnDisk: Int64?
+
+    public var total: Int { buckets.reduce(0) { $0 + $1.count } }
+}
+
+/// The one place content passes on its way to and from disk, so that encryption at rest can be
+/// added here and nowhere else.
+public protocol ContentCodec: Sendable {
+    /// Recorded with the store, so that a store is never read with the wrong codec.
+    var id: String { get }
+    func encode(_ content: String) throws -> Data
+    func decode(_ data: Data) throws -> String
+}
+
+/// Stores content as its UTF-8 bytes.
+public struct IdentityCodec: ContentCodec {
+    public init() {}
+    public var id: String { "identity" }
+    public func encode(_ content: String) throws -> Data { Data(content.utf8) }
+    public func decode(_ data: Data) throws -> String {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw TroupeError(.storage, "stored content is not valid UTF-8")
+        }
+        return text
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import GRDB
+import TroupeCore
+
+/// The durable store: one SQLite file in WAL mode, shared safely by several processes.
+///
+/// Every write is one short `BEGIN IMMEDIATE` transaction; a writer that finds the database busy
+/// waits (busy timeout) instead of failing with "database is locked".
+public final class SQLiteStore: MemoryStore {
+    /// Where the file lives.
+    public let path: String
+    let pool: DatabasePool
+    let codec: any ContentCodec
+
+    /// Durability of a commit.
+    public enum Synchronous: String, Sendable {
+        /// fsync on every commit: an acknowledged write survives power loss.
+        case full
+        /// A commit survives a crashed process but may be lost with power.
+        case normal
+    }
+
+    /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
+    public init(
+        path: String, codec: any ContentCodec = IdentityCodec(), busyTimeout: Double = 10,
+        synchronous: Synchronous = .full
+    ) throws {
+        self.path = path
+        self.codec = codec
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
+            // Deleted content is overwritten, so `forget` leaves nothing in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        pool = try Self.retryingWhileBusy(timeout: busyTimeout) {
+            try DatabasePool(path: path, configuration: config)
+        }
+        try Self.retryingWhileBusy(timeout: busyTimeout) {
+            try Self.migrator.migrate(pool)
+            try pool.write { db in
+                let stored = try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'codec'")
+                if let stored, stored != codec.id {
+                    throw TroupeError(.storage, "the store was written with codec '\(stored)', not '\(codec.id)'", context: path)
+                }
+                if stored == nil {
+                    try db.execute(sql: "INSERT INTO store_info(key, value) VALUES ('codec', ?)", arguments: [codec.id])
+                }
+            }
+        }
+    }
+
+    /// Opening a brand-new file while another process does the same can meet a lock that the busy
+    /// handler does not cover (switching to WAL); such an attempt is retried until `timeout`.
+    private static func retryingWhileBusy<T>(timeout: Double, _ body: () throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && Date() < deadline
+            {
+                usleep(20_000)
+            } catch let error as DatabaseError {
+                throw TroupeError(.storage, "cannot open the store", context: error.resultCode == .SQLITE_BUSY ? "busy" : nil, cause: StoreFailure(error))
+            }
+        }
+    }
+
+    // MARK: MemoryStore
+
+    public func put(_ record: MemoryRecord) async throws {
+        try await write("add a record") { db in
+            if try Self.exists(db, record.id) {
+                throw TroupeError(.duplicate, "a record with this id exists already", context: record.id)
+            }
+            try self.insert(record, db)
+        }
+    }
+
+    public func get(_ id: String) async throws -> MemoryRecord? {
+        try await read("read a record") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM memory WHERE id = ?", arguments: [id]).map { try self.record($0) }
+        }
+    }
+
+    public func update(_ id: String, expectedVersion: Int, change: MemoryChange, writer: String, at time: Date) async throws -> MemoryRecord {
+        try await write("update a record") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM memory WHERE id = ?", arguments: [id]) else {
+                throw TroupeError(.notFound, "no record with this id", context: id)
+            }
+            let old = try self.record(row)
+            guard old.version == expectedVersion else {
+                throw StoreConflict.error(id: id, current: old.version, expected: expectedVersion)
+            }
+            return try self.supersede(old, seq: row["seq"], with: change, writer: writer, at: time, db)
+        }
+    }
+
+    public func forget(_ id: String, reason: String?, at time: Date) async throws -> ForgetReceipt {
+        try await write("forget a record") { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM memory WHERE id = ?", arguments: [id]) else {
+                throw TroupeError(.notFound, "no record with this id", context: id)
+            }
+            let record = try self.record(row)
+            try self.unindex(seq: row["seq"], content: record.content, db)
+            try db.execute(sql: "DELETE FROM memory WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM memory_version WHERE id = ?", arguments: [id])
+            let versions = db.changesCount + 1
+            let receipt = ForgetReceipt(
+                id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: versions, forgottenAt: time, reason: reason)
+            try db.execute(
+                sql: "INSERT INTO forget_log(id, owner, slice, versions, forgotten_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, receipt.owner, receipt.slice, versions, time.millisecondsSince1970, reason])
+            return receipt
+        }
+    }
+
+    public func query(_ query: MemoryQuery) async throws -> [MemoryRecord] {
+        try await read("query records") { db in
+            var (sql, arguments) = Self.filter(query, prefix: "")
+            if query.order == .canonical, let after = query.after {
+                sql.append("(owner, slice, created_at, id) > (?, ?, ?, ?)")
+                arguments += [after.owner.rawValue, after.slice.rawValue, after.createdAt.millisecondsSince1970, after.id]
+            }
+            var text = "SELECT * FROM memory"
+            if !sql.isEmpty { text += " WHERE " + sql.joined(separator: " AND ") }
+            switch query.order {
+            case .newestFirst: text += " ORDER BY created_at DESC, id DESC"
+            case .canonical: text += " ORDER BY owner, slice, created_at, id"
+            }
+            if let limit = query.limit { text += " LIMIT \(limit)" }
+            return try Row.fetchAll(db, sql: text, arguments: StatementArguments(arguments)).map { try self.record($0) }
+        }
+    }
+
+    public func history(_ id: String) async throws -> RecordHistory {
+        try await read("read a record's history") { db in
+            let old = try Row.fetchAll(db, sql: "SELECT * FROM memory_version WHERE id = ? ORDER BY version", arguments: [id])
+            let current = try Row.fetchOne(db, sql: "SELECT * FROM memory WHERE id = ?", arguments: [id])
+            if current == nil, let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM forget_log WHERE id = ? ORDER BY seq DESC LIMIT 1", arguments: [id])
+            {
+                let receipt = ForgetReceipt(
+                    id: id, owner: row["owner"], slice: row["slice"], versions: row["versions"],
+                    forgottenAt: Date(millisecondsSince1970: row["forgotten_at"]), reason: row["reason"])
+                return RecordHistory(versions: [], forgotten: receipt)
+            }
+            guard let current else { throw TroupeError(.notFound, "no record with this id", context: id) }
+            return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil)
+        }
+    }
+
+    public func stats() async throws -> StoreStats {
+        let stats = try await read("count records") { db in
+            let buckets = try Row.fetchAll(
+                db, sql: "SELECT owner, slice, COUNT(*) AS n FROM memory GROUP BY owner, slice ORDER BY owner, slice"
+            ).compactMap { row -> StoreStats.Bucket? in
+                guard let slice = SliceKind(rawValue: row["slice"]) else { return nil }
+                return StoreStats.Bucket(owner: row["owner"], slice: slice, count: row["n"])
+            }
+            return StoreStats(
+                buckets: buckets.sorted { ($0.owner, $0.slice) < ($1.owner, $1.slice) },
+                supersededVersions: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM memory_version") ?? 0,
+                forgotten: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM forget_log") ?? 0,
+                schemaVersion: try Self.migrator.appliedIdentifiers(db).sorted().last, bytesOnDisk: nil)
+        }
+        var result = stats
+        result.bytesOnDisk = ["", "-wal"].reduce(Int64(0)) { total, suffix in
+            let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? NSNumber)?.int64Value
+            return total + (size ?? 0)
+        }
+        return result
+    }
+
+    public func upsert(_ batch: [MemoryRecord], writer: String, at time: Date) async throws -> UpsertSummary {
+        guard !batch.isEmpty else { return UpsertSummary() }
+        return try await write("import a batch of \(batch.count) records") { db in
+            var summary = UpsertSummary()
+            for record in batch {
+                if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM memory WHERE id = ?"), arguments: [record.id]) {
+                    let old = try self.record(row)
+                    try StoreConflict.checkSameOwner(old, record)
+                    if old.hasSameValue(as: record) {
+                        summary.unchanged += 1
+                    } else {
+                        _ = try self.supersede(old, seq: row["seq"], with: record.valueChange, writer: writer, at: time, db)
+                        summary.updated += 1
+                    }
+                } else {
+                    try self.insert(record, db)
+                    summary.inserted += 1
+                }
+            }
+            return summary
+        }
+    }
+
+    public func search(_ text: String, in filter: MemoryQuery, limit: Int) async throws -> [LexicalHit] {
+        guard let match = LexicalQuery.match(text), limit > 0 else { return [] }
+        return try await read("search records") { db in
+            var (conditions, arguments) = Self.filter(filter, prefix: "m.")
+            conditions.insert("memory_fts MATCH ?", at: 0)
+            arguments.insert(match, at: 0)
+            let sql = """
+                SELECT m.*, bm25(memory_fts) AS rank FROM memory_fts JOIN memory m ON m.seq = memory_fts.rowid
+                WHERE \(conditions.joined(separator: " AND ")) ORDER BY rank LIMIT \(limit)
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                // FTS5's bm25() is negative, lower is better; flip it so that higher is better.
+                LexicalHit(record: try self.record(row), bm25: -(row["rank"] as Double))
+            }
+        }
+    }
+
+    public func touch(_ ids: [String], at time: Date) async throws {
+        guard !ids.isEmpty else { return }
+        try await write("mark records as used") { db in
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            try db.execute(
+                sql: "UPDATE memory SET last_accessed_at = ?, access_count = access_count + 1 WHERE id IN (\(marks))",
+                arguments: StatementArguments([time.millisecondsSince1970] + ids))
+        }
+    }
+
+    // MARK: Maintenance
+
+    /// `PRAGMA integrity_check` plus the full-text index's own check; empty when all is well.
+    public func integrityProblems() async throws -> [String] {
+        try await pool.write { db in
+            var problems = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            do {
+                try db.execute(sql: "INSERT INTO memory_fts(memory_fts) VALUES ('integrity-check')")
+            } catch {
+                problems.append("full-text index: \(StoreFailure(error))")
+            }
+            // Every record is indexed once, and nothing else is: a record and its index entry
+            // are written in one transaction, so a crash leaves both or neither.
+            let unindexed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM memory WHERE seq NOT IN (SELECT id FROM memory_fts_docsize)") ?? 0
+            let orphans = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM memory_fts_docsize WHERE id NOT IN (SELECT seq FROM memory)") ?? 0
+            if unindexed > 0 { problems.append("\(unindexed) records missing from the full-text index") }
+            if orphans > 0 { problems.append("\(orphans) full-text entries without a record") }
+            return problems
+        }
+    }
+}

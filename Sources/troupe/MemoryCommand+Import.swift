@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import TroupeCore
+import TroupeRuntime
+import TroupeStore
+
+extension MemoryCommand {
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import memories from a JSONL file.",
+            discussion: """
+                Each line: {"id"?, "persona", "slice", "content", "importance"?, "tags"?, "created_at"?, "metadata"?}
+                (export's extra fields are accepted too). A file with an invalid line imports nothing
+                unless --skip-invalid is given; errors name the line and the field. Re-importing a file
+                creates no duplicates: records with an id are upserted, the others get a stable id.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The JSONL file.") var file: String
+        @Option(help: "The persona (or shared slice) of lines that name none.") var persona: String?
+        @Flag(help: "Import the valid lines and report the invalid ones.") var skipInvalid = false
+        @Flag(help: "Only validate; write nothing.") var dryRun = false
+        @Option(help: "Records per transaction (default from config, 2000).") var batchSize: Int?
+        @Flag(help: "Print the summary as JSON.") var json = false
+
+        func validate() throws {
+            if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        }
+
+        func run() async throws {
+            let workspace = try await global.memoryWorkspace()
+            let importer = try workspace.importer(defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize)
+            let url = URL(fileURLWithPath: file)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw TroupeError(.invalidInput, "no such file", context: file)
+            }
+            let bar: ProgressBar? = Output.stderrIsTerminal ? ProgressBar() : nil
+            var progress: (@Sendable (MemoryImporter.Progress) -> Void)?
+            if let bar { progress = { bar.show($0) } }
+            let report: MemoryImporter.Report = try await importer.run(file: url, progress: progress)
+            bar?.finish()
+
+            if json {
+                Output.json(JSONView.importReport(report, file: file))
+            } else {
+                for problem in report.problems {
+                    Output.stderr("\(file):\(problem.line): error: " + (problem.field.map { "field '\($0)': " } ?? "") + problem.message)
+                }
+                if report.invalid > report.problems.count {
+                    Output.stderr("… and \(report.invalid - report.problems.count) more invalid lines")
+                }
+                Output.stdout(Self.summary(report, file: file))
+            }
+            if report.outcome == .rejected || (report.outcome == .validated && report.invalid > 0) { throw ExitCode(1) }
+        }
+
+        static func summary(_ r: MemoryImporter.Report, file: String) -> String {
+            let g = ProgressLine.grouped
+            switch r.outcome {
+            case .rejected:
+                return "nothing imported: \(g(r.invalid)) of \(g(r.lines)) lines in \(file) are invalid "
+                    + "(fix them, or pass --skip-invalid to import the \(g(r.valid)) valid ones)"
+            case .validated:
+                return "\(file): \(g(r.valid)) valid, \(g(r.invalid)) invalid of \(g(r.lines)) lines (dry run: nothing written)"
+            case .imported:
+                let rate = r.seconds > 0 ? Int(Double(r.valid) / r.seconds) : 0
+                var text = "imported \(file): \(g(r.written.inserted)) new, \(g(r.written.updated)) updated, "
+                    + "\(g(r.written.unchanged)) unchanged"
+                if r.invalid > 0 { text += ", \(g(r.invalid)) invalid lines skipped" }
+                return text + " in \(String(format: "%.1f", r.seconds))s (\(g(rate)) records/s)"
+            }
+        }
+    }
+}
+
+/// Redraws one progress line on stderr, at most ten times a second.
+final class ProgressBar: @unchecked Sendable {
+    // Safe: `show` is called from the import's single task, and `lock` guards the state anyway.
+    private let lock = NSLock()
+    private var lastDraw = 0.0
+    private var drawn = false
+
+    func show(_ progress: MemoryImporter.Progress) {
+        lock.withLock {
+            guard progress.elapsed - lastDraw >= 0.1 || progress.bytesRead >= progress.totalBytes else { return }
+            lastDraw = progress.elapsed
+            drawn = true
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + ProgressLine.render(progress)).utf8))
+        }
+    }
+
+    func finish() {
+        lock.withLock { if drawn { FileHandle.standardError.write(Data("\n".utf8)) } }
+    }
+}

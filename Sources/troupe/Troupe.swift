@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import TroupeConfig
+import TroupeCore
+
+/// The `troupe` command: parses, calls the library, prints.
+@main
+struct Troupe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "troupe",
+        abstract: "A runtime for AI personas that remember.",
+        discussion: """
+            Personas are YAML files in Personas/; memory lives in a SQLite file in the home
+            (--home, $TROUPE_HOME, `home:` in the config, or ~/.troupe).
+            Exit codes: 0 ok, 1 failure, 2 usage.
+            """,
+        version: "0.1.0",
+        subcommands: [PersonasCommand.self, MemoryCommand.self, DoctorCommand.self, BenchCommand.self])
+
+    /// Runs the command and maps errors to exit codes: 1 for failures, 2 for usage errors.
+    static func main() async {
+        do {
+            var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as TroupeError {
+            Output.error(error.description)
+            Foundation.exit(1)
+        } catch let error as ConfigError {
+            Output.stderr(error.description)
+            Foundation.exit(1)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                Output.stderr(fullMessage(for: error))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
+    /// `troupe --home DIR memory add …`: global options given before the command name are moved
+    /// after it, where every command declares them.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first, first.hasPrefix("--home") || first.hasPrefix("--config") {
+            leading.append(rest.removeFirst())
+            if !first.contains("="), let value = rest.first {
+                leading.append(value)
+                rest.removeFirst()
+            }
+        }
+        guard !leading.isEmpty else { return arguments }
+        var result = Array(rest)
+        let end = result.firstIndex(of: "--") ?? result.endIndex
+        result.insert(contentsOf: leading, at: end)
+        return result
+    }
+}
