@@ -42,7 +42,7 @@ let package = Package(
                     resources: [.copy("Corpus")]),
         .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore"]),
         .testTarget(name: "TroupeRetrievalTests", dependencies: ["TroupeRetrieval", "TroupeStore"]),
-        .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore"]),
+        .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
     ],
     swiftLanguageModes: [.v6]
 )

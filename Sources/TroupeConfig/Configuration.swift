@@ -95,6 +95,11 @@ public struct Configuration: Sendable {
         return (ConfigLocation(configFile: configFile, home: home, personasDirectory: personas), runtime, source, members)
     }
 
+    /// Reads a runtime config file's contents (problems go to `source`).
+    public static func read(runtimeFrom source: YAMLSource, directory: URL) -> RuntimeConfig {
+        RuntimeConfig.read(from: source, directory: directory).0
+    }
+
     /// The `.yaml` and `.yml` files of a persona directory, sorted; a missing directory is empty.
     public static func personaFiles(in directory: URL) throws -> [URL] {
         let fm = FileManager.default
@@ -111,27 +116,29 @@ public struct Configuration: Sendable {
         members: [(PersonaID, Node)] = []
     ) -> (personas: [PersonaDefinition], diagnostics: [Diagnostic]) {
         var sources: [YAMLSource] = []
-        var read: [(definition: PersonaDefinition, nameNode: Node?, shared: [(PersonaID, Node)], source: YAMLSource)] = []
+        var read: [(definition: PersonaDefinition?, name: PersonaID?, nameNode: Node?, shared: [(PersonaID, Node)], source: YAMLSource)] = []
         for file in personaFiles {
             let source = YAMLSource(contentsOf: file)
             sources.append(source)
             let stem = file.deletingPathExtension().lastPathComponent
             if let r = PersonaDefinition.read(from: source, defaults: runtime.memory, fileStem: stem) {
-                read.append((r.definition, r.nameNode, r.shared, source))
+                read.append((r.definition, r.name, r.nameNode, r.shared, source))
             }
         }
 
         var firstFile: [PersonaID: String] = [:]
         let sharedNames = Set(runtime.sharedSlices.map(\.name))
         for entry in read {
-            let name = entry.definition.name
-            if let other = firstFile[name] {
-                entry.source.error("duplicate persona name '\(name)' (also defined in \(other))", at: entry.nameNode)
-            } else {
-                firstFile[name] = entry.source.displayPath
-            }
-            if sharedNames.contains(name) {
-                entry.source.error("persona name '\(name)' is also the name of a shared slice", at: entry.nameNode)
+            let name = entry.name
+            if let name {
+                if let other = firstFile[name] {
+                    entry.source.error("duplicate persona name '\(name)' (also defined in \(other))", at: entry.nameNode)
+                } else {
+                    firstFile[name] = entry.source.displayPath
+                }
+                if sharedNames.contains(name) {
+                    entry.source.error("persona name '\(name)' is also the name of a shared slice", at: entry.nameNode)
+                }
             }
             for (slice, node) in entry.shared {
                 guard let declared = runtime.sharedSlices.first(where: { $0.name == slice }) else {
@@ -142,14 +149,14 @@ public struct Configuration: Sendable {
                     entry.source.error(message, at: node)
                     continue
                 }
-                if !declared.members.contains(name) {
+                if let name, !declared.members.contains(name) {
                     entry.source.error("persona '\(name)' is not a member of shared slice '\(slice)'", at: node)
                 }
             }
         }
         var diagnostics = sources.flatMap(\.diagnostics)
         if let configSource {
-            let personaNames = Set(read.map(\.definition.name))
+            let personaNames = Set(read.compactMap(\.name))
             for (member, node) in members where !personaNames.contains(member) {
                 var message = "shared slice member '\(member)' is not a known persona"
                 if let guess = Suggestion.closest(to: member.rawValue, in: personaNames.map(\.rawValue)) {
@@ -159,7 +166,7 @@ public struct Configuration: Sendable {
             }
             diagnostics = configSource.diagnostics + diagnostics
         }
-        let personas = read.filter { !$0.source.hasErrors }.map(\.definition)
+        let personas = read.filter { !$0.source.hasErrors }.compactMap(\.definition)
         return (personas.sorted { $0.name < $1.name }, diagnostics)
     }
 }

@@ -39,7 +39,7 @@ public final class MappingReader {
 
     /// The raw node at `key`; a YAML null counts as absent.
     public func node(_ key: String, required: Bool = false) -> Node? {
-        known.append(key)
+        if !known.contains(key) { known.append(key) }
         let value = node.mapping?[key]
         if let value, !Self.isNull(value) { return value }
         if required {
@@ -87,7 +87,7 @@ public final class MappingReader {
     public func int(_ key: String, in range: ClosedRange<Int>? = nil) -> Int? {
         guard let value = node(key) else { return nil }
         guard let scalar = value.scalar, scalar.style == .plain, let int = Int(scalar.string) else {
-            source.error("expected an integer for '\(qualified(key))', found \(Self.kind(of: value))", at: value)
+            source.error("expected an integer for '\(qualified(key))', found \(Self.kind(of: value))\(Self.quotedHint(value, Int.self))", at: value)
             return nil
         }
         if let range, !range.contains(int) {
@@ -100,7 +100,7 @@ public final class MappingReader {
     public func double(_ key: String, in range: ClosedRange<Double>? = nil) -> Double? {
         guard let value = node(key) else { return nil }
         guard let scalar = value.scalar, scalar.style == .plain, let number = Double(scalar.string), number.isFinite else {
-            source.error("expected a number for '\(qualified(key))', found \(Self.kind(of: value))", at: value)
+            source.error("expected a number for '\(qualified(key))', found \(Self.kind(of: value))\(Self.quotedHint(value, Double.self))", at: value)
             return nil
         }
         if let range, !range.contains(number) {
@@ -130,7 +130,11 @@ public final class MappingReader {
             return nil
         }
         if extra.contains(scalar.string) { return .some(nil) }
-        guard let seconds = DurationText.parse(scalar.string), seconds > 0 else {
+        if let seconds = DurationText.parse(scalar.string), seconds <= 0 {
+            source.error("'\(qualified(key))' must be a positive duration, found '\(scalar.string)'", at: value)
+            return nil
+        }
+        guard let seconds = DurationText.parse(scalar.string) else {
             let also = extra.isEmpty ? "" : " or \(extra.map { "'\($0)'" }.joined(separator: ", "))"
             source.error(
                 "bad duration '\(scalar.string)' for '\(qualified(key))' (use a number and a unit: 90s, 30m, 1h, 7d\(also))",
@@ -167,7 +171,7 @@ public final class MappingReader {
     /// A list of names, each with its node (so later checks can point at it).
     public func names(_ key: String) -> [(PersonaID, Node)]? {
         guard let items = sequence(key) else { return nil }
-        return items.compactMap { item in Self.name(item, in: source, what: "'\(qualified(key))' item").map { ($0, item) } }
+        return items.compactMap { item in Self.name(item, in: source, what: "\(qualified(key)) item").map { ($0, item) } }
     }
 
     /// Reports every key of this mapping that no accessor asked for.
@@ -207,10 +211,16 @@ public final class MappingReader {
             return nil
         }
         if let problem = PersonaID.problem(with: text) {
-            source.error("bad name '\(text)' for \(what): \(problem)", at: node)
+            source.error("bad name '\(text)' for '\(what)': \(problem)", at: node)
             return nil
         }
         return PersonaID(rawValue: text)
+    }
+
+    /// ` (remove the quotes)` when a quoted scalar would have been a valid `T`.
+    static func quotedHint<T: LosslessStringConvertible>(_ node: Node, _: T.Type) -> String {
+        guard let scalar = node.scalar, scalar.style != .plain, T(scalar.string) != nil else { return "" }
+        return " (a quoted string; remove the quotes)"
     }
 
     static func choice(_ node: Node, _ choices: [String], in source: YAMLSource, what: String) -> String? {

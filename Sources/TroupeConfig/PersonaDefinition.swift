@@ -44,7 +44,7 @@ extension PersonaDefinition {
     /// Also returns the name's node and each shared-slice reference's node, for cross-file checks.
     static func read(
         from source: YAMLSource, defaults: MemoryPolicy, fileStem: String?
-    ) -> (definition: PersonaDefinition, nameNode: Node?, shared: [(PersonaID, Node)])? {
+    ) -> (definition: PersonaDefinition?, name: PersonaID?, nameNode: Node?, shared: [(PersonaID, Node)])? {
         guard let root = MappingReader.root(of: source, expecting: "a persona definition") else { return nil }
         let nameNode = root.node("name")
         let name = root.name("name", required: true)
@@ -73,14 +73,17 @@ extension PersonaDefinition {
         if let name, let fileStem, name.rawValue != fileStem {
             source.error("persona '\(name)' is in a file named '\(fileStem)'; name the file '\(name).yaml'", at: nameNode, severity: .warning)
         }
-        guard let name, let displayName, let role, let description, let systemPrompt else { return nil }
+        guard let name, let displayName, let role, let description, let systemPrompt else {
+            // Still hand back what was read, so cross-file checks report their problems too.
+            return (nil, name, nameNode, sharedRefs)
+        }
         let definition = PersonaDefinition(
             name: name, displayName: displayName, role: role,
             description: description.trimmingCharacters(in: .whitespacesAndNewlines),
             systemPrompt: systemPrompt.trimmingCharacters(in: .whitespacesAndNewlines), traits: traits,
             priority: priority, memory: memory, procedural: procedural, shared: shared, llm: llm,
             file: source.displayPath)
-        return (definition, nameNode, sharedRefs)
+        return (definition, name, nameNode, sharedRefs)
     }
 
     private static func readSeed(_ node: Node, index: Int, in source: YAMLSource) -> ProceduralSeed? {

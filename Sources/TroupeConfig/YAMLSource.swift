@@ -8,7 +8,12 @@ import Yams
 public final class YAMLSource {
     public let displayPath: String
     let lines: [Substring]
-    public private(set) var diagnostics: [Diagnostic] = []
+    private var found: [Diagnostic] = []
+    /// Every problem found, in the order of the file.
+    public var diagnostics: [Diagnostic] {
+        get { found.enumerated().sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }.map(\.element) }
+        set { found = newValue }
+    }
     /// The document's root, or `nil` when the file is empty or not YAML (a diagnostic says which).
     public private(set) var root: Node?
 
@@ -48,7 +53,7 @@ public final class YAMLSource {
     /// Records a problem at `line`:`column` (1-based).
     public func error(_ message: String, line: Int, column: Int, length: Int = 1, severity: Diagnostic.Severity = .error) {
         let source = line >= 1 && line <= lines.count ? String(lines[line - 1]) : nil
-        diagnostics.append(
+        found.append(
             Diagnostic(
                 file: displayPath, line: line, column: column, severity: severity, message: message,
                 sourceLine: source, length: length))
@@ -70,6 +75,8 @@ public final class YAMLSource {
             .composer(let context, let problem, let mark, _):
             var message = "YAML syntax: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
+            let line = mark.line >= 1 && mark.line <= lines.count ? lines[mark.line - 1] : ""
+            if line.contains("\t") { message += "; tabs cannot indent YAML, use spaces" }
             self.error(message, line: mark.line, column: mark.column)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? "?"
