@@ -27,7 +27,9 @@ extension MemoryCommand {
         }
 
         func run() async throws {
-            let workspace = try await global.memoryWorkspace()
+            // Seeds are loaded after the import, so that an exported home re-imports its own seeds
+            // (same ids and times) instead of meeting fresh copies.
+            let workspace = try global.workspace()
             let importer = try workspace.importer(defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize)
             let url = URL(fileURLWithPath: file)
             guard FileManager.default.fileExists(atPath: url.path) else {
@@ -38,6 +40,7 @@ extension MemoryCommand {
             if let bar { progress = { bar.show($0) } }
             let report: MemoryImporter.Report = try await importer.run(file: url, progress: progress)
             bar?.finish()
+            if report.outcome == .imported { try await workspace.seedProceduralMemory() }
 
             if json {
                 Output.json(JSONView.importReport(report, file: file))
