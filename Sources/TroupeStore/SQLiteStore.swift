@@ -41,6 +41,11 @@ public final class SQLiteStore: MemoryStore {
         pool = try Self.retryingWhileBusy(timeout: busyTimeout) {
             try DatabasePool(path: path, configuration: config)
         }
+        // Two processes opening a new file at once must not both create the schema: migrations
+        // run under an exclusive advisory lock on a side file.
+        let lock = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        if lock >= 0 { flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
         try Self.retryingWhileBusy(timeout: busyTimeout) {
             try Self.migrator.migrate(pool)
             try pool.write { db in
