@@ -50,10 +50,8 @@ public enum Doctor {
             return report
         }
 
-        var configuration: Configuration?
         do {
-            configuration = try Configuration.load(configFlag: configFlag, homeFlag: homeFlag, environment: environment)
-            let c = configuration!
+            let c = try Configuration.load(configFlag: configFlag, homeFlag: homeFlag, environment: environment)
             let status: DoctorReport.Status = c.personas.isEmpty ? .warning : .ok
             var notes = zip(c.personas, c.personas.map(\.file)).map { "\($0.name): \($1)" }
             notes += c.warnings.map(\.description)
@@ -99,7 +97,6 @@ public enum Doctor {
             name: "llm", status: .ok,
             detail: runtime.llm.backend == "offline" ? "offline (no chat model configured; replies say so)"
                 : "\(runtime.llm.backend) at \(runtime.llm.baseURL ?? "?") model \(runtime.llm.model ?? "?")"))
-        _ = configuration
         return report
     }
 

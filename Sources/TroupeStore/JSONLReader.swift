@@ -18,7 +18,7 @@ public struct JSONLReader {
         do {
             handle = try FileHandle(forReadingFrom: url)
         } catch {
-            throw TroupeErrorBridge.cannotRead(url, error)
+            throw TroupeError(.invalidInput, "cannot open file for reading", context: url.path, cause: error)
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value
         totalBytes = size ?? 0
@@ -52,11 +52,5 @@ public struct JSONLReader {
 
     private static func isBlank(_ line: Data) -> Bool {
         line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
-    }
-}
-
-enum TroupeErrorBridge {
-    static func cannotRead(_ url: URL, _ error: any Error) -> Error {
-        TroupeError(.invalidInput, "cannot open file for reading", context: url.path, cause: error)
     }
 }
