@@ -26,8 +26,10 @@ let package = Package(
             "TroupeCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // Ranking of recalled memories (lexical, recency, importance).
-        .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore"]),
+        // The system BLAS (OpenBLAS through cblas), for the scorer and the embedder.
+        .systemLibrary(name: "CBLAS"),
+        // Embedders, the in-memory recall index (BLAS scoring, BM25) and hybrid ranking.
+        .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore", "CBLAS"]),
         // The workspace a command runs in: config, personas, store, seeding, doctor.
         .target(name: "TroupeRuntime", dependencies: [
             "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",

@@ -3,7 +3,7 @@ import TroupeCore
 import TroupeStore
 
 /// How much each component counts in a recall score. Components a recall cannot compute (no
-/// vectors yet, say) are dropped and the remaining weights rescaled to sum to one.
+/// embedder, say) are dropped and the remaining weights rescaled to sum to one.
 public struct RecallWeights: Sendable, Hashable {
     public var semantic: Double
     public var lexical: Double
@@ -21,6 +21,15 @@ public struct RecallWeights: Sendable, Hashable {
     }
 }
 
+/// How the components become one score.
+public enum RecallFusion: String, Sendable, CaseIterable {
+    /// A weighted sum of components normalised to 0…1 (BM25 by the best candidate's).
+    case weighted
+    /// Reciprocal-rank fusion: each component ranks the candidates, and a candidate scores the
+    /// weighted sum of 1 / (60 + rank).
+    case reciprocalRank = "rrf"
+}
+
 /// What to recall: a query over some owners' slices.
 public struct RecallRequest: Sendable, Hashable {
     public var query: String
@@ -29,22 +38,26 @@ public struct RecallRequest: Sendable, Hashable {
     /// `nil` for every slice.
     public var slices: [SliceKind]?
     public var limit: Int
+    /// Only records carrying this tag.
+    public var tag: String?
 
-    public init(query: String, owners: [PersonaID], slices: [SliceKind]? = nil, limit: Int = 10) {
+    public init(query: String, owners: [PersonaID], slices: [SliceKind]? = nil, limit: Int = 10, tag: String? = nil) {
         self.query = query
         self.owners = owners
         self.slices = slices
         self.limit = limit
+        self.tag = tag
     }
 }
 
 /// One part of a score, as `--why` shows it.
 public struct ScoreComponent: Sendable, Hashable {
-    /// `lexical`, `recency`, `importance` (and `semantic` once vectors exist).
+    /// `semantic`, `lexical`, `recency` or `importance`.
     public var name: String
-    /// The value before normalisation (BM25, age in seconds, importance).
+    /// The value before normalisation (cosine, BM25, age in seconds, importance), or the rank
+    /// under reciprocal-rank fusion.
     public var raw: Double
-    /// The value in 0…1 that is weighted.
+    /// The value that is weighted.
     public var value: Double
     /// The effective weight after rescaling.
     public var weight: Double
@@ -59,18 +72,27 @@ public struct RecallHit: Sendable, Hashable {
     public var components: [ScoreComponent]
 }
 
-/// Hybrid recall: full-text candidates, ranked by a weighted sum of normalised BM25, recency and
-/// importance (see DESIGN.md, Retrieval).
+/// Hybrid recall (see DESIGN.md, Retrieval): candidates from BM25 and from dense vectors, ranked
+/// by cosine, BM25, recency and importance, fused as configured.
 public struct Recaller: Sendable {
     let store: any MemoryStore
+    let index: RecallIndex
+    let embedder: (any Embedder)?
     let weights: RecallWeights
+    let fusion: RecallFusion
     let clock: any WallClock
-    /// Full-text candidates considered per query.
+    /// Candidates each ranking contributes per query.
     let candidates: Int
 
-    public init(store: any MemoryStore, weights: RecallWeights, clock: any WallClock, candidates: Int = 100) {
+    public init(
+        store: any MemoryStore, index: RecallIndex, embedder: (any Embedder)?, weights: RecallWeights,
+        fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100
+    ) {
         self.store = store
+        self.index = index
+        self.embedder = embedder
         self.weights = weights
+        self.fusion = fusion
         self.clock = clock
         self.candidates = candidates
     }
@@ -80,34 +102,35 @@ public struct Recaller: Sendable {
         try await recall(batch: [request])[0]
     }
 
-    /// Recalls for several requests; one answer per request, in order.
+    /// Recalls for several requests at once: the queries are embedded together and each
+    /// partition is scored once for all of them. One answer per request, in order.
     public func recall(batch requests: [RecallRequest]) async throws -> [[RecallHit]] {
+        guard !requests.isEmpty else { return [] }
         let now = clock.now()
-        var answers: [[RecallHit]] = []
-        for request in requests {
-            let filter = MemoryQuery(owners: request.owners, slices: request.slices)
-            let hits = try await store.search(request.query, in: filter, limit: max(candidates, request.limit))
-            answers.append(rank(hits, limit: request.limit, now: now))
+        let vectors = try embedder?.embed(requests.map(\.query))
+        let queries = requests.enumerated().map { i, request in
+            IndexQuery(
+                terms: Self.terms(request.query), vector: vectors?[i], owners: request.owners, slices: request.slices,
+                tag: request.tag, candidates: max(candidates, request.limit))
         }
-        let used = Set(answers.flatMap { $0.map(\.record.id) })
-        try await store.touch(used.sorted(), at: now)
-        return answers
+        let found = try await index.search(queries)
+        let ranked = zip(requests, found).map { request, candidates in
+            rank(candidates, limit: request.limit, now: now, semantic: vectors != nil)
+        }
+        let wanted = Array(Set(ranked.flatMap { $0.map(\.candidate.id) })).sorted()
+        let records = Dictionary(uniqueKeysWithValues: try await store.records(ids: wanted).map { ($0.id, $0) })
+        try await store.touch(Array(records.keys).sorted(), at: now)
+        // A record forgotten since the index saw it is left out.
+        return ranked.map { hits in
+            hits.compactMap { hit in
+                records[hit.candidate.id].map { RecallHit(record: $0, score: hit.score, components: hit.components) }
+            }
+        }
     }
 
-    /// Scores lexical hits and keeps the best `limit`; exposed for tests.
-    public func rank(_ hits: [LexicalHit], limit: Int, now: Date) -> [RecallHit] {
-        let total = weights.lexical + weights.recency + weights.importance
-        let scale = total > 0 ? 1 / total : 0
-        let best = hits.map(\.bm25).max() ?? 0
-        let ranked = hits.map { hit -> RecallHit in
-            let age = max(0, now.timeIntervalSince(hit.record.createdAt))
-            let components = [
-                ScoreComponent(name: "lexical", raw: hit.bm25, value: best > 0 ? hit.bm25 / best : 0, weight: weights.lexical * scale),
-                ScoreComponent(name: "recency", raw: age, value: pow(0.5, age / weights.recencyHalfLife), weight: weights.recency * scale),
-                ScoreComponent(name: "importance", raw: hit.record.importance, value: hit.record.importance, weight: weights.importance * scale),
-            ]
-            return RecallHit(record: hit.record, score: components.reduce(0) { $0 + $1.contribution }, components: components)
-        }
-        return Array(ranked.sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }.prefix(limit))
+    /// The query's distinct lexical terms (at most 32), in order.
+    static func terms(_ query: String) -> [String] {
+        var seen = Set<String>()
+        return Array(LexicalTokenizer.tokens(query).filter { seen.insert($0).inserted }.prefix(32))
     }
 }

@@ -12,6 +12,10 @@ public final class Workspace: Sendable {
     public let configuration: Configuration
     public let store: SQLiteStore
     public let clock: any WallClock
+    /// The in-memory recall index over `store`, loaded on first recall and kept current.
+    public let index: RecallIndex
+    /// The embedder recall and writes use, if any.
+    public let embedder: (any Embedder)?
 
     public init(configuration: Configuration, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
@@ -21,6 +25,8 @@ public final class Workspace: Sendable {
         store = try SQLiteStore(
             path: path, busyTimeout: storage.busyTimeout,
             synchronous: SQLiteStore.Synchronous(rawValue: storage.synchronous) ?? .full)
+        embedder = nil
+        index = RecallIndex(source: store, model: embedder?.modelID, dimension: embedder?.dimension ?? 384)
     }
 
     /// Loads the configuration (flags, environment, working directory) and opens the store.
@@ -109,7 +115,7 @@ public final class Workspace: Sendable {
     public var recaller: Recaller {
         let r = configuration.runtime.retrieval
         return Recaller(
-            store: store,
+            store: store, index: index, embedder: embedder,
             weights: RecallWeights(
                 semantic: r.semanticWeight, lexical: r.lexicalWeight, recency: r.recencyWeight,
                 importance: r.importanceWeight, recencyHalfLife: r.recencyHalfLife),

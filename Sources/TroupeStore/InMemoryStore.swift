@@ -7,6 +7,10 @@ public actor InMemoryStore: MemoryStore {
     private var current: [String: MemoryRecord] = [:]
     private var versions: [String: [MemoryRecord]] = [:]
     private var forgotten: [String: ForgetReceipt] = [:]
+    /// Vectors by record id: the model and the vector of the record's current version.
+    private var vectors: [String: (model: String, values: [Float])] = [:]
+    /// Every write, in order: the change feed (kept whole; this store is for tests).
+    private var changeLog: [(id: String, removed: Bool)] = []
 
     public init() {}
 
@@ -16,6 +20,7 @@ public actor InMemoryStore: MemoryStore {
         }
         current[record.id] = record
         forgotten[record.id] = nil
+        changeLog.append((record.id, false))
     }
 
     public func get(_ id: String) -> MemoryRecord? { current[id] }
@@ -28,6 +33,8 @@ public actor InMemoryStore: MemoryStore {
         retired.validTo = time
         versions[id, default: []].append(retired)
         current[id] = next
+        if next.content != old.content { vectors[id] = nil }
+        changeLog.append((id, false))
         return next
     }
 
@@ -36,6 +43,8 @@ public actor InMemoryStore: MemoryStore {
             throw TroupeError(.notFound, "no record with this id", context: id)
         }
         let count = (versions.removeValue(forKey: id)?.count ?? 0) + 1
+        vectors[id] = nil
+        changeLog.append((id, true))
         let receipt = ForgetReceipt(
             id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: count, forgottenAt: time, reason: reason)
         forgotten[id] = receipt
@@ -104,6 +113,57 @@ public actor InMemoryStore: MemoryStore {
             current[id]?.lastAccessedAt = time
             current[id]?.accessCount += 1
         }
+    }
+
+    // MARK: IndexSource
+
+    public func changeCursor() -> Int64 { Int64(changeLog.count) }
+
+    public func changes(since cursor: Int64, limit: Int) -> ChangeFeed {
+        let start = Int(max(0, cursor))
+        let end = min(changeLog.count, start + limit)
+        guard start < end else { return ChangeFeed(cursor: max(cursor, Int64(changeLog.count))) }
+        var last: [String: Bool] = [:]
+        for change in changeLog[start..<end] { last[change.id] = change.removed }
+        let sorted = last.sorted { $0.key < $1.key }
+        return ChangeFeed(
+            cursor: Int64(end), changed: sorted.filter { !$0.value }.map(\.key), removed: sorted.filter(\.value).map(\.key))
+    }
+
+    public func indexEntries(
+        owners: [PersonaID], slices: [SliceKind]?, model: String?, after: IndexEntry?, limit: Int
+    ) -> [IndexEntry] {
+        let filter = MemoryQuery(owners: owners, slices: slices)
+        return current.values.filter(filter.matches).map { entry($0, model: model) }
+            .filter { entry in after.map { IndexEntry.canonicallyOrdered($0, entry) } ?? true }
+            .sorted(by: IndexEntry.canonicallyOrdered).prefix(limit).map { $0 }
+    }
+
+    public func indexEntries(ids: [String], model: String?) -> [IndexEntry] {
+        Set(ids).sorted().compactMap { current[$0] }.map { entry($0, model: model) }
+    }
+
+    public func entriesWithoutVector(model: String, limit: Int) -> (entries: [IndexEntry], remaining: Int) {
+        let missing = current.values.filter { vectors[$0.id]?.model != model }.sorted { $0.id < $1.id }
+        return (missing.prefix(limit).map { entry($0, model: nil) }, missing.count)
+    }
+
+    public func storeVectors(_ batch: [RecordVector]) -> Int {
+        var stored = 0
+        for vector in batch where current[vector.id]?.version == vector.version {
+            vectors[vector.id] = (vector.model, vector.values)
+            current[vector.id]?.modelID = vector.model
+            changeLog.append((vector.id, false))
+            stored += 1
+        }
+        return stored
+    }
+
+    public func records(ids: [String]) -> [MemoryRecord] { ids.compactMap { current[$0] } }
+
+    private func entry(_ record: MemoryRecord, model: String?) -> IndexEntry {
+        let stored = vectors[record.id]
+        return IndexEntry(record, vector: stored?.model == model ? stored?.values : nil)
     }
 }
 

@@ -4,7 +4,10 @@ import TroupeCore
 /// Reads a file line by line in fixed-size chunks, so memory stays constant whatever its size.
 public struct JSONLReader {
     private let handle: FileHandle
-    private var buffer = Data()
+    /// Bytes read but not yet returned start at `cursor`; consumed lines are dropped only when a
+    /// new chunk is read, so taking a line never moves the rest of the buffer.
+    private var buffer: [UInt8] = []
+    private var cursor = 0
     private var atEOF = false
     private let chunkSize: Int
     /// Lines read so far (blank ones included), so line numbers match an editor's.
@@ -28,29 +31,31 @@ public struct JSONLReader {
     /// The next non-blank line and its number, or `nil` at the end of the file.
     public mutating func next() throws -> (number: Int, bytes: Data)? {
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
+            if let newline = buffer[cursor...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[cursor..<newline]
+                cursor = newline + 1
                 lineNumber += 1
                 bytesRead += Int64(line.count + 1)
                 if Self.isBlank(line) { continue }
                 return (lineNumber, Data(line))
             }
             if atEOF {
-                guard !buffer.isEmpty else { return nil }
-                let line = buffer
-                buffer = Data()
+                guard cursor < buffer.count else { return nil }
+                let line = buffer[cursor...]
+                cursor = buffer.count
                 lineNumber += 1
                 bytesRead += Int64(line.count)
                 if Self.isBlank(line) { return nil }
-                return (lineNumber, line)
+                return (lineNumber, Data(line))
             }
             let chunk = try handle.read(upToCount: chunkSize) ?? Data()
-            if chunk.isEmpty { atEOF = true } else { buffer.append(chunk) }
+            buffer.removeSubrange(0..<cursor)
+            cursor = 0
+            if chunk.isEmpty { atEOF = true } else { buffer.append(contentsOf: chunk) }
         }
     }
 
-    private static func isBlank(_ line: Data) -> Bool {
+    private static func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
         line.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 }
     }
 }

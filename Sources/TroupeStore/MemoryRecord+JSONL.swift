@@ -74,28 +74,32 @@ public enum MemoryLine {
         func fail(_ field: String?, _ message: String) -> Result<MemoryRecord, Problem> {
             .failure(Problem(line: line, field: field, message: message))
         }
-        let object: [String: Any]
+        let object: [String: JSONValue]
         do {
-            guard let parsed = try JSONSerialization.jsonObject(with: bytes) as? [String: Any] else {
+            guard case .object(let members) = try bytes.withUnsafeBytes({ try JSONValue.parse($0) }) else {
                 return fail(nil, "expected a JSON object")
             }
-            object = parsed
+            object = members
         } catch {
-            return fail(nil, "not valid JSON")
+            return fail(nil, "not valid JSON (\(error))")
         }
         if let unknown = object.keys.sorted().first(where: { !fields.contains($0) }) {
             var message = "unknown field"
             if let guess = Suggestion.closest(to: unknown, in: fields) { message += " (did you mean '\(guess)'?)" }
             return fail(unknown, message)
         }
+        func present(_ field: String) -> JSONValue? {
+            guard let value = object[field], value != .null else { return nil }
+            return value
+        }
 
         // Owner.
         var owner: PersonaID
         switch object["persona"] {
-        case nil, is NSNull:
+        case nil, .null?:
             guard let fallback = context.defaultOwner else { return fail("persona", "missing (or pass --persona)") }
             owner = fallback
-        case let name as String:
+        case .string(let name)?:
             guard let id = PersonaID(rawValue: name) else { return fail("persona", "bad name '\(name)': \(PersonaID.problem(with: name)!)") }
             if let fallback = context.defaultOwner, fallback != id {
                 return fail("persona", "'\(name)' differs from --persona \(fallback)")
@@ -107,53 +111,57 @@ public enum MemoryLine {
             return fail("persona", "unknown persona or shared slice '\(owner)'")
         }
 
-        guard let sliceName = object["slice"] as? String else {
+        guard case .string(let sliceName)? = object["slice"] else {
             return fail("slice", object["slice"] == nil ? "missing" : "expected a string")
         }
         guard let slice = SliceKind(rawValue: sliceName) else {
             return fail("slice", "'\(sliceName)' is not a slice (expected one of \(SliceKind.names))")
         }
-        guard let content = object["content"] as? String else {
+        guard case .string(let content)? = object["content"] else {
             return fail("content", object["content"] == nil ? "missing" : "expected a string")
         }
-        guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return fail("content", "empty") }
+        // Not `trimmingCharacters`: that bridges through NSString and cost an import an eighth of its time.
+        guard content.contains(where: { !$0.isWhitespace }) else { return fail("content", "empty") }
 
         var importance = 0.5
-        if let value = object["importance"], !(value is NSNull) {
-            guard let number = number(value), (0...1).contains(number) else { return fail("importance", "expected a number from 0 to 1") }
+        if let value = present("importance") {
+            guard case .number(let number) = value, (0...1).contains(number) else { return fail("importance", "expected a number from 0 to 1") }
             importance = number
         }
         var tags: [String] = []
-        if let value = object["tags"], !(value is NSNull) {
-            guard let list = value as? [Any], let strings = list as? [String] else { return fail("tags", "expected a list of strings") }
-            tags = strings
+        if let value = present("tags") {
+            guard case .array(let list) = value else { return fail("tags", "expected a list of strings") }
+            for item in list {
+                guard case .string(let tag) = item else { return fail("tags", "expected a list of strings") }
+                tags.append(tag)
+            }
         }
         var metadata: JSONValue?
-        if let value = object["metadata"], !(value is NSNull) {
-            guard value is [String: Any], let json = JSONValue(foundation: value) else { return fail("metadata", "expected a JSON object") }
-            metadata = json
+        if let value = present("metadata") {
+            guard case .object = value else { return fail("metadata", "expected a JSON object") }
+            metadata = value
         }
 
         var times: [String: Date] = [:]
         for field in ["created_at", "valid_from", "last_accessed_at", "expires_at"] {
-            guard let value = object[field], !(value is NSNull) else { continue }
-            guard let text = value as? String, let date = Timestamp.parse(text) else {
+            guard let value = present(field) else { continue }
+            guard case .string(let text) = value, let date = Timestamp.parse(text) else {
                 return fail(field, "expected an RFC 3339 time such as 2026-11-23T14:15:28Z")
             }
             times[field] = date
         }
         var integers: [String: Int] = [:]
         for (field, minimum) in [("version", 1), ("access_count", 0)] {
-            guard let value = object[field], !(value is NSNull) else { continue }
-            guard let n = number(value), n == n.rounded(), n >= Double(minimum), n < 1e15 else {
+            guard let value = present(field) else { continue }
+            guard case .number(let n) = value, n == n.rounded(), n >= Double(minimum), n < 1e15 else {
                 return fail(field, "expected a whole number of at least \(minimum)")
             }
             integers[field] = Int(n)
         }
         var strings: [String: String] = [:]
         for field in ["id", "source", "model"] {
-            guard let value = object[field], !(value is NSNull) else { continue }
-            guard let text = value as? String, !text.isEmpty, text.utf8.count <= 256 else {
+            guard let value = present(field) else { continue }
+            guard case .string(let text) = value, !text.isEmpty, text.utf8.count <= 256 else {
                 return fail(field, "expected a non-empty string of at most 256 bytes")
             }
             strings[field] = text
@@ -167,10 +175,5 @@ public enum MemoryLine {
                 source: strings["source"] ?? context.source, createdAt: createdAt, lastAccessedAt: times["last_accessed_at"],
                 accessCount: integers["access_count"] ?? 0, validFrom: times["valid_from"], expiresAt: times["expires_at"],
                 version: integers["version"] ?? 1, modelID: strings["model"], metadata: metadata))
-    }
-
-    private static func number(_ value: Any) -> Double? {
-        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
-        return n.doubleValue
     }
 }

@@ -5,7 +5,7 @@ import TroupeCore
 ///
 /// Conformances: ``InMemoryStore`` (for tests of logic) and ``SQLiteStore`` (the durable truth).
 /// One conformance suite runs against both. A write returns only after it is committed.
-public protocol MemoryStore: Sendable {
+public protocol MemoryStore: IndexSource {
     /// Inserts a new record. Throws `.duplicate` when the id exists.
     func put(_ record: MemoryRecord) async throws
 

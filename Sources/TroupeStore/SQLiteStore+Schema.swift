@@ -1,8 +1,9 @@
 import GRDB
+import TroupeCore
 
 extension SQLiteStore {
     /// The schema's migrations, in order. A migration, once released, is never edited.
-    static var migrator: DatabaseMigrator {
+    static func migrator(codec: any ContentCodec) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-memory") { db in
             // Current versions. `seq` is the integer key the full-text index refers to.
@@ -67,6 +68,62 @@ extension SQLiteStore {
                 );
 
                 CREATE TABLE store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("v2-fts-scope") { db in
+            // The index also holds each record's owner and slice as tokens of a second column, so
+            // a recall's MATCH selects only the slices it may read before anything is ranked;
+            // that column weighs nothing in BM25.
+            try db.execute(sql: """
+                DROP TABLE memory_fts;
+                CREATE VIRTUAL TABLE memory_fts USING fts5(
+                    content, scope, content='', tokenize='porter unicode61 remove_diacritics 2'
+                );
+                INSERT INTO memory_fts(memory_fts, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
+                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT seq, owner, slice, content FROM memory")
+            let insert = try db.makeStatement(sql: "INSERT INTO memory_fts(rowid, content, scope) VALUES (?, ?, ?)")
+            while let row = try rows.next() {
+                guard let owner = PersonaID(rawValue: row["owner"]), let slice = SliceKind(rawValue: row["slice"]) else {
+                    throw TroupeError(.storage, "stored record has a bad owner or slice", context: "seq \(row["seq"] as Int64)")
+                }
+                try insert.execute(arguments: [
+                    row["seq"] as Int64, try codec.decode(row["content"]), LexicalScope.tokens(owner: owner, slice: slice),
+                ])
+            }
+        }
+        migrator.registerMigration("v3-vectors-changes") { db in
+            try db.execute(sql: """
+                -- A record's embedding for its current content, as little-endian Float32.
+                CREATE TABLE memory_vector (
+                    seq INTEGER PRIMARY KEY,
+                    model TEXT NOT NULL,
+                    vector BLOB NOT NULL
+                );
+
+                -- What changed, in order, for in-memory indexes to catch up with any writer, in
+                -- this process or another. Kept short: an index further behind reloads.
+                CREATE TABLE memory_change (
+                    n INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL,
+                    removed INTEGER NOT NULL
+                );
+                CREATE TRIGGER memory_change_insert AFTER INSERT ON memory BEGIN
+                    INSERT INTO memory_change(id, removed) VALUES (new.id, 0);
+                END;
+                -- Not on last_accessed_at or access_count: a recall's `touch` changes nothing ranked.
+                CREATE TRIGGER memory_change_update
+                AFTER UPDATE OF id, owner, slice, content, importance, tags, created_at, version, model, expires_at ON memory
+                BEGIN
+                    INSERT INTO memory_change(id, removed) VALUES (new.id, 0);
+                END;
+                CREATE TRIGGER memory_change_delete AFTER DELETE ON memory BEGIN
+                    INSERT INTO memory_change(id, removed) VALUES (old.id, 1);
+                    DELETE FROM memory_vector WHERE seq = old.seq;
+                END;
+                CREATE TRIGGER memory_change_trim AFTER INSERT ON memory_change BEGIN
+                    DELETE FROM memory_change WHERE n <= new.n - 250000;
+                END;
                 """)
         }
         return migrator

@@ -11,6 +11,7 @@ public final class SQLiteStore: MemoryStore {
     public let path: String
     let pool: DatabasePool
     let codec: any ContentCodec
+    let checkpointer: WALCheckpointer
 
     /// Durability of a commit.
     public enum Synchronous: String, Sendable {
@@ -37,7 +38,12 @@ public final class SQLiteStore: MemoryStore {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
             // Deleted content is overwritten, so `forget` leaves nothing in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Checkpoints run beside the writer; see WALCheckpointer.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            // When the WAL starts over, it is cut back to this size rather than kept at its peak.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(8 << 20)")
         }
+        checkpointer = WALCheckpointer(path: path, configuration: config)
         pool = try Self.retryingWhileBusy(timeout: busyTimeout) {
             try DatabasePool(path: path, configuration: config)
         }
@@ -47,7 +53,7 @@ public final class SQLiteStore: MemoryStore {
         if lock >= 0 { flock(lock, LOCK_EX) }
         defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
         try Self.retryingWhileBusy(timeout: busyTimeout) {
-            try Self.migrator.migrate(pool)
+            try Self.migrator(codec: codec).migrate(pool)
             try pool.write { db in
                 let stored = try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'codec'")
                 if let stored, stored != codec.id {
@@ -81,10 +87,11 @@ public final class SQLiteStore: MemoryStore {
 
     public func put(_ record: MemoryRecord) async throws {
         try await write("add a record") { db in
-            if try Self.exists(db, record.id) {
+            var text = FullTextChanges()
+            guard try self.insertIfNew(record, &text, db) else {
                 throw TroupeError(.duplicate, "a record with this id exists already", context: record.id)
             }
-            try self.insert(record, db)
+            try text.apply(db)
         }
     }
 
@@ -103,7 +110,10 @@ public final class SQLiteStore: MemoryStore {
             guard old.version == expectedVersion else {
                 throw StoreConflict.error(id: id, current: old.version, expected: expectedVersion)
             }
-            return try self.supersede(old, seq: row["seq"], with: change, writer: writer, at: time, db)
+            var text = FullTextChanges()
+            let next = try self.supersede(old, seq: row["seq"], with: change, writer: writer, at: time, &text, db)
+            try text.apply(db)
+            return next
         }
     }
 
@@ -113,7 +123,6 @@ public final class SQLiteStore: MemoryStore {
                 throw TroupeError(.notFound, "no record with this id", context: id)
             }
             let record = try self.record(row)
-            try self.unindex(seq: row["seq"], content: record.content, db)
             try db.execute(sql: "DELETE FROM memory WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM memory_version WHERE id = ?", arguments: [id])
             let versions = db.changesCount + 1
@@ -122,6 +131,9 @@ public final class SQLiteStore: MemoryStore {
             try db.execute(
                 sql: "INSERT INTO forget_log(id, owner, slice, versions, forgotten_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [id, receipt.owner, receipt.slice, versions, time.millisecondsSince1970, reason])
+            var text = FullTextChanges()
+            text.remove(seq: row["seq"], record)
+            try text.apply(db)
             return receipt
         }
     }
@@ -173,7 +185,7 @@ public final class SQLiteStore: MemoryStore {
                 buckets: buckets.sorted { ($0.owner, $0.slice) < ($1.owner, $1.slice) },
                 supersededVersions: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM memory_version") ?? 0,
                 forgotten: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM forget_log") ?? 0,
-                schemaVersion: try Self.migrator.appliedIdentifiers(db).sorted().last, bytesOnDisk: nil)
+                schemaVersion: try Self.migrator(codec: self.codec).appliedIdentifiers(db).sorted().last, bytesOnDisk: nil)
         }
         var result = stats
         result.bytesOnDisk = ["", "-wal"].reduce(Int64(0)) { total, suffix in
@@ -185,38 +197,57 @@ public final class SQLiteStore: MemoryStore {
 
     public func upsert(_ batch: [MemoryRecord], writer: String, at time: Date) async throws -> UpsertSummary {
         guard !batch.isEmpty else { return UpsertSummary() }
-        return try await write("import a batch of \(batch.count) records") { db in
+        return try await write("import a batch of \(batch.count) records", weight: max(1, batch.count / 20)) { db in
             var summary = UpsertSummary()
+            var text = FullTextChanges()
             for record in batch {
-                if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM memory WHERE id = ?"), arguments: [record.id]) {
-                    let old = try self.record(row)
-                    try StoreConflict.checkSameOwner(old, record)
-                    if old.hasSameValue(as: record) {
-                        summary.unchanged += 1
-                    } else {
-                        _ = try self.supersede(old, seq: row["seq"], with: record.valueChange, writer: writer, at: time, db)
-                        summary.updated += 1
-                    }
-                } else {
-                    try self.insert(record, db)
+                // New ids, the common case, cost one statement; only existing ones are read back.
+                if try self.insertIfNew(record, &text, db) {
                     summary.inserted += 1
+                    continue
+                }
+                guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM memory WHERE id = ?"), arguments: [record.id]) else {
+                    throw TroupeError(.storage, "a record vanished inside a transaction", context: record.id)
+                }
+                let old = try self.record(row)
+                try StoreConflict.checkSameOwner(old, record)
+                if old.hasSameValue(as: record) {
+                    summary.unchanged += 1
+                } else {
+                    _ = try self.supersede(old, seq: row["seq"], with: record.valueChange, writer: writer, at: time, &text, db)
+                    summary.updated += 1
                 }
             }
+            try text.apply(db)
             return summary
         }
     }
 
     public func search(_ text: String, in filter: MemoryQuery, limit: Int) async throws -> [LexicalHit] {
-        guard let match = LexicalQuery.match(text), limit > 0 else { return [] }
+        let terms = LexicalQuery.terms(text)
+        guard limit > 0, let match = LexicalScope.match(terms: terms, owners: filter.owners, slices: filter.slices) else {
+            return []
+        }
         return try await read("search records") { db in
-            var (conditions, arguments) = Self.filter(filter, prefix: "m.")
-            conditions.insert("memory_fts MATCH ?", at: 0)
-            arguments.insert(match, at: 0)
-            let sql = """
-                SELECT m.*, bm25(memory_fts) AS rank FROM memory_fts JOIN memory m ON m.seq = memory_fts.rowid
-                WHERE \(conditions.joined(separator: " AND ")) ORDER BY rank LIMIT \(limit)
-                """
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+            // Owner and slice are in the MATCH; the other filters (time, tag) need the record.
+            var scoped = filter
+            scoped.owners = nil
+            scoped.slices = nil
+            let (conditions, arguments) = Self.filter(scoped, prefix: "m.")
+            let sql: String
+            if conditions.isEmpty {
+                // Rank in the index alone, then read only the records that made the cut.
+                sql = """
+                    SELECT m.*, f.rank FROM (SELECT rowid, rank FROM memory_fts WHERE memory_fts MATCH ? ORDER BY rank LIMIT \(limit)) f
+                    JOIN memory m ON m.seq = f.rowid ORDER BY f.rank
+                    """
+            } else {
+                sql = """
+                    SELECT m.*, memory_fts.rank FROM memory_fts JOIN memory m ON m.seq = memory_fts.rowid
+                    WHERE memory_fts MATCH ? AND \(conditions.joined(separator: " AND ")) ORDER BY memory_fts.rank LIMIT \(limit)
+                    """
+            }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments([match] + arguments)).map { row in
                 // FTS5's bm25() is negative, lower is better; flip it so that higher is better.
                 LexicalHit(record: try self.record(row), bm25: -(row["rank"] as Double))
             }

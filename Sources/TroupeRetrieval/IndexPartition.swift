@@ -1,0 +1,100 @@
+import Foundation
+import TroupeCore
+import TroupeStore
+
+/// The records of one owner's slice, as the recall index holds them: one contiguous Float32
+/// matrix of vectors, an inverted index, and the per-row facts ranking needs.
+///
+/// Owned by ``RecallIndex`` and used only from that actor, so it is a plain non-Sendable class.
+/// Rows are appended; a removed or superseded row is marked dead and dropped when the partition
+/// compacts, so a row number never changes under a running search.
+final class IndexPartition {
+    struct Key: Hashable, Sendable {
+        var owner: PersonaID
+        var slice: SliceKind
+    }
+
+    let key: Key
+    let dimension: Int
+    private(set) var ids: [String] = []
+    private(set) var live: [Bool] = []
+    private(set) var createdAt: [Double] = []
+    private(set) var importance: [Double] = []
+    private(set) var tags: [[String]] = []
+    /// Whether the row has a vector of the index's model (rows without one score 0 on cosine).
+    private(set) var hasVector: [Bool] = []
+    /// `rows × dimension` Float32, row-major; grows by amortised doubling (Array's append).
+    private(set) var vectors: [Float] = []
+    private(set) var lexical = LexicalPostings()
+    private var rowOf: [String: Int] = [:]
+    private(set) var liveCount = 0
+    /// Tokens in live rows, for BM25's average length.
+    private(set) var liveLength = 0
+
+    init(key: Key, dimension: Int) {
+        self.key = key
+        self.dimension = dimension
+    }
+
+    var rowCount: Int { ids.count }
+
+    /// The live row holding `id`.
+    func row(of id: String) -> Int? { rowOf[id] }
+
+    /// Adds `entry` as a new row (retiring the row of an older version of it).
+    func upsert(_ entry: IndexEntry, terms: [Int32]) {
+        remove(entry.id)
+        rowOf[entry.id] = ids.count
+        ids.append(entry.id)
+        live.append(true)
+        createdAt.append(entry.createdAt.timeIntervalSince1970)
+        importance.append(entry.importance)
+        tags.append(entry.tags)
+        if let vector = entry.vector, vector.count == dimension {
+            vectors.append(contentsOf: vector)
+            hasVector.append(true)
+        } else {
+            vectors.append(contentsOf: repeatElement(0, count: dimension))
+            hasVector.append(false)
+        }
+        lexical.append(terms: terms)
+        liveCount += 1
+        liveLength += terms.count + Int(LexicalPostings.scopeTokens)
+    }
+
+    /// Marks the row of `id` dead, if there is one.
+    func remove(_ id: String) {
+        guard let row = rowOf.removeValue(forKey: id) else { return }
+        live[row] = false
+        liveCount -= 1
+        liveLength -= Int(lexical.lengths[row])
+        compactIfSparse()
+    }
+
+    /// Drops dead rows once they are a quarter of the partition (and not a handful).
+    private func compactIfSparse() {
+        let dead = ids.count - liveCount
+        guard dead >= 256, dead * 4 >= ids.count else { return }
+        var newRow = [Int32?](repeating: nil, count: ids.count)
+        var next: Int32 = 0
+        for row in ids.indices where live[row] {
+            newRow[row] = next
+            next += 1
+        }
+        func keep<T>(_ values: [T]) -> [T] { values.indices.compactMap { live[$0] ? values[$0] : nil } }
+        var packed: [Float] = []
+        packed.reserveCapacity(liveCount * dimension)
+        for row in ids.indices where live[row] {
+            packed.append(contentsOf: vectors[row * dimension..<(row + 1) * dimension])
+        }
+        vectors = packed
+        ids = keep(ids)
+        createdAt = keep(createdAt)
+        importance = keep(importance)
+        tags = keep(tags)
+        hasVector = keep(hasVector)
+        lexical.compact(newRow)
+        live = Array(repeating: true, count: ids.count)
+        rowOf = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+    }
+}

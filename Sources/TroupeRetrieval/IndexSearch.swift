@@ -1,0 +1,185 @@
+import Foundation
+internal import CBLAS
+import TroupeCore
+
+/// One search over a snapshot of the index's partitions: lexical (BM25 over postings) and dense
+/// (one `cblas_sgemm` per partition for all the batch's queries that search it), then the union
+/// of both candidate lists with every signal filled in.
+struct IndexSearch {
+    let partitions: [IndexPartition.Key: IndexPartition]
+    let vocabulary: TermVocabulary
+    let dimension: Int
+
+    private struct Hit {
+        var partition: IndexPartition
+        var row: Int
+        var score: Double
+    }
+
+    func run(_ queries: [IndexQuery]) -> [[IndexCandidate]] {
+        let scopes = queries.map { RecallIndex.keys($0).compactMap { partitions[$0] } }
+        let dense = denseHits(queries, scopes: scopes)
+        return queries.indices.map { q in
+            let query = queries[q]
+            let terms = query.terms.compactMap(vocabulary.existingID(for:))
+            let scorer = bm25(terms: terms, scope: scopes[q])
+            let lexical = lexicalHits(terms: terms, scorer: scorer, scope: scopes[q], query: query)
+            return merge(lexical: lexical, dense: dense[q], query: query, terms: terms, scorer: scorer)
+        }
+    }
+
+    // MARK: Lexical
+
+    private func bm25(terms: [Int32], scope: [IndexPartition]) -> BM25Scorer {
+        let documents = scope.reduce(0) { $0 + $1.liveCount }
+        let length = scope.reduce(0) { $0 + $1.liveLength }
+        return BM25Scorer(terms: terms.count, documents: documents, totalLength: length) { i in
+            scope.reduce(0) { $0 + ($1.lexical.lists[terms[i]]?.rows.count ?? 0) }
+        }
+    }
+
+    private func lexicalHits(terms: [Int32], scorer: BM25Scorer, scope: [IndexPartition], query: IndexQuery) -> [Hit] {
+        guard !terms.isEmpty else { return [] }
+        var best = TopHits(capacity: query.candidates)
+        var scores: [Double] = []
+        for partition in scope {
+            scores.removeAll(keepingCapacity: true)
+            scores.append(contentsOf: repeatElement(0, count: partition.rowCount))
+            let lengths = partition.lexical.lengths
+            for (i, term) in terms.enumerated() {
+                guard let list = partition.lexical.lists[term] else { continue }
+                for (j, row) in list.rows.enumerated() {
+                    scores[Int(row)] += scorer.weight(term: i, count: Int(list.counts[j]), length: lengths[Int(row)])
+                }
+            }
+            for row in scores.indices where scores[row] > 0 && accepts(partition, row, query) {
+                best.insert(partition, row, scores[row])
+            }
+        }
+        return best.sorted()
+    }
+
+    // MARK: Dense
+
+    /// For each query, the best rows by cosine: each partition is scored once, for all the
+    /// queries that search it, with one sgemm.
+    private func denseHits(_ queries: [IndexQuery], scopes: [[IndexPartition]]) -> [[Hit]] {
+        var heaps = queries.map { TopHits(capacity: $0.candidates) }
+        var askers: [ObjectIdentifier: (partition: IndexPartition, queries: [Int])] = [:]
+        for (q, scope) in scopes.enumerated() where queries[q].vector?.count == dimension {
+            for partition in scope where partition.liveCount > 0 {
+                askers[ObjectIdentifier(partition), default: (partition, [])].queries.append(q)
+            }
+        }
+        var block: [Float] = []
+        var scores: [Float] = []
+        for (partition, asking) in askers.values {
+            block.removeAll(keepingCapacity: true)
+            for q in asking { block.append(contentsOf: queries[q].vector!) }
+            let n = partition.rowCount
+            scores = [Float](repeating: 0, count: asking.count * n)
+            partition.vectors.withUnsafeBufferPointer { matrix in
+                // scores (queries × rows) = block (queries × d) · matrixᵀ (d × rows)
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(asking.count), Int32(n), Int32(dimension),
+                    1, block, Int32(dimension), matrix.baseAddress, Int32(dimension), 0, &scores, Int32(n))
+            }
+            for (i, q) in asking.enumerated() {
+                let base = i * n
+                for row in 0..<n where partition.hasVector[row] && heaps[q].admits(Double(scores[base + row])) {
+                    if accepts(partition, row, queries[q]) { heaps[q].insert(partition, row, Double(scores[base + row])) }
+                }
+            }
+        }
+        return heaps.map { $0.sorted() }
+    }
+
+    // MARK: Union
+
+    private func merge(lexical: [Hit], dense: [Hit], query: IndexQuery, terms: [Int32], scorer: BM25Scorer) -> [IndexCandidate] {
+        var byID: [String: IndexCandidate] = [:]
+        var order: [String] = []
+        func candidate(_ hit: Hit) -> IndexCandidate {
+            let p = hit.partition, row = hit.row
+            var bm25 = 0.0
+            for (i, term) in terms.enumerated() {
+                bm25 += scorer.weight(term: i, count: p.lexical.count(of: term, in: Int32(row)), length: p.lexical.lengths[row])
+            }
+            return IndexCandidate(
+                id: p.ids[row], owner: p.key.owner, slice: p.key.slice, bm25: bm25,
+                cosine: cosine(query.vector, p, row), createdAt: Date(timeIntervalSince1970: p.createdAt[row]),
+                importance: p.importance[row], lexicalRank: nil, denseRank: nil)
+        }
+        for (rank, hit) in lexical.enumerated() {
+            var c = candidate(hit)
+            c.lexicalRank = rank + 1
+            byID[c.id] = c
+            order.append(c.id)
+        }
+        for (rank, hit) in dense.enumerated() {
+            let id = hit.partition.ids[hit.row]
+            if byID[id] == nil {
+                byID[id] = candidate(hit)
+                order.append(id)
+            }
+            byID[id]!.denseRank = rank + 1
+        }
+        return order.map { byID[$0]! }
+    }
+
+    private func cosine(_ vector: [Float]?, _ p: IndexPartition, _ row: Int) -> Double? {
+        guard let vector, vector.count == dimension, p.hasVector[row] else { return nil }
+        return p.vectors.withUnsafeBufferPointer { matrix in
+            Double(cblas_sdot(Int32(dimension), vector, 1, matrix.baseAddress! + row * dimension, 1))
+        }
+    }
+
+    private func accepts(_ p: IndexPartition, _ row: Int, _ query: IndexQuery) -> Bool {
+        p.live[row] && (query.tag.map { p.tags[row].contains($0) } ?? true)
+    }
+
+    // MARK: Selection
+
+    /// The best `capacity` hits seen, kept in a min-heap: a hit that cannot make the cut costs
+    /// one comparison, and nothing is ever fully sorted but the survivors.
+    private struct TopHits {
+        let capacity: Int
+        private var heap: [Hit] = []
+
+        init(capacity: Int) { self.capacity = max(0, capacity) }
+
+        func admits(_ score: Double) -> Bool { heap.count < capacity || score > heap[0].score }
+
+        mutating func insert(_ partition: IndexPartition, _ row: Int, _ score: Double) {
+            guard admits(score) else { return }
+            let hit = Hit(partition: partition, row: row, score: score)
+            if heap.count < capacity {
+                heap.append(hit)
+                var i = heap.count - 1
+                while i > 0, Self.less(heap[i], heap[(i - 1) / 2]) {
+                    heap.swapAt(i, (i - 1) / 2)
+                    i = (i - 1) / 2
+                }
+            } else {
+                heap[0] = hit
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count, Self.less(heap[l], heap[m]) { m = l }
+                    if r < heap.count, Self.less(heap[r], heap[m]) { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            }
+        }
+
+        /// Best first; ties by id, so results do not depend on load order.
+        func sorted() -> [Hit] { heap.sorted { Self.less($1, $0) } }
+
+        private static func less(_ a: Hit, _ b: Hit) -> Bool {
+            a.score != b.score ? a.score < b.score : a.partition.ids[a.row] > b.partition.ids[b.row]
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import TroupeCore
+
+extension Recaller {
+    /// A candidate with its score, before its record is read.
+    public struct Ranked: Sendable {
+        public var candidate: IndexCandidate
+        public var score: Double
+        public var components: [ScoreComponent]
+    }
+
+    /// Scores candidates and keeps the best `limit`; `semantic` says whether cosine counts.
+    /// Exposed for tests and the quality benchmark.
+    public func rank(_ candidates: [IndexCandidate], limit: Int, now: Date, semantic: Bool) -> [Ranked] {
+        let w = effectiveWeights(semantic: semantic)
+        let ranked: [Ranked]
+        switch fusion {
+        case .weighted: ranked = weightedSum(candidates, w, now: now)
+        case .reciprocalRank: ranked = reciprocalRank(candidates, w)
+        }
+        return Array(ranked.sorted { ($0.score, $1.candidate.id) > ($1.score, $0.candidate.id) }.prefix(limit))
+    }
+
+    /// Weights of the components that can be computed, rescaled to sum to one.
+    func effectiveWeights(semantic: Bool) -> (semantic: Double, lexical: Double, recency: Double, importance: Double) {
+        let s = semantic ? weights.semantic : 0
+        let total = s + weights.lexical + weights.recency + weights.importance
+        let scale = total > 0 ? 1 / total : 0
+        return (s * scale, weights.lexical * scale, weights.recency * scale, weights.importance * scale)
+    }
+
+    private func recency(_ c: IndexCandidate, now: Date) -> (age: Double, value: Double) {
+        let age = max(0, now.timeIntervalSince(c.createdAt))
+        return (age, pow(0.5, age / weights.recencyHalfLife))
+    }
+
+    private func weightedSum(
+        _ candidates: [IndexCandidate], _ w: (semantic: Double, lexical: Double, recency: Double, importance: Double), now: Date
+    ) -> [Ranked] {
+        let best = candidates.map(\.bm25).max() ?? 0
+        return candidates.map { c in
+            let (age, recent) = recency(c, now: now)
+            var components: [ScoreComponent] = []
+            if w.semantic > 0 {
+                components.append(ScoreComponent(name: "semantic", raw: c.cosine ?? 0, value: max(0, c.cosine ?? 0), weight: w.semantic))
+            }
+            components += [
+                ScoreComponent(name: "lexical", raw: c.bm25, value: best > 0 ? c.bm25 / best : 0, weight: w.lexical),
+                ScoreComponent(name: "recency", raw: age, value: recent, weight: w.recency),
+                ScoreComponent(name: "importance", raw: c.importance, value: c.importance, weight: w.importance),
+            ]
+            return Ranked(candidate: c, score: components.reduce(0) { $0 + $1.contribution }, components: components)
+        }
+    }
+
+    /// Each component ranks the candidates (ties share the better place); the score is the
+    /// weighted sum of 1 / (60 + place), scaled so that first place everywhere scores 1.
+    private func reciprocalRank(
+        _ candidates: [IndexCandidate], _ w: (semantic: Double, lexical: Double, recency: Double, importance: Double)
+    ) -> [Ranked] {
+        let k = 60.0
+        func places(_ value: (IndexCandidate) -> Double?) -> [Int?] {
+            let values = candidates.map(value)
+            let sorted = values.compactMap { $0 }.sorted(by: >)
+            return values.map { v in v.map { v in sorted.firstIndex(of: v)! + 1 } }
+        }
+        let semantic = places { $0.cosine }
+        let lexical = places { $0.bm25 > 0 ? $0.bm25 : nil }
+        let recent = places { $0.createdAt.timeIntervalSince1970 }
+        let important = places { $0.importance }
+        return candidates.indices.map { i in
+            func part(_ name: String, _ place: Int?, _ weight: Double) -> ScoreComponent {
+                ScoreComponent(name: name, raw: Double(place ?? 0), value: place.map { (k + 1) / (k + Double($0)) } ?? 0, weight: weight)
+            }
+            var components: [ScoreComponent] = []
+            if w.semantic > 0 { components.append(part("semantic", semantic[i], w.semantic)) }
+            components += [
+                part("lexical", lexical[i], w.lexical), part("recency", recent[i], w.recency),
+                part("importance", important[i], w.importance),
+            ]
+            return Ranked(candidate: candidates[i], score: components.reduce(0) { $0 + $1.contribution }, components: components)
+        }
+    }
+}

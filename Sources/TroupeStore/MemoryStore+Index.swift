@@ -1,0 +1,111 @@
+import Foundation
+import TroupeCore
+
+/// What an in-memory recall index keeps of a record: enough to rank it without reading it again.
+public struct IndexEntry: Sendable, Hashable {
+    public var id: String
+    public var owner: PersonaID
+    public var slice: SliceKind
+    public var content: String
+    public var importance: Double
+    public var createdAt: Date
+    public var tags: [String]
+    public var version: Int
+    /// The record's embedding by the model asked for, if one is stored.
+    public var vector: [Float]?
+
+    public init(_ record: MemoryRecord, vector: [Float]?) {
+        id = record.id
+        owner = record.owner
+        slice = record.slice
+        content = record.content
+        importance = record.importance
+        createdAt = record.createdAt
+        tags = record.tags
+        version = record.version
+        self.vector = vector
+    }
+
+    /// The canonical order (owner, slice, creation time, id), as scans page through it.
+    public static func canonicallyOrdered(_ a: IndexEntry, _ b: IndexEntry) -> Bool {
+        (a.owner.rawValue, a.slice.rawValue, a.createdAt, a.id) < (b.owner.rawValue, b.slice.rawValue, b.createdAt, b.id)
+    }
+}
+
+/// An embedding to store for a record, valid only while the record is at `version`.
+public struct RecordVector: Sendable, Hashable {
+    public var id: String
+    public var version: Int
+    public var model: String
+    public var values: [Float]
+
+    public init(id: String, version: Int, model: String, values: [Float]) {
+        self.id = id
+        self.version = version
+        self.model = model
+        self.values = values
+    }
+}
+
+/// What changed in a store since a cursor: how an index catches up with every writer.
+public struct ChangeFeed: Sendable, Hashable {
+    /// Where the next call starts.
+    public var cursor: Int64
+    /// Records written since (inserted, superseded, embedded), current ones only.
+    public var changed: [String]
+    /// Records removed since.
+    public var removed: [String]
+    /// The store no longer remembers changes that old: reload everything.
+    public var mustReload: Bool
+
+    public init(cursor: Int64, changed: [String] = [], removed: [String] = [], mustReload: Bool = false) {
+        self.cursor = cursor
+        self.changed = changed
+        self.removed = removed
+        self.mustReload = mustReload
+    }
+}
+
+/// The part of a store that feeds in-memory indexes: scans, a change feed, and vectors.
+public protocol IndexSource: Sendable {
+    /// The cursor of the latest change; an index loaded after reading it misses nothing later.
+    func changeCursor() async throws -> Int64
+
+    /// Changes after `cursor`, at most `limit` of them (call again while `cursor` moves).
+    func changes(since cursor: Int64, limit: Int) async throws -> ChangeFeed
+
+    /// Current records of `owners` (and `slices`) in canonical order (owner, slice, creation
+    /// time, id), after `after`, at most `limit`; with the vectors of `model`.
+    func indexEntries(owners: [PersonaID], slices: [SliceKind]?, model: String?, after: IndexEntry?, limit: Int)
+        async throws -> [IndexEntry]
+
+    /// The current records among `ids` (missing ones are left out), with the vectors of `model`.
+    func indexEntries(ids: [String], model: String?) async throws -> [IndexEntry]
+
+    /// Current records that have no vector of `model`, at most `limit`, and how many there are.
+    func entriesWithoutVector(model: String, limit: Int) async throws -> (entries: [IndexEntry], remaining: Int)
+
+    /// Stores vectors in one transaction; a vector whose record moved past its version (or is
+    /// gone) is skipped. Returns how many were stored.
+    func storeVectors(_ vectors: [RecordVector]) async throws -> Int
+
+    /// Full records by id, in the order asked, missing ones left out.
+    func records(ids: [String]) async throws -> [MemoryRecord]
+}
+
+extension Array where Element == Float {
+    /// Little-endian Float32 bytes, as vectors are stored.
+    public var storedBytes: Data {
+        withUnsafeBufferPointer { Data(buffer: $0) }
+    }
+
+    /// Reads little-endian Float32 bytes; `nil` when the length is not a whole number of floats.
+    public init?(storedBytes data: Data) {
+        guard data.count % MemoryLayout<Float>.size == 0 else { return nil }
+        let count = data.count / MemoryLayout<Float>.size
+        // Copied, not bound: a Data buffer need not be aligned for Float.
+        self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
+            initialized = data.copyBytes(to: buffer) / MemoryLayout<Float>.size
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import TroupeCore
+
+extension SQLiteStore {
+    public func changeCursor() async throws -> Int64 {
+        try await read("read the change log") { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(n), 0) FROM memory_change") ?? 0
+        }
+    }
+
+    public func changes(since cursor: Int64, limit: Int) async throws -> ChangeFeed {
+        try await read("read the change log") { db in
+            let oldest = try Int64.fetchOne(db, sql: "SELECT MIN(n) FROM memory_change")
+            if let oldest, oldest > cursor + 1 {
+                let latest = try Int64.fetchOne(db, sql: "SELECT MAX(n) FROM memory_change") ?? cursor
+                return ChangeFeed(cursor: latest, mustReload: true)
+            }
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT n, id, removed FROM memory_change WHERE n > ? ORDER BY n LIMIT ?"),
+                arguments: [cursor, limit])
+            var feed = ChangeFeed(cursor: rows.last?["n"] ?? cursor)
+            // Later changes of an id win: a record written then removed is removed.
+            var last: [String: Bool] = [:]
+            for row in rows { last[row["id"]] = row["removed"] as Bool }
+            for (id, removed) in last.sorted(by: { $0.key < $1.key }) {
+                if removed { feed.removed.append(id) } else { feed.changed.append(id) }
+            }
+            return feed
+        }
+    }
+
+    public func indexEntries(
+        owners: [PersonaID], slices: [SliceKind]?, model: String?, after: IndexEntry?, limit: Int
+    ) async throws -> [IndexEntry] {
+        try await read("load records for recall") { db in
+            var (conditions, arguments) = Self.filter(MemoryQuery(owners: owners, slices: slices), prefix: "m.")
+            if let after {
+                // The order of the owner index, so that each page is a seek, not a sort.
+                conditions.append("(m.owner, m.slice, m.created_at, m.id) > (?, ?, ?, ?)")
+                arguments += [after.owner.rawValue, after.slice.rawValue, after.createdAt.millisecondsSince1970, after.id]
+            }
+            arguments.insert(model, at: 0)
+            let sql = """
+                SELECT m.*, v.vector FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ?
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY m.owner, m.slice, m.created_at, m.id LIMIT \(limit)
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(self.indexEntry)
+        }
+    }
+
+    public func indexEntries(ids: [String], model: String?) async throws -> [IndexEntry] {
+        guard !ids.isEmpty else { return [] }
+        return try await read("load records for recall") { db in
+            try ids.chunked(500).flatMap { chunk in
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let sql = """
+                    SELECT m.*, v.vector FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ?
+                    WHERE m.id IN (\(marks)) ORDER BY m.id
+                    """
+                return try Row.fetchAll(db, sql: sql, arguments: StatementArguments([model as (any DatabaseValueConvertible)?] + chunk.map { $0 })).map(self.indexEntry)
+            }
+        }
+    }
+
+    public func entriesWithoutVector(model: String, limit: Int) async throws -> (entries: [IndexEntry], remaining: Int) {
+        try await read("find records to embed") { db in
+            let missing = "FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ? WHERE v.seq IS NULL"
+            let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(missing)", arguments: [model]) ?? 0
+            let rows = try Row.fetchAll(db, sql: "SELECT m.*, NULL AS vector \(missing) ORDER BY m.seq LIMIT \(limit)", arguments: [model])
+            return (try rows.map(self.indexEntry), remaining)
+        }
+    }
+
+    public func storeVectors(_ vectors: [RecordVector]) async throws -> Int {
+        guard !vectors.isEmpty else { return 0 }
+        return try await write("store \(vectors.count) vectors") { db in
+            var stored = 0
+            for vector in vectors {
+                guard let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT seq, version FROM memory WHERE id = ?"), arguments: [vector.id]),
+                    row["version"] as Int == vector.version
+                else { continue }
+                let seq: Int64 = row["seq"]
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO memory_vector(seq, model, vector) VALUES (?, ?, ?)")
+                    .execute(arguments: [seq, vector.model, vector.values.storedBytes])
+                try db.cachedStatement(sql: "UPDATE memory SET model = ? WHERE seq = ?").execute(arguments: [vector.model, seq])
+                stored += 1
+            }
+            return stored
+        }
+    }
+
+    public func records(ids: [String]) async throws -> [MemoryRecord] {
+        guard !ids.isEmpty else { return [] }
+        let found = try await read("read records") { db in
+            try ids.chunked(500).flatMap { chunk in
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                return try Row.fetchAll(db, sql: "SELECT * FROM memory WHERE id IN (\(marks))", arguments: StatementArguments(chunk))
+                    .map { try self.record($0) }
+            }
+        }
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return ids.compactMap { byID[$0] }
+    }
+
+    private func indexEntry(_ row: Row) throws -> IndexEntry {
+        let vector = (row["vector"] as Data?).flatMap([Float].init(storedBytes:))
+        return IndexEntry(try record(row), vector: vector)
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements (SQLite limits the parameters of a statement).
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+
+/// Runs WAL checkpoints beside the writer instead of inside a commit.
+///
+/// SQLite's automatic checkpoint runs in whichever commit pushes the WAL past 1,000 pages, and
+/// that commit then copies the pages back and fsyncs the database file: a few milliseconds added
+/// to an unlucky write. Here the store's connections never checkpoint; after enough writes a
+/// PASSIVE checkpoint runs on a connection of its own, on a utility queue, while writers go on.
+///
+/// A PASSIVE checkpoint never makes the WAL start over while writes keep arriving, so once the
+/// file passes `restartBytes` a RESTART checkpoint is tried, with a short busy timeout: it waits
+/// for the writer in flight, finishes the few frames left and lets the next writer rewind.
+///
+/// `@unchecked Sendable`: the mutable state (`pending`, `running`, `connection`) is only touched
+/// under `lock`, and the connection only on `queue`.
+final class WALCheckpointer: @unchecked Sendable {
+    private let path: String
+    private let configuration: Configuration
+    /// Write transactions between two checkpoints.
+    private let interval: Int
+    private let queue = DispatchQueue(label: "troupe.wal-checkpoint", qos: .utility)
+    private let lock = NSLock()
+    private var pending = 0
+    private var running = false
+    private var connection: DatabaseQueue?
+
+    private let restartBytes: Int64
+
+    init(path: String, configuration: Configuration, interval: Int = 100, restartBytes: Int64 = 32 << 20) {
+        self.path = path
+        var configuration = configuration
+        configuration.busyMode = .timeout(0.25)
+        self.configuration = configuration
+        self.interval = interval
+        self.restartBytes = restartBytes
+    }
+
+    /// Counts `transactions` committed writes; starts a checkpoint once enough have piled up.
+    func noteCommits(_ transactions: Int = 1) {
+        lock.lock()
+        pending += transactions
+        let start = pending >= interval && !running
+        if start {
+            pending = 0
+            running = true
+        }
+        lock.unlock()
+        guard start else { return }
+        queue.async { self.checkpoint() }
+    }
+
+    private func checkpoint() {
+        defer {
+            lock.lock()
+            running = false
+            lock.unlock()
+        }
+        do {
+            if connection == nil { connection = try DatabaseQueue(path: path, configuration: configuration) }
+            let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.int64Value ?? 0
+            let mode = walBytes > restartBytes ? "RESTART" : "PASSIVE"
+            try connection?.writeWithoutTransaction { db in
+                _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(\(mode))")
+            }
+        } catch {
+            // A failed checkpoint loses nothing (the frames stay in the WAL) and the next one
+            // retries; SQLite also checkpoints when the last connection closes.
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import TroupeCore
+import TroupeRetrieval
+import TroupeStore
+
+@Suite("Recall index")
+struct RecallIndexTests {
+    let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func record(_ id: String, _ content: String, tags: [String] = []) -> MemoryRecord {
+        record(id, "athena", .semantic, content, tags: tags)
+    }
+
+    func record(_ id: String, _ slice: SliceKind, _ content: String, tags: [String] = []) -> MemoryRecord {
+        record(id, "athena", slice, content, tags: tags)
+    }
+
+    func record(_ id: String, _ owner: PersonaID, _ slice: SliceKind, _ content: String, tags: [String] = []) -> MemoryRecord {
+        MemoryRecord(id: id, owner: owner, slice: slice, content: content, tags: tags, source: "t", createdAt: t0)
+    }
+
+    func query(_ text: String, vector: [Float]? = nil, owners: [PersonaID] = ["athena"], slices: [SliceKind]? = nil, tag: String? = nil, k: Int = 10) -> IndexQuery {
+        IndexQuery(terms: LexicalTokenizer.tokens(text), vector: vector, owners: owners, slices: slices, tag: tag, candidates: k)
+    }
+
+    @Test func bm25MatchesSQLiteFTS5() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteStore(path: dir.file("m.sqlite").path)
+        let texts = [
+            "the cat sat on the mat", "the dog sat", "a cat and a dog and a cat", "red sun over the big hill",
+            "cat cat cat cat", "the mat was red", "nothing in common here at all", "big dog big cat big mat",
+            // Filler, so that no query term is in half the rows (where BM25's idf is floored).
+            "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+        ]
+        for (i, text) in texts.enumerated() { try await store.put(record("r\(i)", text)) }
+        let index = RecallIndex(source: store, model: nil, dimension: 4)
+        for text in ["cat", "big mat", "dog sat red"] {
+            let fts = try await store.search(text, in: MemoryQuery(owners: ["athena"]), limit: 20)
+            let ours = try await index.search([query(text, k: 20)])[0].filter { $0.lexicalRank != nil }
+            #expect(ours.map(\.id) == fts.map(\.record.id), "\(text)")
+            for (a, b) in zip(ours, fts) { #expect(abs(a.bm25 - b.bm25) < 1e-9, "\(text): \(a.id) \(a.bm25) vs \(b.record.id) \(b.bm25)") }
+        }
+    }
+
+    @Test func seesWritesOfAnotherConnectionAndForgetsRemovedRecords() async throws {
+        let dir = try TemporaryDirectory()
+        let reader = try SQLiteStore(path: dir.file("m.sqlite").path)
+        let writer = try SQLiteStore(path: dir.file("m.sqlite").path)  // as another process would
+        try await writer.put(record("a", "the deploy freeze starts friday"))
+        let index = RecallIndex(source: reader, model: nil, dimension: 4)
+        #expect(try await index.search([query("freeze")])[0].map(\.id) == ["a"])
+
+        try await writer.put(record("b", "freeze the schema before the release"))
+        _ = try await writer.update("a", expectedVersion: 1, change: MemoryChange(content: "the deploy window opens monday"), writer: "t", at: t0)
+        #expect(try await index.search([query("freeze")])[0].map(\.id) == ["b"])
+        #expect(try await index.search([query("monday")])[0].map(\.id) == ["a"])
+
+        _ = try await writer.forget("b", reason: nil, at: t0)
+        #expect(try await index.search([query("freeze")])[0].isEmpty)
+        #expect(await index.loadedRecords == 1)
+    }
+
+    @Test func searchesOnlyTheAskedOwnersSlicesAndTags() async throws {
+        let store = InMemoryStore()
+        try await store.put(record("mine", "athena", .semantic, "rotate the signing key", tags: ["security"]))
+        try await store.put(record("mine-ep", "athena", .episodic, "we rotated the signing key today"))
+        try await store.put(record("theirs", "hestia", .semantic, "rotate the signing key"))
+        let index = RecallIndex(source: store, model: nil, dimension: 4)
+        #expect(Set(try await index.search([query("signing key")])[0].map(\.id)) == ["mine", "mine-ep"])
+        #expect(try await index.search([query("signing key", slices: [.semantic])])[0].map(\.id) == ["mine"])
+        #expect(try await index.search([query("signing key", tag: "security")])[0].map(\.id) == ["mine"])
+        let both = try await index.search([query("signing key", owners: ["hestia"]), query("key", owners: ["athena"], slices: [.episodic])])
+        #expect(both[0].map(\.id) == ["theirs"] && both[1].map(\.id) == ["mine-ep"])
+    }
+
+    @Test func denseRankingEqualsBruteForceAndSkipsStaleVectors() async throws {
+        let store = InMemoryStore()
+        var rng = SplitMix64(seed: 9)
+        var vectors: [String: [Float]] = [:]
+        for i in 0..<300 {
+            let id = String(format: "v%03d", i)
+            try await store.put(record(id, i % 2 == 0 ? .semantic : .episodic, "memory number \(i)", tags: i % 3 == 0 ? ["x"] : []))
+            let v = (0..<8).map { _ in Float(Double(rng.next() % 2000) / 1000 - 1) }
+            let norm = sqrt(v.reduce(0) { $0 + $1 * $1 })
+            vectors[id] = v.map { $0 / norm }
+        }
+        _ = await store.storeVectors(vectors.map { RecordVector(id: $0.key, version: 1, model: "m", values: $0.value) })
+        let index = RecallIndex(source: store, model: "m", dimension: 8)
+        let q: [Float] = [0.5, -0.5, 0.5, -0.5, 0, 0, 0, 0]
+        func brute(_ keep: (String) -> Bool) -> [String] {
+            vectors.filter { keep($0.key) }.map { ($0.key, zip($0.value, q).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+                .sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(12).map(\.0)
+        }
+        let found = try await index.search([query("zzz", vector: q, k: 12)])[0]
+        #expect(found.map(\.id) == brute { _ in true })
+        #expect(found.allSatisfy { $0.denseRank != nil && $0.cosine != nil })
+        let tagged = try await index.search([query("zzz", vector: q, tag: "x", k: 12)])[0]
+        #expect(tagged.map(\.id) == brute { Int($0.dropFirst())! % 3 == 0 })
+
+        // A new content drops the vector: the record leaves the dense ranking until re-embedded.
+        let top = found[0].id
+        _ = try await store.update(top, expectedVersion: 1, change: MemoryChange(content: "changed"), writer: "t", at: t0)
+        let after = try await index.search([query("zzz", vector: q, k: 12)])[0]
+        #expect(!after.map(\.id).contains(top))
+    }
+
+    @Test func compactionKeepsResultsRight() async throws {
+        let store = InMemoryStore()
+        for i in 0..<1200 { try await store.put(record("r\(i)", "shared words and number\(i)")) }
+        let index = RecallIndex(source: store, model: nil, dimension: 4)
+        #expect(try await index.search([query("number7")])[0].map(\.id) == ["r7"])
+        for i in 0..<1000 where i != 7 { _ = try await store.forget("r\(i)", reason: nil, at: t0) }
+        #expect(try await index.search([query("number7")])[0].map(\.id) == ["r7"])
+        #expect(try await index.search([query("number1100")])[0].map(\.id) == ["r1100"])
+        #expect(await index.loadedRecords == 201)
+        #expect(try await index.search([query("shared", k: 500)])[0].count == 201)
+    }
+}
+
+/// A directory removed when the value is released.
+final class TemporaryDirectory: @unchecked Sendable {
+    // Safe: immutable after init.
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
