@@ -3,6 +3,26 @@ import Foundation
 /// Term ids shared by every partition of an index, so postings key on integers, not strings.
 struct TermVocabulary {
     private var ids: [String: Int32] = [:]
+    /// Term ids by word before stemming: words repeat, so most are stemmed once.
+    private var byWord: [String: Int32] = [:]
+
+    /// The term ids of `text`'s tokens, assigning new ones as needed.
+    mutating func ids(forText text: String) -> [Int32] {
+        var out: [Int32] = []
+        LexicalTokenizer.forEachWord(in: text) { word in
+            let key = String(decoding: word, as: UTF8.self)
+            if let id = byWord[key] {
+                out.append(id)
+                return
+            }
+            var token = Array(word)
+            if token.count >= 3 && token.count <= 64 { PorterStemmer.stem(&token) }
+            let id = self.id(for: String(decoding: token, as: UTF8.self))
+            byWord[key] = id
+            out.append(id)
+        }
+        return out
+    }
 
     /// The id of `term`, assigning the next one if it is new.
     mutating func id(for term: String) -> Int32 {

@@ -149,7 +149,7 @@ public actor RecallIndex {
         let key = IndexPartition.Key(owner: entry.owner, slice: entry.slice)
         guard let partition = partitions[key] else { return }
         if let old = location[entry.id], old != key { partitions[old]?.remove(entry.id) }
-        let terms = LexicalTokenizer.tokens(entry.content).map { vocabulary.id(for: $0) }
+        let terms = vocabulary.ids(forText: entry.content)
         partition.upsert(entry, terms: terms)
         location[entry.id] = key
     }

@@ -15,14 +15,23 @@ public struct IndexEntry: Sendable, Hashable {
     public var vector: [Float]?
 
     public init(_ record: MemoryRecord, vector: [Float]?) {
-        id = record.id
-        owner = record.owner
-        slice = record.slice
-        content = record.content
-        importance = record.importance
-        createdAt = record.createdAt
-        tags = record.tags
-        version = record.version
+        self.init(
+            id: record.id, owner: record.owner, slice: record.slice, content: record.content, importance: record.importance,
+            tags: record.tags, createdAt: record.createdAt, version: record.version, vector: vector)
+    }
+
+    public init(
+        id: String, owner: PersonaID, slice: SliceKind, content: String, importance: Double, tags: [String], createdAt: Date,
+        version: Int, vector: [Float]?
+    ) {
+        self.id = id
+        self.owner = owner
+        self.slice = slice
+        self.content = content
+        self.importance = importance
+        self.createdAt = createdAt
+        self.tags = tags
+        self.version = version
         self.vector = vector
     }
 

@@ -42,11 +42,11 @@ extension SQLiteStore {
             }
             arguments.insert(model, at: 0)
             let sql = """
-                SELECT m.*, v.vector FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ?
+                SELECT \(Self.indexColumns) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ?
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY m.owner, m.slice, m.created_at, m.id LIMIT \(limit)
                 """
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(self.indexEntry)
+            return try self.indexEntries(Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments)))
         }
     }
 
@@ -56,10 +56,11 @@ extension SQLiteStore {
             try ids.chunked(500).flatMap { chunk in
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let sql = """
-                    SELECT m.*, v.vector FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ?
+                    SELECT \(Self.indexColumns) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ?
                     WHERE m.id IN (\(marks)) ORDER BY m.id
                     """
-                return try Row.fetchAll(db, sql: sql, arguments: StatementArguments([model as (any DatabaseValueConvertible)?] + chunk.map { $0 })).map(self.indexEntry)
+                return try self.indexEntries(
+                    Row.fetchCursor(db, sql: sql, arguments: StatementArguments([model as (any DatabaseValueConvertible)?] + chunk.map { $0 })))
             }
         }
     }
@@ -68,8 +69,8 @@ extension SQLiteStore {
         try await read("find records to embed") { db in
             let missing = "FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ? WHERE v.seq IS NULL"
             let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(missing)", arguments: [model]) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT m.*, NULL AS vector \(missing) ORDER BY m.seq LIMIT \(limit)", arguments: [model])
-            return (try rows.map(self.indexEntry), remaining)
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.indexColumns) \(missing) ORDER BY m.seq LIMIT \(limit)", arguments: [model])
+            return (try self.indexEntries(rows), remaining)
         }
     }
 
@@ -105,9 +106,29 @@ extension SQLiteStore {
         return ids.compactMap { byID[$0] }
     }
 
-    private func indexEntry(_ row: Row) throws -> IndexEntry {
-        let vector = (row["vector"] as Data?).flatMap([Float].init(storedBytes:))
-        return IndexEntry(try record(row), vector: vector)
+    /// What an index entry reads, in the order ``indexEntries(_:)`` expects.
+    static let indexColumns = "m.id, m.owner, m.slice, m.content, m.importance, m.tags, m.created_at, m.version, v.vector"
+
+    /// Decodes rows of ``indexColumns`` by position: a load reads every record, so this skips
+    /// the named-column lookups and full record decoding of ``record(_:)``.
+    private func indexEntries(_ rows: RowCursor) throws -> [IndexEntry] {
+        var entries: [IndexEntry] = []
+        while let row = try rows.next() {
+            let id: String = row[0]
+            guard let owner = PersonaID(rawValue: row[1]), let slice = SliceKind(rawValue: row[2]) else {
+                throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
+            }
+            let tagsText: String = row[5]
+            var tags: [String] = []
+            if tagsText != "[]", case .array(let items) = try JSONValue.parse(Array(tagsText.utf8)) {
+                for case .string(let tag) in items { tags.append(tag) }
+            }
+            entries.append(IndexEntry(
+                id: id, owner: owner, slice: slice, content: try codec.decode(row[3]), importance: row[4], tags: tags,
+                createdAt: Date(millisecondsSince1970: row[6]), version: row[7],
+                vector: (row[8] as Data?).flatMap([Float].init(storedBytes:))))
+        }
+        return entries
     }
 }
 
