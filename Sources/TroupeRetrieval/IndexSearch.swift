@@ -62,33 +62,27 @@ struct IndexSearch {
     // MARK: Dense
 
     /// For each query, the best rows by cosine: each partition is scored once, for all the
-    /// queries that search it, with one sgemm.
+    /// queries that search it (one sgemm per block of rows), and the partitions' bests merged.
     private func denseHits(_ queries: [IndexQuery], scopes: [[IndexPartition]]) -> [[Hit]] {
         var heaps = queries.map { TopHits(capacity: $0.candidates) }
         var askers: [ObjectIdentifier: (partition: IndexPartition, queries: [Int])] = [:]
         for (q, scope) in scopes.enumerated() where queries[q].vector?.count == dimension {
-            for partition in scope where partition.liveCount > 0 {
+            for partition in scope where partition.liveCount > 0 && partition.dimension == dimension {
                 askers[ObjectIdentifier(partition), default: (partition, [])].queries.append(q)
             }
         }
-        var block: [Float] = []
-        var scores: [Float] = []
         for (partition, asking) in askers.values {
-            block.removeAll(keepingCapacity: true)
-            for q in asking { block.append(contentsOf: queries[q].vector!) }
-            let n = partition.rowCount
-            scores = [Float](repeating: 0, count: asking.count * n)
-            partition.vectors.withUnsafeBufferPointer { matrix in
-                // scores (queries × rows) = block (queries × d) · matrixᵀ (d × rows)
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(asking.count), Int32(n), Int32(dimension),
-                    1, block, Int32(dimension), matrix.baseAddress, Int32(dimension), 0, &scores, Int32(n))
+            let block = asking.flatMap { queries[$0].vector! }
+            let k = asking.map { queries[$0].candidates }.max() ?? 0
+            let found = partition.vectors.withUnsafeBufferPointer { matrix in
+                block.withUnsafeBufferPointer { block in
+                    DenseScorer.topK(
+                        matrix: matrix, rows: partition.rowCount, dimension: dimension, queries: block, queryCount: asking.count,
+                        k: k, accept: { i, row in partition.hasVector[row] && accepts(partition, row, queries[asking[i]]) })
+                }
             }
             for (i, q) in asking.enumerated() {
-                let base = i * n
-                for row in 0..<n where partition.hasVector[row] && heaps[q].admits(Double(scores[base + row])) {
-                    if accepts(partition, row, queries[q]) { heaps[q].insert(partition, row, Double(scores[base + row])) }
-                }
+                for hit in found[i] { heaps[q].insert(partition, hit.row, Double(hit.score)) }
             }
         }
         return heaps.map { $0.sorted() }

@@ -1,0 +1,98 @@
+import Foundation
+internal import CBLAS
+
+/// Exact top-k by inner product: a batch of queries against a row-major Float32 matrix.
+///
+/// The matrix is scored in blocks of rows, one `cblas_sgemm` per block for the whole batch
+/// (`cblas_sgemv` for a single query), so the score buffer stays cache-sized however many rows
+/// there are; each query keeps its best `k` in a bounded min-heap, and nothing else is sorted.
+public enum DenseScorer {
+    /// One hit: a row and its score.
+    public struct Hit: Sendable, Hashable {
+        public var row: Int
+        public var score: Float
+    }
+
+    /// Rows per block: the block's score buffer (queries × rows floats) stays near 4 MiB.
+    static func blockRows(queries: Int) -> Int { max(1024, (1 << 20) / max(queries, 1)) }
+
+    /// The best `k` rows for each of `queryCount` queries (row-major, `dimension` floats each),
+    /// best first, ties by lower row; rows for which `accept` is false are skipped.
+    public static func topK(
+        matrix: UnsafeBufferPointer<Float>, rows: Int, dimension: Int, queries: UnsafeBufferPointer<Float>, queryCount: Int,
+        k: Int, accept: ((Int, Int) -> Bool)? = nil
+    ) -> [[Hit]] {
+        precondition(matrix.count >= rows * dimension && queries.count >= queryCount * dimension)
+        var heaps = (0..<queryCount).map { _ in BoundedHeap(capacity: k) }
+        guard rows > 0, queryCount > 0, k > 0 else { return heaps.map { $0.sorted() } }
+        let block = blockRows(queries: queryCount)
+        var scores = [Float](repeating: 0, count: min(block, rows) * queryCount)
+        scores.withUnsafeMutableBufferPointer { scores in
+            var start = 0
+            while start < rows {
+                let n = min(block, rows - start)
+                let x = matrix.baseAddress! + start * dimension
+                if queryCount == 1 {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1, x, Int32(dimension), queries.baseAddress, 1, 0, scores.baseAddress, 1)
+                } else {
+                    // scores (queries × n) = queries (queries × d) · blockᵀ (d × n)
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queryCount), Int32(n), Int32(dimension), 1,
+                        queries.baseAddress, Int32(dimension), x, Int32(dimension), 0, scores.baseAddress, Int32(n))
+                }
+                for q in 0..<queryCount {
+                    let row = scores.baseAddress! + q * n
+                    var floor = heaps[q].floor
+                    for i in 0..<n where row[i] > floor {
+                        if let accept, !accept(q, start + i) { continue }
+                        heaps[q].insert(Hit(row: start + i, score: row[i]))
+                        floor = heaps[q].floor
+                    }
+                }
+                start += n
+            }
+        }
+        return heaps.map { $0.sorted() }
+    }
+
+    /// The best `capacity` hits seen so far, as a min-heap on score (ties: higher row is worse).
+    struct BoundedHeap {
+        let capacity: Int
+        private(set) var items: [Hit] = []
+
+        init(capacity: Int) {
+            self.capacity = max(0, capacity)
+            items.reserveCapacity(self.capacity)
+        }
+
+        /// A score must beat this to enter (−∞ until the heap is full).
+        var floor: Float { items.count < capacity ? -.infinity : items[0].score }
+
+        static func worse(_ a: Hit, _ b: Hit) -> Bool { a.score != b.score ? a.score < b.score : a.row > b.row }
+
+        mutating func insert(_ hit: Hit) {
+            if items.count < capacity {
+                items.append(hit)
+                var i = items.count - 1
+                while i > 0, Self.worse(items[i], items[(i - 1) / 2]) {
+                    items.swapAt(i, (i - 1) / 2)
+                    i = (i - 1) / 2
+                }
+            } else if capacity > 0, Self.worse(items[0], hit) {
+                items[0] = hit
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < items.count, Self.worse(items[l], items[m]) { m = l }
+                    if r < items.count, Self.worse(items[r], items[m]) { m = r }
+                    if m == i { break }
+                    items.swapAt(i, m)
+                    i = m
+                }
+            }
+        }
+
+        func sorted() -> [Hit] { items.sorted { Self.worse($1, $0) } }
+    }
+}
