@@ -32,6 +32,10 @@ public struct RuntimeConfig: Sendable, Hashable {
     }
 
     public struct Retrieval: Sendable, Hashable {
+        /// How components become one score: `weighted` (sum of normalised values) or `rrf`.
+        public var fusion = "weighted"
+        /// How long recall requests wait to be scored together with others.
+        public var batchWindow = 0.002
         public var semanticWeight = 0.5
         public var lexicalWeight = 0.3
         public var recencyWeight = 0.1
@@ -117,6 +121,8 @@ extension RuntimeConfig {
             if case .some(.some(let h)) = r.duration("recency_half_life") { config.retrieval.recencyHalfLife = h }
             config.retrieval.defaultLimit = r.int("default_limit", in: 1...10_000) ?? config.retrieval.defaultLimit
             config.retrieval.candidates = r.int("candidates", in: 1...100_000) ?? config.retrieval.candidates
+            config.retrieval.fusion = r.choice("fusion", ["weighted", "rrf"]) ?? config.retrieval.fusion
+            if case .some(.some(let w)) = r.duration("batch_window") { config.retrieval.batchWindow = w }
             r.finish()
         }
         config.memory = MemoryPolicy.read(root.mapping("memory"), over: config.memory)

@@ -21,6 +21,16 @@ public enum ProgressLine {
         return "[\(bar)] \(percent)  \(grouped(count)) \(noun)  \(grouped(Int(rate)))/s  ETA \(eta)"
     }
 
+    /// `[########------------]  42%  840 embedded  120/s  ETA 6s`, for any counted work.
+    public static func render(fraction: Double, count: Int, noun: String, elapsed: Double, width: Int = 24) -> String {
+        let fraction = min(1, max(0, fraction))
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let rate = elapsed > 0 ? Double(count) / elapsed : 0
+        let eta = fraction >= 1 ? "0s" : fraction > 0 && elapsed > 0 ? formatSeconds(elapsed * (1 - fraction) / fraction) : "--"
+        return "[\(bar)] \(String(format: "%3d%%", Int(fraction * 100)))  \(grouped(count)) \(noun)  \(grouped(Int(rate)))/s  ETA \(eta)"
+    }
+
     /// `1,234,567`.
     public static func grouped(_ n: Int) -> String {
         let digits = String(n)

@@ -14,8 +14,9 @@ public final class Workspace: Sendable {
     public let clock: any WallClock
     /// The in-memory recall index over `store`, loaded on first recall and kept current.
     public let index: RecallIndex
-    /// The embedder recall and writes use, if any.
-    public let embedder: (any Embedder)?
+    /// Which embedder runs (the configured model, or a fallback), known before it is loaded.
+    public var embedderChoice: EmbedderChoice { lazyEmbedder.choice }
+    let lazyEmbedder: LazyEmbedder
 
     public init(configuration: Configuration, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
@@ -25,8 +26,8 @@ public final class Workspace: Sendable {
         store = try SQLiteStore(
             path: path, busyTimeout: storage.busyTimeout,
             synchronous: SQLiteStore.Synchronous(rawValue: storage.synchronous) ?? .full)
-        embedder = nil
-        index = RecallIndex(source: store, model: embedder?.modelID, dimension: embedder?.dimension ?? 384)
+        lazyEmbedder = LazyEmbedder(choice: EmbedderChoice.resolve(configuration))
+        index = RecallIndex(source: store, model: lazyEmbedder.choice.modelID, dimension: 384)
     }
 
     /// Loads the configuration (flags, environment, working directory) and opens the store.
@@ -77,19 +78,21 @@ public final class Workspace: Sendable {
     /// have stable ids, so a second call writes nothing. Returns how many were written.
     @discardableResult
     public func seedProceduralMemory(for only: PersonaDefinition? = nil) async throws -> Int {
-        var missing: [MemoryRecord] = []
         let now = clock.now()
+        var seeds: [MemoryRecord] = []
         for persona in only.map({ [$0] }) ?? personas {
             for seed in persona.procedural {
-                let id = persona.seedID(seed)
-                if try await store.get(id) != nil { continue }
-                missing.append(MemoryRecord(
-                    id: id, owner: persona.name, slice: .procedural, content: seed.text, importance: seed.importance,
-                    tags: [seed.kind.rawValue] + seed.tags, source: "seed", createdAt: now))
+                seeds.append(MemoryRecord(
+                    id: persona.seedID(seed), owner: persona.name, slice: .procedural, content: seed.text,
+                    importance: seed.importance, tags: [seed.kind.rawValue] + seed.tags, source: "seed", createdAt: now))
             }
         }
+        let present = Set(try await store.records(ids: seeds.map(\.id)).map(\.id))
+        let missing = seeds.filter { !present.contains($0.id) }
         guard !missing.isEmpty else { return 0 }
-        return try await store.upsert(missing, writer: "seed", at: now).inserted
+        let inserted = try await store.upsert(missing, writer: "seed", at: now).inserted
+        try await storeVectors(of: missing)
+        return inserted
     }
 
     /// Writes a new memory to one of `persona`'s private slices.
@@ -107,19 +110,26 @@ public final class Workspace: Sendable {
             id: "m-" + UUID().uuidString.lowercased(), owner: persona.name, slice: slice, content: text,
             importance: importance, tags: tags, source: source ?? persona.name.rawValue, createdAt: now)
         if slice == .working { record.expiresAt = now.addingTimeInterval(persona.memory.workingTTL) }
+        // Embedded first: a broken model fails the command before anything is written.
+        let embedder = try embedder()
+        let vector = try embedder?.embed([text])[0]
         try await store.put(record)
+        if let embedder, let vector {
+            _ = try await store.storeVectors([RecordVector(id: record.id, version: record.version, model: embedder.modelID, values: vector)])
+            record.modelID = embedder.modelID
+        }
         return record
     }
 
-    /// The recaller configured by `retrieval:` in the runtime config.
-    public var recaller: Recaller {
+    /// The recaller configured by `retrieval:` in the runtime config (loads the embedder).
+    public func recaller() throws -> Recaller {
         let r = configuration.runtime.retrieval
         return Recaller(
-            store: store, index: index, embedder: embedder,
+            store: store, index: index, embedder: try embedder(),
             weights: RecallWeights(
                 semantic: r.semanticWeight, lexical: r.lexicalWeight, recency: r.recencyWeight,
                 importance: r.importanceWeight, recencyHalfLife: r.recencyHalfLife),
-            clock: clock, candidates: r.candidates)
+            fusion: RecallFusion(rawValue: r.fusion) ?? .weighted, clock: clock, candidates: r.candidates)
     }
 
     /// The request for `query` over `persona`'s readable slices.

@@ -143,9 +143,13 @@ public actor InMemoryStore: MemoryStore {
         Set(ids).sorted().compactMap { current[$0] }.map { entry($0, model: model) }
     }
 
-    public func entriesWithoutVector(model: String, limit: Int) -> (entries: [IndexEntry], remaining: Int) {
-        let missing = current.values.filter { vectors[$0.id]?.model != model }.sorted { $0.id < $1.id }
-        return (missing.prefix(limit).map { entry($0, model: nil) }, missing.count)
+    public func countWithoutVector(model: String) -> Int {
+        current.values.filter { vectors[$0.id]?.model != model }.count
+    }
+
+    public func entriesWithoutVector(model: String, after afterID: String?, limit: Int) -> [IndexEntry] {
+        current.values.filter { vectors[$0.id]?.model != model && $0.id > (afterID ?? "") }.sorted { $0.id < $1.id }
+            .prefix(limit).map { entry($0, model: nil) }
     }
 
     public func storeVectors(_ batch: [RecordVector]) -> Int {

@@ -91,8 +91,11 @@ public protocol IndexSource: Sendable {
     /// The current records among `ids` (missing ones are left out), with the vectors of `model`.
     func indexEntries(ids: [String], model: String?) async throws -> [IndexEntry]
 
-    /// Current records that have no vector of `model`, at most `limit`, and how many there are.
-    func entriesWithoutVector(model: String, limit: Int) async throws -> (entries: [IndexEntry], remaining: Int)
+    /// How many current records have no vector of `model`.
+    func countWithoutVector(model: String) async throws -> Int
+
+    /// Current records that have no vector of `model`, by id after `afterID`, at most `limit`.
+    func entriesWithoutVector(model: String, after afterID: String?, limit: Int) async throws -> [IndexEntry]
 
     /// Stores vectors in one transaction; a vector whose record moved past its version (or is
     /// gone) is skipped. Returns how many were stored.

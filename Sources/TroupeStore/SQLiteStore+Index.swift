@@ -65,12 +65,22 @@ extension SQLiteStore {
         }
     }
 
-    public func entriesWithoutVector(model: String, limit: Int) async throws -> (entries: [IndexEntry], remaining: Int) {
+    public func countWithoutVector(model: String) async throws -> Int {
+        try await read("count records to embed") { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ? WHERE v.seq IS NULL
+                """, arguments: [model]) ?? 0
+        }
+    }
+
+    public func entriesWithoutVector(model: String, after afterID: String?, limit: Int) async throws -> [IndexEntry] {
         try await read("find records to embed") { db in
-            let missing = "FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ? WHERE v.seq IS NULL"
-            let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) \(missing)", arguments: [model]) ?? 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT \(Self.indexColumns) \(missing) ORDER BY m.seq LIMIT \(limit)", arguments: [model])
-            return (try self.indexEntries(rows), remaining)
+            // By id after a cursor: each page is a seek in the id index, not a rescan.
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT \(Self.indexColumns) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = ?
+                WHERE v.seq IS NULL AND m.id > ? ORDER BY m.id LIMIT \(limit)
+                """, arguments: [model, afterID ?? ""])
+            return try self.indexEntries(rows)
         }
     }
 

@@ -37,6 +37,8 @@ enum Output {
 
     static func error(_ text: String) { stderr("error: \(text)") }
 
+    static func warning(_ text: String) { stderr("warning: \(text)") }
+
     static func json(_ value: JSONValue) { stdout(value.canonicalText) }
 
     /// Whether stderr is a terminal (progress bars only go to terminals).

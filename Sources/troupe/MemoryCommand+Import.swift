@@ -21,6 +21,7 @@ extension MemoryCommand {
         @Flag(help: "Only validate; write nothing.") var dryRun = false
         @Option(help: "Records per transaction (default from config, 2000).") var batchSize: Int?
         @Flag(help: "Print the summary as JSON.") var json = false
+        @Flag(help: "Do not embed the imported memories now (run `troupe memory reembed` later).") var noEmbed = false
 
         func validate() throws {
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -41,6 +42,11 @@ extension MemoryCommand {
             let report: MemoryImporter.Report = try await importer.run(file: url, progress: progress)
             bar?.finish()
             if report.outcome == .imported { try await workspace.seedProceduralMemory() }
+            var embedded: (count: Int, seconds: Double)?
+            if report.outcome == .imported, !noEmbed, let backfill = try workspace.backfillVectors() {
+                if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
+                embedded = try await Reembed.embed(backfill)
+            }
 
             if json {
                 Output.json(JSONView.importReport(report, file: file))
@@ -52,6 +58,9 @@ extension MemoryCommand {
                     Output.stderr("… and \(report.invalid - report.problems.count) more invalid lines")
                 }
                 Output.stdout(Self.summary(report, file: file))
+                if let embedded, embedded.count > 0 {
+                    Output.stdout("embedded \(ProgressLine.grouped(embedded.count)) memories in \(String(format: "%.1f", embedded.seconds))s")
+                }
             }
             if report.outcome == .rejected || (report.outcome == .validated && report.invalid > 0) { throw ExitCode(1) }
         }
@@ -83,11 +92,16 @@ final class ProgressBar: @unchecked Sendable {
     private var drawn = false
 
     func show(_ progress: MemoryImporter.Progress) {
+        show(elapsed: progress.elapsed, done: progress.bytesRead >= progress.totalBytes) { ProgressLine.render(progress) }
+    }
+
+    /// Redraws with `line()` unless the last draw was under 0.1 s ago (the final one always).
+    func show(elapsed: Double, done: Bool, _ line: () -> String) {
         lock.withLock {
-            guard progress.elapsed - lastDraw >= 0.1 || progress.bytesRead >= progress.totalBytes else { return }
-            lastDraw = progress.elapsed
+            guard elapsed - lastDraw >= 0.1 || done else { return }
+            lastDraw = elapsed
             drawn = true
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + ProgressLine.render(progress)).utf8))
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line()).utf8))
         }
     }
 

@@ -30,6 +30,7 @@ extension MemoryCommand {
             let workspace = try await global.memoryWorkspace()
             let persona = try workspace.persona(persona)
             let slices = slice.isEmpty ? nil : slice
+            if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
             if let queries {
                 let text: String
                 do { text = try String(contentsOfFile: queries, encoding: .utf8) } catch {
@@ -38,7 +39,7 @@ extension MemoryCommand {
                 let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
                     .filter { !$0.element.trimmingCharacters(in: .whitespaces).isEmpty }
                 let requests = lines.map { workspace.recallRequest(String($0.element), persona: persona, slices: slices, limit: limit) }
-                let answers = try await workspace.recaller.recall(batch: requests)
+                let answers = try await workspace.recaller().recall(batch: requests)
                 for ((number, line), hits) in zip(lines, answers) {
                     Output.json(.object([
                         "line": .number(Double(number + 1)), "query": .string(String(line)), "results": .array(hits.map(JSONView.hit)),
@@ -46,7 +47,7 @@ extension MemoryCommand {
                 }
                 return
             }
-            let hits = try await workspace.recaller.recall(workspace.recallRequest(query!, persona: persona, slices: slices, limit: limit))
+            let hits = try await workspace.recaller().recall(workspace.recallRequest(query!, persona: persona, slices: slices, limit: limit))
             if json {
                 Output.json(.array(hits.map(JSONView.hit)))
                 return
@@ -78,6 +79,7 @@ extension MemoryCommand {
             let raw: String
             switch c.name {
             case "lexical": raw = "bm25 \(String(format: "%.2f", c.raw))"
+            case "semantic": raw = "cosine \(String(format: "%.3f", c.raw))"
             case "recency": raw = "age \(Self.age(c.raw))"
             default: raw = "raw \(String(format: "%.2f", c.raw))"
             }

@@ -7,7 +7,7 @@ import TroupeStore
 struct MemoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory", abstract: "Add, recall, import, export and inspect memories.",
-        subcommands: [Add.self, Recall.self, Import.self, Export.self, Stats.self, History.self, Forget.self])
+        subcommands: [Add.self, Recall.self, Import.self, Export.self, Stats.self, History.self, Forget.self, Reembed.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a memory to one of a persona's slices.")
@@ -70,6 +70,11 @@ struct MemoryCommand: AsyncParsableCommand {
                 } + [String(stats.buckets.filter { $0.owner == owner }.reduce(0) { $0 + $1.count })]
             }
             Output.stdout(Table.render(header: ["OWNER"] + SliceKind.allCases.map { $0.rawValue.uppercased() } + ["TOTAL"], rows: rows))
+            if let model = workspace.embedderChoice.modelID {
+                let missing = try await workspace.store.countWithoutVector(model: model)
+                Output.stdout("\nvectors: \(ProgressLine.grouped(stats.total - missing)) of \(ProgressLine.grouped(stats.total)) records embedded with \(model)"
+                    + (missing > 0 ? " (run `troupe memory reembed` for the other \(ProgressLine.grouped(missing)))" : ""))
+            }
             Output.stdout("""
 
                 \(ProgressLine.grouped(stats.total)) current records, \(ProgressLine.grouped(stats.supersededVersions)) superseded versions, \

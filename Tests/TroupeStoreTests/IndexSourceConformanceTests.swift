@@ -44,7 +44,7 @@ struct IndexSourceConformanceTests {
         defer { _ = dir }
         try await store.put(record("a", content: "alpha"))
         try await store.put(record("b", "hestia", .episodic, content: "beta"))
-        #expect(try await store.entriesWithoutVector(model: "m1", limit: 10).remaining == 2)
+        #expect(try await store.countWithoutVector(model: "m1") == 2)
 
         let stored = try await store.storeVectors([
             RecordVector(id: "a", version: 1, model: "m1", values: [0.25, -1, 3.5]),
@@ -53,8 +53,9 @@ struct IndexSourceConformanceTests {
         ])
         #expect(stored == 1)
         #expect(try await store.get("a")?.modelID == "m1")
-        let missing = try await store.entriesWithoutVector(model: "m1", limit: 10)
-        #expect(missing.remaining == 1 && missing.entries.map(\.id) == ["b"])
+        #expect(try await store.countWithoutVector(model: "m1") == 1)
+        #expect(try await store.entriesWithoutVector(model: "m1", after: nil, limit: 10).map(\.id) == ["b"])
+        #expect(try await store.entriesWithoutVector(model: "m1", after: "b", limit: 10).isEmpty)
 
         let withVectors = try await store.indexEntries(ids: ["b", "a", "nope"], model: "m1")
         #expect(withVectors.map(\.id) == ["a", "b"])
@@ -65,7 +66,7 @@ struct IndexSourceConformanceTests {
         #expect(try await store.indexEntries(ids: ["a"], model: "m1")[0].vector == [0.25, -1, 3.5])
         _ = try await store.update("a", expectedVersion: 2, change: MemoryChange(content: "alpha, revised"), writer: "t", at: t0)
         #expect(try await store.indexEntries(ids: ["a"], model: "m1")[0].vector == nil)
-        #expect(try await store.entriesWithoutVector(model: "m1", limit: 10).remaining == 2)
+        #expect(try await store.countWithoutVector(model: "m1") == 2)
     }
 
     @Test(arguments: StoreKind.allCases)

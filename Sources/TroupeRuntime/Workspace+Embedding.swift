@@ -1,0 +1,91 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeRetrieval
+import TroupeStore
+
+/// Which embedder a configuration gets, decided from the files present, before any is loaded.
+public enum EmbedderChoice: Sendable, Hashable {
+    /// The configured model, from its directory.
+    case model(id: String, directory: URL)
+    /// The hashing fallback, because the model is missing (the reason says where it was looked for).
+    case hashing(reason: String)
+    /// No embedder (`fallback: none` and no model): recall is lexical.
+    case none(reason: String)
+
+    /// The id of the vectors this choice produces.
+    public var modelID: String? {
+        switch self {
+        case .model(let id, _): id
+        case .hashing: HashingEmbedder().modelID
+        case .none: nil
+        }
+    }
+
+    /// A warning for people when the configured model is not what runs.
+    public var warning: String? {
+        switch self {
+        case .model: nil
+        case .hashing(let reason): "\(reason); using the hashing fallback (word overlap only). Run Scripts/setup to install the model."
+        case .none(let reason): "\(reason); recall is lexical only. Run Scripts/setup to install the model."
+        }
+    }
+
+    static func resolve(_ configuration: Configuration) -> EmbedderChoice {
+        let embedder = configuration.runtime.embedder
+        let directory = embedder.path.map { URL(fileURLWithPath: $0) }
+            ?? configuration.location.home.appendingPathComponent("models").appendingPathComponent(embedder.model)
+        let needed = ["model.safetensors", "vocab.txt"].map { directory.appendingPathComponent($0).path }
+        if needed.allSatisfy(FileManager.default.fileExists(atPath:)) { return .model(id: embedder.model, directory: directory) }
+        let reason = "embedding model \(embedder.model) is not installed at \(DisplayPath.of(directory))"
+        return embedder.fallback == "hashing" ? .hashing(reason: reason) : .none(reason: reason)
+    }
+}
+
+/// The embedder, loaded on first use (a model load maps 90 MB and reads a 30K-word vocabulary,
+/// which commands that never embed should not pay for).
+///
+/// `@unchecked Sendable`: `result` is written once, under `lock`.
+final class LazyEmbedder: @unchecked Sendable {
+    let choice: EmbedderChoice
+    private let lock = NSLock()
+    private var result: Result<(any Embedder)?, any Error>?
+
+    init(choice: EmbedderChoice) { self.choice = choice }
+
+    func get() throws -> (any Embedder)? {
+        try lock.withLock {
+            if let result { return try result.get() }
+            let loaded = Result { () throws -> (any Embedder)? in
+                switch choice {
+                case .model(let id, let directory): return try MiniLMEmbedder(directory: directory, modelID: id)
+                case .hashing: return HashingEmbedder()
+                case .none: return nil
+                }
+            }
+            result = loaded
+            return try loaded.get()
+        }
+    }
+}
+
+extension Workspace {
+    /// The embedder writes and recalls use, loading it if needed; `nil` when there is none.
+    public func embedder() throws -> (any Embedder)? { try lazyEmbedder.get() }
+
+    /// Stores the vectors of `records` (by the workspace's embedder, if any).
+    func storeVectors(of records: [MemoryRecord]) async throws {
+        guard !records.isEmpty, let embedder = try embedder() else { return }
+        let vectors = try embedder.embed(records.map(\.content))
+        _ = try await store.storeVectors(zip(records, vectors).map {
+            RecordVector(id: $0.id, version: $0.version, model: embedder.modelID, values: $1)
+        })
+    }
+
+    /// Embeds every record that lacks a vector of the current model (after an import, or a
+    /// model change); resumable.
+    public func backfillVectors() throws -> VectorBackfill? {
+        guard let embedder = try embedder() else { return nil }
+        return VectorBackfill(store: store, embedder: embedder)
+    }
+}
