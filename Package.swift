@@ -43,11 +43,15 @@ let package = Package(
         .testTarget(name: "TroupeConfigTests", dependencies: ["TroupeConfig"],
                     resources: [.copy("Corpus")]),
         .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore"]),
-        .testTarget(name: "TroupeRetrievalTests", dependencies: [
-            "TroupeRetrieval", "TroupeStore", "TroupeCore",
-            // To ask SQLite's own FTS5 tokenizer what the in-memory one must produce.
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .testTarget(
+            name: "TroupeRetrievalTests",
+            dependencies: [
+                "TroupeRetrieval", "TroupeStore", "TroupeCore",
+                // To ask SQLite's own FTS5 tokenizer what the in-memory one must produce.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            // The retrieval-quality set, read by `troupe bench quality` and checked by a test.
+            exclude: ["Quality"]),
         .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
     ],
     swiftLanguageModes: [.v6]

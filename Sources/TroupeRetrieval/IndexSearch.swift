@@ -100,7 +100,7 @@ struct IndexSearch {
                 bm25 += scorer.weight(term: i, count: p.lexical.count(of: term, in: Int32(row)), length: p.lexical.lengths[row])
             }
             return IndexCandidate(
-                id: p.ids[row], owner: p.key.owner, slice: p.key.slice, bm25: bm25,
+                id: p.ids[row], owner: p.key.owner, slice: p.key.slice, bm25: bm25, bm25Ceiling: scorer.ceiling,
                 cosine: cosine(query.vector, p, row), createdAt: Date(timeIntervalSince1970: p.createdAt[row]),
                 importance: p.importance[row], lexicalRank: nil, denseRank: nil)
         }

@@ -115,6 +115,9 @@ struct BM25Scorer {
         }
     }
 
+    /// An upper bound of any document's score: every term saturated (tf → ∞ gives idf·(k1+1)).
+    var ceiling: Double { idf.reduce(0, +) * (Self.k1 + 1) }
+
     /// The contribution of term `i` occurring `count` times in a document of `length` tokens.
     func weight(term i: Int, count: Int, length: Int32) -> Double {
         guard count > 0 else { return 0 }

@@ -33,6 +33,9 @@ public struct IndexCandidate: Sendable, Hashable {
     public var slice: SliceKind
     /// BM25 over the searched partitions (0 when no query term occurs).
     public var bm25: Double
+    /// The most BM25 any record could score for this query: each term's idf × (k1 + 1). A
+    /// record matching only common words scores a small share of it.
+    public var bm25Ceiling: Double
     /// Cosine with the query, when both have a vector.
     public var cosine: Double?
     public var createdAt: Date
@@ -42,9 +45,10 @@ public struct IndexCandidate: Sendable, Hashable {
     public var denseRank: Int?
 
     public init(
-        id: String, owner: PersonaID, slice: SliceKind, bm25: Double, cosine: Double?, createdAt: Date, importance: Double,
-        lexicalRank: Int? = nil, denseRank: Int? = nil
+        id: String, owner: PersonaID, slice: SliceKind, bm25: Double, bm25Ceiling: Double = 0, cosine: Double?, createdAt: Date,
+        importance: Double, lexicalRank: Int? = nil, denseRank: Int? = nil
     ) {
+        self.bm25Ceiling = bm25Ceiling
         self.id = id
         self.owner = owner
         self.slice = slice

@@ -37,7 +37,6 @@ extension Recaller {
     private func weightedSum(
         _ candidates: [IndexCandidate], _ w: (semantic: Double, lexical: Double, recency: Double, importance: Double), now: Date
     ) -> [Ranked] {
-        let best = candidates.map(\.bm25).max() ?? 0
         return candidates.map { c in
             let (age, recent) = recency(c, now: now)
             var components: [ScoreComponent] = []
@@ -45,7 +44,9 @@ extension Recaller {
                 components.append(ScoreComponent(name: "semantic", raw: c.cosine ?? 0, value: max(0, c.cosine ?? 0), weight: w.semantic))
             }
             components += [
-                ScoreComponent(name: "lexical", raw: c.bm25, value: best > 0 ? c.bm25 / best : 0, weight: w.lexical),
+                // As a share of the query's ceiling, not of the best candidate's score: a record that
+                // matched only common words stays low even when nothing matched better.
+                ScoreComponent(name: "lexical", raw: c.bm25, value: c.bm25Ceiling > 0 ? min(1, c.bm25 / c.bm25Ceiling) : 0, weight: w.lexical),
                 ScoreComponent(name: "recency", raw: age, value: recent, weight: w.recency),
                 ScoreComponent(name: "importance", raw: c.importance, value: c.importance, weight: w.importance),
             ]

@@ -23,7 +23,7 @@ public struct RecallWeights: Sendable, Hashable {
 
 /// How the components become one score.
 public enum RecallFusion: String, Sendable, CaseIterable {
-    /// A weighted sum of components normalised to 0…1 (BM25 by the best candidate's).
+    /// A weighted sum of components in 0…1 (BM25 as a share of the query's highest possible score).
     case weighted
     /// Reciprocal-rank fusion: each component ranks the candidates, and a candidate scores the
     /// weighted sum of 1 / (60 + rank).

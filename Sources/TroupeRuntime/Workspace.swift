@@ -121,14 +121,19 @@ public final class Workspace: Sendable {
         return record
     }
 
+    /// The score weights of `retrieval:` in the runtime config.
+    public var recallWeights: RecallWeights {
+        let r = configuration.runtime.retrieval
+        return RecallWeights(
+            semantic: r.semanticWeight, lexical: r.lexicalWeight, recency: r.recencyWeight, importance: r.importanceWeight,
+            recencyHalfLife: r.recencyHalfLife)
+    }
+
     /// The recaller configured by `retrieval:` in the runtime config (loads the embedder).
     public func recaller() throws -> Recaller {
         let r = configuration.runtime.retrieval
         return Recaller(
-            store: store, index: index, embedder: try embedder(),
-            weights: RecallWeights(
-                semantic: r.semanticWeight, lexical: r.lexicalWeight, recency: r.recencyWeight,
-                importance: r.importanceWeight, recencyHalfLife: r.recencyHalfLife),
+            store: store, index: index, embedder: try embedder(), weights: recallWeights,
             fusion: RecallFusion(rawValue: r.fusion) ?? .weighted, clock: clock, candidates: r.candidates)
     }
 

@@ -33,7 +33,7 @@ struct DoctorCommand: AsyncParsableCommand {
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
-        subcommands: [Store.self])
+        subcommands: [Store.self, Quality.self])
 
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -47,6 +47,37 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             let result = try await StoreBenchmark(records: records, puts: puts, recalls: recalls).run { Output.stderr($0) }
             if json { Output.json(result.json) } else { Output.stdout(result.text) }
+        }
+    }
+
+    struct Quality: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recall@5/@10 of lexical, dense and hybrid rankings on the retrieval-quality set.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("Folder with memories.jsonl and questions.jsonl.", valueName: "dir"))
+        var data = "Tests/TroupeRetrievalTests/Quality"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let workspace = try global.workspace()
+            if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
+            let folder = URL(fileURLWithPath: data)
+            let personas = Dictionary(uniqueKeysWithValues: workspace.personas.map { ($0.name.rawValue, workspace.readableOwners(of: $0)) })
+            let embedder = try workspace.embedder()
+            let benchmark = QualityBenchmark(
+                memories: folder.appendingPathComponent("memories.jsonl"), questions: folder.appendingPathComponent("questions.jsonl"),
+                embedder: embedder, knownOwners: workspace.knownOwners, readable: { personas[$0] ?? [] })
+            let rows = try await benchmark.run(variants: QualityBenchmark.variants(defaults: workspace.recallWeights)) { Output.stderr($0) }
+            if json {
+                for row in rows {
+                    Output.json(.object([
+                        "ranking": .string(row.variant), "kind": .string(row.kind), "questions": .number(Double(row.questions)),
+                        "recall_at_5": .number(row.recallAt5), "recall_at_10": .number(row.recallAt10), "mrr": .number(row.mrr),
+                    ]))
+                }
+            } else {
+                Output.stdout(QualityBenchmark.table(rows, model: embedder?.modelID))
+            }
         }
     }
 }

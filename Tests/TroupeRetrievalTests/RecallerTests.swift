@@ -10,7 +10,7 @@ struct RecallerTests {
 
     func candidate(_ id: String, bm25: Double, cosine: Double? = nil, age: Double, importance: Double) -> IndexCandidate {
         IndexCandidate(
-            id: id, owner: "athena", slice: .semantic, bm25: bm25, cosine: cosine, createdAt: now.addingTimeInterval(-age),
+            id: id, owner: "athena", slice: .semantic, bm25: bm25, bm25Ceiling: 8, cosine: cosine, createdAt: now.addingTimeInterval(-age),
             importance: importance)
     }
 
@@ -31,8 +31,12 @@ struct RecallerTests {
         #expect(a.components.map(\.name) == ["lexical", "recency", "importance"])
         #expect(abs(a.components.first { $0.name == "lexical" }!.weight - 0.6) < 1e-9)
         #expect(abs(a.components.first { $0.name == "recency" }!.value - 0.5) < 1e-9)
+        // BM25 counts as its share of the query's ceiling (8 here), not of the best candidate.
+        #expect(abs(a.components.first { $0.name == "lexical" }!.value - 0.5) < 1e-9)
         #expect(abs(a.score - a.components.reduce(0) { $0 + $1.contribution }) < 1e-12)
-        #expect(ranked.map(\.candidate.id) == ["a", "b"])
+        // a: 0.5·0.6 + 0.5·0.2 + 0.5·0.2 = 0.5; b: 0.25·0.6 + 1·0.2 + 1·0.2 = 0.55.
+        #expect(abs(a.score - 0.5) < 1e-9)
+        #expect(ranked.map(\.candidate.id) == ["b", "a"])
     }
 
     @Test func semanticCountsWhenVectorsExist() {
