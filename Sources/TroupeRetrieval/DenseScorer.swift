@@ -24,7 +24,32 @@ public enum DenseScorer {
     ) -> [[Hit]] {
         precondition(matrix.count >= rows * dimension && queries.count >= queryCount * dimension)
         var heaps = (0..<queryCount).map { _ in BoundedHeap(capacity: k) }
-        guard rows > 0, queryCount > 0, k > 0 else { return heaps.map { $0.sorted() } }
+        guard k > 0 else { return heaps.map { $0.sorted() } }
+        scoreBlocks(matrix: matrix, rows: rows, dimension: dimension, queries: queries, queryCount: queryCount) { start, n, scores in
+            for q in 0..<queryCount {
+                // A local heap and a raw row pointer keep the scan a compare per score; the heap
+                // is written back once per block.
+                var heap = heaps[q]
+                let row = scores.baseAddress! + q * n
+                var floor = heap.floor
+                for i in 0..<n where row[i] > floor {
+                    if let accept, !accept(q, start + i) { continue }
+                    heap.insert(Hit(row: start + i, score: row[i]))
+                    floor = heap.floor
+                }
+                heaps[q] = heap
+            }
+        }
+        return heaps.map { $0.sorted() }
+    }
+
+    /// Scores the matrix block by block: `body(firstRow, rows, scores)` sees a queries × rows
+    /// score block (row-major), valid only during the call.
+    public static func scoreBlocks(
+        matrix: UnsafeBufferPointer<Float>, rows: Int, dimension: Int, queries: UnsafeBufferPointer<Float>, queryCount: Int,
+        _ body: (Int, Int, UnsafeBufferPointer<Float>) -> Void
+    ) {
+        guard rows > 0, queryCount > 0 else { return }
         let block = blockRows(queries: queryCount)
         var scores = [Float](repeating: 0, count: min(block, rows) * queryCount)
         scores.withUnsafeMutableBufferPointer { scores in
@@ -40,19 +65,10 @@ public enum DenseScorer {
                         CblasRowMajor, CblasNoTrans, CblasTrans, Int32(queryCount), Int32(n), Int32(dimension), 1,
                         queries.baseAddress, Int32(dimension), x, Int32(dimension), 0, scores.baseAddress, Int32(n))
                 }
-                for q in 0..<queryCount {
-                    let row = scores.baseAddress! + q * n
-                    var floor = heaps[q].floor
-                    for i in 0..<n where row[i] > floor {
-                        if let accept, !accept(q, start + i) { continue }
-                        heaps[q].insert(Hit(row: start + i, score: row[i]))
-                        floor = heaps[q].floor
-                    }
-                }
+                body(start, n, UnsafeBufferPointer(rebasing: scores[0..<(n * queryCount)]))
                 start += n
             }
         }
-        return heaps.map { $0.sorted() }
     }
 
     /// The best `capacity` hits seen so far, as a min-heap on score (ties: higher row is worse).

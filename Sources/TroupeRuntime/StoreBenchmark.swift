@@ -94,7 +94,7 @@ public struct StoreBenchmark: Sendable {
         for i in 0..<puts {
             let record = MemoryRecord(
                 id: "bench-put-\(i)", owner: owners[i % owners.count], slice: .episodic,
-                content: sentence(&rng, words: 14), source: "bench", createdAt: clock.now())
+                content: Self.sentence(&rng, words: 14), source: "bench", createdAt: clock.now())
             let start = DispatchTime.now()
             try await store.put(record)
             putTimes.append(Self.seconds(since: start))
@@ -108,7 +108,7 @@ public struct StoreBenchmark: Sendable {
         let loadSeconds = Self.seconds(since: loadStart)
         var recallTimes: [Double] = []
         for i in 0..<recalls {
-            let request = RecallRequest(query: sentence(&rng, words: 3), owners: [owners[i % owners.count]], limit: 10)
+            let request = RecallRequest(query: Self.sentence(&rng, words: 3), owners: [owners[i % owners.count]], limit: 10)
             let start = DispatchTime.now()
             _ = try await recaller.recall(request)
             recallTimes.append(Self.seconds(since: start))
@@ -120,7 +120,7 @@ public struct StoreBenchmark: Sendable {
             bytesOnDisk: stats.bytesOnDisk ?? 0, peakRSS: Self.peakRSS())
     }
 
-    private func writeCorpus(to file: URL, owners: [PersonaID], rng: inout SplitMix64) throws {
+    func writeCorpus(to file: URL, owners: [PersonaID], rng: inout SplitMix64) throws {
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
         defer { try? handle.close() }
@@ -129,7 +129,7 @@ public struct StoreBenchmark: Sendable {
         for i in 0..<records {
             let record = MemoryRecord(
                 id: "bench-\(i)", owner: owners[i % owners.count], slice: SliceKind.allCases[(i / 5) % 4],
-                content: sentence(&rng, words: 8 + Int(rng.next() % 24)), importance: Double(rng.next() % 100) / 100,
+                content: Self.sentence(&rng, words: 8 + Int(rng.next() % 24)), importance: Double(rng.next() % 100) / 100,
                 tags: ["t\(rng.next() % 20)"], source: "bench", createdAt: start.addingTimeInterval(Double(i) * 60))
             buffer += MemoryLine.encode(record) + "\n"
             if buffer.utf8.count > 1 << 20 {
@@ -141,7 +141,7 @@ public struct StoreBenchmark: Sendable {
     }
 
     /// Words drawn with a Zipf-like skew, so some words are common and most are rare, as in text.
-    private func sentence(_ rng: inout SplitMix64, words: Int) -> String {
+    static func sentence(_ rng: inout SplitMix64, words: Int) -> String {
         (0..<words).map { _ in
             let u = Double(rng.next() % 1_000_000) / 1_000_000
             let index = Int(pow(Double(Self.vocabulary.count), u)) - 1

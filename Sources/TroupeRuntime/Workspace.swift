@@ -137,6 +137,11 @@ public final class Workspace: Sendable {
             fusion: RecallFusion(rawValue: r.fusion) ?? .weighted, clock: clock, candidates: r.candidates)
     }
 
+    /// A batcher over `recaller()` with the configured window (`retrieval.batch_window`).
+    public func recallBatcher() throws -> RecallBatcher {
+        RecallBatcher(recaller: try recaller(), window: .microseconds(Int64(configuration.runtime.retrieval.batchWindow * 1_000_000)))
+    }
+
     /// The request for `query` over `persona`'s readable slices.
     public func recallRequest(_ query: String, persona: PersonaDefinition, slices: [SliceKind]?, limit: Int?) -> RecallRequest {
         RecallRequest(

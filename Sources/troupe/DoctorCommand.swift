@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import TroupeCore
+import TroupeRetrieval
 import TroupeRuntime
 
 struct DoctorCommand: AsyncParsableCommand {
@@ -33,7 +35,7 @@ struct DoctorCommand: AsyncParsableCommand {
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
-        subcommands: [Store.self, Quality.self])
+        subcommands: [Store.self, Retrieval.self, Quality.self])
 
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -78,6 +80,59 @@ struct BenchCommand: AsyncParsableCommand {
             } else {
                 Output.stdout(QualityBenchmark.table(rows, model: embedder?.modelID))
             }
+        }
+    }
+
+    struct Retrieval: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dense scorer shapes, embedding throughput and end-to-end recall at 100K memories.",
+            discussion: "Scripts/bench retrieval runs this beside the FAISS and numpy peers and prints the ratios.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Matrix rows to score (comma-separated).") var rows = "10000,100000,1000000"
+        @Option(help: "Query batch sizes (comma-separated).") var queries = "1,32,256"
+        @Option(help: "Memories for the end-to-end recall part (0 skips it).") var records = 100_000
+        @Option(help: "Recalls to time.") var recalls = 1000
+        @Flag(help: "Skip the scorer shapes.") var skipShapes = false
+        @Flag(help: "Print one JSON object per line.") var json = false
+
+        func run() async throws {
+            let workspace = try global.workspace()
+            let benchmark = RetrievalBenchmark(
+                rows: rows.split(separator: ",").compactMap { Int($0) }, queries: queries.split(separator: ",").compactMap { Int($0) },
+                records: records, recalls: recalls)
+            func emit(_ object: [String: JSONValue], _ text: String) {
+                if json { Output.json(.object(object)) } else { Output.stdout(text) }
+            }
+            if !skipShapes {
+                let (peak, shapes) = benchmark.scorer { Output.stderr($0) }
+                emit(["kind": .string("sgemm_peak"), "gflops": .number(peak.rounded())], String(format: "sgemm peak: %.1f GFLOP/s (2048³)", peak))
+                for f in shapes {
+                    emit([
+                        "kind": .string("scorer"), "n": .number(Double(f.rows)), "queries": .number(Double(f.queries)), "k": .number(Double(f.k)),
+                        "batch_ms": .number((f.batchMilliseconds * 1000).rounded() / 1000), "sgemm_ms": .number((f.sgemmMilliseconds * 1000).rounded() / 1000),
+                        "gflops": .number(f.gflops.rounded()), "gb_per_s": .number((f.gigabytesPerSecond * 10).rounded() / 10),
+                    ], String(format: "scorer n=%-8d q=%-4d k=10: %9.3f ms per batch (sgemm part %8.3f ms, %5.1f GFLOP/s = %3.0f%% of peak, %5.1f GB/s)",
+                              f.rows, f.queries, f.batchMilliseconds, f.sgemmMilliseconds, f.gflops, 100 * f.gflops / peak, f.gigabytesPerSecond))
+                }
+            }
+            guard let embedder = try workspace.embedder() else { return }
+            if let minilm = embedder as? MiniLMEmbedder {
+                let e = try RetrievalBenchmark.embedding(minilm)
+                emit([
+                    "kind": .string("embedding"), "sentences_per_s": .number(e.sentencesPerSecond.rounded()), "gflops": .number(e.gflops.rounded()),
+                    "tokens_per_sentence": .number((e.tokens * 10).rounded() / 10),
+                ], String(format: "embedding: %.0f sentences/s (batch of 256, %.1f tokens each), %.1f GFLOP/s", e.sentencesPerSecond, e.tokens, e.gflops))
+            } else if let warning = workspace.embedderChoice.warning {
+                Output.warning(warning)
+            }
+            guard records > 0 else { return }
+            let r = try await benchmark.endToEnd(embedder: embedder) { Output.stderr($0) }
+            emit([
+                "kind": .string("recall"), "records": .number(Double(records)), "model": .string(embedder.modelID),
+                "load_s": .number((r.load * 100).rounded() / 100), "p50_ms": .number(r.recall.p50 * 1000), "p99_ms": .number(r.recall.p99 * 1000),
+                "peak_rss_bytes": .number(Double(r.peakRSS)),
+            ], String(format: "recall at %@ memories (%@, query embedded each time, top 10): p50 %.2f ms  p99 %.2f ms  (index load %.2f s, peak RSS %@)",
+                      ProgressLine.grouped(records), embedder.modelID, r.recall.p50 * 1000, r.recall.p99 * 1000, r.load, ByteCount.format(r.peakRSS)))
         }
     }
 }

@@ -82,3 +82,31 @@ struct RecallerTests {
         #expect(await store.get("theirs")?.accessCount == 0)
     }
 }
+
+@Suite("Recall batcher")
+struct RecallBatcherTests {
+    @Test func requestsArrivingTogetherAreAnsweredAsOneBatch() async throws {
+        let store = InMemoryStore()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let personas: [PersonaID] = ["athena", "artemis", "hestia", "bellona", "seshat", "p6", "p7", "p8"]
+        for (i, p) in personas.enumerated() {
+            try await store.put(MemoryRecord(id: "m\(i)", owner: p, slice: .semantic, content: "note \(i) about deploys", source: "t", createdAt: now))
+        }
+        let recaller = Recaller(
+            store: store, index: RecallIndex(source: store, model: "hashing-384-v1", dimension: 384), embedder: HashingEmbedder(),
+            weights: RecallWeights(), clock: ManualClock(now))
+        // A full batch is answered at once; the long window means only the count can flush it, so
+        // the test does not depend on how fast this machine starts eight tasks.
+        let batcher = RecallBatcher(recaller: recaller, window: .seconds(60), maxBatch: 8)
+        let answers = try await withThrowingTaskGroup(of: (Int, [RecallHit]).self) { group in
+            for (i, p) in personas.enumerated() {
+                group.addTask { (i, try await batcher.recall(RecallRequest(query: "deploys", owners: [p]))) }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        // Each persona gets its own answer, from its own slice only.
+        for (i, p) in personas.enumerated() { #expect(answers[i]?.map(\.record.owner) == [p]) }
+        #expect(await batcher.requests == 8)
+        #expect(await batcher.batches == 1)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+internal import CBLAS
+import TroupeCore
+
+/// Timings of the BLAS parts of retrieval, for `troupe bench retrieval` (prints, asserts nothing).
+public enum ScorerBenchmark {
+    /// One shape's figures: median milliseconds of a whole top-k batch and of its sgemm part.
+    public struct Figures: Sendable {
+        public var rows: Int, dimension: Int, queries: Int, k: Int
+        public var batchMilliseconds: Double
+        public var sgemmMilliseconds: Double
+        /// 2·rows·queries·dimension floating-point operations over the sgemm part's time.
+        public var gflops: Double { 2 * Double(rows) * Double(queries) * Double(dimension) / (sgemmMilliseconds / 1000) / 1e9 }
+        /// The matrix bytes read per batch over the whole batch's time.
+        public var gigabytesPerSecond: Double { Double(rows * dimension * 4) / (batchMilliseconds / 1000) / 1e9 }
+    }
+
+    /// The machine's single-precision matrix-multiply rate: the best of a few 2048³ `cblas_sgemm`.
+    public static func sgemmPeak(size n: Int = 2048, repeats: Int = 5) -> Double {
+        var rng = SplitMix64(seed: 1)
+        let a = randomUnitRows(n, n, &rng), b = randomUnitRows(n, n, &rng)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now()
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            best = min(best, seconds(since: start))
+        }
+        return 2 * pow(Double(n), 3) / best / 1e9
+    }
+
+    /// Median timings over `repeats` batches (after one warm-up) of `queries` random unit queries
+    /// against `rows` random unit vectors, top `k` each.
+    public static func measure(rows: Int, dimension: Int = 384, queries: Int, k: Int = 10, repeats: Int = 15) -> Figures {
+        var rng = SplitMix64(seed: 7)
+        let matrix = randomUnitRows(rows, dimension, &rng), batch = randomUnitRows(queries, dimension, &rng)
+        var whole: [Double] = [], sgemm: [Double] = []
+        matrix.withUnsafeBufferPointer { m in
+            batch.withUnsafeBufferPointer { q in
+                for run in 0...repeats {
+                    var start = DispatchTime.now()
+                    _ = DenseScorer.topK(matrix: m, rows: rows, dimension: dimension, queries: q, queryCount: queries, k: k)
+                    if run > 0 { whole.append(seconds(since: start)) }
+                    start = DispatchTime.now()
+                    DenseScorer.scoreBlocks(matrix: m, rows: rows, dimension: dimension, queries: q, queryCount: queries) { _, _, _ in }
+                    if run > 0 { sgemm.append(seconds(since: start)) }
+                }
+            }
+        }
+        return Figures(
+            rows: rows, dimension: dimension, queries: queries, k: k, batchMilliseconds: median(whole) * 1000,
+            sgemmMilliseconds: median(sgemm) * 1000)
+    }
+
+    static func randomUnitRows(_ rows: Int, _ dimension: Int, _ rng: inout SplitMix64) -> [Float] {
+        var values = [Float](repeating: 0, count: rows * dimension)
+        for r in 0..<rows {
+            var norm: Float = 0
+            for i in 0..<dimension {
+                // Box–Muller from two uniforms: Gaussian coordinates make uniformly spread directions.
+                let u1 = Double(rng.next() >> 11 | 1) / Double(1 << 53), u2 = Double(rng.next() >> 11) / Double(1 << 53)
+                let g = Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+                values[r * dimension + i] = g
+                norm += g * g
+            }
+            let inverse = 1 / norm.squareRoot()
+            for i in 0..<dimension { values[r * dimension + i] *= inverse }
+        }
+        return values
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    static func seconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    /// Random unit vectors, for benchmarks that need stored vectors without embedding texts.
+    public static func randomUnitVectors(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
+        var rng = SplitMix64(seed: seed)
+        let flat = randomUnitRows(count, dimension, &rng)
+        return (0..<count).map { Array(flat[($0 * dimension)..<(($0 + 1) * dimension)]) }
+    }
+}
