@@ -78,10 +78,16 @@ public enum Doctor {
                 let store = try SQLiteStore(path: path, busyTimeout: runtime.storage.busyTimeout)
                 let stats = try await store.stats()
                 report.stats = stats
+                var notes: [String] = []
+                if let model = embedderModelID(runtime, home: location.home) {
+                    let missing = try await store.countWithoutVector(model: model)
+                    notes.append("vectors: \(stats.total - missing) of \(stats.total) records embedded with \(model)"
+                        + (missing > 0 ? "; run `troupe memory reembed` for the rest" : ""))
+                }
                 report.checks.append(.init(
                     name: "store", status: .ok,
                     detail: "\(DisplayPath.of(URL(fileURLWithPath: path))) (schema \(stats.schemaVersion ?? "?"), "
-                        + "\(stats.total) records, \(ByteCount.format(stats.bytesOnDisk ?? 0)))"))
+                        + "\(stats.total) records, \(ByteCount.format(stats.bytesOnDisk ?? 0)))", notes: notes))
             } catch {
                 report.checks.append(.init(name: "store", status: .error, detail: "\(path): \(error)"))
             }
@@ -138,12 +144,20 @@ public enum Doctor {
         let needed = ["model.safetensors", "vocab.txt"]
         let missing = needed.filter { !FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
         if missing.isEmpty {
-            return .init(name: "embedder", status: .ok, detail: "\(runtime.embedder.model) at \(directory.path)")
+            return .init(name: "embedder", status: .ok, detail: "\(runtime.embedder.model) at \(directory.path) (MiniLM in Swift on BLAS)")
         }
+        let fallback = runtime.embedder.fallback == "hashing"
+            ? "the hashing fallback is in use (word overlap only, no synonyms)" : "recall is lexical only (fallback: none)"
         return .init(
             name: "embedder", status: .warning,
             detail: "model \(runtime.embedder.model) not installed at \(directory.path) (missing \(missing.joined(separator: ", "))); "
-                + "recall is lexical, fallback: \(runtime.embedder.fallback)")
+                + "\(fallback); Scripts/setup installs it")
+    }
+
+    /// The model id of the vectors a home's recall uses (the model, its fallback, or none).
+    static func embedderModelID(_ runtime: RuntimeConfig, home: URL) -> String? {
+        if modelCheck(runtime, home: home).status == .ok { return runtime.embedder.model }
+        return runtime.embedder.fallback == "hashing" ? "hashing-384-v1" : nil
     }
 }
 
