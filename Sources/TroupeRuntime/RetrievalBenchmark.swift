@@ -48,17 +48,31 @@ public struct RetrievalBenchmark: Sendable {
         return (256 / best, MiniLMEmbedder.flops(tokenCounts: counts) / best / 1e9, Double(counts.reduce(0, +)) / 256)
     }
 
-    /// Recall latency at `records` memories, all readable by the asking persona, with the query
-    /// embedded by `embedder` each time. Stored vectors are random unit vectors under the
-    /// embedder's model id: embedding 100K texts first would take minutes and change no timing.
-    public func endToEnd(embedder: any Embedder, log: (String) -> Void) async throws
+    /// How the memories of the end-to-end part are spread.
+    public enum Spread: String, Sendable {
+        /// All of them readable by the asking persona (its own slices and a shared slice): the
+        /// worst case, every vector scanned.
+        case allReadable = "all readable"
+        /// Across five personas and a shared slice, recalled by one persona: what a team sees.
+        case team = "five personas"
+
+        var owners: [PersonaID] {
+            self == .allReadable ? ["athena", "team-decisions"] : ["athena", "artemis", "hestia", "bellona", "seshat", "team-decisions"]
+        }
+        var readable: [PersonaID] { ["athena", "team-decisions"] }
+    }
+
+    /// Recall latency at `records` memories with the query embedded by `embedder` each time.
+    /// Stored vectors are random unit vectors under the embedder's model id: embedding 100K
+    /// texts first would take minutes and change no timing.
+    public func endToEnd(embedder: any Embedder, spread: Spread, log: (String) -> Void) async throws
         -> (load: Double, recall: StoreBenchmark.Percentiles, peakRSS: Int64)
     {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var rng = SplitMix64(seed: 11)
-        let owners: [PersonaID] = ["athena", "team-decisions"]
+        let owners = spread.owners
         let file = directory.appendingPathComponent("bench.jsonl")
         log("writing \(ProgressLine.grouped(records)) records")
         try StoreBenchmark(records: records).writeCorpus(to: file, owners: owners, rng: &rng)
@@ -82,11 +96,11 @@ public struct RetrievalBenchmark: Sendable {
         let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock)
         log("loading the index and timing \(recalls) recalls")
         let loadStart = DispatchTime.now()
-        _ = try await recaller.recall(RecallRequest(query: "warm up", owners: owners, limit: 10))
+        _ = try await recaller.recall(RecallRequest(query: "warm up", owners: spread.readable, limit: 10))
         let load = StoreBenchmark.seconds(since: loadStart)
         var times: [Double] = []
         for _ in 0..<recalls {
-            let request = RecallRequest(query: StoreBenchmark.sentence(&rng, words: 6), owners: owners, limit: 10)
+            let request = RecallRequest(query: StoreBenchmark.sentence(&rng, words: 6), owners: spread.readable, limit: 10)
             let start = DispatchTime.now()
             _ = try await recaller.recall(request)
             times.append(StoreBenchmark.seconds(since: start))
@@ -99,10 +113,10 @@ public struct RetrievalBenchmark: Sendable {
             let vector = try embedder.embed([text])[0]
             embedTimes.append(StoreBenchmark.seconds(since: start))
             start = DispatchTime.now()
-            _ = try await index.search([IndexQuery(terms: LexicalTokenizer.tokens(text), vector: nil, owners: owners, slices: nil, candidates: 100)])
+            _ = try await index.search([IndexQuery(terms: LexicalTokenizer.tokens(text), vector: nil, owners: spread.readable, slices: nil, candidates: 100)])
             lexicalTimes.append(StoreBenchmark.seconds(since: start))
             start = DispatchTime.now()
-            _ = try await index.search([IndexQuery(terms: [], vector: vector, owners: owners, slices: nil, candidates: 100)])
+            _ = try await index.search([IndexQuery(terms: [], vector: vector, owners: spread.readable, slices: nil, candidates: 100)])
             denseTimes.append(StoreBenchmark.seconds(since: start))
         }
         log(String(format: "stages, p50/p99 ms: query embedding %.2f/%.2f, lexical search %.2f/%.2f, dense search %.2f/%.2f",

@@ -12,6 +12,7 @@ public final class SQLiteStore: MemoryStore {
     let pool: DatabasePool
     let codec: any ContentCodec
     let checkpointer: WALCheckpointer
+    let synchronous: Synchronous
 
     /// Durability of a commit.
     public enum Synchronous: String, Sendable {
@@ -28,6 +29,7 @@ public final class SQLiteStore: MemoryStore {
     ) throws {
         self.path = path
         self.codec = codec
+        self.synchronous = synchronous
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -256,11 +258,24 @@ public final class SQLiteStore: MemoryStore {
 
     public func touch(_ ids: [String], at time: Date) async throws {
         guard !ids.isEmpty else { return }
-        try await write("mark records as used") { db in
-            let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-            try db.execute(
-                sql: "UPDATE memory SET last_accessed_at = ?, access_count = access_count + 1 WHERE id IN (\(marks))",
-                arguments: StatementArguments([time.millisecondsSince1970] + ids))
+        do {
+            try await pool.writeWithoutTransaction { db in
+                // Access marks are bookkeeping on the recall path: committed without an fsync
+                // (they survive a crashed process, and may be lost with power), so a recall never
+                // waits for the disk. Every other write keeps the configured durability.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = \(self.synchronous.rawValue.uppercased())") }
+                try db.inTransaction(.immediate) {
+                    let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+                    try db.execute(
+                        sql: "UPDATE memory SET last_accessed_at = ?, access_count = access_count + 1 WHERE id IN (\(marks))",
+                        arguments: StatementArguments([time.millisecondsSince1970] + ids))
+                    return .commit
+                }
+            }
+            checkpointer.noteLightCommit()
+        } catch {
+            throw TroupeError(.storage, "cannot mark records as used", context: path, cause: StoreFailure(error))
         }
     }
 

@@ -36,6 +36,18 @@ final class WALCheckpointer: @unchecked Sendable {
         self.restartBytes = restartBytes
     }
 
+    private var light = 0
+
+    /// Counts a small bookkeeping commit (an access mark): twenty count as one write, so that
+    /// recalls rarely wake the checkpointer but a long run of them still gets checkpointed.
+    func noteLightCommit() {
+        let full = lock.withLock {
+            light += 1
+            return light % 20 == 0
+        }
+        if full { noteCommits() }
+    }
+
     /// Counts `transactions` committed writes; starts a checkpoint once enough have piled up.
     func noteCommits(_ transactions: Int = 1) {
         lock.lock()

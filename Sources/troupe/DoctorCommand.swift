@@ -126,13 +126,16 @@ struct BenchCommand: AsyncParsableCommand {
                 Output.warning(warning)
             }
             guard records > 0 else { return }
-            let r = try await benchmark.endToEnd(embedder: embedder) { Output.stderr($0) }
-            emit([
-                "kind": .string("recall"), "records": .number(Double(records)), "model": .string(embedder.modelID),
-                "load_s": .number((r.load * 100).rounded() / 100), "p50_ms": .number(r.recall.p50 * 1000), "p99_ms": .number(r.recall.p99 * 1000),
-                "peak_rss_bytes": .number(Double(r.peakRSS)),
-            ], String(format: "recall at %@ memories (%@, query embedded each time, top 10): p50 %.2f ms  p99 %.2f ms  (index load %.2f s, peak RSS %@)",
-                      ProgressLine.grouped(records), embedder.modelID, r.recall.p50 * 1000, r.recall.p99 * 1000, r.load, ByteCount.format(r.peakRSS)))
+            for spread in [RetrievalBenchmark.Spread.allReadable, .team] {
+                let r = try await benchmark.endToEnd(embedder: embedder, spread: spread) { Output.stderr($0) }
+                emit([
+                    "kind": .string("recall"), "records": .number(Double(records)), "spread": .string(spread.rawValue),
+                    "model": .string(embedder.modelID), "load_s": .number((r.load * 100).rounded() / 100),
+                    "p50_ms": .number(r.recall.p50 * 1000), "p99_ms": .number(r.recall.p99 * 1000), "peak_rss_bytes": .number(Double(r.peakRSS)),
+                ], String(format: "recall at %@ memories, %@ (%@, query embedded each time, top 10): p50 %.2f ms  p99 %.2f ms  (index load %.2f s, peak RSS %@)",
+                          ProgressLine.grouped(records), spread.rawValue, embedder.modelID, r.recall.p50 * 1000, r.recall.p99 * 1000, r.load,
+                          ByteCount.format(r.peakRSS)))
+            }
         }
     }
 }
