@@ -23,7 +23,7 @@ public enum DenseScorer {
         k: Int, accept: ((Int, Int) -> Bool)? = nil
     ) -> [[Hit]] {
         precondition(matrix.count >= rows * dimension && queries.count >= queryCount * dimension)
-        var heaps = (0..<queryCount).map { _ in BoundedHeap(capacity: k) }
+        var heaps = (0..<queryCount).map { _ in BoundedHeap<Hit>(capacity: k, isWorse: isWorse) }
         guard k > 0 else { return heaps.map { $0.sorted() } }
         scoreBlocks(matrix: matrix, rows: rows, dimension: dimension, queries: queries, queryCount: queryCount) { start, n, scores in
             for q in 0..<queryCount {
@@ -31,11 +31,11 @@ public enum DenseScorer {
                 // is written back once per block.
                 var heap = heaps[q]
                 let row = scores.baseAddress! + q * n
-                var floor = heap.floor
+                var floor = heap.isFull ? heap.worst?.score ?? .infinity : -.infinity
                 for i in 0..<n where row[i] > floor {
                     if let accept, !accept(q, start + i) { continue }
                     heap.insert(Hit(row: start + i, score: row[i]))
-                    floor = heap.floor
+                    if heap.isFull { floor = heap.worst!.score }
                 }
                 heaps[q] = heap
             }
@@ -71,44 +71,6 @@ public enum DenseScorer {
         }
     }
 
-    /// The best `capacity` hits seen so far, as a min-heap on score (ties: higher row is worse).
-    struct BoundedHeap {
-        let capacity: Int
-        private(set) var items: [Hit] = []
-
-        init(capacity: Int) {
-            self.capacity = max(0, capacity)
-            items.reserveCapacity(self.capacity)
-        }
-
-        /// A score must beat this to enter (−∞ until the heap is full).
-        var floor: Float { items.count < capacity ? -.infinity : items[0].score }
-
-        static func worse(_ a: Hit, _ b: Hit) -> Bool { a.score != b.score ? a.score < b.score : a.row > b.row }
-
-        mutating func insert(_ hit: Hit) {
-            if items.count < capacity {
-                items.append(hit)
-                var i = items.count - 1
-                while i > 0, Self.worse(items[i], items[(i - 1) / 2]) {
-                    items.swapAt(i, (i - 1) / 2)
-                    i = (i - 1) / 2
-                }
-            } else if capacity > 0, Self.worse(items[0], hit) {
-                items[0] = hit
-                var i = 0
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < items.count, Self.worse(items[l], items[m]) { m = l }
-                    if r < items.count, Self.worse(items[r], items[m]) { m = r }
-                    if m == i { break }
-                    items.swapAt(i, m)
-                    i = m
-                }
-            }
-        }
-
-        func sorted() -> [Hit] { items.sorted { Self.worse($1, $0) } }
-    }
+    /// A lower score is worse; between equal scores, the higher row.
+    static func isWorse(_ a: Hit, _ b: Hit) -> Bool { a.score != b.score ? a.score < b.score : a.row > b.row }
 }

@@ -134,46 +134,21 @@ struct IndexSearch {
 
     // MARK: Selection
 
-    /// The best `capacity` hits seen, kept in a min-heap: a hit that cannot make the cut costs
-    /// one comparison, and nothing is ever fully sorted but the survivors.
+    /// The best hits across partitions; ties go to the lower id, so results do not depend on
+    /// load order.
     private struct TopHits {
-        let capacity: Int
-        private var heap: [Hit] = []
+        private var heap: BoundedHeap<Hit>
 
-        init(capacity: Int) { self.capacity = max(0, capacity) }
-
-        func admits(_ score: Double) -> Bool { heap.count < capacity || score > heap[0].score }
-
-        mutating func insert(_ partition: IndexPartition, _ row: Int, _ score: Double) {
-            guard admits(score) else { return }
-            let hit = Hit(partition: partition, row: row, score: score)
-            if heap.count < capacity {
-                heap.append(hit)
-                var i = heap.count - 1
-                while i > 0, Self.less(heap[i], heap[(i - 1) / 2]) {
-                    heap.swapAt(i, (i - 1) / 2)
-                    i = (i - 1) / 2
-                }
-            } else {
-                heap[0] = hit
-                var i = 0
-                while true {
-                    let l = 2 * i + 1, r = l + 1
-                    var m = i
-                    if l < heap.count, Self.less(heap[l], heap[m]) { m = l }
-                    if r < heap.count, Self.less(heap[r], heap[m]) { m = r }
-                    if m == i { break }
-                    heap.swapAt(i, m)
-                    i = m
-                }
+        init(capacity: Int) {
+            heap = BoundedHeap(capacity: capacity) { a, b in
+                a.score != b.score ? a.score < b.score : a.partition.ids[a.row] > b.partition.ids[b.row]
             }
         }
 
-        /// Best first; ties by id, so results do not depend on load order.
-        func sorted() -> [Hit] { heap.sorted { Self.less($1, $0) } }
-
-        private static func less(_ a: Hit, _ b: Hit) -> Bool {
-            a.score != b.score ? a.score < b.score : a.partition.ids[a.row] > b.partition.ids[b.row]
+        mutating func insert(_ partition: IndexPartition, _ row: Int, _ score: Double) {
+            heap.insert(Hit(partition: partition, row: row, score: score))
         }
+
+        func sorted() -> [Hit] { heap.sorted() }
     }
 }
