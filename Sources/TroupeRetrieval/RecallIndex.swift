@@ -100,10 +100,15 @@ public actor RecallIndex {
     /// One refresh at a time: a caller arriving while another refreshes waits for it, then
     /// refreshes again, since it may need partitions the other did not load.
     private func refresh(_ keys: Set<IndexPartition.Key>) async throws {
-        while let running = refreshing { _ = try? await running.value }
+        while let running = refreshing {
+            _ = try? await running.value
+            // Awaiting a finished task need not suspend: clear it here rather than wait for its
+            // owner's `defer`, which cannot run while this caller holds the actor.
+            if refreshing == running { refreshing = nil }
+        }
         let task = Task { try await self.catchUp(loading: keys) }
         refreshing = task
-        defer { refreshing = nil }
+        defer { if refreshing == task { refreshing = nil } }
         try await task.value
     }
 

@@ -105,6 +105,25 @@ struct RecallIndexTests {
         #expect(!after.map(\.id).contains(top))
     }
 
+    @Test(.timeLimit(.minutes(1))) func concurrentSearchesAllFinishAndAgree() async throws {
+        let store = InMemoryStore()
+        for i in 0..<300 { try await store.put(record("r\(i)", i % 2 == 0 ? .semantic : .episodic, "common words and token\(i)")) }
+        let index = RecallIndex(source: store, model: nil, dimension: 4)
+        // Many callers at once, while writes land: each must finish (no caller may spin on
+        // another's refresh) and see its own record.
+        let found = try await withThrowingTaskGroup(of: [String].self) { group in
+            for i in 0..<40 {
+                group.addTask {
+                    if i % 5 == 0 { try await store.put(self.record("new\(i)", .semantic, "fresh token\(i)")) }
+                    return try await index.search([self.query("token\(i % 300)")])[0].map(\.id)
+                }
+            }
+            return try await group.reduce(into: [[String]]()) { $0.append($1) }
+        }
+        #expect(found.count == 40)
+        #expect(found.allSatisfy { !$0.isEmpty })
+    }
+
     @Test func compactionKeepsResultsRight() async throws {
         let store = InMemoryStore()
         for i in 0..<1200 { try await store.put(record("r\(i)", "shared words and number\(i)")) }
