@@ -139,19 +139,16 @@ public enum Doctor {
     }
 
     static func modelCheck(_ runtime: RuntimeConfig, home: URL) -> DoctorReport.Check {
-        let directory = runtime.embedder.path.map { URL(fileURLWithPath: $0) }
-            ?? home.appendingPathComponent("models").appendingPathComponent(runtime.embedder.model)
-        let needed = ["model.safetensors", "vocab.txt"]
-        let missing = needed.filter { !FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
-        if missing.isEmpty {
-            return .init(name: "embedder", status: .ok, detail: "\(runtime.embedder.model) at \(directory.path) (MiniLM in Swift on BLAS)")
+        let (found, looked) = EmbedderChoice.modelDirectory(runtime, home: home)
+        if let found {
+            return .init(name: "embedder", status: .ok, detail: "\(runtime.embedder.model) at \(found.path) (MiniLM in Swift on BLAS)")
         }
         let fallback = runtime.embedder.fallback == "hashing"
             ? "the hashing fallback is in use (word overlap only, no synonyms)" : "recall is lexical only (fallback: none)"
         return .init(
             name: "embedder", status: .warning,
-            detail: "model \(runtime.embedder.model) not installed at \(directory.path) (missing \(missing.joined(separator: ", "))); "
-                + "\(fallback); Scripts/setup installs it")
+            detail: "model \(runtime.embedder.model) not installed (looked in \(looked.map(\.path).joined(separator: ", ")); "
+                + "needs \(EmbedderChoice.modelFiles.joined(separator: " and "))); \(fallback); Scripts/setup installs it")
     }
 
     /// The model id of the vectors a home's recall uses (the model, its fallback, or none).

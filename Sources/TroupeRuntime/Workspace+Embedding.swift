@@ -33,12 +33,32 @@ public enum EmbedderChoice: Sendable, Hashable {
 
     static func resolve(_ configuration: Configuration) -> EmbedderChoice {
         let embedder = configuration.runtime.embedder
-        let directory = embedder.path.map { URL(fileURLWithPath: $0) }
-            ?? configuration.location.home.appendingPathComponent("models").appendingPathComponent(embedder.model)
-        let needed = ["model.safetensors", "vocab.txt"].map { directory.appendingPathComponent($0).path }
-        if needed.allSatisfy(FileManager.default.fileExists(atPath:)) { return .model(id: embedder.model, directory: directory) }
-        let reason = "embedding model \(embedder.model) is not installed at \(DisplayPath.of(directory))"
+        let (found, looked) = modelDirectory(configuration.runtime, home: configuration.location.home)
+        if let found { return .model(id: embedder.model, directory: found) }
+        let reason = "embedding model \(embedder.model) is not installed at \(looked.map { DisplayPath.of($0) }.joined(separator: " or "))"
         return embedder.fallback == "hashing" ? .hashing(reason: reason) : .none(reason: reason)
+    }
+
+    /// The files an embedding model needs.
+    static let modelFiles = ["model.safetensors", "vocab.txt"]
+
+    /// Where the model is: `embedder.path` if set, else `<home>/models/<model>`, else the
+    /// user-wide `~/.troupe/models/<model>` that Scripts/setup fills (so a fresh home, such as
+    /// the demo's, finds it). Returns the directory found and every directory looked at.
+    static func modelDirectory(_ runtime: RuntimeConfig, home: URL) -> (found: URL?, looked: [URL]) {
+        let model = runtime.embedder.model
+        var candidates = [home.appendingPathComponent("models").appendingPathComponent(model)]
+        if let path = runtime.embedder.path {
+            candidates = [URL(fileURLWithPath: path)]
+        } else {
+            let user = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            let shared = URL(fileURLWithPath: user).appendingPathComponent(".troupe/models").appendingPathComponent(model)
+            if shared.standardizedFileURL != candidates[0].standardizedFileURL { candidates.append(shared) }
+        }
+        let found = candidates.first { directory in
+            modelFiles.allSatisfy { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+        }
+        return (found, candidates)
     }
 }
 
