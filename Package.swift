@@ -28,8 +28,12 @@ let package = Package(
         ]),
         // The system BLAS (OpenBLAS through cblas), for the scorer and the embedder.
         .systemLibrary(name: "CBLAS"),
+        // Element-wise transformer steps, short-sentence attention and the int8 pre-screen, with
+        // AVX2+FMA versions chosen at run time. Optimised in debug builds too: the test suite
+        // embeds hundreds of sentences.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Embedders, the in-memory recall index (BLAS scoring, BM25) and hybrid ranking.
-        .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore", "CBLAS"]),
+        .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore", "CBLAS", "CKernels"]),
         // The workspace a command runs in: config, personas, store, seeding, doctor.
         .target(name: "TroupeRuntime", dependencies: [
             "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",

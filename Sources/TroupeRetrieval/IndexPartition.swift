@@ -23,8 +23,11 @@ final class IndexPartition {
     private(set) var tags: [[String]] = []
     /// Whether the row has a vector of the index's model (rows without one score 0 on cosine).
     private(set) var hasVector: [Bool] = []
-    /// `rows × dimension` Float32, row-major; grows by amortised doubling (Array's append).
-    private(set) var vectors: [Float] = []
+    /// `rows × dimension` Float32, row-major, in pages that grow without copying.
+    private(set) var vectors = PageBuffer<Float>()
+    /// The same rows as int8 codes with a scale and an error margin each (see ``QuantizedRows``):
+    /// a single query screens these, a quarter of the bytes, and re-scores the best exactly.
+    private(set) var quantized = QuantizedRows.Storage()
     private(set) var lexical = LexicalPostings()
     private var rowOf: [String: Int] = [:]
     private(set) var liveCount = 0
@@ -37,6 +40,11 @@ final class IndexPartition {
     }
 
     var rowCount: Int { ids.count }
+
+    /// Runs `body` with the Float32 matrix and its int8 copy.
+    func withMatrices<R>(_ body: (UnsafeBufferPointer<Float>, QuantizedRows) -> R) -> R {
+        vectors.withUnsafeBufferPointer { matrix in quantized.withRows { body(matrix, $0) } }
+    }
 
     /// The live row holding `id`.
     func row(of id: String) -> Int? { rowOf[id] }
@@ -53,9 +61,11 @@ final class IndexPartition {
         if let vector = entry.vector, vector.count == dimension {
             vectors.append(contentsOf: vector)
             hasVector.append(true)
+            vector.withUnsafeBufferPointer { quantized.append($0, rows: 1, dimension: dimension) }
         } else {
-            vectors.append(contentsOf: repeatElement(0, count: dimension))
+            vectors.append(repeating: 0, count: dimension)
             hasVector.append(false)
+            quantized.appendZeroRow(dimension: dimension)
         }
         lexical.append(terms: terms)
         liveCount += 1
@@ -82,12 +92,14 @@ final class IndexPartition {
             next += 1
         }
         func keep<T>(_ values: [T]) -> [T] { values.indices.compactMap { live[$0] ? values[$0] : nil } }
-        var packed: [Float] = []
-        packed.reserveCapacity(liveCount * dimension)
-        for row in ids.indices where live[row] {
-            packed.append(contentsOf: vectors[row * dimension..<(row + 1) * dimension])
+        let packed = PageBuffer<Float>()
+        vectors.withUnsafeBufferPointer { vectors in
+            for row in ids.indices where live[row] {
+                packed.append(contentsOf: UnsafeBufferPointer(rebasing: vectors[row * dimension..<(row + 1) * dimension]))
+            }
         }
         vectors = packed
+        quantized.filter(dimension: dimension) { live[$0] }
         ids = keep(ids)
         createdAt = keep(createdAt)
         importance = keep(importance)

@@ -9,6 +9,9 @@ struct IndexSearch {
     let partitions: [IndexPartition.Key: IndexPartition]
     let vocabulary: TermVocabulary
     let dimension: Int
+    /// Single-query dense searches answered through the int8 screen, and those it declined
+    /// (scored on the Float32 rows instead).
+    private(set) var screened = 0, declined = 0
 
     private struct Hit {
         var partition: IndexPartition
@@ -16,7 +19,7 @@ struct IndexSearch {
         var score: Double
     }
 
-    func run(_ queries: [IndexQuery]) -> [[IndexCandidate]] {
+    mutating func run(_ queries: [IndexQuery]) -> [[IndexCandidate]] {
         let scopes = queries.map { RecallIndex.keys($0).compactMap { partitions[$0] } }
         let dense = denseHits(queries, scopes: scopes)
         return queries.indices.map { q in
@@ -52,7 +55,7 @@ struct IndexSearch {
                     scores[Int(row)] += scorer.weight(term: i, count: Int(list.counts[j]), length: lengths[Int(row)])
                 }
             }
-            for row in scores.indices where scores[row] > 0 && accepts(partition, row, query) {
+            for row in scores.indices where scores[row] > 0 && Self.accepts(partition, row, query) {
                 best.insert(partition, row, scores[row])
             }
         }
@@ -63,8 +66,14 @@ struct IndexSearch {
 
     /// For each query, the best rows by cosine: each partition is scored once, for all the
     /// queries that search it (one sgemm per block of rows), and the partitions' bests merged.
-    private func denseHits(_ queries: [IndexQuery], scopes: [[IndexPartition]]) -> [[Hit]] {
+    /// A batch of one query over many rows reads the int8 copies instead (see
+    /// ``DenseScorer/screenedTopK(segments:dimension:query:k:)``); the answer is the same.
+    private mutating func denseHits(_ queries: [IndexQuery], scopes: [[IndexPartition]]) -> [[Hit]] {
         var heaps = queries.map { TopHits(capacity: $0.candidates) }
+        if queries.count == 1, let screened = screenedHits(queries[0], scope: scopes[0]) {
+            for hit in screened { heaps[0].insert(hit.partition, hit.row, hit.score) }
+            return heaps.map { $0.sorted() }
+        }
         var askers: [ObjectIdentifier: (partition: IndexPartition, queries: [Int])] = [:]
         for (q, scope) in scopes.enumerated() where queries[q].vector?.count == dimension {
             for partition in scope where partition.liveCount > 0 && partition.dimension == dimension {
@@ -78,7 +87,7 @@ struct IndexSearch {
                 block.withUnsafeBufferPointer { block in
                     DenseScorer.topK(
                         matrix: matrix, rows: partition.rowCount, dimension: dimension, queries: block, queryCount: asking.count,
-                        k: k, accept: { i, row in partition.hasVector[row] && accepts(partition, row, queries[asking[i]]) })
+                        k: k, accept: { i, row in partition.hasVector[row] && Self.accepts(partition, row, queries[asking[i]]) })
                 }
             }
             for (i, q) in asking.enumerated() {
@@ -86,6 +95,36 @@ struct IndexSearch {
             }
         }
         return heaps.map { $0.sorted() }
+    }
+
+    /// Partitions of this many rows in all are screened through their int8 copies for a single
+    /// query; below it the Float32 rows are few enough to stay in cache.
+    static let screenFrom = 20_000
+
+    /// The screened search of one query over its partitions, or `nil` when it does not apply or
+    /// could not prove its answer.
+    private mutating func screenedHits(_ query: IndexQuery, scope: [IndexPartition]) -> [Hit]? {
+        guard let vector = query.vector, vector.count == dimension else { return nil }
+        let searched = scope.filter { $0.liveCount > 0 && $0.dimension == dimension }
+        guard searched.reduce(0, { $0 + $1.rowCount }) >= Self.screenFrom else { return nil }
+        func withSegments<R>(_ rest: ArraySlice<IndexPartition>, _ done: [ScreenSegment], _ body: ([ScreenSegment]) -> R) -> R {
+            guard let partition = rest.first else { return body(done) }
+            return partition.withMatrices { matrix, quantized in
+                let segment = ScreenSegment(matrix: matrix, quantized: quantized, rows: partition.rowCount) { row in
+                    partition.hasVector[row] && Self.accepts(partition, row, query)
+                }
+                return withSegments(rest.dropFirst(), done + [segment], body)
+            }
+        }
+        let found = vector.withUnsafeBufferPointer { vector in
+            withSegments(searched[...], []) { DenseScorer.screenedTopK(segments: $0, dimension: dimension, query: vector, k: query.candidates) }
+        }
+        guard let found else {
+            declined += 1
+            return nil
+        }
+        screened += 1
+        return found.map { Hit(partition: searched[$0.segment], row: $0.hit.row, score: Double($0.hit.score)) }
     }
 
     // MARK: Union
@@ -128,7 +167,7 @@ struct IndexSearch {
         }
     }
 
-    private func accepts(_ p: IndexPartition, _ row: Int, _ query: IndexQuery) -> Bool {
+    private static func accepts(_ p: IndexPartition, _ row: Int, _ query: IndexQuery) -> Bool {
         p.live[row] && (query.tag.map { p.tags[row].contains($0) } ?? true)
     }
 

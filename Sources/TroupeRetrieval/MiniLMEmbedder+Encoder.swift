@@ -1,27 +1,34 @@
 import Foundation
 internal import CBLAS
+internal import CKernels
 
 extension MiniLMEmbedder {
     /// Runs the encoder over sentences packed row after row; returns one unit vector each.
+    ///
+    /// The matrix products are BLAS (it threads them itself); the element-wise steps and
+    /// attention are CKernels, split over the cores by rows (or sentences) when a batch is big
+    /// enough to pay for it.
     func encode(_ sentences: [[Int32]]) -> [[Float]] {
         let d = dimension, rows = sentences.reduce(0) { $0 + $1.count }
         var x = [Float](repeating: 0, count: rows * d)
         var qkv = [Float](repeating: 0, count: rows * 3 * d)
         var context = [Float](repeating: 0, count: rows * d)
+        var projected = [Float](repeating: 0, count: rows * d)
         var hidden = [Float](repeating: 0, count: rows * Self.intermediate)
-        let longest = sentences.map(\.count).max() ?? 0
-        var scores = [Float](repeating: 0, count: longest * longest)
 
         embedTokens(sentences, into: &x)
         for layer in layers {
-            linear(x, rows: rows, inputs: d, weight: layer.qkv, bias: layer.qkvBias, outputs: 3 * d, into: &qkv)
-            attention(sentences, qkv: qkv, scores: &scores, into: &context)
-            linear(context, rows: rows, inputs: d, weight: layer.output, bias: layer.outputBias, outputs: d, into: &context)
-            addAndNormalize(&x, context, scale: layer.attentionNormScale, shift: layer.attentionNormShift)
-            linear(x, rows: rows, inputs: d, weight: layer.up, bias: layer.upBias, outputs: Self.intermediate, into: &hidden)
-            gelu(&hidden)
-            linear(hidden, rows: rows, inputs: Self.intermediate, weight: layer.down, bias: layer.downBias, outputs: d, into: &context)
-            addAndNormalize(&x, context, scale: layer.outputNormScale, shift: layer.outputNormShift)
+            linear(x, rows: rows, inputs: d, weight: layer.qkv, outputs: 3 * d, into: &qkv)
+            Self.rowParts(rows, of: &qkv, width: 3 * d) { part, count in layer.qkvBias.withFloats { tk_bias_add(part, $0.baseAddress, count, 3 * d) } }
+            attention(sentences, qkv: qkv, into: &context)
+            linear(context, rows: rows, inputs: d, weight: layer.output, outputs: d, into: &projected)
+            addAndNormalize(&x, &projected, bias: layer.outputBias, scale: layer.attentionNormScale, shift: layer.attentionNormShift)
+            linear(x, rows: rows, inputs: d, weight: layer.up, outputs: Self.intermediate, into: &hidden)
+            Self.rowParts(rows, of: &hidden, width: Self.intermediate) { part, count in
+                tk_bias_gelu(part, layer.upBias.baseAddress, count, Self.intermediate)
+            }
+            linear(hidden, rows: rows, inputs: Self.intermediate, weight: layer.down, outputs: d, into: &projected)
+            addAndNormalize(&x, &projected, bias: layer.downBias, scale: layer.outputNormScale, shift: layer.outputNormShift)
         }
         return pool(sentences, x)
     }
@@ -39,15 +46,13 @@ extension MiniLMEmbedder {
                 }
             }
         }
-        normalizeRows(&x, scale: embeddingNormScale, shift: embeddingNormShift)
+        let scale = embeddingNormScale.baseAddress, shift = embeddingNormShift.baseAddress
+        Self.rowParts(row, of: &x, width: d) { part, count in tk_residual_layernorm(part, nil, scale, shift, count, d, 1e-12) }
     }
 
-    /// out (rows × outputs) = input (rows × inputs) · weightᵀ + bias; weight is outputs × inputs,
-    /// as PyTorch stores it. `input` may be `out`'s old contents: it is copied first in that case.
-    private func linear(
-        _ input: [Float], rows: Int, inputs: Int, weight: some WeightStorage, bias: some WeightStorage, outputs: Int,
-        into out: inout [Float]
-    ) {
+    /// out (rows × outputs) = input (rows × inputs) · weightᵀ, one `cblas_sgemm`; weight is
+    /// outputs × inputs, as PyTorch stores it. The bias is the caller's, fused with what follows.
+    private func linear(_ input: [Float], rows: Int, inputs: Int, weight: some WeightStorage, outputs: Int, into out: inout [Float]) {
         input.withUnsafeBufferPointer { a in
             weight.withFloats { w in
                 out.withUnsafeMutableBufferPointer { c in
@@ -57,97 +62,53 @@ extension MiniLMEmbedder {
                 }
             }
         }
-        bias.withFloats { b in
-            out.withUnsafeMutableBufferPointer { c in
-                for r in 0..<rows {
-                    let row = c.baseAddress! + r * outputs
-                    for i in 0..<outputs { row[i] += b[i] }
-                }
-            }
-        }
     }
 
-    /// Scaled dot-product attention, per sentence and head, on the packed Q, K, V rows.
-    private func attention(_ sentences: [[Int32]], qkv: [Float], scores: inout [Float], into context: inout [Float]) {
-        let d = dimension, stride = 3 * d, hs = Self.headSize
-        let scale = 1 / Float(hs).squareRoot()
-        var start = 0
+    /// Scaled dot-product attention, per sentence on its own rows of the packed Q, K, V; the
+    /// sentences are shared out between the cores.
+    private func attention(_ sentences: [[Int32]], qkv: [Float], into context: inout [Float]) {
+        let d = dimension
+        let scale = 1 / Float(Self.headSize).squareRoot()
+        var offsets: [Int] = []
+        offsets.reserveCapacity(sentences.count)
+        var rows = 0
+        for ids in sentences {
+            offsets.append(rows)
+            rows += ids.count
+        }
+        let starts = offsets, total = rows
+        let longest = sentences.map(\.count).max() ?? 0
+        let parts = Self.parts(for: total)
         qkv.withUnsafeBufferPointer { qkv in
-            scores.withUnsafeMutableBufferPointer { s in
-                context.withUnsafeMutableBufferPointer { out in
-                    for ids in sentences {
-                        let n = ids.count
-                        let base = qkv.baseAddress! + start * stride
-                        for h in 0..<Self.heads {
-                            let q = base + h * hs, k = base + d + h * hs, v = base + 2 * d + h * hs
-                            cblas_sgemm(
-                                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(hs), scale,
-                                q, Int32(stride), k, Int32(stride), 0, s.baseAddress, Int32(n))
-                            for r in 0..<n { softmax(s.baseAddress! + r * n, count: n) }
-                            cblas_sgemm(
-                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hs), Int32(n), 1,
-                                s.baseAddress, Int32(n), v, Int32(stride), 0, out.baseAddress! + start * d + h * hs, Int32(d))
+            context.withUnsafeMutableBufferPointer { out in
+                let source = UncheckedPointer(UnsafeMutablePointer(mutating: qkv.baseAddress!)), target = UncheckedPointer(out.baseAddress!)
+                Self.concurrently(parts) { part in
+                    var scratch = [Float](repeating: 0, count: longest)
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        // Sentence ranges of about equal token counts.
+                        for s in sentences.indices where starts[s] * parts / max(total, 1) == part {
+                            tk_attention(
+                                source.pointer + starts[s] * 3 * d, 3 * d, sentences[s].count, Self.heads, Self.headSize, scale,
+                                target.pointer + starts[s] * d, d, scratch.baseAddress)
                         }
-                        start += n
                     }
                 }
             }
         }
     }
 
-    private func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var top = -Float.infinity
-        for i in 0..<count { top = max(top, row[i]) }
-        var sum: Float = 0
-        for i in 0..<count {
-            row[i] = expf(row[i] - top)
-            sum += row[i]
-        }
-        let inverse = 1 / sum
-        for i in 0..<count { row[i] *= inverse }
-    }
-
-    /// The exact GELU: x · Φ(x) = 0.5 · x · (1 + erf(x / √2)). `erff` is scalar and this is
-    /// the largest element-wise step (a tenth of the encoder's time on one core), so big
-    /// batches split it over two threads.
-    private func gelu(_ values: inout [Float]) {
-        let invSqrt2 = Float(1 / 2.0.squareRoot())
-        values.withUnsafeMutableBufferPointer { v in
-            let parts = v.count >= 1 << 16 ? 2 : 1
-            let base = UncheckedPointer(v.baseAddress!), count = v.count
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let p = base.pointer
-                for i in (part * count / parts)..<((part + 1) * count / parts) { p[i] = 0.5 * p[i] * (1 + erff(p[i] * invSqrt2)) }
-            }
-        }
-    }
-
-    /// x = LayerNorm(x + residual).
-    private func addAndNormalize(_ x: inout [Float], _ residual: [Float], scale: UnsafeBufferPointer<Float>, shift: UnsafeBufferPointer<Float>) {
-        x.withUnsafeMutableBufferPointer { x in
-            residual.withUnsafeBufferPointer { r in
-                for i in x.indices { x[i] += r[i] }
-            }
-        }
-        normalizeRows(&x, scale: scale, shift: shift)
-    }
-
-    /// LayerNorm of every row (eps 1e-12), sums in Double for accuracy.
-    private func normalizeRows(_ x: inout [Float], scale: UnsafeBufferPointer<Float>, shift: UnsafeBufferPointer<Float>) {
+    /// x = LayerNorm(x + projected + bias); `projected` is used up.
+    private func addAndNormalize(
+        _ x: inout [Float], _ projected: inout [Float], bias: UnsafeBufferPointer<Float>, scale: UnsafeBufferPointer<Float>,
+        shift: UnsafeBufferPointer<Float>
+    ) {
         let d = dimension
-        x.withUnsafeMutableBufferPointer { x in
-            for r in 0..<(x.count / d) {
-                let row = x.baseAddress! + r * d
-                var mean = 0.0
-                for i in 0..<d { mean += Double(row[i]) }
-                mean /= Double(d)
-                var variance = 0.0
-                for i in 0..<d {
-                    let centred = Double(row[i]) - mean
-                    variance += centred * centred
-                }
-                let inverse = 1 / (variance / Double(d) + 1e-12).squareRoot()
-                for i in 0..<d { row[i] = Float((Double(row[i]) - mean) * inverse) * scale[i] + shift[i] }
+        projected.withUnsafeMutableBufferPointer { projected in
+            let residual = UncheckedPointer(projected.baseAddress!)
+            Self.rowParts(x.count / d, of: &x, width: d) { part, count, first in
+                let added = residual.pointer + first * d
+                tk_bias_add(added, bias.baseAddress, count, d)
+                tk_residual_layernorm(part, added, scale.baseAddress, shift.baseAddress, count, d, 1e-12)
             }
         }
     }
@@ -166,6 +127,43 @@ extension MiniLMEmbedder {
             return mean.map { Float($0 / max(norm, 1e-12)) }
         }
     }
+
+    // MARK: Sharing work between cores
+
+    /// How many parts to split `rows` rows of work into: one per core, but one part for small
+    /// batches (a single query), where waking another thread costs more than it saves.
+    static func parts(for rows: Int) -> Int { rows >= 256 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1 }
+
+    /// Runs `body(part)` for every part, in parallel when there is more than one.
+    static func concurrently(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+        if parts == 1 { return body(0) }
+        DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    }
+
+    /// Splits a `rows × width` matrix into row ranges and runs `body(firstRowPointer, rowCount)`
+    /// on each, in parallel for big batches.
+    static func rowParts(_ rows: Int, of matrix: inout [Float], width: Int, _ body: (UnsafeMutablePointer<Float>, Int) -> Void) {
+        rowParts(rows, of: &matrix, width: width) { part, count, _ in body(part, count) }
+    }
+
+    /// As above; `body` also gets the index of its first row.
+    static func rowParts(
+        _ rows: Int, of matrix: inout [Float], width: Int, _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void
+    ) {
+        let parts = Self.parts(for: rows)
+        matrix.withUnsafeMutableBufferPointer { m in
+            let base = UncheckedPointer(m.baseAddress!)
+            // `concurrentPerform` runs every iteration before it returns, so the non-escaping
+            // `body` outlives none of them.
+            withoutActuallyEscaping(body) { body in
+                let shared = UncheckedBody(body)
+                concurrently(parts) { part in
+                    let first = part * rows / parts, end = (part + 1) * rows / parts
+                    if end > first { shared.body(base.pointer + first * width, end - first, first) }
+                }
+            }
+        }
+    }
 }
 
 /// Weights held in an array (stacked at load) or read in place from the mapped file.
@@ -181,11 +179,19 @@ extension UnsafeBufferPointer: WeightStorage where Element == Float {
     func withFloats<R>(_ body: (UnsafeBufferPointer<Float>) -> R) -> R { body(self) }
 }
 
-/// A buffer pointer handed to `concurrentPerform`, whose iterations write disjoint ranges.
+/// A buffer pointer handed to `concurrentPerform`, whose iterations touch disjoint ranges.
 ///
 /// `@unchecked Sendable`: only used for the duration of one `concurrentPerform` call, by
-/// iterations that touch disjoint elements.
+/// iterations that write disjoint elements (and read what no iteration writes).
 struct UncheckedPointer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
+/// A row-range body shared with `concurrentPerform`'s iterations.
+///
+/// `@unchecked Sendable`: the closure only runs during that call, on disjoint row ranges.
+private struct UncheckedBody: @unchecked Sendable {
+    let body: (UnsafeMutablePointer<Float>, Int, Int) -> Void
+    init(_ body: @escaping (UnsafeMutablePointer<Float>, Int, Int) -> Void) { self.body = body }
 }

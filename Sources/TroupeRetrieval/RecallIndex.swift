@@ -85,8 +85,16 @@ public actor RecallIndex {
     public func search(_ queries: [IndexQuery]) async throws -> [[IndexCandidate]] {
         let keys = Set(queries.flatMap(Self.keys))
         try await refresh(keys)
-        return IndexSearch(partitions: partitions, vocabulary: vocabulary, dimension: dimension).run(queries)
+        var search = IndexSearch(partitions: partitions, vocabulary: vocabulary, dimension: dimension)
+        let found = search.run(queries)
+        screenOutcomes.proven += search.screened
+        screenOutcomes.declined += search.declined
+        return found
     }
+
+    /// Single-query dense searches the int8 screen answered (`proven`) or handed to the exact
+    /// Float32 scan (`declined`) so far; for benchmarks and tests.
+    public private(set) var screenOutcomes = (proven: 0, declined: 0)
 
     /// Rows held, live and dead, over all partitions.
     public var loadedRecords: Int { partitions.values.reduce(0) { $0 + $1.liveCount } }

@@ -13,6 +13,12 @@ public enum ScorerBenchmark {
         public var gflops: Double { 2 * Double(rows) * Double(queries) * Double(dimension) / (sgemmMilliseconds / 1000) / 1e9 }
         /// The matrix bytes read per batch over the whole batch's time.
         public var gigabytesPerSecond: Double { Double(rows * dimension * 4) / (batchMilliseconds / 1000) / 1e9 }
+        /// For a single query: the median time through the int8 screen (with its exact fallback).
+        public var screenedMilliseconds: Double?
+        /// For a single query: over `screenChecks` other queries, the share of the exact top k the
+        /// screen returned, and how many answers it proved without falling back.
+        public var screenRecall: Double?
+        public var screenProven = 0, screenChecks = 0
     }
 
     /// The machine's single-precision matrix-multiply rate: the best of a few 2048³ `cblas_sgemm`.
@@ -47,9 +53,40 @@ public enum ScorerBenchmark {
                 }
             }
         }
-        return Figures(
+        var figures = Figures(
             rows: rows, dimension: dimension, queries: queries, k: k, batchMilliseconds: median(whole) * 1000,
             sgemmMilliseconds: median(sgemm) * 1000)
+        if queries == 1 { screen(matrix, &figures, repeats: repeats, rng: &rng) }
+        return figures
+    }
+
+    /// Times the int8 screen, then checks it against the exact top k on 50 random queries.
+    private static func screen(_ matrix: [Float], _ f: inout Figures, repeats: Int, rng: inout SplitMix64) {
+        let storage = QuantizedRows.Storage()
+        matrix.withUnsafeBufferPointer { storage.append($0, rows: f.rows, dimension: f.dimension) }
+        let queries = randomUnitRows(50, f.dimension, &rng)
+        let (rows, dimension, k) = (f.rows, f.dimension, f.k)
+        var times: [Double] = [], found = 0, proven = 0
+        matrix.withUnsafeBufferPointer { m in
+            storage.withRows { quantized in
+                queries.withUnsafeBufferPointer { all in
+                    for q in 0..<50 {
+                        let query = UnsafeBufferPointer(rebasing: all[(q * dimension)..<((q + 1) * dimension)])
+                        let start = DispatchTime.now()
+                        let screened = DenseScorer.screenedTopK(matrix: m, quantized: quantized, rows: rows, dimension: dimension, query: query, k: k)
+                        let hits = screened ?? DenseScorer.topK(matrix: m, rows: rows, dimension: dimension, queries: query, queryCount: 1, k: k)[0]
+                        if q > 0 { times.append(seconds(since: start)) }
+                        let exact = DenseScorer.topK(matrix: m, rows: rows, dimension: dimension, queries: query, queryCount: 1, k: k)[0]
+                        found += Set(hits.map(\.row)).intersection(exact.map(\.row)).count
+                        if screened != nil { proven += 1 }
+                    }
+                }
+            }
+        }
+        f.screenedMilliseconds = median(times) * 1000
+        f.screenRecall = Double(found) / Double(50 * min(k, rows))
+        f.screenProven = proven
+        f.screenChecks = 50
     }
 
     static func randomUnitRows(_ rows: Int, _ dimension: Int, _ rng: inout SplitMix64) -> [Float] {

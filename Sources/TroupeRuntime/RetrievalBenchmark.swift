@@ -74,12 +74,12 @@ public struct RetrievalBenchmark: Sendable {
         var rng = SplitMix64(seed: 11)
         let owners = spread.owners
         let file = directory.appendingPathComponent("bench.jsonl")
-        log("writing \(ProgressLine.grouped(records)) records")
+        log("writing \(ProgressLine.grouped(records)) records (resident now: \(ByteCount.format(StoreBenchmark.currentRSS())))")
         try StoreBenchmark(records: records).writeCorpus(to: file, owners: owners, rng: &rng)
         let store = try SQLiteStore(path: directory.appendingPathComponent("memory.sqlite").path)
         let clock = SystemClock()
         _ = try await MemoryImporter(store: store, context: MemoryLine.Context(knownOwners: Set(owners), now: clock.now())).run(file: file)
-        log("storing \(ProgressLine.grouped(records)) vectors")
+        log("storing \(ProgressLine.grouped(records)) vectors (resident now: \(ByteCount.format(StoreBenchmark.currentRSS())))")
         var after: IndexEntry?
         var seed: UInt64 = 100
         while true {
@@ -94,10 +94,11 @@ public struct RetrievalBenchmark: Sendable {
         }
         let index = RecallIndex(source: store, model: embedder.modelID, dimension: embedder.dimension)
         let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock)
-        log("loading the index and timing \(recalls) recalls")
+        log("loading the index and timing \(recalls) recalls (resident now: \(ByteCount.format(StoreBenchmark.currentRSS())))")
         let loadStart = DispatchTime.now()
         _ = try await recaller.recall(RecallRequest(query: "warm up", owners: spread.readable, limit: 10))
         let load = StoreBenchmark.seconds(since: loadStart)
+        log("index loaded in \(String(format: "%.2f", load)) s (resident now: \(ByteCount.format(StoreBenchmark.currentRSS())), peak so far \(ByteCount.format(StoreBenchmark.peakRSS())))")
         var times: [Double] = []
         for _ in 0..<recalls {
             let request = RecallRequest(query: StoreBenchmark.sentence(&rng, words: 6), owners: spread.readable, limit: 10)

@@ -154,9 +154,15 @@ public struct StoreBenchmark: Sendable {
     }
 
     /// The process's peak resident set (VmHWM), in bytes.
-    public static func peakRSS() -> Int64 {
+    public static func peakRSS() -> Int64 { memoryStatus("VmHWM:") }
+
+    /// The resident set now.
+    public static func currentRSS() -> Int64 { memoryStatus("VmRSS:") }
+
+    /// A size line of /proc/self/status, in bytes (0 where there is none).
+    private static func memoryStatus(_ key: String) -> Int64 {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
             let kb = Int64(line.split(separator: " ").dropFirst().first ?? "")
         else { return 0 }
         return kb * 1024

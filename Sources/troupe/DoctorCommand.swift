@@ -90,10 +90,18 @@ struct BenchCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Matrix rows to score (comma-separated).") var rows = "10000,100000,1000000"
         @Option(help: "Query batch sizes (comma-separated).") var queries = "1,32,256"
-        @Option(help: "Memories for the end-to-end recall part (0 skips it).") var records = 100_000
+        @Option(help: "Memories for the end-to-end recall part.") var records = 100_000
         @Option(help: "Recalls to time.") var recalls = 1000
-        @Flag(help: "Skip the scorer shapes.") var skipShapes = false
+        @Option(help: ArgumentHelp(
+            "Which parts to run (comma-separated): shapes, embedding, recall. Peak RSS is the process's, so Scripts/bench runs recall alone.",
+            valueName: "parts")) var parts = "shapes,embedding,recall"
         @Flag(help: "Print one JSON object per line.") var json = false
+
+        func validate() throws {
+            let unknown = Set(parts.split(separator: ",").map(String.init)).subtracting(["shapes", "embedding", "recall"])
+            if !unknown.isEmpty { throw ValidationError("unknown part '\(unknown.sorted().joined(separator: "', '"))' (parts: shapes, embedding, recall)") }
+            if records < 1 { throw ValidationError("--records must be at least 1") }
+        }
 
         func run() async throws {
             let workspace = try global.workspace()
@@ -103,7 +111,8 @@ struct BenchCommand: AsyncParsableCommand {
             func emit(_ object: [String: JSONValue], _ text: String) {
                 if json { Output.json(.object(object)) } else { Output.stdout(text) }
             }
-            if !skipShapes {
+            let chosen = Set(parts.split(separator: ",").map(String.init))
+            if chosen.contains("shapes") {
                 let (peak, shapes) = benchmark.scorer { Output.stderr($0) }
                 emit(["kind": .string("sgemm_peak"), "gflops": .number(peak.rounded())], String(format: "sgemm peak: %.1f GFLOP/s (2048³)", peak))
                 for f in shapes {
@@ -113,10 +122,18 @@ struct BenchCommand: AsyncParsableCommand {
                         "gflops": .number(f.gflops.rounded()), "gb_per_s": .number((f.gigabytesPerSecond * 10).rounded() / 10),
                     ], String(format: "scorer n=%-8d q=%-4d k=10: %9.3f ms per batch (sgemm part %8.3f ms, %5.1f GFLOP/s = %3.0f%% of peak, %5.1f GB/s)",
                               f.rows, f.queries, f.batchMilliseconds, f.sgemmMilliseconds, f.gflops, 100 * f.gflops / peak, f.gigabytesPerSecond))
+                    if let screened = f.screenedMilliseconds, let recall = f.screenRecall {
+                        emit([
+                            "kind": .string("screen"), "n": .number(Double(f.rows)), "k": .number(Double(f.k)),
+                            "batch_ms": .number((screened * 1000).rounded() / 1000), "recall": .number(recall),
+                            "proven": .number(Double(f.screenProven)), "checks": .number(Double(f.screenChecks)),
+                        ], String(format: "  int8 screen n=%-8d q=1   k=10: %9.3f ms per query, recall@10 against exact %.3f (%d of %d answers proven, the rest rescored exactly)",
+                                  f.rows, screened, recall, f.screenProven, f.screenChecks))
+                    }
                 }
             }
             guard let embedder = try workspace.embedder() else { return }
-            if let minilm = embedder as? MiniLMEmbedder {
+            if chosen.contains("embedding"), let minilm = embedder as? MiniLMEmbedder {
                 let e = try RetrievalBenchmark.embedding(minilm)
                 emit([
                     "kind": .string("embedding"), "sentences_per_s": .number(e.sentencesPerSecond.rounded()), "gflops": .number(e.gflops.rounded()),
@@ -125,7 +142,7 @@ struct BenchCommand: AsyncParsableCommand {
             } else if let warning = workspace.embedderChoice.warning {
                 Output.warning(warning)
             }
-            guard records > 0 else { return }
+            guard chosen.contains("recall") else { return }
             for spread in [RetrievalBenchmark.Spread.allReadable, .team] {
                 let r = try await benchmark.endToEnd(embedder: embedder, spread: spread) { Output.stderr($0) }
                 emit([
