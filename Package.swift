@@ -51,6 +51,8 @@ let package = Package(
             name: "TroupeRetrievalTests",
             dependencies: [
                 "TroupeRetrieval", "TroupeStore", "TroupeCore",
+                // To hold the vector kernels to their portable versions.
+                "CKernels",
                 // To ask SQLite's own FTS5 tokenizer what the in-memory one must produce.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

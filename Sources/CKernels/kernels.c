@@ -44,7 +44,7 @@ static void bias_add_portable(float *x, const float *bias, long rows, long cols)
     }
 }
 
-static void bias_gelu_portable(float *x, const float *bias, long rows, long cols) {
+void tk_portable_bias_gelu(float *x, const float *bias, long rows, long cols) {
     const float inv_sqrt2 = 0.70710678118654752f;
     for (long r = 0; r < rows; r++) {
         float *row = x + r * cols;
@@ -55,7 +55,7 @@ static void bias_gelu_portable(float *x, const float *bias, long rows, long cols
     }
 }
 
-static void residual_layernorm_portable(float *x, const float *residual, const float *scale, const float *shift,
+void tk_portable_residual_layernorm(float *x, const float *residual, const float *scale, const float *shift,
                                         long rows, long cols, float eps) {
     for (long r = 0; r < rows; r++) {
         float *row = x + r * cols;
@@ -76,7 +76,7 @@ static void residual_layernorm_portable(float *x, const float *residual, const f
     }
 }
 
-static void attention_portable(const float *qkv, long qkv_stride, long n, long heads, long head_size, float scale,
+void tk_portable_attention(const float *qkv, long qkv_stride, long n, long heads, long head_size, float scale,
                                float *out, long out_stride, float *scratch) {
     const long width = heads * head_size;
     for (long h = 0; h < heads; h++) {
@@ -107,7 +107,7 @@ static void attention_portable(const float *qkv, long qkv_stride, long n, long h
     }
 }
 
-static void dot_i8_portable(const int16_t *query, float query_scale, const int8_t *codes, const float *scales, long rows,
+void tk_portable_dot_i8(const int16_t *query, float query_scale, const int8_t *codes, const float *scales, long rows,
                             long d, float *out) {
     for (long r = 0; r < rows; r++) {
         const int8_t *row = codes + r * d;
@@ -130,7 +130,7 @@ void tk_bias_gelu(float *x, const float *bias, long rows, long cols) {
 #if defined(__x86_64__)
     if (tk_vector_unit()) return tk_bias_gelu_avx2(x, bias, rows, cols);
 #endif
-    bias_gelu_portable(x, bias, rows, cols);
+    tk_portable_bias_gelu(x, bias, rows, cols);
 }
 
 void tk_residual_layernorm(float *x, const float *residual, const float *scale, const float *shift, long rows, long cols,
@@ -138,7 +138,7 @@ void tk_residual_layernorm(float *x, const float *residual, const float *scale, 
 #if defined(__x86_64__)
     if (tk_vector_unit()) return tk_residual_layernorm_avx2(x, residual, scale, shift, rows, cols, eps);
 #endif
-    residual_layernorm_portable(x, residual, scale, shift, rows, cols, eps);
+    tk_portable_residual_layernorm(x, residual, scale, shift, rows, cols, eps);
 }
 
 void tk_attention(const float *qkv, long qkv_stride, long n, long heads, long head_size, float scale, float *out,
@@ -147,7 +147,7 @@ void tk_attention(const float *qkv, long qkv_stride, long n, long heads, long he
     if (tk_vector_unit() && head_size % 8 == 0)
         return tk_attention_avx2(qkv, qkv_stride, n, heads, head_size, scale, out, out_stride, scratch);
 #endif
-    attention_portable(qkv, qkv_stride, n, heads, head_size, scale, out, out_stride, scratch);
+    tk_portable_attention(qkv, qkv_stride, n, heads, head_size, scale, out, out_stride, scratch);
 }
 
 void tk_dot_i8(const int16_t *query, float query_scale, const int8_t *codes, const float *scales, long rows, long d,
@@ -155,7 +155,7 @@ void tk_dot_i8(const int16_t *query, float query_scale, const int8_t *codes, con
 #if defined(__x86_64__)
     if (tk_vector_unit() && d % 16 == 0) return tk_dot_i8_avx2(query, query_scale, codes, scales, rows, d, out);
 #endif
-    dot_i8_portable(query, query_scale, codes, scales, rows, d, out);
+    tk_portable_dot_i8(query, query_scale, codes, scales, rows, d, out);
 }
 
 void tk_quantize_rows(const float *x, long rows, long d, int8_t *codes, float *scales, float *errors) {

@@ -48,6 +48,15 @@ void tk_quantize_rows(const float *x, long rows, long d, int8_t *codes, float *s
 void tk_dot_i8(const int16_t *query, float query_scale, const int8_t *codes, const float *scales, long rows, long d,
                float *out);
 
+// The portable versions, whatever the CPU; for tests that hold the vector kernels to them.
+void tk_portable_bias_gelu(float *x, const float *bias, long rows, long cols);
+void tk_portable_residual_layernorm(float *x, const float *residual, const float *scale, const float *shift,
+                                   long rows, long cols, float eps);
+void tk_portable_attention(const float *qkv, long qkv_stride, long n, long heads, long head_size, float scale,
+                           float *out, long out_stride, float *scratch);
+void tk_portable_dot_i8(const int16_t *query, float query_scale, const int8_t *codes, const float *scales, long rows,
+                        long d, float *out);
+
 /// Grows an anonymous private mapping of `old_size` bytes to `new_size` (mremap on Linux, where
 /// the pages move without copying; elsewhere a new mapping, a copy and an unmap). Returns the
 /// new address, or NULL with errno set, in which case the old mapping is untouched.
