@@ -58,6 +58,7 @@ let package = Package(
             ],
             // The retrieval-quality set, read by `troupe bench quality` and checked by a test.
             exclude: ["Quality"]),
+        .testTarget(name: "TroupeRuntimeTests", dependencies: ["TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore"]),
         .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
     ],
     swiftLanguageModes: [.v6]

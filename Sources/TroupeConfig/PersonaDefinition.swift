@@ -20,6 +20,25 @@ public struct PersonaDefinition: Sendable, Hashable {
     /// The file it was read from, as shown in messages.
     public var file: String
 
+    public init(
+        name: PersonaID, displayName: String? = nil, role: String = "", description: String = "", systemPrompt: String = "",
+        traits: [String] = [], priority: Int = 50, memory: MemoryPolicy = MemoryPolicy(), procedural: [ProceduralSeed] = [],
+        shared: [PersonaID] = [], llm: LLMOverrides = LLMOverrides(), file: String = ""
+    ) {
+        self.name = name
+        self.displayName = displayName ?? name.rawValue
+        self.role = role
+        self.description = description
+        self.systemPrompt = systemPrompt
+        self.traits = traits
+        self.priority = priority
+        self.memory = memory
+        self.procedural = procedural
+        self.shared = shared
+        self.llm = llm
+        self.file = file
+    }
+
     /// A rule or skill loaded into procedural memory once.
     public struct ProceduralSeed: Sendable, Hashable {
         public enum Kind: String, Sendable, CaseIterable { case rule, skill }
@@ -27,6 +46,13 @@ public struct PersonaDefinition: Sendable, Hashable {
         public var text: String
         public var importance: Double
         public var tags: [String]
+
+        public init(kind: Kind, text: String, importance: Double = 0.8, tags: [String] = []) {
+            self.kind = kind
+            self.text = text
+            self.importance = importance
+            self.tags = tags
+        }
     }
 
     /// Per-persona settings for the chat backend.
@@ -35,6 +61,13 @@ public struct PersonaDefinition: Sendable, Hashable {
         public var temperature: Double?
         public var maxTokens: Int?
         public var baseURL: String?
+
+        public init(model: String? = nil, temperature: Double? = nil, maxTokens: Int? = nil, baseURL: String? = nil) {
+            self.model = model
+            self.temperature = temperature
+            self.maxTokens = maxTokens
+            self.baseURL = baseURL
+        }
     }
 }
 

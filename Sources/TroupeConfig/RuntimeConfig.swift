@@ -49,17 +49,20 @@ public struct RuntimeConfig: Sendable, Hashable {
 
     /// A slice shared by several personas, owned by the coordinator.
     public struct SharedSlice: Sendable, Hashable {
-        public enum Policy: String, Sendable, CaseIterable {
-            case lastWriterWins = "last-writer-wins"
-            case priority
-            case keepBoth = "keep-both"
-            case reject
-        }
+        public typealias Policy = ConflictPolicy
         public var name: PersonaID
         public var kind: SliceKind
         public var members: [PersonaID]
         public var policy: Policy
         public var description: String
+
+        public init(name: PersonaID, kind: SliceKind, members: [PersonaID], policy: Policy, description: String = "") {
+            self.name = name
+            self.kind = kind
+            self.members = members
+            self.policy = policy
+            self.description = description
+        }
     }
 
     public struct Redis: Sendable, Hashable {

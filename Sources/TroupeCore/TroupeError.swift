@@ -14,6 +14,9 @@ public struct TroupeError: Error, CustomStringConvertible, Sendable {
         case conflict
         /// A record with that id exists already.
         case duplicate
+        /// A persona asked for memory that is not its own (another persona's private slices, or
+        /// a shared slice it is not a member of).
+        case denied
         /// The durable store failed (disk full, corrupt file, I/O).
         case storage
         /// Something the machine lacks (a library, a model, a server).
@@ -26,12 +29,15 @@ public struct TroupeError: Error, CustomStringConvertible, Sendable {
     public var context: String?
     /// The error that caused this one, as text (it may come from a C library).
     public var cause: String?
+    /// For a conflict: the record's current version, which a retry should be based on.
+    public var currentVersion: Int?
 
-    public init(_ code: Code, _ message: String, context: String? = nil, cause: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, context: String? = nil, cause: (any Error)? = nil, currentVersion: Int? = nil) {
         self.code = code
         self.message = message
         self.context = context
         self.cause = cause.map { String(describing: $0) }
+        self.currentVersion = currentVersion
     }
 
     public var description: String {

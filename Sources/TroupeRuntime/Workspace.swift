@@ -78,21 +78,7 @@ public final class Workspace: Sendable {
     /// have stable ids, so a second call writes nothing. Returns how many were written.
     @discardableResult
     public func seedProceduralMemory(for only: PersonaDefinition? = nil) async throws -> Int {
-        let now = clock.now()
-        var seeds: [MemoryRecord] = []
-        for persona in only.map({ [$0] }) ?? personas {
-            for seed in persona.procedural {
-                seeds.append(MemoryRecord(
-                    id: persona.seedID(seed), owner: persona.name, slice: .procedural, content: seed.text,
-                    importance: seed.importance, tags: [seed.kind.rawValue] + seed.tags, source: "seed", createdAt: now))
-            }
-        }
-        let present = Set(try await store.records(ids: seeds.map(\.id)).map(\.id))
-        let missing = seeds.filter { !present.contains($0.id) }
-        guard !missing.isEmpty else { return 0 }
-        let inserted = try await store.upsert(missing, writer: "seed", at: now).inserted
-        try await storeVectors(of: missing)
-        return inserted
+        try await ProceduralSeeds.load(only.map { [$0] } ?? personas, store: store, embedder: embedder, at: clock.now())
     }
 
     /// Writes a new memory to one of `persona`'s private slices.
@@ -140,6 +126,15 @@ public final class Workspace: Sendable {
     /// A batcher over `recaller()` with the configured window (`retrieval.batch_window`).
     public func recallBatcher() throws -> RecallBatcher {
         RecallBatcher(recaller: try recaller(), window: .microseconds(Int64(configuration.runtime.retrieval.batchWindow * 1_000_000)))
+    }
+
+    /// The coordinator of this workspace's personas and shared slices.
+    public func coordinator() -> Coordinator {
+        let r = configuration.runtime.retrieval
+        return Coordinator(
+            personas: personas, sharedSlices: configuration.runtime.sharedSlices, store: store,
+            embedder: { [lazyEmbedder] in try lazyEmbedder.get() }, recaller: { [self] in try recaller() },
+            batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), clock: clock, defaultLimit: r.defaultLimit)
     }
 
     /// The request for `query` over `persona`'s readable slices.

@@ -4,55 +4,60 @@ import TroupeCore
 /// A ``MemoryStore`` held in memory; for unit tests of logic and as the model the SQLite store is
 /// checked against. Its full-text search is plain BM25 over lower-cased words (no stemming).
 public actor InMemoryStore: MemoryStore {
-    private var current: [String: MemoryRecord] = [:]
-    private var versions: [String: [MemoryRecord]] = [:]
-    private var forgotten: [String: ForgetReceipt] = [:]
-    /// Vectors by record id: the model and the vector of the record's current version.
-    private var vectors: [String: (model: String, values: [Float])] = [:]
-    /// Every write, in order: the change feed (kept whole; this store is for tests).
-    private var changeLog: [(id: String, removed: Bool)] = []
+    private var state = State()
 
     public init() {}
 
-    public func put(_ record: MemoryRecord) throws {
-        guard current[record.id] == nil else {
-            throw TroupeError(.duplicate, "a record with this id exists already", context: record.id)
-        }
-        current[record.id] = record
-        forgotten[record.id] = nil
-        changeLog.append((record.id, false))
-    }
+    public func put(_ record: MemoryRecord) throws { try state.insert(record, vector: nil) }
 
-    public func get(_ id: String) -> MemoryRecord? { current[id] }
+    public func get(_ id: String) -> MemoryRecord? { state.current[id] }
 
     public func update(_ id: String, expectedVersion: Int, change: MemoryChange, writer: String, at time: Date) throws -> MemoryRecord {
-        guard let old = current[id] else { throw TroupeError(.notFound, "no record with this id", context: id) }
+        guard let old = state.current[id] else { throw TroupeError(.notFound, "no record with this id", context: id) }
         guard old.version == expectedVersion else { throw StoreConflict.error(id: id, current: old.version, expected: expectedVersion) }
-        let next = old.superseded(by: change, writer: writer, at: time)
-        var retired = old
-        retired.validTo = time
-        versions[id, default: []].append(retired)
-        current[id] = next
-        if next.content != old.content { vectors[id] = nil }
-        changeLog.append((id, false))
-        return next
+        return state.supersede(old, with: change, writer: writer, at: time, vector: nil)
     }
 
     public func forget(_ id: String, reason: String?, at time: Date) throws -> ForgetReceipt {
-        guard let record = current.removeValue(forKey: id) else {
+        guard let record = state.current.removeValue(forKey: id) else {
             throw TroupeError(.notFound, "no record with this id", context: id)
         }
-        let count = (versions.removeValue(forKey: id)?.count ?? 0) + 1
-        vectors[id] = nil
-        changeLog.append((id, true))
+        let count = (state.versions.removeValue(forKey: id)?.count ?? 0) + 1
+        state.vectors[id] = nil
+        state.lost[id] = nil
+        for link in state.links.removeValue(forKey: id) ?? [] { state.links[link.other]?.removeAll { $0.other == id } }
+        state.changeLog.append((id, true))
         let receipt = ForgetReceipt(
             id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: count, forgottenAt: time, reason: reason)
-        forgotten[id] = receipt
+        state.forgotten[id] = receipt
         return receipt
     }
 
+    public func writeShared(_ writes: [SharedWrite], priorities: [String: Int], at time: Date) -> [Result<SharedWriteOutcome, TroupeError>] {
+        writes.map { write in
+            // A failed write leaves nothing behind: it runs on a copy that is kept only on success.
+            var attempt = state
+            do {
+                let outcome = try SharedWriteResolver.apply(write, priorities: priorities, at: time, steps: &attempt)
+                state = attempt
+                return .success(outcome)
+            } catch let error as TroupeError {
+                return .failure(error)
+            } catch {
+                return .failure(TroupeError(.storage, "cannot write a shared record", context: write.id, cause: error))
+            }
+        }
+    }
+
+    public func audit(_ query: AuditQuery) -> [AuditEntry] {
+        let lines = state.audit.reversed().filter { entry in
+            (query.slice.map { $0 == entry.slice } ?? true) && (query.record.map { $0 == entry.record } ?? true)
+        }
+        return Array(lines.prefix(query.limit ?? .max))
+    }
+
     public func query(_ query: MemoryQuery) -> [MemoryRecord] {
-        var records = current.values.filter(query.matches)
+        var records = state.current.values.filter(query.matches)
         switch query.order {
         case .newestFirst:
             records.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
@@ -65,26 +70,27 @@ public actor InMemoryStore: MemoryStore {
     }
 
     public func history(_ id: String) throws -> RecordHistory {
-        if let receipt = forgotten[id] { return RecordHistory(versions: [], forgotten: receipt) }
-        guard let record = current[id] else { throw TroupeError(.notFound, "no record with this id", context: id) }
-        return RecordHistory(versions: (versions[id] ?? []) + [record], forgotten: nil)
+        if let receipt = state.forgotten[id] { return RecordHistory(versions: [], forgotten: receipt) }
+        guard let record = state.current[id] else { throw TroupeError(.notFound, "no record with this id", context: id) }
+        return RecordHistory(
+            versions: (state.versions[id] ?? []) + [record], forgotten: nil, lost: state.lost[id] ?? [], links: state.links[id] ?? [])
     }
 
     public func stats() -> StoreStats {
         var counts: [String: [SliceKind: Int]] = [:]
-        for record in current.values { counts[record.owner.rawValue, default: [:]][record.slice, default: 0] += 1 }
+        for record in state.current.values { counts[record.owner.rawValue, default: [:]][record.slice, default: 0] += 1 }
         let buckets = counts.keys.sorted().flatMap { owner in
             counts[owner]!.keys.sorted().map { StoreStats.Bucket(owner: owner, slice: $0, count: counts[owner]![$0]!) }
         }
         return StoreStats(
-            buckets: buckets, supersededVersions: versions.values.reduce(0) { $0 + $1.count },
-            forgotten: forgotten.count, schemaVersion: nil, bytesOnDisk: nil)
+            buckets: buckets, supersededVersions: state.versions.values.reduce(0) { $0 + $1.count },
+            forgotten: state.forgotten.count, schemaVersion: nil, bytesOnDisk: nil)
     }
 
     public func upsert(_ batch: [MemoryRecord], writer: String, at time: Date) throws -> UpsertSummary {
         var summary = UpsertSummary()
         for record in batch {
-            if let old = current[record.id] {
+            if let old = state.current[record.id] {
                 try StoreConflict.checkSameOwner(old, record)
                 if old.hasSameValue(as: record) {
                     summary.unchanged += 1
@@ -103,28 +109,28 @@ public actor InMemoryStore: MemoryStore {
     public func search(_ text: String, in filter: MemoryQuery, limit: Int) -> [LexicalHit] {
         let terms = LexicalQuery.terms(text)
         guard !terms.isEmpty else { return [] }
-        let documents = current.values.filter(filter.matches).map { ($0, LexicalQuery.terms($0.content, limit: .max)) }
+        let documents = state.current.values.filter(filter.matches).map { ($0, LexicalQuery.terms($0.content, limit: .max)) }
         return BM25.rank(documents: documents, terms: terms, limit: limit)
             .map { LexicalHit(record: $0.0, bm25: $0.1) }
     }
 
     public func touch(_ ids: [String], at time: Date) {
         for id in ids {
-            current[id]?.lastAccessedAt = time
-            current[id]?.accessCount += 1
+            state.current[id]?.lastAccessedAt = time
+            state.current[id]?.accessCount += 1
         }
     }
 
     // MARK: IndexSource
 
-    public func changeCursor() -> Int64 { Int64(changeLog.count) }
+    public func changeCursor() -> Int64 { Int64(state.changeLog.count) }
 
     public func changes(since cursor: Int64, limit: Int) -> ChangeFeed {
         let start = Int(max(0, cursor))
-        let end = min(changeLog.count, start + limit)
-        guard start < end else { return ChangeFeed(cursor: max(cursor, Int64(changeLog.count))) }
+        let end = min(state.changeLog.count, start + limit)
+        guard start < end else { return ChangeFeed(cursor: max(cursor, Int64(state.changeLog.count))) }
         var last: [String: Bool] = [:]
-        for change in changeLog[start..<end] { last[change.id] = change.removed }
+        for change in state.changeLog[start..<end] { last[change.id] = change.removed }
         let sorted = last.sorted { $0.key < $1.key }
         return ChangeFeed(
             cursor: Int64(end), changed: sorted.filter { !$0.value }.map(\.key), removed: sorted.filter(\.value).map(\.key))
@@ -134,40 +140,100 @@ public actor InMemoryStore: MemoryStore {
         owners: [PersonaID], slices: [SliceKind]?, model: String?, after: IndexEntry?, limit: Int
     ) -> [IndexEntry] {
         let filter = MemoryQuery(owners: owners, slices: slices)
-        return current.values.filter(filter.matches).map { entry($0, model: model) }
+        return state.current.values.filter(filter.matches).map { entry($0, model: model) }
             .filter { entry in after.map { IndexEntry.canonicallyOrdered($0, entry) } ?? true }
             .sorted(by: IndexEntry.canonicallyOrdered).prefix(limit).map { $0 }
     }
 
     public func indexEntries(ids: [String], model: String?) -> [IndexEntry] {
-        Set(ids).sorted().compactMap { current[$0] }.map { entry($0, model: model) }
+        Set(ids).sorted().compactMap { state.current[$0] }.map { entry($0, model: model) }
     }
 
     public func countWithoutVector(model: String) -> Int {
-        current.values.filter { vectors[$0.id]?.model != model }.count
+        state.current.values.filter { state.vectors[$0.id]?.model != model }.count
     }
 
     public func entriesWithoutVector(model: String, after afterID: String?, limit: Int) -> [IndexEntry] {
-        current.values.filter { vectors[$0.id]?.model != model && $0.id > (afterID ?? "") }.sorted { $0.id < $1.id }
+        state.current.values.filter { state.vectors[$0.id]?.model != model && $0.id > (afterID ?? "") }.sorted { $0.id < $1.id }
             .prefix(limit).map { entry($0, model: nil) }
     }
 
     public func storeVectors(_ batch: [RecordVector]) -> Int {
         var stored = 0
-        for vector in batch where current[vector.id]?.version == vector.version {
-            vectors[vector.id] = (vector.model, vector.values)
-            current[vector.id]?.modelID = vector.model
-            changeLog.append((vector.id, false))
+        for vector in batch where state.current[vector.id]?.version == vector.version {
+            state.vectors[vector.id] = (vector.model, vector.values)
+            state.current[vector.id]?.modelID = vector.model
+            state.changeLog.append((vector.id, false))
             stored += 1
         }
         return stored
     }
 
-    public func records(ids: [String]) -> [MemoryRecord] { ids.compactMap { current[$0] } }
+    public func records(ids: [String]) -> [MemoryRecord] { ids.compactMap { state.current[$0] } }
 
     private func entry(_ record: MemoryRecord, model: String?) -> IndexEntry {
-        let stored = vectors[record.id]
+        let stored = state.vectors[record.id]
         return IndexEntry(record, vector: stored?.model == model ? stored?.values : nil)
+    }
+}
+
+extension InMemoryStore {
+    /// Everything the store holds; a value, so a shared write can run on a copy and be dropped.
+    struct State: SharedWriteSteps {
+        var current: [String: MemoryRecord] = [:]
+        var versions: [String: [MemoryRecord]] = [:]
+        var forgotten: [String: ForgetReceipt] = [:]
+        /// Vectors by record id: the model and the vector of the record's current version.
+        var vectors: [String: (model: String, values: [Float])] = [:]
+        /// Every write, in order: the change feed (kept whole; this store is for tests).
+        var changeLog: [(id: String, removed: Bool)] = []
+        var audit: [AuditEntry] = []
+        var lost: [String: [LostValue]] = [:]
+        var links: [String: [RecordLink]] = [:]
+
+        func current(_ id: String) -> MemoryRecord? { current[id] }
+
+        mutating func insert(_ record: MemoryRecord, vector: EmbeddedVector?) throws {
+            guard current[record.id] == nil else {
+                throw TroupeError(.duplicate, "a record with this id exists already", context: record.id)
+            }
+            var stored = record
+            if let vector {
+                vectors[record.id] = (vector.model, vector.values)
+                stored.modelID = vector.model
+            }
+            current[record.id] = stored
+            forgotten[record.id] = nil
+            changeLog.append((record.id, false))
+        }
+
+        mutating func supersede(_ old: MemoryRecord, with change: MemoryChange, writer: String, at time: Date, vector: EmbeddedVector?)
+            -> MemoryRecord
+        {
+            var next = old.superseded(by: change, writer: writer, at: time)
+            var retired = old
+            retired.validTo = time
+            versions[old.id, default: []].append(retired)
+            if next.content != old.content { vectors[old.id] = nil }
+            if let vector, change.content != nil {
+                vectors[old.id] = (vector.model, vector.values)
+                next.modelID = vector.model
+            }
+            current[old.id] = next
+            changeLog.append((old.id, false))
+            return next
+        }
+
+        func nextAuditNumber() -> Int64 { Int64(audit.count + 1) }
+
+        mutating func append(_ entry: AuditEntry) { audit.append(entry) }
+
+        mutating func keep(_ value: LostValue) { lost[value.id, default: []].append(value) }
+
+        mutating func link(_ a: String, _ b: String, audit number: Int64, at time: Date) {
+            links[a, default: []].append(RecordLink(other: b, audit: number, at: time))
+            links[b, default: []].append(RecordLink(other: a, audit: number, at: time))
+        }
     }
 }
 
@@ -199,7 +265,8 @@ enum BM25 {
 /// The conflict error both stores throw, so callers can match on it.
 enum StoreConflict {
     static func error(id: String, current: Int, expected: Int) -> TroupeError {
-        TroupeError(.conflict, "record is at version \(current), the update was based on version \(expected)", context: id)
+        TroupeError(
+            .conflict, "record is at version \(current), the update was based on version \(expected)", context: id, currentVersion: current)
     }
 
     /// An upsert may change a record's value but never move it to another owner or slice.

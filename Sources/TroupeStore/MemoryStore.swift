@@ -38,6 +38,18 @@ public protocol MemoryStore: IndexSource {
 
     /// Marks records as used now (last access time and access count).
     func touch(_ ids: [String], at time: Date) async throws
+
+    /// Writes to records of shared slices, in order, in one transaction (a group commit). A
+    /// write based on the current version applies; a stale one is resolved by its policy and
+    /// audited, and a value that does not stay current is kept in the record's history. The
+    /// check and the write are one transaction, so writers in other processes obey the policy
+    /// too. One result per write: a write that cannot apply (an unknown id, another slice's
+    /// record) fails alone; a storage failure fails them all, and none is written.
+    func writeShared(_ writes: [SharedWrite], priorities: [String: Int], at time: Date) async throws
+        -> [Result<SharedWriteOutcome, TroupeError>]
+
+    /// Audit lines of stale shared writes, newest first.
+    func audit(_ query: AuditQuery) async throws -> [AuditEntry]
 }
 
 /// Which current records a query selects, in which order.
@@ -118,10 +130,17 @@ public struct RecordHistory: Sendable, Hashable {
     /// Oldest first; the last one is current unless the record was forgotten.
     public var versions: [MemoryRecord]
     public var forgotten: ForgetReceipt?
+    /// Values written to the record that never became current (a conflict lost or rejected),
+    /// oldest first.
+    public var lost: [LostValue]
+    /// Records kept beside this one after conflicts (`keep-both`).
+    public var links: [RecordLink]
 
-    public init(versions: [MemoryRecord], forgotten: ForgetReceipt?) {
+    public init(versions: [MemoryRecord], forgotten: ForgetReceipt?, lost: [LostValue] = [], links: [RecordLink] = []) {
         self.versions = versions
         self.forgotten = forgotten
+        self.lost = lost
+        self.links = links
     }
 }
 

@@ -93,14 +93,18 @@ extension SQLiteStore {
                     db.cachedStatement(sql: "SELECT seq, version FROM memory WHERE id = ?"), arguments: [vector.id]),
                     row["version"] as Int == vector.version
                 else { continue }
-                let seq: Int64 = row["seq"]
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO memory_vector(seq, model, vector) VALUES (?, ?, ?)")
-                    .execute(arguments: [seq, vector.model, vector.values.storedBytes])
-                try db.cachedStatement(sql: "UPDATE memory SET model = ? WHERE seq = ?").execute(arguments: [vector.model, seq])
+                try self.storeVector(seq: row["seq"], EmbeddedVector(model: vector.model, values: vector.values), db)
                 stored += 1
             }
             return stored
         }
+    }
+
+    /// Stores the vector of the record in row `seq` and records its model, in the caller's transaction.
+    func storeVector(seq: Int64, _ vector: EmbeddedVector, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO memory_vector(seq, model, vector) VALUES (?, ?, ?)")
+            .execute(arguments: [seq, vector.model, vector.values.storedBytes])
+        try db.cachedStatement(sql: "UPDATE memory SET model = ? WHERE seq = ?").execute(arguments: [vector.model, seq])
     }
 
     public func records(ids: [String]) async throws -> [MemoryRecord] {

@@ -126,6 +126,51 @@ extension SQLiteStore {
                 END;
                 """)
         }
+        migrator.registerMigration("v4-coordination") { db in
+            try db.execute(sql: """
+                -- Stale writes to shared slices and how their policy resolved them; no content.
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    slice TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    writer TEXT NOT NULL,
+                    base_version INTEGER NOT NULL,
+                    current_version INTEGER NOT NULL,
+                    policy TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    kept TEXT NOT NULL,
+                    superseded TEXT NOT NULL
+                );
+                CREATE INDEX audit_by_slice ON audit_log(slice, seq);
+                CREATE INDEX audit_by_record ON audit_log(record, seq);
+
+                -- Values written to a record that never became current: part of its history,
+                -- one per audit line, removed with the record by `forget`.
+                CREATE TABLE memory_lost (
+                    audit INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL,
+                    writer TEXT NOT NULL,
+                    base_version INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    content BLOB NOT NULL,
+                    importance REAL NOT NULL,
+                    tags TEXT NOT NULL,
+                    metadata TEXT,
+                    written_at INTEGER NOT NULL
+                );
+                CREATE INDEX memory_lost_by_id ON memory_lost(id);
+
+                -- Records kept side by side after a conflict, both ways.
+                CREATE TABLE memory_link (
+                    id TEXT NOT NULL,
+                    other TEXT NOT NULL,
+                    audit INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (id, other)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -128,6 +128,7 @@ public final class SQLiteStore: MemoryStore {
             try db.execute(sql: "DELETE FROM memory WHERE id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM memory_version WHERE id = ?", arguments: [id])
             let versions = db.changesCount + 1
+            try self.forgetConflictHistory(of: id, db)
             let receipt = ForgetReceipt(
                 id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: versions, forgottenAt: time, reason: reason)
             try db.execute(
@@ -171,7 +172,8 @@ public final class SQLiteStore: MemoryStore {
                 return RecordHistory(versions: [], forgotten: receipt)
             }
             guard let current else { throw TroupeError(.notFound, "no record with this id", context: id) }
-            return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil)
+            let (lost, links) = try self.conflictHistory(of: id, db)
+            return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil, lost: lost, links: links)
         }
     }
 

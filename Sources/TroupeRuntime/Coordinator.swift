@@ -1,0 +1,159 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeRetrieval
+import TroupeStore
+
+/// The registry of personas and the owner of the shared slices.
+///
+/// Every write to a shared slice comes here with the version it was based on. Writes that
+/// arrive while a commit is under way are committed together in the next one (a group commit:
+/// one transaction and one fsync for all of them), and the store resolves each stale write by
+/// the slice's policy inside that transaction, so writers in other processes obey it too.
+/// Recalls from many personas go through one ``RecallBatcher``.
+public actor Coordinator {
+    public nonisolated let store: any MemoryStore
+    public nonisolated let clock: any WallClock
+    /// Shared slices by name: kind, members, policy.
+    public nonisolated let sharedSlices: [PersonaID: RuntimeConfig.SharedSlice]
+    nonisolated let definitions: [PersonaID: PersonaDefinition]
+    /// The embedder and the recaller, asked for on first use (a model load is not free, and
+    /// many commands never embed or recall).
+    nonisolated let embedderSource: @Sendable () throws -> (any Embedder)?
+    nonisolated let recallerSource: @Sendable () throws -> Recaller
+    nonisolated let batchWindow: Duration
+    nonisolated let defaultLimit: Int
+    private var batcher: RecallBatcher?
+    /// Persona priorities by name, for the `priority` policy.
+    nonisolated let priorities: [String: Int]
+    private var actors: [PersonaID: PersonaActor] = [:]
+    private var pending: [(write: SharedWrite, reply: CheckedContinuation<SharedWriteOutcome, any Error>)] = []
+    private var committing = false
+    /// Shared writes committed, the commits they took, and how many were stale.
+    public private(set) var committed = (writes: 0, commits: 0, conflicts: 0)
+
+    public init(
+        personas: [PersonaDefinition], sharedSlices: [RuntimeConfig.SharedSlice], store: any MemoryStore,
+        embedder: @escaping @Sendable () throws -> (any Embedder)?, recaller: @escaping @Sendable () throws -> Recaller,
+        batchWindow: Duration = .milliseconds(2), clock: any WallClock, defaultLimit: Int = 10
+    ) {
+        self.store = store
+        self.clock = clock
+        self.embedderSource = embedder
+        self.recallerSource = recaller
+        self.batchWindow = batchWindow
+        self.defaultLimit = defaultLimit
+        self.definitions = Dictionary(personas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.sharedSlices = Dictionary(sharedSlices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.priorities = Dictionary(personas.map { ($0.name.rawValue, $0.priority) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The actor of the persona named `name`, started (its seeds loaded) on first use.
+    public func persona(_ name: String) async throws -> PersonaActor {
+        guard let id = PersonaID(rawValue: name), let definition = definitions[id] else {
+            let names = definitions.keys.map(\.rawValue).sorted()
+            var message = "unknown persona '\(name)'"
+            if let guess = Suggestion.closest(to: name, in: names) { message += " (did you mean '\(guess)'?)" }
+            message += names.isEmpty ? "; no personas are defined" : "; known personas: \(names.joined(separator: ", "))"
+            throw TroupeError(.notFound, message)
+        }
+        let actor: PersonaActor
+        if let known = actors[id] {
+            actor = known
+        } else {
+            actor = PersonaActor(definition: definition, memberships: memberships(of: id), coordinator: self)
+            actors[id] = actor
+        }
+        try await actor.start()
+        return actor
+    }
+
+    /// The shared slices `persona` is a member of, by name.
+    public nonisolated func memberships(of persona: PersonaID) -> [PersonaID] {
+        sharedSlices.values.filter { $0.members.contains(persona) }.map(\.name).sorted()
+    }
+
+    /// The shared slice named `name`, if `persona` is one of its members; otherwise a denial
+    /// (or not-found for a slice that does not exist).
+    nonisolated func slice(_ name: PersonaID, for persona: PersonaID) throws -> RuntimeConfig.SharedSlice {
+        guard let slice = sharedSlices[name] else {
+            let names = sharedSlices.keys.map(\.rawValue).sorted()
+            throw TroupeError(.notFound, "no shared slice '\(name)'; shared slices: \(names.joined(separator: ", "))")
+        }
+        guard slice.members.contains(persona) else {
+            throw TroupeError(
+                .denied, "\(persona) is not a member of the shared slice '\(name)' (members: \(slice.members.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return slice
+    }
+
+    // MARK: Shared writes
+
+    /// Writes to a shared slice for `write.writer`, who must be a member; the slice's policy
+    /// resolves a stale write. A rejected write throws a conflict carrying the current version.
+    func write(_ write: SharedWrite) async throws -> SharedWriteOutcome {
+        var write = write
+        let slice = try slice(write.owner, for: write.writer)
+        write.slice = slice.kind
+        write.policy = slice.policy
+        let outcome = try await withCheckedThrowingContinuation { reply in
+            pending.append((write, reply))
+            if !committing {
+                committing = true
+                Task { await self.commitPending() }
+            }
+        }
+        if outcome.kind == .rejected {
+            throw TroupeError(
+                .conflict,
+                "the write was based on version \(write.baseVersion), but \(outcome.current.id) is at version \(outcome.current.version) "
+                    + "(by \(outcome.current.source)); '\(slice.name)' rejects stale writes: read it again and retry (audit #\(outcome.audit ?? 0))",
+                context: outcome.current.id, currentVersion: outcome.current.version)
+        }
+        return outcome
+    }
+
+    /// Commits whatever is pending, one transaction at a time, until nothing is.
+    private func commitPending() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending.removeAll()
+            do {
+                let results = try await store.writeShared(batch.map(\.write), priorities: priorities, at: clock.now())
+                committed.writes += batch.count
+                committed.commits += 1
+                for (item, result) in zip(batch, results) {
+                    if case .success(let outcome) = result, outcome.conflicted { committed.conflicts += 1 }
+                    item.reply.resume(with: result.mapError { $0 as any Error })
+                }
+            } catch {
+                // Nothing of the batch was written.
+                for item in batch { item.reply.resume(throwing: error) }
+            }
+        }
+        committing = false
+    }
+
+    /// Forgets a record of a shared slice for `persona`, who must be a member.
+    func forgetShared(_ record: MemoryRecord, by persona: PersonaID, reason: String?) async throws -> ForgetReceipt {
+        _ = try slice(record.owner, for: persona)
+        return try await store.forget(record.id, reason: reason ?? "forgotten by \(persona)", at: clock.now())
+    }
+
+    // MARK: Reading
+
+    /// Audit lines of stale shared writes, newest first.
+    public func audit(_ query: AuditQuery) async throws -> [AuditEntry] { try await store.audit(query) }
+
+    /// Recalls through the batcher: requests that arrive together are answered as one batch.
+    func recall(_ request: RecallRequest) async throws -> [RecallHit] {
+        let batcher = try self.batcher ?? RecallBatcher(recaller: recallerSource(), window: batchWindow)
+        self.batcher = batcher
+        return try await batcher.recall(request)
+    }
+
+    /// Recall batches answered so far, and the requests in them.
+    public var recallBatches: (batches: Int, requests: Int) {
+        get async { (await batcher?.batches ?? 0, await batcher?.requests ?? 0) }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeRetrieval
+import TroupeStore
+
+/// One persona: the only writer of its four private slices, and its way into the shared slices
+/// it belongs to (through the ``Coordinator``).
+///
+/// Every operation that names a record checks that the record is the persona's own or in one of
+/// its shared slices; anything else is denied, whether reading, writing, forgetting or asking
+/// for the history.
+public actor PersonaActor {
+    public nonisolated let definition: PersonaDefinition
+    /// The shared slices this persona belongs to.
+    public nonisolated let memberships: [PersonaID]
+    /// The coordinator outlives its personas: it holds them.
+    unowned let coordinator: Coordinator
+    private var state = State.new
+
+    private enum State {
+        case new
+        case starting(Task<Void, any Error>)
+        case ready
+    }
+
+    init(definition: PersonaDefinition, memberships: [PersonaID], coordinator: Coordinator) {
+        self.definition = definition
+        self.memberships = memberships
+        self.coordinator = coordinator
+    }
+
+    public nonisolated var name: PersonaID { definition.name }
+
+    /// Whose memory this persona may read: its own and its shared slices'.
+    public nonisolated var readableOwners: [PersonaID] { [name] + memberships }
+
+    var store: any MemoryStore { coordinator.store }
+    var clock: any WallClock { coordinator.clock }
+
+    /// Loads the persona's procedural seeds, once; later calls return at once.
+    func start() async throws {
+        switch state {
+        case .ready: return
+        case .starting(let task): return try await task.value
+        case .new:
+            let task = Task { [definition, coordinator] in
+                _ = try await ProceduralSeeds.load(
+                    [definition], store: coordinator.store, embedder: coordinator.embedderSource, at: coordinator.clock.now())
+            }
+            state = .starting(task)
+            do {
+                try await task.value
+                state = .ready
+            } catch {
+                state = .new
+                throw error
+            }
+        }
+    }
+
+    // MARK: Private slices
+
+    /// Writes a new memory to one of this persona's private slices. Working memory gets the
+    /// persona's working TTL as its expiry.
+    public func remember(
+        _ content: String, in slice: SliceKind, importance: Double = 0.5, tags: [String] = []
+    ) async throws -> MemoryRecord {
+        let text = try Self.validated(content, importance: importance)
+        let now = clock.now()
+        var record = MemoryRecord(
+            id: "m-" + UUID().uuidString.lowercased(), owner: name, slice: slice, content: text, importance: importance, tags: tags,
+            source: name.rawValue, createdAt: now)
+        if slice == .working { record.expiresAt = now.addingTimeInterval(definition.memory.workingTTL) }
+        // Embedded first: a broken model fails the write before anything is stored.
+        let vector = try embed(text)
+        try await store.put(record)
+        if let vector {
+            _ = try await store.storeVectors([RecordVector(id: record.id, version: record.version, model: vector.model, values: vector.values)])
+            record.modelID = vector.model
+        }
+        return record
+    }
+
+    /// Writes a new version of a record based on version `base`: one of this persona's own (a
+    /// stale base is a conflict), or one of a shared slice it belongs to (the slice's policy
+    /// decides).
+    public func update(_ id: String, basedOn base: Int, change: MemoryChange) async throws -> SharedWriteOutcome {
+        if let content = change.content { _ = try Self.validated(content, importance: change.importance ?? 0.5) }
+        let record = try await readable(id)
+        let vector = try change.content.flatMap(embed)
+        if record.owner != name {
+            return try await coordinator.write(SharedWrite(
+                id: id, owner: record.owner, slice: record.slice, writer: name, baseVersion: base, change: change,
+                policy: .reject, vector: vector))
+        }
+        var next = try await store.update(id, expectedVersion: base, change: change, writer: name.rawValue, at: clock.now())
+        if let vector {
+            _ = try await store.storeVectors([RecordVector(id: id, version: next.version, model: vector.model, values: vector.values)])
+            next.modelID = vector.model
+        }
+        return SharedWriteOutcome(kind: .applied, current: next)
+    }
+
+    /// Forgets a record of this persona's, or of a shared slice it belongs to.
+    public func forget(_ id: String, reason: String? = nil) async throws -> ForgetReceipt {
+        let record = try await readable(id)
+        if record.owner != name { return try await coordinator.forgetShared(record, by: name, reason: reason) }
+        return try await store.forget(id, reason: reason, at: clock.now())
+    }
+
+    /// A record this persona may read.
+    public func record(_ id: String) async throws -> MemoryRecord { try await readable(id) }
+
+    /// Every version of a record this persona may read, and the values that lost conflicts.
+    public func history(_ id: String) async throws -> RecordHistory {
+        let history = try await store.history(id)
+        if let receipt = history.forgotten {
+            guard let owner = PersonaID(rawValue: receipt.owner), readableOwners.contains(owner) else { throw denial(id) }
+            return history
+        }
+        guard let owner = history.versions.last?.owner, readableOwners.contains(owner) else { throw denial(id) }
+        return history
+    }
+
+    /// The memories that best answer `query` among this persona's own and its shared slices';
+    /// recalls of personas that arrive together are scored as one batch.
+    public func recall(_ query: String, slices: [SliceKind]? = nil, limit: Int? = nil, tag: String? = nil) async throws -> [RecallHit] {
+        try await coordinator.recall(RecallRequest(
+            query: query, owners: readableOwners, slices: slices, limit: limit ?? coordinator.defaultLimit, tag: tag))
+    }
+
+    /// The live working memory (not expired), newest first, at most the persona's capacity.
+    public func workingMemory() async throws -> [MemoryRecord] {
+        let now = clock.now()
+        let items = try await store.query(MemoryQuery(owners: [name], slices: [.working], order: .newestFirst))
+        return Array(items.filter { ($0.expiresAt ?? .distantFuture) > now }.prefix(definition.memory.workingCapacity))
+    }
+
+    // MARK: Shared slices
+
+    /// Writes a new memory to the shared slice `slice`, of which this persona must be a member.
+    public func share(_ content: String, in slice: PersonaID, importance: Double = 0.5, tags: [String] = []) async throws
+        -> SharedWriteOutcome
+    {
+        let text = try Self.validated(content, importance: importance)
+        let shared = try coordinator.slice(slice, for: name)
+        return try await coordinator.write(SharedWrite(
+            id: nil, owner: slice, slice: shared.kind, writer: name, baseVersion: 0,
+            change: MemoryChange(content: text, importance: importance, tags: tags), policy: shared.policy, vector: try embed(text)))
+    }
+
+    // MARK: Checks
+
+    /// The record `id`, if it is this persona's own or in one of its shared slices.
+    private func readable(_ id: String) async throws -> MemoryRecord {
+        guard let record = try await store.get(id) else { throw TroupeError(.notFound, "no record with this id", context: id) }
+        guard readableOwners.contains(record.owner) else { throw denial(id) }
+        return record
+    }
+
+    private func denial(_ id: String) -> TroupeError {
+        TroupeError(
+            .denied, "\(name) may not touch this record: it is another persona's private memory, or in a shared slice \(name) is not a member of",
+            context: id)
+    }
+
+    private func embed(_ text: String) throws -> EmbeddedVector? {
+        guard let embedder = try coordinator.embedderSource() else { return nil }
+        return EmbeddedVector(model: embedder.modelID, values: try embedder.embed([text])[0])
+    }
+
+    static func validated(_ content: String, importance: Double) throws -> String {
+        let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw TroupeError(.invalidInput, "a memory's content cannot be empty") }
+        guard (0...1).contains(importance) else { throw TroupeError(.invalidInput, "importance must be between 0 and 1, not \(importance)") }
+        return text
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeRetrieval
+import TroupeRuntime
+import TroupeStore
+
+/// A directory removed when the value is released.
+final class TemporaryDirectory: @unchecked Sendable {
+    // Safe: immutable after init.
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-runtime-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A coordinator over a real SQLite file, with eight personas and one shared slice per policy.
+struct Team: Sendable {
+    let directory: TemporaryDirectory
+    let store: SQLiteStore
+    let coordinator: Coordinator
+    let personas: [PersonaDefinition]
+
+    /// p0…p7 with priorities 10, 20, 30, 40, 40, 60, 70, 80 (p3 and p4 tie). One semantic shared
+    /// slice per policy with all eight as members, and `inner` (procedural, last writer wins) of
+    /// p0 and p1 only.
+    static let names: [PersonaID] = ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"]
+    static let priorities = [10, 20, 30, 40, 40, 60, 70, 80]
+    static let slices: [(PersonaID, ConflictPolicy)] = [
+        ("lww", .lastWriterWins), ("prio", .priority), ("both", .keepBoth), ("reject", .reject),
+    ]
+
+    init(clock: any WallClock = SystemClock()) throws {
+        directory = try TemporaryDirectory()
+        store = try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path)
+        personas = zip(Self.names, Self.priorities).map { name, priority in
+            PersonaDefinition(
+                name: name, priority: priority,
+                procedural: [.init(kind: .rule, text: "Rule of \(name): write things down.")])
+        }
+        var shared = Self.slices.map { RuntimeConfig.SharedSlice(name: $0.0, kind: .semantic, members: Self.names, policy: $0.1) }
+        shared.append(RuntimeConfig.SharedSlice(name: "inner", kind: .procedural, members: ["p0", "p1"], policy: .lastWriterWins))
+        let embedder = HashingEmbedder()
+        let index = RecallIndex(source: store, model: embedder.modelID, dimension: embedder.dimension)
+        let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock)
+        coordinator = Coordinator(
+            personas: personas, sharedSlices: shared, store: store, embedder: { embedder }, recaller: { recaller }, clock: clock)
+    }
+
+    func persona(_ name: PersonaID) async throws -> PersonaActor { try await coordinator.persona(name.rawValue) }
+
+    func priority(of name: String) -> Int { personas.first { $0.name.rawValue == name }?.priority ?? 0 }
+}
