@@ -18,8 +18,13 @@ struct InterleavingModelTests {
 
     /// What the runtime should hold and answer.
     struct Model {
-        var records: [String: Entry] = [:]
+        var records: [String: Entry] = [:] {
+            didSet { for id in records.keys where !order.contains(id) { order.append(id) } }
+        }
         var forgotten: Set<String> = []
+        /// Every id ever created, in creation order: ids are random, so picking among sorted ids
+        /// would make the run depend on them.
+        private(set) var order: [String] = []
         var audits = 0
         let team: Team
         let members: [PersonaID: Set<PersonaID>]
@@ -71,7 +76,7 @@ struct InterleavingModelTests {
         for step in 0..<600 {
             let name = pick(Team.names)
             let persona = try await team.persona(name)
-            let known = Array(model.records.keys).sorted() + Array(model.forgotten).sorted()
+            let known = model.order
             let content = "\(name) note \(step) about \(pick(["storage", "latency", "release", "review", "budget"]))"
             let context = "seed \(seed) step \(step): \(name)"
             switch rng.next() % 6 {
