@@ -26,7 +26,9 @@ public actor Coordinator {
     private var batcher: RecallBatcher?
     /// Persona priorities by name, for the `priority` policy.
     nonisolated let priorities: [String: Int]
-    private var actors: [PersonaID: PersonaActor] = [:]
+    /// Persona actors in use. Weak: they hold the coordinator; one that nobody holds any more
+    /// is made again when next asked for (its seeds are already loaded by then).
+    private var actors: [PersonaID: WeakPersona] = [:]
     private var pending: [(write: SharedWrite, reply: CheckedContinuation<SharedWriteOutcome, any Error>)] = []
     private var committing = false
     /// Shared writes committed, the commits they took, and how many were stale.
@@ -58,11 +60,11 @@ public actor Coordinator {
             throw TroupeError(.notFound, message)
         }
         let actor: PersonaActor
-        if let known = actors[id] {
+        if let known = actors[id]?.actor {
             actor = known
         } else {
             actor = PersonaActor(definition: definition, memberships: memberships(of: id), coordinator: self)
-            actors[id] = actor
+            actors[id] = WeakPersona(actor: actor)
         }
         try await actor.start()
         return actor
@@ -152,8 +154,18 @@ public actor Coordinator {
         return try await batcher.recall(request)
     }
 
+    /// Recalls for requests that already form a batch.
+    func recall(batch requests: [RecallRequest]) async throws -> [[RecallHit]] {
+        try await recallerSource().recall(batch: requests)
+    }
+
     /// Recall batches answered so far, and the requests in them.
     public var recallBatches: (batches: Int, requests: Int) {
         get async { (await batcher?.batches ?? 0, await batcher?.requests ?? 0) }
     }
+}
+
+/// A persona actor the registry does not keep alive.
+struct WeakPersona {
+    weak var actor: PersonaActor?
 }

@@ -14,8 +14,9 @@ public actor PersonaActor {
     public nonisolated let definition: PersonaDefinition
     /// The shared slices this persona belongs to.
     public nonisolated let memberships: [PersonaID]
-    /// The coordinator outlives its personas: it holds them.
-    unowned let coordinator: Coordinator
+    /// Held strongly: a persona is all some callers keep. The coordinator holds its personas
+    /// weakly, so there is no cycle.
+    let coordinator: Coordinator
     private var state = State.new
 
     private enum State {
@@ -128,6 +129,14 @@ public actor PersonaActor {
     public func recall(_ query: String, slices: [SliceKind]? = nil, limit: Int? = nil, tag: String? = nil) async throws -> [RecallHit] {
         try await coordinator.recall(RecallRequest(
             query: query, owners: readableOwners, slices: slices, limit: limit ?? coordinator.defaultLimit, tag: tag))
+    }
+
+    /// Recalls for several queries at once, as one batch (embedded together, each slice scored
+    /// once for all of them). One answer per query, in order.
+    public func recall(queries: [String], slices: [SliceKind]? = nil, limit: Int? = nil) async throws -> [[RecallHit]] {
+        try await coordinator.recall(batch: queries.map {
+            RecallRequest(query: $0, owners: readableOwners, slices: slices, limit: limit ?? coordinator.defaultLimit)
+        })
     }
 
     /// The live working memory (not expired), newest first, at most the persona's capacity.

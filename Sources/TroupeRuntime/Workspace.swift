@@ -64,9 +64,10 @@ public final class Workspace: Sendable {
         return try persona(name).name
     }
 
-    /// A persona's own name and the shared slices it belongs to: whose memory it may read.
+    /// A persona's own name and the shared slices it belongs to: whose memory it may read (the
+    /// same as its ``PersonaActor/readableOwners``).
     public func readableOwners(of persona: PersonaDefinition) -> [PersonaID] {
-        [persona.name] + persona.shared
+        [persona.name] + configuration.runtime.sharedSlices.filter { $0.members.contains(persona.name) }.map(\.name).sorted()
     }
 
     /// Every owner a record may have: personas and shared slices.
@@ -79,32 +80,6 @@ public final class Workspace: Sendable {
     @discardableResult
     public func seedProceduralMemory(for only: PersonaDefinition? = nil) async throws -> Int {
         try await ProceduralSeeds.load(only.map { [$0] } ?? personas, store: store, embedder: embedder, at: clock.now())
-    }
-
-    /// Writes a new memory to one of `persona`'s private slices.
-    public func remember(
-        persona: PersonaDefinition, slice: SliceKind, content: String, importance: Double = 0.5, tags: [String] = [],
-        source: String? = nil
-    ) async throws -> MemoryRecord {
-        let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw TroupeError(.invalidInput, "a memory's content cannot be empty") }
-        guard (0...1).contains(importance) else {
-            throw TroupeError(.invalidInput, "importance must be between 0 and 1, not \(importance)")
-        }
-        let now = clock.now()
-        var record = MemoryRecord(
-            id: "m-" + UUID().uuidString.lowercased(), owner: persona.name, slice: slice, content: text,
-            importance: importance, tags: tags, source: source ?? persona.name.rawValue, createdAt: now)
-        if slice == .working { record.expiresAt = now.addingTimeInterval(persona.memory.workingTTL) }
-        // Embedded first: a broken model fails the command before anything is written.
-        let embedder = try embedder()
-        let vector = try embedder?.embed([text])[0]
-        try await store.put(record)
-        if let embedder, let vector {
-            _ = try await store.storeVectors([RecordVector(id: record.id, version: record.version, model: embedder.modelID, values: vector)])
-            record.modelID = embedder.modelID
-        }
-        return record
     }
 
     /// The score weights of `retrieval:` in the runtime config.
@@ -135,13 +110,6 @@ public final class Workspace: Sendable {
             personas: personas, sharedSlices: configuration.runtime.sharedSlices, store: store,
             embedder: { [lazyEmbedder] in try lazyEmbedder.get() }, recaller: { [self] in try recaller() },
             batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), clock: clock, defaultLimit: r.defaultLimit)
-    }
-
-    /// The request for `query` over `persona`'s readable slices.
-    public func recallRequest(_ query: String, persona: PersonaDefinition, slices: [SliceKind]?, limit: Int?) -> RecallRequest {
-        RecallRequest(
-            query: query, owners: readableOwners(of: persona), slices: slices,
-            limit: limit ?? configuration.runtime.retrieval.defaultLimit)
     }
 
     /// An importer for `file` into this workspace's store.

@@ -27,8 +27,9 @@ enum SharedWriteResolver {
             guard write.baseVersion == 0 else {
                 throw TroupeError(.notFound, "no record with this id", context: write.id)
             }
-            let record = try newRecord(write, id: write.id ?? "m-" + UUID().uuidString.lowercased(), at: time)
+            var record = try newRecord(write, id: write.id ?? "m-" + UUID().uuidString.lowercased(), at: time)
             try steps.insert(record, vector: write.vector)
+            record.modelID = write.vector?.model
             return SharedWriteOutcome(kind: .applied, current: record)
         }
         guard current.owner == write.owner, current.slice == write.slice else {
@@ -60,8 +61,9 @@ enum SharedWriteResolver {
             outcome.current = next
         case .keepBoth:
             // The new value, over the current one's other fields, becomes a record of its own.
-            let sibling = try newRecord(write, id: "\(id)~\(number)", at: time, over: current)
+            var sibling = try newRecord(write, id: "\(id)~\(number)", at: time, over: current)
             try steps.insert(sibling, vector: write.vector)
+            sibling.modelID = write.vector?.model
             try steps.link(id, sibling.id, audit: number, at: time)
             entry.kept = [AuditEntry.reference(current), AuditEntry.reference(sibling)]
             outcome.sibling = sibling

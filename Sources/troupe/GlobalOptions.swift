@@ -23,6 +23,11 @@ struct GlobalOptions: ParsableArguments {
         try await workspace.seedProceduralMemory()
         return workspace
     }
+
+    /// The actor of persona `name` in this workspace: what a command with `--persona` acts as.
+    func persona(_ name: String) async throws -> PersonaActor {
+        try await memoryWorkspace().coordinator().persona(name)
+    }
 }
 
 /// Writing to stdout and stderr.

@@ -28,7 +28,7 @@ extension MemoryCommand {
 
         func run() async throws {
             let workspace = try await global.memoryWorkspace()
-            let persona = try workspace.persona(persona)
+            let persona = try await workspace.coordinator().persona(persona)
             let slices = slice.isEmpty ? nil : slice
             if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
             if let queries {
@@ -38,8 +38,7 @@ extension MemoryCommand {
                 }
                 let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
                     .filter { !$0.element.trimmingCharacters(in: .whitespaces).isEmpty }
-                let requests = lines.map { workspace.recallRequest(String($0.element), persona: persona, slices: slices, limit: limit) }
-                let answers = try await workspace.recaller().recall(batch: requests)
+                let answers = try await persona.recall(queries: lines.map { String($0.element) }, slices: slices, limit: limit)
                 for ((number, line), hits) in zip(lines, answers) {
                     Output.json(.object([
                         "line": .number(Double(number + 1)), "query": .string(String(line)), "results": .array(hits.map(JSONView.hit)),
@@ -47,7 +46,7 @@ extension MemoryCommand {
                 }
                 return
             }
-            let hits = try await workspace.recaller().recall(workspace.recallRequest(query!, persona: persona, slices: slices, limit: limit))
+            let hits = try await persona.recall(query!, slices: slices, limit: limit)
             if json {
                 Output.json(.array(hits.map(JSONView.hit)))
                 return

@@ -88,7 +88,7 @@ struct SharedWriteConformanceTests {
         #expect(outcome.kind == .keptBoth && outcome.current.version == 2)
         let sibling = try #require(outcome.sibling)
         #expect(sibling.content == "Use Postgres." && sibling.source == "artemis" && sibling.version == 1 && sibling.id.hasPrefix("d1~"))
-        #expect(try await store.get(sibling.id)?.modelID == "m")
+        #expect(try await store.get(sibling.id)?.modelID == "m" && sibling.modelID == "m")
         #expect(try await store.indexEntries(ids: [sibling.id], model: "m").first?.vector == [1, 0, 0])
         #expect(try await store.get("d1")?.content == "Use SQLite in WAL mode.")
         #expect(try await store.history("d1").links.map(\.other) == [sibling.id])

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import TroupeCore
+import TroupeRuntime
+import TroupeStore
+
+extension MemoryCommand {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a memory's current version.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The memory's id.") var id: String
+        @Option(help: "As this persona (only its own memories and its shared slices').") var persona: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let record: MemoryRecord
+            if let persona {
+                record = try await global.persona(persona).record(id)
+            } else {
+                guard let found = try await global.memoryWorkspace().store.get(id) else {
+                    throw TroupeError(.notFound, "no record with this id", context: id)
+                }
+                record = found
+            }
+            if json {
+                Output.json(JSONView.record(record))
+                return
+            }
+            Output.stdout("\(record.id)  \(record.owner)/\(record.slice.rawValue)  version \(record.version) by \(record.source)  "
+                + "importance \(JSONValue.formatNumber(record.importance))"
+                + (record.tags.isEmpty ? "" : "  tags \(record.tags.joined(separator: ", "))"))
+            Output.stdout("    \(record.content.replacingOccurrences(of: "\n", with: "\n    "))")
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show every version of a memory and who wrote it, and values that lost a conflict.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The memory's id.") var id: String
+        @Option(help: "As this persona (only its own memories and its shared slices').") var persona: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let history = try await persona != nil
+                ? global.persona(persona!).history(id) : global.memoryWorkspace().store.history(id)
+            if json {
+                Output.json(JSONView.history(id, history))
+                return
+            }
+            if let r = history.forgotten {
+                Output.stdout("\(id) was forgotten at \(Timestamp.format(r.forgottenAt)): \(r.versions) version\(r.versions == 1 ? "" : "s") of \(r.owner)/\(r.slice) removed" + (r.reason.map { " (\($0))" } ?? ""))
+                return
+            }
+            for v in history.versions {
+                let span = "\(Timestamp.format(v.validFrom)) → \(v.validTo.map(Timestamp.format) ?? "current")"
+                Output.stdout("v\(v.version)  \(span)  by \(v.source)  importance \(JSONValue.formatNumber(v.importance))")
+                Output.stdout("    \(v.content.replacingOccurrences(of: "\n", with: "\n    "))")
+            }
+            for lost in history.lost {
+                let how = lost.outcome == .reject ? "rejected" : "lost to the current version"
+                Output.stdout("not kept  \(Timestamp.format(lost.writtenAt))  by \(lost.writer), based on v\(lost.baseVersion): \(how) (audit #\(lost.audit))")
+                Output.stdout("    \(lost.content.replacingOccurrences(of: "\n", with: "\n    "))")
+            }
+            for link in history.links {
+                Output.stdout("kept beside \(link.other) since \(Timestamp.format(link.at)) (audit #\(link.audit))")
+            }
+        }
+    }
+
+    struct Forget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a memory and all its versions for good.",
+            discussion: "The content is deleted (and overwritten on disk); an audit line without the content remains.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The memory's id.") var id: String
+        @Option(help: "As this persona (only its own memories and its shared slices').") var persona: String?
+        @Option(help: "Why, for the audit line.") var reason: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let receipt: ForgetReceipt
+            if let persona {
+                receipt = try await global.persona(persona).forget(id, reason: reason)
+            } else {
+                let workspace = try await global.memoryWorkspace()
+                receipt = try await workspace.store.forget(id, reason: reason, at: workspace.clock.now())
+            }
+            if json { Output.json(JSONView.receipt(receipt)) } else {
+                Output.stdout("forgot \(id): \(receipt.versions) version\(receipt.versions == 1 ? "" : "s") removed from \(receipt.owner)/\(receipt.slice)")
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import TroupeCore
+import TroupeRuntime
+import TroupeStore
+
+extension MemoryCommand {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a memory to one of a persona's slices, or to a shared slice it belongs to.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Whose memory (the writer, for a shared slice).") var persona: String
+        @Option(help: "A private slice: working, episodic, semantic or procedural.") var slice: SliceKind?
+        @Option(help: ArgumentHelp("A shared slice the persona belongs to (instead of --slice).", valueName: "name")) var shared: String?
+        @Option(help: "How much it matters, 0 to 1.") var importance: Double = 0.5
+        @Option(name: .customLong("tag"), help: "A tag (repeatable).") var tags: [String] = []
+        @Flag(help: "Print the stored record as JSON.") var json = false
+        @Argument(help: "The memory's text.") var text: String
+
+        func validate() throws {
+            guard (slice == nil) != (shared == nil) else { throw ValidationError("give either --slice or --shared") }
+            guard (0...1).contains(importance) else { throw ValidationError("--importance must be between 0 and 1") }
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("the text is empty") }
+        }
+
+        func run() async throws {
+            let persona = try await global.persona(persona)
+            let record: MemoryRecord
+            if let shared {
+                guard let name = PersonaID(rawValue: shared) else { throw TroupeError(.invalidInput, "'\(shared)' is not a shared slice name") }
+                record = try await persona.share(text, in: name, importance: importance, tags: tags).current
+            } else {
+                record = try await persona.remember(text, in: slice!, importance: importance, tags: tags)
+            }
+            if json { Output.json(JSONView.record(record)) } else { Output.stdout("added \(record.id) to \(record.owner)/\(record.slice.rawValue)") }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a new version of a memory, based on the version you read.",
+            discussion: """
+                A persona updates its own memories and those of the shared slices it belongs to. When
+                --base-version is no longer current: for a private memory the update is refused (read it
+                again and retry); for a shared one the slice's policy decides (last-writer-wins, priority,
+                keep-both or reject), the losing value stays in the history (`memory history ID`) and the
+                resolution is audited (`troupe audit`). Exit code 1 when the update was refused.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The memory's id.") var id: String
+        @Option(help: "Who writes.") var persona: String
+        @Option(help: ArgumentHelp("The version the new value is based on (see `memory show`).", valueName: "n")) var baseVersion: Int
+        @Option(help: "A new importance, 0 to 1.") var importance: Double?
+        @Option(name: .customLong("tag"), help: "Replace the tags (repeatable).") var tags: [String] = []
+        @Flag(help: "Print JSON.") var json = false
+        @Argument(help: "The new text (omit to keep it).") var text: String?
+
+        func validate() throws {
+            guard baseVersion >= 1 else { throw ValidationError("--base-version must be at least 1") }
+            if let importance, !(0...1).contains(importance) { throw ValidationError("--importance must be between 0 and 1") }
+            if let text, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("the text is empty") }
+            guard text != nil || importance != nil || !tags.isEmpty else { throw ValidationError("nothing to change: give TEXT, --importance or --tag") }
+        }
+
+        func run() async throws {
+            let persona = try await global.persona(persona)
+            let change = MemoryChange(
+                content: text.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }, importance: importance, tags: tags.isEmpty ? nil : tags)
+            let outcome = try await persona.update(id, basedOn: baseVersion, change: change)
+            if json {
+                Output.json(JSONView.outcome(outcome))
+                return
+            }
+            let current = outcome.current
+            let audit = outcome.audit.map { ", audit #\($0)" } ?? ""
+            switch outcome.kind {
+            case .applied:
+                Output.stdout("\(id) is now version \(current.version)")
+            case .overwrote:
+                Output.stdout("\(id) is now version \(current.version): your write was based on version \(baseVersion) and replaced "
+                    + "version \(current.version - 1), which stays in the history (last writer wins\(audit))")
+            case .keptCurrent:
+                Output.stdout("\(id) stays at version \(current.version) by \(current.source), who outranks \(persona.name); "
+                    + "your value is kept in its history (priority\(audit))")
+            case .keptBoth:
+                Output.stdout("\(id) stays at version \(current.version) and your value is the new memory \(outcome.sibling?.id ?? "?"), "
+                    + "linked to it (keep both\(audit))")
+            case .rejected:
+                Output.stdout("\(id) stays at version \(current.version)")
+            }
+        }
+    }
+}
