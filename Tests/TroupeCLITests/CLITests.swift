@@ -22,19 +22,19 @@ struct CLITests {
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    /// Runs troupe with a home of its own and this repository's config.
-    static func troupe(_ args: [String], home: URL) throws -> Run {
-        let process = try start(args, home: home)
+    /// Runs troupe with a home of its own and this repository's config (or `config`).
+    static func troupe(_ args: [String], home: URL, config: URL? = nil) throws -> Run {
+        let process = try start(args, home: home, config: config)
         let out = process.out.fileHandleForReading.readDataToEndOfFile()
         let err = process.err.fileHandleForReading.readDataToEndOfFile()
         process.process.waitUntilExit()
         return Run(status: process.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
-    static func start(_ args: [String], home: URL) throws -> (process: Process, out: Pipe, err: Pipe) {
+    static func start(_ args: [String], home: URL, config: URL? = nil) throws -> (process: Process, out: Pipe, err: Pipe) {
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--home", home.path, "--config", repo.appendingPathComponent("Config/troupe.yaml").path] + args
+        process.arguments = ["--home", home.path, "--config", (config ?? repo.appendingPathComponent("Config/troupe.yaml")).path] + args
         process.currentDirectoryURL = home
         // HOME too, so the user-wide model in ~/.troupe/models is not found: these tests run on
         // the hashing fallback (fast, and the same on every machine).

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import TroupeCore
+import TroupeRetrieval
+import TroupeRuntime
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
+        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self])
+
+    struct Store: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import throughput, put and lexical recall latency, size and peak memory of the SQLite store.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Records to import.") var records = 100_000
+        @Option(help: "Single puts to time.") var puts = 2000
+        @Option(help: "Recalls to time.") var recalls = 1000
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let result = try await StoreBenchmark(records: records, puts: puts, recalls: recalls).run { Output.stderr($0) }
+            if json { Output.json(result.json) } else { Output.stdout(result.text) }
+        }
+    }
+
+    struct Quality: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recall@5/@10 of lexical, dense and hybrid rankings on the retrieval-quality set.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("Folder with memories.jsonl and questions.jsonl.", valueName: "dir"))
+        var data = "Tests/TroupeRetrievalTests/Quality"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let workspace = try global.workspace()
+            if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
+            let folder = URL(fileURLWithPath: data)
+            let personas = Dictionary(uniqueKeysWithValues: workspace.personas.map { ($0.name.rawValue, workspace.readableOwners(of: $0)) })
+            let embedder = try workspace.embedder()
+            let benchmark = QualityBenchmark(
+                memories: folder.appendingPathComponent("memories.jsonl"), questions: folder.appendingPathComponent("questions.jsonl"),
+                embedder: embedder, knownOwners: workspace.knownOwners, readable: { personas[$0] ?? [] })
+            let rows = try await benchmark.run(variants: QualityBenchmark.variants(defaults: workspace.recallWeights)) { Output.stderr($0) }
+            if json {
+                for row in rows {
+                    Output.json(.object([
+                        "ranking": .string(row.variant), "kind": .string(row.kind), "questions": .number(Double(row.questions)),
+                        "recall_at_5": .number(row.recallAt5), "recall_at_10": .number(row.recallAt10), "mrr": .number(row.mrr),
+                    ]))
+                }
+            } else {
+                Output.stdout(QualityBenchmark.table(rows, model: embedder?.modelID))
+            }
+        }
+    }
+
+    struct Retrieval: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dense scorer shapes, embedding throughput and end-to-end recall at 100K memories.",
+            discussion: "Scripts/bench retrieval runs this beside the FAISS and numpy peers and prints the ratios.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Matrix rows to score (comma-separated).") var rows = "10000,100000,1000000"
+        @Option(help: "Query batch sizes (comma-separated).") var queries = "1,32,256"
+        @Option(help: "Memories for the end-to-end recall part.") var records = 100_000
+        @Option(help: "Recalls to time.") var recalls = 1000
+        @Option(help: ArgumentHelp(
+            "Which parts to run (comma-separated): shapes, embedding, recall. Peak RSS is the process's, so Scripts/bench runs recall alone.",
+            valueName: "parts")) var parts = "shapes,embedding,recall"
+        @Flag(help: "Print one JSON object per line.") var json = false
+
+        func validate() throws {
+            let unknown = Set(parts.split(separator: ",").map(String.init)).subtracting(["shapes", "embedding", "recall"])
+            if !unknown.isEmpty { throw ValidationError("unknown part '\(unknown.sorted().joined(separator: "', '"))' (parts: shapes, embedding, recall)") }
+            if records < 1 { throw ValidationError("--records must be at least 1") }
+        }
+
+        func run() async throws {
+            let workspace = try global.workspace()
+            let benchmark = RetrievalBenchmark(
+                rows: rows.split(separator: ",").compactMap { Int($0) }, queries: queries.split(separator: ",").compactMap { Int($0) },
+                records: records, recalls: recalls)
+            func emit(_ object: [String: JSONValue], _ text: String) {
+                if json { Output.json(.object(object)) } else { Output.stdout(text) }
+            }
+            let chosen = Set(parts.split(separator: ",").map(String.init))
+            if chosen.contains("shapes") {
+                let (peak, shapes) = benchmark.scorer { Output.stderr($0) }
+                emit(["kind": .string("sgemm_peak"), "gflops": .number(peak.rounded())], String(format: "sgemm peak: %.1f GFLOP/s (2048³)", peak))
+                for f in shapes {
+                    emit([
+                        "kind": .string("scorer"), "n": .number(Double(f.rows)), "queries": .number(Double(f.queries)), "k": .number(Double(f.k)),
+                        "batch_ms": .number((f.batchMilliseconds * 1000).rounded() / 1000), "sgemm_ms": .number((f.sgemmMilliseconds * 1000).rounded() / 1000),
+                        "gflops": .number(f.gflops.rounded()), "gb_per_s": .number((f.gigabytesPerSecond * 10).rounded() / 10),
+                    ], String(format: "scorer n=%-8d q=%-4d k=10: %9.3f ms per batch (sgemm part %8.3f ms, %5.1f GFLOP/s = %3.0f%% of peak, %5.1f GB/s)",
+                              f.rows, f.queries, f.batchMilliseconds, f.sgemmMilliseconds, f.gflops, 100 * f.gflops / peak, f.gigabytesPerSecond))
+                    if let screened = f.screenedMilliseconds, let recall = f.screenRecall {
+                        emit([
+                            "kind": .string("screen"), "n": .number(Double(f.rows)), "k": .number(Double(f.k)),
+                            "batch_ms": .number((screened * 1000).rounded() / 1000), "recall": .number(recall),
+                            "proven": .number(Double(f.screenProven)), "checks": .number(Double(f.screenChecks)),
+                        ], String(format: "  int8 screen n=%-8d q=1   k=10: %9.3f ms per query, recall@10 against exact %.3f (%d of %d answers proven, the rest rescored exactly)",
+                                  f.rows, screened, recall, f.screenProven, f.screenChecks))
+                    }
+                }
+            }
+            guard let embedder = try workspace.embedder() else { return }
+            if chosen.contains("embedding"), let minilm = embedder as? MiniLMEmbedder {
+                let e = try RetrievalBenchmark.embedding(minilm)
+                emit([
+                    "kind": .string("embedding"), "sentences_per_s": .number(e.sentencesPerSecond.rounded()), "gflops": .number(e.gflops.rounded()),
+                    "tokens_per_sentence": .number((e.tokens * 10).rounded() / 10),
+                ], String(format: "embedding: %.0f sentences/s (batch of 256, %.1f tokens each), %.1f GFLOP/s", e.sentencesPerSecond, e.tokens, e.gflops))
+            } else if let warning = workspace.embedderChoice.warning {
+                Output.warning(warning)
+            }
+            guard chosen.contains("recall") else { return }
+            for spread in [RetrievalBenchmark.Spread.allReadable, .team] {
+                let r = try await benchmark.endToEnd(embedder: embedder, spread: spread) { Output.stderr($0) }
+                emit([
+                    "kind": .string("recall"), "records": .number(Double(records)), "spread": .string(spread.rawValue),
+                    "model": .string(embedder.modelID), "load_s": .number((r.load * 100).rounded() / 100),
+                    "p50_ms": .number(r.recall.p50 * 1000), "p99_ms": .number(r.recall.p99 * 1000), "peak_rss_bytes": .number(Double(r.peakRSS)),
+                ], String(format: "recall at %@ memories, %@ (%@, query embedded each time, top 10): p50 %.2f ms  p99 %.2f ms  (index load %.2f s, peak RSS %@)",
+                          ProgressLine.grouped(records), spread.rawValue, embedder.modelID, r.recall.p50 * 1000, r.recall.p99 * 1000, r.load,
+                          ByteCount.format(r.peakRSS)))
+            }
+        }
+    }
+}
