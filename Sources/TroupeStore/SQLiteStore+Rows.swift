@@ -123,8 +123,11 @@ extension SQLiteStore {
             UPDATE memory SET id = ?, owner = ?, slice = ?, content = ?, importance = ?, tags = ?, source = ?,
                 metadata = ?, created_at = ?, last_accessed_at = ?, access_count = ?, valid_from = ?, valid_to = ?,
                 expires_at = ?, version = ?, model = ?
-            WHERE seq = ?
-            """).execute(arguments: try arguments(next) + [seq])
+            WHERE seq = ? AND version = ?
+            """).execute(arguments: try arguments(next) + [seq, old.version])
+        // The caller read `old` in this write transaction, so this holds; the condition makes
+        // a write that was not based on the current version impossible, whatever the caller.
+        guard db.changesCount == 1 else { throw StoreConflict.error(id: old.id, current: -1, expected: old.version) }
         if next.content != old.content {
             // The vector was of the old content; the record waits to be embedded again.
             try db.cachedStatement(sql: "DELETE FROM memory_vector WHERE seq = ?").execute(arguments: [seq])
