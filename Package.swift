@@ -21,9 +21,12 @@ let package = Package(
             "TroupeCore",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // The MemoryStore protocol, its in-memory and SQLite conformances, import and export.
+        // hiredis, for the Redis hot tier (module map only: its pkg-config file has a flag SwiftPM refuses).
+        .systemLibrary(name: "CHiredis"),
+        // The MemoryStore protocol, its in-memory and SQLite conformances, import and export, and
+        // the Redis hot tier.
         .target(name: "TroupeStore", dependencies: [
-            "TroupeCore",
+            "TroupeCore", "CHiredis",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The system BLAS (OpenBLAS through cblas), for the scorer and the embedder.

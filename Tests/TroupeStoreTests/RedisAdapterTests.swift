@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import TroupeCore
+import TroupeStore
+
+/// The hiredis adapter against real redis-servers this suite starts and stops: the managed one on
+/// a unix socket in a temporary home, and one on a free loopback port.
+@Suite("Redis adapter", .serialized)
+struct RedisAdapterTests {
+    @Test func urlsParseAndNeverShowThePassword() throws {
+        let tcp = try RedisEndpoint(url: "redis://:s3cret@10.0.0.5:6380/2")
+        #expect(tcp.address == .tcp(host: "10.0.0.5", port: 6380) && tcp.password == "s3cret" && tcp.database == 2)
+        #expect(!tcp.description.contains("s3cret"))
+        #expect(try RedisEndpoint(url: "redis://localhost") == RedisEndpoint(.tcp(host: "localhost", port: 6379)))
+        #expect(try RedisEndpoint(url: "unix:///run/redis.sock?db=3") == RedisEndpoint(.unix(path: "/run/redis.sock"), database: 3))
+        for bad in ["http://x", "redis://:pw@host:99999", "unix://relative.sock", "redis://host/db", "redis://"] {
+            let error = #expect(throws: TroupeError.self) { try RedisEndpoint(url: bad) }
+            #expect(error?.code == .invalidConfig && error?.message.contains("pw") == false, "\(bad)")
+        }
+    }
+
+    @Test func commandsPipelinesAndErrorsOnTheManagedServer() async throws {
+        let home = try TemporaryDirectory()
+        let server = ManagedRedis(home: home.url)
+        defer { server.stop() }
+        let endpoint = try server.start()
+        #expect(server.answers())
+        guard case .running = server.status() else { throw TroupeError(.unavailable, "not running") }
+
+        let client = RedisClient(endpoint: endpoint)
+        #expect(try await client.send("SET", "greeting", "héllo\u{0}world") == .status("OK"))
+        #expect(try await client.send("GET", "greeting") == .bulk(Array("héllo\u{0}world".utf8)))
+        #expect(try await client.send("GET", "missing") == .null)
+        let replies = try await client.pipeline((0..<500).map { ["RPUSH", "list", RedisArgument($0)] } + [["LRANGE", "list", "0", "2"], ["INCR", "greeting"]])
+        #expect(replies.count == 502 && replies[499] == .integer(500))
+        #expect(replies[500] == .array([.bulk(Array("0".utf8)), .bulk(Array("1".utf8)), .bulk(Array("2".utf8))]))
+        guard case .error(let message) = replies[501] else { throw TroupeError(.invalidInput, "expected an error reply") }
+        #expect(message.contains("not an integer"))
+        // An error reply throws, naming the command and not the value.
+        let refused = await #expect(throws: TroupeError.self) { try await client.send("INCR", "greeting") }
+        #expect(refused?.message.contains("Redis refused INCR") == true && refused?.message.contains("héllo") == false)
+
+        // A second start reuses the running server.
+        let pid = server.status()
+        try server.start()
+        #expect(server.status() == pid)
+    }
+
+    @Test func aDeadServerFailsFastAndTheClientReconnectsWhenItIsBack() async throws {
+        let home = try TemporaryDirectory()
+        let server = ManagedRedis(home: home.url)
+        defer { server.stop() }
+        let client = RedisClient(endpoint: try server.start(), connectTimeout: 0.2, commandTimeout: 0.5)
+        try await client.send("SET", "k", "v")
+        server.crash()
+        let down = await #expect(throws: TroupeError.self) { try await client.send("GET", "k") }
+        #expect(down?.code == .unavailable && down?.message.contains("GET") == true)
+        // During the backoff, commands fail without waiting for a timeout.
+        let start = ContinuousClock.now
+        _ = try? await client.send("GET", "k")
+        #expect(ContinuousClock.now - start < .milliseconds(150))
+
+        try server.start()
+        #expect(await client.reconnect())
+        #expect(try await client.send("GET", "k") == .null)  // a new server, empty: no persistence
+        #expect(await client.connections == 2)
+    }
+
+    @Test func processesStartingTheServerAtOnceShareOne() async throws {
+        let home = try TemporaryDirectory()
+        let server = ManagedRedis(home: home.url)
+        defer { server.stop() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { try server.start() } }
+            try await group.waitForAll()
+        }
+        guard case .running(let pid) = server.status() else { throw TroupeError(.unavailable, "not running") }
+        // Exactly one redis-server process for this socket.
+        let output = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+        #expect(output.contains("redis-server"))
+        let all = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { p in
+            (try? String(contentsOfFile: "/proc/\(p)/cmdline", encoding: .utf8))?.contains(server.socketPath) == true
+                || (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(p)/cwd")) == server.directory.path
+        }
+        #expect(all == [pid])
+    }
+
+    @Test func aServerOnAFreeLoopbackPort() async throws {
+        guard let binary = ManagedRedis.binary() else { throw TroupeError(.unavailable, "redis-server is not installed") }
+        let port = try FreePort.find()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", "pw"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            // SIGKILL: this process may block SIGTERM, and the child inherits that.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let client = RedisClient(endpoint: try RedisEndpoint(url: "redis://:pw@127.0.0.1:\(port)/3"))
+        var answered = false
+        for _ in 0..<200 where !answered {
+            answered = (try? await client.send("PING")) == .status("PONG")
+            if !answered {
+                await client.reconnect()
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        #expect(answered)
+        try await client.send("SET", "k", "in db 3")
+        #expect(try await client.send("GET", "k").string == "in db 3")
+        let other = RedisClient(endpoint: try RedisEndpoint(url: "redis://:pw@127.0.0.1:\(port)/0"))
+        #expect(try await other.send("GET", "k") == .null)
+        let wrong = RedisClient(endpoint: try RedisEndpoint(url: "redis://:nope@127.0.0.1:\(port)/0"))
+        let refused = await #expect(throws: TroupeError.self) { try await wrong.send("PING") }
+        #expect(refused?.message.contains("AUTH") == true && refused?.message.contains("nope") == false)
+    }
+}
+
+/// A free TCP port on the loopback interface (bound to port 0, read back, released).
+enum FreePort {
+    static func find() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TroupeError(.unavailable, "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw TroupeError(.unavailable, "bind() failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
