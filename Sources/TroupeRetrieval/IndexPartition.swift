@@ -20,6 +20,8 @@ final class IndexPartition {
     private(set) var live: [Bool] = []
     private(set) var createdAt: [Double] = []
     private(set) var importance: [Double] = []
+    /// Seconds since 1970 at which the row leaves the live set (infinity: never).
+    private(set) var expiresAt: [Double] = []
     private(set) var tags: [[String]] = []
     /// Whether the row has a vector of the index's model (rows without one score 0 on cosine).
     private(set) var hasVector: [Bool] = []
@@ -57,6 +59,7 @@ final class IndexPartition {
         live.append(true)
         createdAt.append(entry.createdAt.timeIntervalSince1970)
         importance.append(entry.importance)
+        expiresAt.append(entry.expiresAt?.timeIntervalSince1970 ?? .infinity)
         tags.append(entry.tags)
         if let vector = entry.vector, vector.count == dimension {
             vectors.append(contentsOf: vector)
@@ -103,6 +106,7 @@ final class IndexPartition {
         ids = keep(ids)
         createdAt = keep(createdAt)
         importance = keep(importance)
+        expiresAt = keep(expiresAt)
         tags = keep(tags)
         hasVector = keep(hasVector)
         lexical.compact(newRow)

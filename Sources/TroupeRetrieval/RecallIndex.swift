@@ -15,14 +15,19 @@ public struct IndexQuery: Sendable {
     public var tag: String?
     /// How many candidates each ranking (lexical, dense) contributes.
     public var candidates: Int
+    /// Records that expired by then (working memory past its TTL) are left out; `nil` keeps all.
+    public var now: Date?
 
-    public init(terms: [String], vector: [Float]?, owners: [PersonaID], slices: [SliceKind]?, tag: String? = nil, candidates: Int) {
+    public init(
+        terms: [String], vector: [Float]?, owners: [PersonaID], slices: [SliceKind]?, tag: String? = nil, candidates: Int, now: Date? = nil
+    ) {
         self.terms = terms
         self.vector = vector
         self.owners = owners
         self.slices = slices
         self.tag = tag
         self.candidates = candidates
+        self.now = now
     }
 }
 

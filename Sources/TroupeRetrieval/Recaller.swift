@@ -63,6 +63,13 @@ public struct ScoreComponent: Sendable, Hashable {
     public var weight: Double
 
     public var contribution: Double { value * weight }
+
+    public init(name: String, raw: Double, value: Double, weight: Double) {
+        self.name = name
+        self.raw = raw
+        self.value = value
+        self.weight = weight
+    }
 }
 
 /// A recalled memory, its score and how the score was made.
@@ -70,6 +77,12 @@ public struct RecallHit: Sendable, Hashable {
     public var record: MemoryRecord
     public var score: Double
     public var components: [ScoreComponent]
+
+    public init(record: MemoryRecord, score: Double, components: [ScoreComponent]) {
+        self.record = record
+        self.score = score
+        self.components = components
+    }
 }
 
 /// Hybrid recall (see DESIGN.md, Retrieval): candidates from BM25 and from dense vectors, ranked
@@ -111,7 +124,7 @@ public struct Recaller: Sendable {
         let queries = requests.enumerated().map { i, request in
             IndexQuery(
                 terms: Self.terms(request.query), vector: vectors?[i], owners: request.owners, slices: request.slices,
-                tag: request.tag, candidates: max(candidates, request.limit))
+                tag: request.tag, candidates: max(candidates, request.limit), now: now)
         }
         let found = try await index.search(queries)
         let ranked = zip(requests, found).map { request, candidates in

@@ -23,6 +23,12 @@ public actor Coordinator {
     nonisolated let recallerSource: @Sendable () throws -> Recaller
     nonisolated let batchWindow: Duration
     nonisolated let defaultLimit: Int
+    /// The Redis hot tier, if configured: write-through of shared writes, the recall cache.
+    public nonisolated let hot: HotTier?
+    /// The embedding model's id, known without loading it (part of a cached recall's key).
+    nonisolated let modelID: String?
+    /// Memory policy of owners that are not personas (shared slices).
+    nonisolated let defaultMemory: MemoryPolicy
     private var batcher: RecallBatcher?
     /// Persona priorities by name, for the `priority` policy.
     nonisolated let priorities: [String: Int]
@@ -37,8 +43,12 @@ public actor Coordinator {
     public init(
         personas: [PersonaDefinition], sharedSlices: [RuntimeConfig.SharedSlice], store: any MemoryStore,
         embedder: @escaping @Sendable () throws -> (any Embedder)?, recaller: @escaping @Sendable () throws -> Recaller,
-        batchWindow: Duration = .milliseconds(2), clock: any WallClock, defaultLimit: Int = 10
+        batchWindow: Duration = .milliseconds(2), clock: any WallClock, defaultLimit: Int = 10, hotTier: HotTier? = nil,
+        modelID: String? = nil, defaultMemory: MemoryPolicy = MemoryPolicy()
     ) {
+        self.hot = hotTier
+        self.modelID = modelID
+        self.defaultMemory = defaultMemory
         self.store = store
         self.clock = clock
         self.embedderSource = embedder
@@ -124,6 +134,11 @@ public actor Coordinator {
                 let results = try await store.writeShared(batch.map(\.write), priorities: priorities, at: clock.now())
                 committed.writes += batch.count
                 committed.commits += 1
+                // Committed: now the hot tier (working and episodic shared slices).
+                await hot?.didWrite(results.flatMap { result -> [MemoryRecord] in
+                    guard case .success(let outcome) = result else { return [] }
+                    return [outcome.current] + (outcome.sibling.map { [$0] } ?? [])
+                })
                 for (item, result) in zip(batch, results) {
                     if case .success(let outcome) = result, outcome.conflicted { committed.conflicts += 1 }
                     item.reply.resume(with: result.mapError { $0 as any Error })
@@ -139,7 +154,9 @@ public actor Coordinator {
     /// Forgets a record of a shared slice for `persona`, who must be a member.
     func forgetShared(_ record: MemoryRecord, by persona: PersonaID, reason: String?) async throws -> ForgetReceipt {
         _ = try slice(record.owner, for: persona)
-        return try await store.forget(record.id, reason: reason ?? "forgotten by \(persona)", at: clock.now())
+        let receipt = try await store.forget(record.id, reason: reason ?? "forgotten by \(persona)", at: clock.now())
+        await hot?.didForget(id: record.id, owner: record.owner, slice: record.slice)
+        return receipt
     }
 
     // MARK: Reading
@@ -148,7 +165,24 @@ public actor Coordinator {
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] { try await store.audit(query) }
 
     /// Recalls through the batcher: requests that arrive together are answered as one batch.
+    /// Recalls over semantic and procedural slices are answered from the hot tier's cache when
+    /// it holds the answer for the slices' current versions.
     func recall(_ request: RecallRequest) async throws -> [RecallHit] {
+        guard let hot, Self.cacheable(request) else { return try await batched(request) }
+        let versions = try await store.sliceVersions(owners: request.owners, slices: request.slices ?? [])
+        let key = cacheKey(request, versions: versions)
+        if let bytes = await hot.cached(key), let cached = Self.decodeCached(bytes) {
+            let records = Dictionary(try await store.records(ids: cached.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            try await store.touch(records.keys.sorted(), at: clock.now())
+            return cached.compactMap { hit in records[hit.id].map { RecallHit(record: $0, score: hit.score, components: hit.components) } }
+        }
+        let hits = try await batched(request)
+        await hot.cache(key, Self.encodeCached(hits), ttl: cacheTTL(request))
+        return hits
+    }
+
+    /// Recalls through the batcher, without the cache.
+    private func batched(_ request: RecallRequest) async throws -> [RecallHit] {
         let batcher = try self.batcher ?? RecallBatcher(recaller: recallerSource(), window: batchWindow)
         self.batcher = batcher
         return try await batcher.recall(request)

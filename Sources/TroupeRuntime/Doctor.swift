@@ -96,7 +96,8 @@ public enum Doctor {
         }
 
         // Components of later tiers.
-        report.checks.append(redisCheck(runtime))
+        let store = FileManager.default.fileExists(atPath: path) ? try? SQLiteStore(path: path, busyTimeout: runtime.storage.busyTimeout) : nil
+        report.checks.append(await redisCheck(runtime, home: location.home, store: store))
         report.checks.append(blasCheck())
         report.checks.append(modelCheck(runtime, home: location.home))
         report.checks.append(.init(
@@ -106,16 +107,46 @@ public enum Doctor {
         return report
     }
 
-    static func redisCheck(_ runtime: RuntimeConfig) -> DoctorReport.Check {
-        if runtime.redis.mode == "off" { return .init(name: "redis", status: .ok, detail: "off (SQLite only)") }
-        guard let binary = Executable.find("redis-server") else {
+    static func redisCheck(_ runtime: RuntimeConfig, home: URL, store: SQLiteStore?) async -> DoctorReport.Check {
+        if runtime.redis.mode == "off" { return .init(name: "redis", status: .ok, detail: "off (SQLite only, by config)") }
+        let endpoint: RedisEndpoint
+        var detail: String
+        if runtime.redis.mode == "external" {
+            do { endpoint = try RedisEndpoint(url: runtime.redis.url ?? "") } catch {
+                return .init(name: "redis", status: .error, detail: "\(error)")
+            }
+            detail = "external at \(endpoint)"
+        } else {
+            guard let binary = ManagedRedis.binary() else {
+                return .init(
+                    name: "redis", status: .warning,
+                    detail: "redis-server not found; Troupe runs on SQLite alone (install it with Scripts/setup)")
+            }
+            let managed = ManagedRedis(home: home)
+            let version = Executable.output(binary, ["--version"])?.split(separator: " ").first { $0.hasPrefix("v=") }
+                .map { String($0.dropFirst(2)) } ?? "unknown version"
+            switch managed.status() {
+            case .running(let pid):
+                detail = "managed redis-server \(version), pid \(pid), on \(managed.socketPath)"
+            case .stopped, .stale:
+                return .init(
+                    name: "redis", status: .ok,
+                    detail: "managed redis-server \(version) at \(binary): not running; the first command that needs it starts it on \(managed.socketPath)")
+            }
+            endpoint = managed.endpoint
+        }
+        guard let store else { return .init(name: "redis", status: .ok, detail: detail) }
+        let tier = HotTier(client: RedisClient(endpoint: endpoint, connectTimeout: 0.3, commandTimeout: 0.5), home: home, store: store, clock: SystemClock())
+        let stats = await tier.stats()
+        guard stats.mode != .degraded else {
             return .init(
                 name: "redis", status: .warning,
-                detail: "redis-server not found; Troupe runs on SQLite alone (install it with Scripts/setup)")
+                detail: "\(detail): unreachable; Troupe works on SQLite alone (degraded mode) and reconnects when it is back")
         }
-        let version = Executable.output(binary, ["--version"])?.split(separator: " ").first { $0.hasPrefix("v=") }
-            .map { String($0.dropFirst(2)) } ?? "unknown version"
-        return .init(name: "redis", status: .ok, detail: "redis-server \(version) at \(binary) (mode: \(runtime.redis.mode))")
+        var notes = stats.hotItems.sorted { $0.key < $1.key }.map { "hot: \($0.key) \($0.value)" }
+        if notes.isEmpty { notes.append("hot: nothing (no live working memory or recent episodes)") }
+        notes.append(HotTierText.cache(stats))
+        return .init(name: "redis", status: .ok, detail: detail, notes: notes)
     }
 
     static func blasCheck() -> DoctorReport.Check {
@@ -191,5 +222,24 @@ public enum ByteCount {
             unit += 1
         }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
+}
+
+/// How the hot tier reads in `memory stats` and `doctor`.
+public enum HotTierText {
+    public static func cache(_ stats: HotTier.Stats) -> String {
+        let lookups = stats.cacheHits + stats.cacheMisses
+        guard let rate = stats.hitRate else { return "recall cache: no lookups yet" }
+        return String(format: "recall cache: %.0f%% of %@ lookups served from Redis", rate * 100, ProgressLine.grouped(lookups))
+    }
+
+    public static func summary(_ stats: HotTier.Stats) -> String {
+        guard stats.mode != .degraded else {
+            return "hot tier: Redis at \(stats.endpoint) unreachable since \(stats.degradedSince.map(Timestamp.format) ?? "?"): SQLite alone (degraded)"
+        }
+        var bySlice: [String: Int] = [:]
+        for (key, count) in stats.hotItems { bySlice[String(key.split(separator: "/").last ?? ""), default: 0] += count }
+        let hot = bySlice.isEmpty ? "nothing hot" : bySlice.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + " hot"
+        return "hot tier: Redis at \(stats.endpoint) (\(stats.mode.rawValue)): \(hot); \(cache(stats))"
     }
 }

@@ -38,6 +38,7 @@ public actor PersonaActor {
 
     var store: any MemoryStore { coordinator.store }
     var clock: any WallClock { coordinator.clock }
+    var hot: HotTier? { coordinator.hot }
 
     /// Loads the persona's procedural seeds, once; later calls return at once.
     func start() async throws {
@@ -80,6 +81,8 @@ public actor PersonaActor {
             _ = try await store.storeVectors([RecordVector(id: record.id, version: record.version, model: vector.model, values: vector.values)])
             record.modelID = vector.model
         }
+        // Acknowledged once SQLite has it; Redis follows (or catches up after an outage).
+        await hot?.didWrite([record])
         return record
     }
 
@@ -100,6 +103,7 @@ public actor PersonaActor {
             _ = try await store.storeVectors([RecordVector(id: id, version: next.version, model: vector.model, values: vector.values)])
             next.modelID = vector.model
         }
+        await hot?.didWrite([next])
         return SharedWriteOutcome(kind: .applied, current: next)
     }
 
@@ -107,7 +111,9 @@ public actor PersonaActor {
     public func forget(_ id: String, reason: String? = nil) async throws -> ForgetReceipt {
         let record = try await readable(id)
         if record.owner != name { return try await coordinator.forgetShared(record, by: name, reason: reason) }
-        return try await store.forget(id, reason: reason, at: clock.now())
+        let receipt = try await store.forget(id, reason: reason, at: clock.now())
+        await hot?.didForget(id: id, owner: name, slice: record.slice)
+        return receipt
     }
 
     /// A record this persona may read.
@@ -139,11 +145,28 @@ public actor PersonaActor {
         })
     }
 
-    /// The live working memory (not expired), newest first, at most the persona's capacity.
+    /// Adds a note to working memory (the current conversation, scratch), live for the
+    /// persona's working TTL and refreshed whenever it is read.
+    public func note(_ text: String, importance: Double = 0.5, tags: [String] = []) async throws -> MemoryRecord {
+        try await remember(text, in: .working, importance: importance, tags: tags)
+    }
+
+    /// The live working memory, newest first, at most the persona's capacity: from Redis when
+    /// it serves, else SQLite. Reading refreshes it. Expired items are not here: they stay in
+    /// SQLite (`memory export`, `memory history`), archived, not dropped.
     public func workingMemory() async throws -> [MemoryRecord] {
+        let limit = definition.memory.workingCapacity
+        if let hot { return try await hot.working(name, limit: limit) }
         let now = clock.now()
-        let items = try await store.query(MemoryQuery(owners: [name], slices: [.working], order: .newestFirst))
-        return Array(items.filter { ($0.expiresAt ?? .distantFuture) > now }.prefix(definition.memory.workingCapacity))
+        let live = try await store.query(MemoryQuery(owners: [name], slices: [.working], order: .newestFirst, limit: limit, expiringAfter: now))
+        return try await HotTier.refreshing(live, in: store, ttl: definition.memory.workingTTL, now: now).records
+    }
+
+    /// The persona's latest episodes, newest first: the first day's from Redis when it serves,
+    /// older ones from SQLite.
+    public func recentEpisodes(limit: Int = 20) async throws -> [MemoryRecord] {
+        if let hot { return try await hot.recentEpisodes(name, limit: limit) }
+        return try await store.query(MemoryQuery(owners: [name], slices: [.episodic], order: .newestFirst, limit: limit))
     }
 
     // MARK: Shared slices

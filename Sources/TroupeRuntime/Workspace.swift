@@ -17,10 +17,17 @@ public final class Workspace: Sendable {
     /// Which embedder runs (the configured model, or a fallback), known before it is loaded.
     public var embedderChoice: EmbedderChoice { lazyEmbedder.choice }
     let lazyEmbedder: LazyEmbedder
+    let lazyHotTier = LazyHotTier()
+    /// Where the hot tier's warnings go (degraded mode, and back); stderr unless set.
+    let hotTierWarnings: @Sendable (String) -> Void
 
-    public init(configuration: Configuration, clock: any WallClock = SystemClock()) throws {
+    public init(
+        configuration: Configuration, clock: any WallClock = SystemClock(),
+        warnings: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
+    ) throws {
         self.configuration = configuration
         self.clock = clock
+        hotTierWarnings = warnings
         let storage = configuration.runtime.storage
         let path = Self.databasePath(configuration)
         store = try SQLiteStore(
@@ -104,12 +111,13 @@ public final class Workspace: Sendable {
     }
 
     /// The coordinator of this workspace's personas and shared slices.
-    public func coordinator() -> Coordinator {
+    public func coordinator() throws -> Coordinator {
         let r = configuration.runtime.retrieval
         return Coordinator(
             personas: personas, sharedSlices: configuration.runtime.sharedSlices, store: store,
             embedder: { [lazyEmbedder] in try lazyEmbedder.get() }, recaller: { [self] in try recaller() },
-            batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), clock: clock, defaultLimit: r.defaultLimit)
+            batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), clock: clock, defaultLimit: r.defaultLimit,
+            hotTier: try hotTier(), modelID: embedderChoice.modelID, defaultMemory: configuration.runtime.memory)
     }
 
     /// An importer for `file` into this workspace's store.

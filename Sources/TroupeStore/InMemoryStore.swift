@@ -27,6 +27,7 @@ public actor InMemoryStore: MemoryStore {
         state.lost[id] = nil
         for link in state.links.removeValue(forKey: id) ?? [] { state.links[link.other]?.removeAll { $0.other == id } }
         state.changeLog.append((id, true))
+        state.bump(record)
         let receipt = ForgetReceipt(
             id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: count, forgottenAt: time, reason: reason)
         state.forgotten[id] = receipt
@@ -47,6 +48,23 @@ public actor InMemoryStore: MemoryStore {
                 return .failure(TroupeError(.storage, "cannot write a shared record", context: write.id, cause: error))
             }
         }
+    }
+
+    public func sliceVersions(owners: [PersonaID], slices: [SliceKind]) -> [String: Int64] {
+        var versions: [String: Int64] = [:]
+        for owner in owners { for slice in slices { versions["\(owner)/\(slice.rawValue)"] = state.sliceVersions["\(owner)/\(slice.rawValue)"] ?? 0 } }
+        return versions
+    }
+
+    public func extendExpiry(_ ids: [String], to time: Date) -> Int {
+        var moved = 0
+        for id in ids {
+            guard let record = state.current[id], record.slice == .working, let expiry = record.expiresAt, expiry < time else { continue }
+            state.current[id]?.expiresAt = time
+            state.changeLog.append((id, false))
+            moved += 1
+        }
+        return moved
     }
 
     public func audit(_ query: AuditQuery) -> [AuditEntry] {
@@ -164,6 +182,7 @@ public actor InMemoryStore: MemoryStore {
             state.vectors[vector.id] = (vector.model, vector.values)
             state.current[vector.id]?.modelID = vector.model
             state.changeLog.append((vector.id, false))
+            state.bump(state.current[vector.id]!)
             stored += 1
         }
         return stored
@@ -190,6 +209,10 @@ extension InMemoryStore {
         var audit: [AuditEntry] = []
         var lost: [String: [LostValue]] = [:]
         var links: [String: [RecordLink]] = [:]
+        /// Per `owner/slice`: bumped by every write that changes what recall ranks there.
+        var sliceVersions: [String: Int64] = [:]
+
+        mutating func bump(_ record: MemoryRecord) { sliceVersions["\(record.owner)/\(record.slice.rawValue)", default: 0] += 1 }
 
         func current(_ id: String) -> MemoryRecord? { current[id] }
 
@@ -205,6 +228,7 @@ extension InMemoryStore {
             current[record.id] = stored
             forgotten[record.id] = nil
             changeLog.append((record.id, false))
+            bump(record)
         }
 
         mutating func supersede(_ old: MemoryRecord, with change: MemoryChange, writer: String, at time: Date, vector: EmbeddedVector?)
@@ -221,6 +245,7 @@ extension InMemoryStore {
             }
             current[old.id] = next
             changeLog.append((old.id, false))
+            bump(next)
             return next
         }
 

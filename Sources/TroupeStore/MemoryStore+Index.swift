@@ -11,18 +11,20 @@ public struct IndexEntry: Sendable, Hashable {
     public var createdAt: Date
     public var tags: [String]
     public var version: Int
+    /// For working memory: when it leaves the live set (recall skips it from then on).
+    public var expiresAt: Date?
     /// The record's embedding by the model asked for, if one is stored.
     public var vector: [Float]?
 
     public init(_ record: MemoryRecord, vector: [Float]?) {
         self.init(
             id: record.id, owner: record.owner, slice: record.slice, content: record.content, importance: record.importance,
-            tags: record.tags, createdAt: record.createdAt, version: record.version, vector: vector)
+            tags: record.tags, createdAt: record.createdAt, version: record.version, expiresAt: record.expiresAt, vector: vector)
     }
 
     public init(
         id: String, owner: PersonaID, slice: SliceKind, content: String, importance: Double, tags: [String], createdAt: Date,
-        version: Int, vector: [Float]?
+        version: Int, expiresAt: Date? = nil, vector: [Float]?
     ) {
         self.id = id
         self.owner = owner
@@ -32,6 +34,7 @@ public struct IndexEntry: Sendable, Hashable {
         self.createdAt = createdAt
         self.tags = tags
         self.version = version
+        self.expiresAt = expiresAt
         self.vector = vector
     }
 

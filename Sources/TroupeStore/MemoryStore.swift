@@ -50,6 +50,15 @@ public protocol MemoryStore: IndexSource {
 
     /// Audit lines of stale shared writes, newest first.
     func audit(_ query: AuditQuery) async throws -> [AuditEntry]
+
+    /// For each owner and slice asked for, a number that grows with every write that changes
+    /// what recall ranks there (by any process); keyed `owner/slice`, 0 for an empty slice.
+    func sliceVersions(owners: [PersonaID], slices: [SliceKind]) async throws -> [String: Int64]
+
+    /// Moves the expiry of the working memories among `ids` that expire before `time` to
+    /// `time` (a read refreshes working memory). Bookkeeping like ``touch(_:at:)``: no new
+    /// version. Returns how many moved.
+    func extendExpiry(_ ids: [String], to time: Date) async throws -> Int
 }
 
 /// Which current records a query selects, in which order.
@@ -65,6 +74,9 @@ public struct MemoryQuery: Sendable, Hashable {
     public var slices: [SliceKind]?
     public var createdAfter: Date?
     public var createdBefore: Date?
+    /// Records that expire after this time (working memory still live then); records without
+    /// an expiry are left out.
+    public var expiringAfter: Date?
     /// Records carrying this tag.
     public var tag: String?
     public var order: Order
@@ -75,8 +87,9 @@ public struct MemoryQuery: Sendable, Hashable {
     public init(
         owners: [PersonaID]? = nil, slices: [SliceKind]? = nil, createdAfter: Date? = nil,
         createdBefore: Date? = nil, tag: String? = nil, order: Order = .newestFirst, limit: Int? = nil,
-        after: MemoryRecord? = nil
+        after: MemoryRecord? = nil, expiringAfter: Date? = nil
     ) {
+        self.expiringAfter = expiringAfter
         self.owners = owners
         self.slices = slices
         self.createdAfter = createdAfter
@@ -93,6 +106,7 @@ public struct MemoryQuery: Sendable, Hashable {
         if let slices, !slices.contains(record.slice) { return false }
         if let createdAfter, record.createdAt <= createdAfter { return false }
         if let createdBefore, record.createdAt >= createdBefore { return false }
+        if let expiringAfter, (record.expiresAt ?? .distantPast) <= expiringAfter { return false }
         if let tag, !record.tags.contains(tag) { return false }
         return true
     }

@@ -188,6 +188,10 @@ extension SQLiteStore {
             sql.append("\(p)created_at < ?")
             arguments.append(before.millisecondsSince1970)
         }
+        if let after = q.expiringAfter {
+            sql.append("\(p)expires_at > ?")
+            arguments.append(after.millisecondsSince1970)
+        }
         if let tag = q.tag {
             sql.append("EXISTS (SELECT 1 FROM json_each(\(p)tags) WHERE value = ?)")
             arguments.append(tag)

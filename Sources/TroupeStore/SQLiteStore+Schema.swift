@@ -171,6 +171,36 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v5-hot-tier") { db in
+            try db.execute(sql: """
+                -- A counter per owner and slice that grows with every write changing what recall
+                -- ranks there, whoever writes and whether Redis is up: the recall cache's key
+                -- includes it, so no write can leave a stale cached answer behind.
+                CREATE TABLE slice_version (
+                    owner TEXT NOT NULL,
+                    slice TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    PRIMARY KEY (owner, slice)
+                ) WITHOUT ROWID;
+                INSERT INTO slice_version (owner, slice, version) SELECT DISTINCT owner, slice, 1 FROM memory;
+                CREATE TRIGGER slice_version_insert AFTER INSERT ON memory BEGIN
+                    INSERT INTO slice_version (owner, slice, version) VALUES (new.owner, new.slice, 1)
+                        ON CONFLICT (owner, slice) DO UPDATE SET version = version + 1;
+                END;
+                CREATE TRIGGER slice_version_update
+                AFTER UPDATE OF owner, slice, content, importance, tags, created_at, version, model ON memory BEGIN
+                    INSERT INTO slice_version (owner, slice, version) VALUES (new.owner, new.slice, 1)
+                        ON CONFLICT (owner, slice) DO UPDATE SET version = version + 1;
+                    UPDATE slice_version SET version = version + 1
+                        WHERE owner = old.owner AND slice = old.slice AND (old.owner != new.owner OR old.slice != new.slice);
+                END;
+                CREATE TRIGGER slice_version_delete AFTER DELETE ON memory BEGIN
+                    UPDATE slice_version SET version = version + 1 WHERE owner = old.owner AND slice = old.slice;
+                END;
+                -- Live working memory is found by its expiry.
+                CREATE INDEX memory_by_expiry ON memory(slice, expires_at) WHERE expires_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

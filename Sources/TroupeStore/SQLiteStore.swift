@@ -281,6 +281,49 @@ public final class SQLiteStore: MemoryStore {
         }
     }
 
+    public func sliceVersions(owners: [PersonaID], slices: [SliceKind]) async throws -> [String: Int64] {
+        guard !owners.isEmpty, !slices.isEmpty else { return [:] }
+        return try await read("read slice versions") { db in
+            let (conditions, arguments) = Self.filter(MemoryQuery(owners: owners, slices: slices), prefix: "")
+            var versions: [String: Int64] = [:]
+            for owner in owners { for slice in slices { versions["\(owner)/\(slice.rawValue)"] = 0 } }
+            for row in try Row.fetchAll(
+                db, sql: "SELECT owner, slice, version FROM slice_version WHERE \(conditions.joined(separator: " AND "))",
+                arguments: StatementArguments(arguments))
+            {
+                versions["\(row["owner"] as String)/\(row["slice"] as String)"] = row["version"]
+            }
+            return versions
+        }
+    }
+
+    public func extendExpiry(_ ids: [String], to time: Date) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        do {
+            let moved = try await pool.writeWithoutTransaction { db in
+                // Bookkeeping on the read path, committed like `touch`: without an fsync.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = \(self.synchronous.rawValue.uppercased())") }
+                var moved = 0
+                try db.inTransaction(.immediate) {
+                    for chunk in ids.chunked(500) {
+                        let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                        try db.execute(
+                            sql: "UPDATE memory SET expires_at = ? WHERE slice = 'working' AND expires_at < ? AND id IN (\(marks))",
+                            arguments: StatementArguments([time.millisecondsSince1970, time.millisecondsSince1970] + chunk.map { $0 }))
+                        moved += db.changesCount
+                    }
+                    return .commit
+                }
+                return moved
+            }
+            checkpointer.noteLightCommit()
+            return moved
+        } catch {
+            throw TroupeError(.storage, "cannot refresh working memory", context: path, cause: StoreFailure(error))
+        }
+    }
+
     // MARK: Maintenance
 
     /// `PRAGMA integrity_check` plus the full-text index's own check; empty when all is well.

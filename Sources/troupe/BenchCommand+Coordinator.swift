@@ -43,7 +43,7 @@ extension BenchCommand {
             defer { try? FileManager.default.removeItem(at: directory) }
             let workspace = try CoordinatorBenchmark.workspace(in: directory, personas: 32, policy: ConflictPolicy(rawValue: policy)!)
             let names = workspace.personas.map(\.name)
-            let coordinator = writingCoordinator(workspace)
+            let coordinator = try writingCoordinator(workspace)
             let first = try await coordinator.persona(names[0].rawValue)
             var ids: [String] = []
             for i in 0..<records { ids.append(try await first.share("shared figure \(i)", in: "bench-shared").current.id) }
@@ -60,7 +60,7 @@ extension BenchCommand {
             let recalling = Array(names.prefix(8))
             Output.stderr("storing \(ProgressLine.grouped(recallMemories * 9)) memories for the recall rounds")
             try await CoordinatorBenchmark.fill(workspace.store, personas: recalling, shared: "bench-shared", perPersona: recallMemories, embedder: embedder)
-            let reader = workspace.coordinator()
+            let reader = try workspace.coordinator()
             var personas: [PersonaActor] = []
             for name in recalling { personas.append(try await reader.persona(name.rawValue)) }
             let r = try await CoordinatorBenchmark.recalls(coordinator: reader, recaller: try workspace.recaller(), personas: personas, rounds: rounds) {
@@ -95,14 +95,14 @@ extension BenchCommand {
             }
             for count in writerCounts {
                 report(try await CoordinatorBenchmark.writes(
-                    coordinator: writingCoordinator(workspace), personas: shared.members, writers: count, writesPerWriter: writes, records: ids,
+                    coordinator: try writingCoordinator(workspace), personas: shared.members, writers: count, writesPerWriter: writes, records: ids,
                     label: "process \(getpid()) run \(count)"))
             }
         }
 
         /// A coordinator for the write runs: embedding only with --embed.
-        private func writingCoordinator(_ workspace: Workspace) -> Coordinator {
-            guard !embed else { return workspace.coordinator() }
+        private func writingCoordinator(_ workspace: Workspace) throws -> Coordinator {
+            guard !embed else { return try workspace.coordinator() }
             return Coordinator(
                 personas: workspace.personas, sharedSlices: workspace.configuration.runtime.sharedSlices, store: workspace.store,
                 embedder: { nil }, recaller: { try workspace.recaller() }, clock: workspace.clock)

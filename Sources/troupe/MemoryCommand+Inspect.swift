@@ -5,6 +5,27 @@ import TroupeRuntime
 import TroupeStore
 
 extension MemoryCommand {
+    struct Working: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A persona's live working memory, newest first (reading refreshes it).",
+            discussion: "Served from Redis when the hot tier is up, else from SQLite. Expired items stay in SQLite (see `memory export --slice working`).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Whose working memory.") var persona: String
+        @Flag(help: "Print JSON (one array).") var json = false
+
+        func run() async throws {
+            let items = try await global.persona(persona).workingMemory()
+            if json {
+                Output.json(.array(items.map(JSONView.record)))
+                return
+            }
+            if items.isEmpty { Output.stdout("\(persona) has no live working memory") }
+            for item in items {
+                Output.stdout("\(item.id)  until \(item.expiresAt.map(Timestamp.format) ?? "?")  \(item.content.replacingOccurrences(of: "\n", with: " "))")
+            }
+        }
+    }
+
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a memory's current version.")
         @OptionGroup var global: GlobalOptions

@@ -8,8 +8,8 @@ struct MemoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory", abstract: "Add, recall, import, export and inspect memories.",
         subcommands: [
-            Add.self, Update.self, Recall.self, Show.self, History.self, Forget.self, Import.self, Export.self, Stats.self,
-            Reembed.self,
+            Add.self, Update.self, Recall.self, Working.self, Show.self, History.self, Forget.self, Import.self, Export.self,
+            Stats.self, Reembed.self,
         ])
 
     struct Export: AsyncParsableCommand {
@@ -40,7 +40,17 @@ struct MemoryCommand: AsyncParsableCommand {
             let workspace = try await global.memoryWorkspace()
             let stats = try await workspace.store.stats()
             if json {
-                Output.json(JSONView.stats(stats))
+                var object = JSONView.stats(stats)
+                if let tier = try workspace.hotTier(), case .object(var o) = object {
+                    let hot = await tier.stats()
+                    o["hot_tier"] = .object([
+                        "endpoint": .string(hot.endpoint), "mode": .string(hot.mode.rawValue),
+                        "hot_items": .object(hot.hotItems.mapValues { .number(Double($0)) }),
+                        "cache_hits": .number(Double(hot.cacheHits)), "cache_misses": .number(Double(hot.cacheMisses)),
+                    ])
+                    object = .object(o)
+                }
+                Output.json(object)
                 return
             }
             let owners = Array(Set(stats.buckets.map(\.owner))).sorted()
@@ -55,6 +65,7 @@ struct MemoryCommand: AsyncParsableCommand {
                 Output.stdout("\nvectors: \(ProgressLine.grouped(stats.total - missing)) of \(ProgressLine.grouped(stats.total)) records embedded with \(model)"
                     + (missing > 0 ? " (run `troupe memory reembed` for the other \(ProgressLine.grouped(missing)))" : ""))
             }
+            if let tier = try workspace.hotTier() { Output.stdout("\n" + HotTierText.summary(await tier.stats())) }
             Output.stdout("""
 
                 \(ProgressLine.grouped(stats.total)) current records, \(ProgressLine.grouped(stats.supersededVersions)) superseded versions, \

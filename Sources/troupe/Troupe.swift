@@ -15,7 +15,10 @@ struct Troupe: AsyncParsableCommand {
             Exit codes: 0 ok, 1 failure, 2 usage.
             """,
         version: "0.1.0",
-        subcommands: [PersonasCommand.self, MemoryCommand.self, AuditCommand.self, EmbedCommand.self, DoctorCommand.self, BenchCommand.self])
+        subcommands: [
+            PersonasCommand.self, MemoryCommand.self, AuditCommand.self, RedisCommand.self, EmbedCommand.self, DoctorCommand.self,
+            BenchCommand.self,
+        ])
 
     /// Runs the command and maps errors to exit codes: 1 for failures, 2 for usage errors.
     static func main() async {

@@ -46,6 +46,12 @@ struct CLITests {
         return (process, out, err)
     }
 
+    /// Stops the home's managed redis-server (commands started it) and removes the home.
+    static func removeHome(_ home: URL) {
+        ManagedRedis(home: home).stop()
+        try? FileManager.default.removeItem(at: home)
+    }
+
     static func tempHome() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -54,7 +60,7 @@ struct CLITests {
 
     @Test func twoProcessesWritingAtOnceNeverSeeALockedDatabase() async throws {
         let home = try Self.tempHome()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         let failures = try await withThrowingTaskGroup(of: [String].self) { group in
             for p in 0..<2 {
                 group.addTask {
@@ -77,7 +83,7 @@ struct CLITests {
 
     @Test func sigkillMidImportLeavesAConsistentStoreAndARerunCompletesIt() async throws {
         let home = try Self.tempHome()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         let file = home.appendingPathComponent("big.jsonl")
         let lines = 200_000
         var text = ""
@@ -123,7 +129,7 @@ struct CLITests {
 
     @Test func exportImportExportIsIdentical() async throws {
         let home = try Self.tempHome(), fresh = try Self.tempHome()
-        defer { try? FileManager.default.removeItem(at: home); try? FileManager.default.removeItem(at: fresh) }
+        defer { CLITests.removeHome(home); CLITests.removeHome(fresh) }
         #expect(try Self.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", "--tag", "a", "--importance", "0.7", "Quotes \" and\nnew lines ✓"], home: home).status == 0)
         let input = home.appendingPathComponent("in.jsonl")
         try """
@@ -143,7 +149,7 @@ struct CLITests {
 
     @Test func anInvalidImportImportsNothingAndNamesLinesAndFields() throws {
         let home = try Self.tempHome()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         let input = home.appendingPathComponent("bad.jsonl")
         try """
             {"persona": "athena", "slice": "semantic", "content": "fine"}
@@ -169,7 +175,7 @@ struct CLITests {
 
     @Test func aBrokenPersonaDirectoryStopsEveryCommandAndValidateExitsOne() throws {
         let home = try Self.tempHome()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         let personas = home.appendingPathComponent("Personas")
         try FileManager.default.createDirectory(at: personas, withIntermediateDirectories: true)
         try "name: athena\ndisplay_name: A\nrole: r\ndescription: d\nsystem_prompt: p\nmemroy: {}\n"
@@ -201,7 +207,7 @@ struct CLITests {
 
     @Test func recallJSONAndQueriesFile() throws {
         let home = try Self.tempHome()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         _ = try Self.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", "--importance", "0.9", "SQLite WAL is our durable store"], home: home)
         _ = try Self.troupe(["memory", "add", "--persona", "artemis", "--slice", "semantic", "SQLite is artemis's private note"], home: home)
         let run = try Self.troupe(["memory", "recall", "--persona", "athena", "--json", "durable sqlite"], home: home)

@@ -60,7 +60,7 @@ struct CoordinationCLITests {
     @Test(arguments: ConflictPolicy.allCases)
     func twoProcessesWritingOneSharedSliceObeyItsPolicy(policy: ConflictPolicy) async throws {
         let (home, config) = try Self.team()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         let slice = Self.slices.first { $0.value == policy }!.key
         let seed = home.appendingPathComponent("seed.jsonl")
         try (0..<3).map { #"{"id": "r\#($0)", "persona": "\#(slice)", "slice": "semantic", "content": "record \#($0) as imported"}"# }
@@ -121,7 +121,7 @@ struct CoordinationCLITests {
 
     @Test func aPersonaCannotReachAnotherPersonasMemory() throws {
         let (home, config) = try Self.team()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         func troupe(_ args: String...) throws -> CLITests.Run { try CLITests.troupe(args, home: home, config: config) }
         let added = try troupe("memory", "add", "--persona", "ana", "--slice", "semantic", "--json", "The vault code is 4711")
         let id = try #require(try Self.json(added.stdout)["id"] as? String)
@@ -144,7 +144,7 @@ struct CoordinationCLITests {
 
     @Test func staleUpdatesAreResolvedShownAndAudited() throws {
         let (home, config) = try Self.team()
-        defer { try? FileManager.default.removeItem(at: home) }
+        defer { CLITests.removeHome(home) }
         func troupe(_ args: String...) throws -> CLITests.Run { try CLITests.troupe(args, home: home, config: config) }
         let id = try #require(try Self.json(troupe("memory", "add", "--persona", "ben", "--shared", "prio", "--json", "Ship on Friday").stdout)["id"] as? String)
         #expect(try troupe("memory", "update", id, "--persona", "ana", "--base-version", "1", "Ship on Monday").stdout.contains("is now version 2"))

@@ -28,16 +28,16 @@ struct RedisAdapterTests {
         guard case .running = server.status() else { throw TroupeError(.unavailable, "not running") }
 
         let client = RedisClient(endpoint: endpoint)
-        #expect(try await client.send("SET", "greeting", "héllo\u{0}world") == .status("OK"))
-        #expect(try await client.send("GET", "greeting") == .bulk(Array("héllo\u{0}world".utf8)))
-        #expect(try await client.send("GET", "missing") == .null)
+        #expect(try await client.send(["SET", "greeting", "héllo\u{0}world"]) == .status("OK"))
+        #expect(try await client.send(["GET", "greeting"]) == .bulk(Array("héllo\u{0}world".utf8)))
+        #expect(try await client.send(["GET", "missing"]) == .null)
         let replies = try await client.pipeline((0..<500).map { ["RPUSH", "list", RedisArgument($0)] } + [["LRANGE", "list", "0", "2"], ["INCR", "greeting"]])
         #expect(replies.count == 502 && replies[499] == .integer(500))
         #expect(replies[500] == .array([.bulk(Array("0".utf8)), .bulk(Array("1".utf8)), .bulk(Array("2".utf8))]))
         guard case .error(let message) = replies[501] else { throw TroupeError(.invalidInput, "expected an error reply") }
         #expect(message.contains("not an integer"))
         // An error reply throws, naming the command and not the value.
-        let refused = await #expect(throws: TroupeError.self) { try await client.send("INCR", "greeting") }
+        let refused = await #expect(throws: TroupeError.self) { try await client.send(["INCR", "greeting"]) }
         #expect(refused?.message.contains("Redis refused INCR") == true && refused?.message.contains("héllo") == false)
 
         // A second start reuses the running server.
@@ -51,18 +51,18 @@ struct RedisAdapterTests {
         let server = ManagedRedis(home: home.url)
         defer { server.stop() }
         let client = RedisClient(endpoint: try server.start(), connectTimeout: 0.2, commandTimeout: 0.5)
-        try await client.send("SET", "k", "v")
+        try await client.send(["SET", "k", "v"])
         server.crash()
-        let down = await #expect(throws: TroupeError.self) { try await client.send("GET", "k") }
+        let down = await #expect(throws: TroupeError.self) { try await client.send(["GET", "k"]) }
         #expect(down?.code == .unavailable && down?.message.contains("GET") == true)
         // During the backoff, commands fail without waiting for a timeout.
         let start = ContinuousClock.now
-        _ = try? await client.send("GET", "k")
+        _ = try? await client.send(["GET", "k"])
         #expect(ContinuousClock.now - start < .milliseconds(150))
 
         try server.start()
         #expect(await client.reconnect())
-        #expect(try await client.send("GET", "k") == .null)  // a new server, empty: no persistence
+        #expect(try await client.send(["GET", "k"]) == .null)  // a new server, empty: no persistence
         #expect(await client.connections == 2)
     }
 
@@ -101,19 +101,19 @@ struct RedisAdapterTests {
         let client = RedisClient(endpoint: try RedisEndpoint(url: "redis://:pw@127.0.0.1:\(port)/3"))
         var answered = false
         for _ in 0..<200 where !answered {
-            answered = (try? await client.send("PING")) == .status("PONG")
+            answered = (try? await client.send(["PING"])) == .status("PONG")
             if !answered {
                 await client.reconnect()
                 try await Task.sleep(for: .milliseconds(10))
             }
         }
         #expect(answered)
-        try await client.send("SET", "k", "in db 3")
-        #expect(try await client.send("GET", "k").string == "in db 3")
+        try await client.send(["SET", "k", "in db 3"])
+        #expect(try await client.send(["GET", "k"]).string == "in db 3")
         let other = RedisClient(endpoint: try RedisEndpoint(url: "redis://:pw@127.0.0.1:\(port)/0"))
-        #expect(try await other.send("GET", "k") == .null)
+        #expect(try await other.send(["GET", "k"]) == .null)
         let wrong = RedisClient(endpoint: try RedisEndpoint(url: "redis://:nope@127.0.0.1:\(port)/0"))
-        let refused = await #expect(throws: TroupeError.self) { try await wrong.send("PING") }
+        let refused = await #expect(throws: TroupeError.self) { try await wrong.send(["PING"]) }
         #expect(refused?.message.contains("AUTH") == true && refused?.message.contains("nope") == false)
     }
 }

@@ -126,6 +126,11 @@ public struct ManagedRedis: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Nothing else: a descriptor this process inherited without close-on-exec (say, the
+        // write end of a pipe whose reader waits for EOF) would stay open as long as the daemon.
+        // (glibc's addclosefrom_np is not visible to Swift, so each open one is listed.)
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap(Int32.init)) ?? []
+        for fd in open where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
         // A spawned process inherits the signal mask and ignored signals: this process may block
         // SIGTERM or ignore SIGPIPE, and the server must do neither (it would never stop).
         var attributes = posix_spawnattr_t()

@@ -37,10 +37,6 @@ public actor RedisClient {
         return try withConnection(name) { try $0.command(arguments.map(\.bytes), name: name) }
     }
 
-    /// Sends one command built from strings.
-    @discardableResult
-    public func send(_ arguments: String...) throws -> RedisValue { try send(arguments.map { RedisArgument($0) }) }
-
     /// Sends the commands in one round trip; error replies come back as `.error` in their place.
     public func pipeline(_ commands: [[RedisArgument]]) throws -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
@@ -95,11 +91,12 @@ public actor RedisClient {
 }
 
 /// One argument of a Redis command: bytes, made from text, numbers or data.
-public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral {
+public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
     public var bytes: [UInt8]
 
     public init(_ text: String) { bytes = Array(text.utf8) }
     public init(stringLiteral text: String) { self.init(text) }
+    public init(stringInterpolation: DefaultStringInterpolation) { self.init(String(stringInterpolation: stringInterpolation)) }
     public init(_ number: Int) { self.init(String(number)) }
     public init(_ number: Int64) { self.init(String(number)) }
     public init(bytes: [UInt8]) { self.bytes = bytes }
