@@ -155,7 +155,7 @@ public actor Coordinator {
     func forgetShared(_ record: MemoryRecord, by persona: PersonaID, reason: String?) async throws -> ForgetReceipt {
         _ = try slice(record.owner, for: persona)
         let receipt = try await store.forget(record.id, reason: reason ?? "forgotten by \(persona)", at: clock.now())
-        await hot?.didForget(id: record.id, owner: record.owner, slice: record.slice)
+        await hot?.didForget(record)
         return receipt
     }
 

@@ -112,7 +112,7 @@ public actor PersonaActor {
         let record = try await readable(id)
         if record.owner != name { return try await coordinator.forgetShared(record, by: name, reason: reason) }
         let receipt = try await store.forget(id, reason: reason, at: clock.now())
-        await hot?.didForget(id: id, owner: name, slice: record.slice)
+        await hot?.didForget(record)
         return receipt
     }
 
@@ -151,14 +151,15 @@ public actor PersonaActor {
         try await remember(text, in: .working, importance: importance, tags: tags)
     }
 
-    /// The live working memory, newest first, at most the persona's capacity: from Redis when
-    /// it serves, else SQLite. Reading refreshes it. Expired items are not here: they stay in
+    /// The live working memory, newest first: the persona's capacity of items used last
+    /// (written or refreshed). From Redis when it serves, else SQLite. Reading refreshes it. Expired items are not here: they stay in
     /// SQLite (`memory export`, `memory history`), archived, not dropped.
     public func workingMemory() async throws -> [MemoryRecord] {
         let limit = definition.memory.workingCapacity
         if let hot { return try await hot.working(name, limit: limit) }
         let now = clock.now()
-        let live = try await store.query(MemoryQuery(owners: [name], slices: [.working], order: .newestFirst, limit: limit, expiringAfter: now))
+        var live = try await store.query(MemoryQuery(owners: [name], slices: [.working], order: .expiringLast, limit: limit, expiringAfter: now))
+        live.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         return try await HotTier.refreshing(live, in: store, ttl: definition.memory.workingTTL, now: now).records
     }
 

@@ -82,6 +82,9 @@ public actor InMemoryStore: MemoryStore {
         case .canonical:
             records.sort(by: MemoryQuery.canonicallyOrdered)
             if let after = query.after { records = records.filter { MemoryQuery.canonicallyOrdered(after, $0) } }
+        case .expiringLast:
+            let never = Date.distantPast
+            records.sort { ($0.expiresAt ?? never, $0.createdAt, $0.id) > ($1.expiresAt ?? never, $1.createdAt, $1.id) }
         }
         if let limit = query.limit { records = Array(records.prefix(limit)) }
         return records

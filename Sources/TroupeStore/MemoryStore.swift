@@ -68,6 +68,9 @@ public struct MemoryQuery: Sendable, Hashable {
         case newestFirst
         /// By owner, slice, creation time and id: the export order, stable across runs.
         case canonical
+        /// Latest expiry first (working memory: the most recently written or refreshed), then
+        /// newest first; records without an expiry last.
+        case expiringLast
     }
 
     public var owners: [PersonaID]?

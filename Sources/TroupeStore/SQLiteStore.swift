@@ -153,6 +153,7 @@ public final class SQLiteStore: MemoryStore {
             switch query.order {
             case .newestFirst: text += " ORDER BY created_at DESC, id DESC"
             case .canonical: text += " ORDER BY owner, slice, created_at, id"
+            case .expiringLast: text += " ORDER BY expires_at IS NULL, expires_at DESC, created_at DESC, id DESC"
             }
             if let limit = query.limit { text += " LIMIT \(limit)" }
             return try Row.fetchAll(db, sql: text, arguments: StatementArguments(arguments)).map { try self.record($0) }

@@ -24,6 +24,8 @@ struct Team: Sendable {
     let store: SQLiteStore
     let coordinator: Coordinator
     let personas: [PersonaDefinition]
+    /// The Redis hot tier, when the team was made with a Redis endpoint.
+    let hot: HotTier?
 
     /// p0…p7 with priorities 10, 20, 30, 40, 40, 60, 70, 80 (p3 and p4 tie). One semantic shared
     /// slice per policy with all eight as members, and `inner` (procedural, last writer wins) of
@@ -34,12 +36,17 @@ struct Team: Sendable {
         ("lww", .lastWriterWins), ("prio", .priority), ("both", .keepBoth), ("reject", .reject),
     ]
 
-    init(clock: any WallClock = SystemClock()) throws {
+    /// With `redis`, the coordinator has a hot tier there (and its warnings go to `warn`);
+    /// `memory` is every persona's memory policy.
+    init(
+        clock: any WallClock = SystemClock(), redis: RedisClient? = nil, memory: MemoryPolicy = MemoryPolicy(),
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
         directory = try TemporaryDirectory()
         store = try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path)
         personas = zip(Self.names, Self.priorities).map { name, priority in
             PersonaDefinition(
-                name: name, priority: priority,
+                name: name, priority: priority, memory: memory,
                 procedural: [.init(kind: .rule, text: "Rule of \(name): write things down.")])
         }
         var shared = Self.slices.map { RuntimeConfig.SharedSlice(name: $0.0, kind: .semantic, members: Self.names, policy: $0.1) }
@@ -47,8 +54,12 @@ struct Team: Sendable {
         let embedder = HashingEmbedder()
         let index = RecallIndex(source: store, model: embedder.modelID, dimension: embedder.dimension)
         let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock)
+        let policy = HotTier.Policy(workingTTL: memory.workingTTL, episodicHotTTL: memory.episodicHotTTL)
+        let (home, store) = (directory.url, store)
+        hot = redis.map { HotTier(client: $0, home: home, store: store, clock: clock, defaultPolicy: policy, warn: warn) }
         coordinator = Coordinator(
-            personas: personas, sharedSlices: shared, store: store, embedder: { embedder }, recaller: { recaller }, clock: clock)
+            personas: personas, sharedSlices: shared, store: store, embedder: { embedder }, recaller: { recaller }, clock: clock,
+            hotTier: hot, modelID: embedder.modelID, defaultMemory: memory)
     }
 
     func persona(_ name: PersonaID) async throws -> PersonaActor { try await coordinator.persona(name.rawValue) }

@@ -2,22 +2,21 @@ import Foundation
 import TroupeCore
 
 extension HotTier {
-    /// An owner's live working memory, newest first, at most `limit`: from Redis when it serves,
-    /// else from SQLite. Either way the items read are refreshed (see ``refreshing``), in
-    /// SQLite and in Redis alike.
+    /// An owner's live working memory, at most `limit` items: those used last (written or
+    /// refreshed), newest first. From Redis when it serves, else from SQLite; either way the
+    /// items read are refreshed (see ``refreshing``), in SQLite and in Redis alike.
     public func working(_ owner: PersonaID, limit: Int) async throws -> [MemoryRecord] {
         let now = clock.now()
         var records: [MemoryRecord]
-        if await ready(), let hot = try? await hotItems(owner, .working, liveAt: now) {
+        if await ready(), let hot = await hotItems(owner, .working, limit: limit, liveAt: now) {
             counters.hotReads += 1
             records = hot
         } else {
             counters.sqliteReads += 1
-            records = try await store.query(MemoryQuery(owners: [owner], slices: [.working], expiringAfter: now))
+            records = try await store.query(MemoryQuery(owners: [owner], slices: [.working], order: .expiringLast, limit: limit, expiringAfter: now))
         }
         records.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
-        let (read, renewed) = try await Self.refreshing(
-            Array(records.prefix(limit)), in: store, ttl: policy(owner).workingTTL, now: now)
+        let (read, renewed) = try await Self.refreshing(records, in: store, ttl: policy(owner).workingTTL, now: now)
         await didWrite(renewed)
         return read
     }
@@ -43,9 +42,9 @@ extension HotTier {
         let now = clock.now()
         var records: [MemoryRecord] = []
         var olderThan: Date?
-        if await ready(), let hot = try? await hotItems(owner, .episodic, liveAt: now) {
+        if await ready(), let hot = await hotItems(owner, .episodic, limit: limit, liveAt: now) {
             counters.hotReads += 1
-            records = hot.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+            records = hot
             olderThan = now.addingTimeInterval(-policy(owner).episodicHotTTL)
         }
         if records.count < limit {
@@ -55,31 +54,54 @@ extension HotTier {
             let seen = Set(records.map(\.id))
             records += older.filter { !seen.contains($0.id) }
         }
-        return Array(records.prefix(limit))
+        return records
     }
 
-    /// The items of a hot set still live at `now`; `nil` when Redis failed (the caller reads
-    /// SQLite instead). Ids whose item expired are dropped from the set as they are found.
-    private func hotItems(_ owner: PersonaID, _ slice: SliceKind, liveAt now: Date) async throws -> [MemoryRecord]? {
-        let set = setKey(owner, slice)
+    /// Up to `limit` items of a hot set still live at `now`, latest expiry first, in one round
+    /// trip per page; `nil` when Redis failed (the caller reads SQLite instead). Ids whose
+    /// item is gone are dropped from the set as they are found.
+    private func hotItems(_ owner: PersonaID, _ slice: SliceKind, limit: Int, liveAt now: Date) async -> [MemoryRecord]? {
+        let set = setKey(owner, slice), prefix = itemKey(owner, slice, "")
+        let context = MemoryLine.Context(now: now)
+        var records: [MemoryRecord] = []
+        var offset = 0
         do {
-            let ids = try await client.send(["ZRANGEBYSCORE", .init(set), "(\(now.millisecondsSince1970)", "+inf"]).array?.compactMap(\.string) ?? []
-            guard !ids.isEmpty else { return [] }
-            let values = try await client.send([RedisArgument("MGET")] + ids.map { RedisArgument(itemKey(owner, slice, $0)) }).array ?? []
-            var records: [MemoryRecord] = [], gone: [String] = []
-            let context = MemoryLine.Context(now: now)
-            for (id, value) in zip(ids, values) {
-                guard let text = value.string, case .success(let record) = MemoryLine.decode(Data(text.utf8), line: 0, context: context) else {
-                    gone.append(id)
-                    continue
+            while records.count < limit {
+                let page = min(limit - records.count, 1000)
+                let reply = try await client.send([
+                    "EVAL", .init(Self.page), "1", .init(set), "(\(now.millisecondsSince1970)", .init(offset), .init(page), .init(prefix),
+                ]).array ?? []
+                let members = reply.first?.array?.compactMap(\.string) ?? []
+                let values = reply.dropFirst().first?.array ?? []
+                var gone: [String] = []
+                for (member, value) in zip(members, values) {
+                    guard let text = value.string, case .success(let record) = MemoryLine.decode(Data(text.utf8), line: 0, context: context),
+                        hotUntil(record, now: now) != nil
+                    else {
+                        gone.append(member)
+                        continue
+                    }
+                    records.append(record)
                 }
-                records.append(record)
+                if !gone.isEmpty { try await client.send([RedisArgument("ZREM"), RedisArgument(set)] + gone.map { RedisArgument($0) }) }
+                guard members.count == page else { break }
+                offset += page - gone.count
             }
-            if !gone.isEmpty { _ = try await client.send([RedisArgument("ZREM"), RedisArgument(set)] + gone.map { RedisArgument($0) }) }
             return records
         } catch {
             degrade(error)
             return nil
         }
     }
+
+    /// One page of a hot set, latest expiry first, with the items' values:
+    /// `{members, values}` for KEYS[1] = the set, ARGV = min score, offset, count, item key
+    /// prefix (a member is creation time, a colon, the id: see ``member(_:)``).
+    static let page = """
+        local members = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', ARGV[1], 'LIMIT', ARGV[2], ARGV[3])
+        if #members == 0 then return {{}, {}} end
+        local keys = {}
+        for i, m in ipairs(members) do keys[i] = ARGV[4] .. string.sub(m, string.find(m, ':', 1, true) + 1) end
+        return {members, redis.call('MGET', unpack(keys))}
+        """
 }

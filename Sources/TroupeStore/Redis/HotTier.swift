@@ -67,9 +67,23 @@ public actor HotTier {
 
     // MARK: Keys
 
-    func itemKey(_ owner: PersonaID, _ slice: SliceKind, _ id: String) -> String { "\(namespace):\(owner):\(slice.rawValue):item:\(id)" }
-    func setKey(_ owner: PersonaID, _ slice: SliceKind) -> String { "\(namespace):\(owner):\(slice.rawValue):hot" }
-    var statsKey: String { "\(namespace):stats" }
+    nonisolated func itemKey(_ owner: PersonaID, _ slice: SliceKind, _ id: String) -> String { "\(namespace):\(owner):\(slice.rawValue):item:\(id)" }
+    nonisolated func setKey(_ owner: PersonaID, _ slice: SliceKind) -> String { "\(namespace):\(owner):\(slice.rawValue):hot" }
+    nonisolated var statsKey: String { "\(namespace):stats" }
+
+    /// A record's member in its hot set: its creation time (15 digits) and id, so that items
+    /// hot until the same moment come newest first, as SQLite orders them (scores tie, and
+    /// Redis then orders members by their bytes).
+    nonisolated func member(_ record: MemoryRecord) -> String {
+        let created = max(0, record.createdAt.millisecondsSince1970)
+        let digits = String(created)
+        return String(repeating: "0", count: max(0, 15 - digits.count)) + digits + ":" + record.id
+    }
+
+    /// The record id in a hot set's member.
+    nonisolated func id(ofMember member: String) -> String {
+        member.firstIndex(of: ":").map { String(member[member.index(after: $0)...]) } ?? member
+    }
 
     /// Until when `record` is hot (its score in the hot set), or `nil` if it is not.
     func hotUntil(_ record: MemoryRecord, now: Date) -> Date? {
@@ -83,17 +97,42 @@ public actor HotTier {
     }
 
     /// The commands that make Redis hold `record` as it is now (or drop it when it is not hot).
+    ///
+    /// Write-throughs may arrive out of order (two writers, two processes, a rebuild beside a
+    /// write), so an item is only replaced by the same or a newer version, and never after it
+    /// was forgotten (see ``put`` and ``didForget(_:)``).
     func commands(for record: MemoryRecord, now: Date) -> [[RedisArgument]] {
         let item = itemKey(record.owner, record.slice, record.id), set = setKey(record.owner, record.slice)
         guard let until = hotUntil(record, now: now) else {
-            return record.slice == .working || record.slice == .episodic ? [["DEL", .init(item)], ["ZREM", .init(set), .init(record.id)]] : []
+            return record.slice == .working || record.slice == .episodic ? [["DEL", .init(item)], ["ZREM", .init(set), .init(member(record))]] : []
         }
         let ttl = max(1, until.millisecondsSince1970 - now.millisecondsSince1970)
-        return [
-            ["SET", .init(item), .init(MemoryLine.encode(record)), "PX", .init(ttl)],
-            ["ZADD", .init(set), .init(until.millisecondsSince1970), .init(record.id)],
-        ]
+        return [[
+            "EVAL", .init(Self.put), "2", .init(item), .init(set),
+            .init(MemoryLine.encode(record)), .init(record.version), .init(ttl), .init(until.millisecondsSince1970), .init(member(record)),
+        ]]
     }
+
+    /// SET the item and ZADD it to its hot set, unless Redis holds a newer version (or the same
+    /// version hot for longer), or the forget marker.
+    static let put = """
+        local old = redis.call('GET', KEYS[1])
+        if old == 'forgotten' then return 0 end
+        if old then
+          local ok, held = pcall(cjson.decode, old)
+          local version = ok and type(held) == 'table' and tonumber(held.version)
+          if version and version > tonumber(ARGV[2]) then return 0 end
+          local score = redis.call('ZSCORE', KEYS[2], ARGV[5])
+          if version == tonumber(ARGV[2]) and score and tonumber(score) > tonumber(ARGV[4]) then return 0 end
+        end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+        redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+        return 1
+        """
+
+    /// What a forgotten item's key holds for a while, so that a write-through still on its
+    /// way cannot bring it back.
+    static let forgotten = "forgotten"
 
     // MARK: Readiness
 
@@ -114,20 +153,24 @@ public actor HotTier {
     }
 
     /// Reconciles Redis with SQLite; `ready` on success, degraded otherwise.
+    ///
+    /// The tier serves (writes go through) from the moment the rebuild starts: a write that
+    /// committed before it is in the rebuild's snapshot of SQLite, one after it goes through
+    /// itself, so no acknowledged write falls between the two.
     private func rebuild() async -> Bool {
+        mode = .ready
         do {
             try await reconcile()
-            mode = .ready
             degradedSince = nil
-            return true
+            return mode == .ready
         } catch {
             degrade(error)
             return false
         }
     }
 
-    /// Makes the hot sets in Redis exactly SQLite's: live working memory and recent episodes,
-    /// each as SQLite holds it; anything else in them is dropped.
+    /// Makes the hot sets in Redis SQLite's: live working memory and recent episodes, each as
+    /// SQLite holds it; anything else in them is dropped.
     public func reconcile() async throws {
         let now = clock.now()
         let longest = (policies.values.map(\.episodicHotTTL) + [defaultPolicy.episodicHotTTL]).max()!
@@ -135,11 +178,7 @@ public actor HotTier {
         let episodes = try await store.query(MemoryQuery(slices: [.episodic], createdAfter: now.addingTimeInterval(-longest)))
         var desired: [String: [String: MemoryRecord]] = [:]
         for record in working + episodes where hotUntil(record, now: now) != nil {
-            desired[setKey(record.owner, record.slice), default: [:]][record.id] = record
-        }
-        var present: [String: [String]] = [:]
-        for set in try await scanKeys("\(namespace):*:hot") {
-            present[set] = try await client.send(["ZRANGE", .init(set), "0", "-1"]).array?.compactMap(\.string) ?? []
+            desired[setKey(record.owner, record.slice), default: [:]][member(record)] = record
         }
         // Read back what is there, so that an item written while this process could not see
         // Redis is replaced, and an unchanged one is left alone.
@@ -149,11 +188,19 @@ public actor HotTier {
         for (record, value) in zip(wanted, stored) where value.string != MemoryLine.encode(record) {
             commands += self.commands(for: record, now: now)
         }
-        for (set, ids) in present {
-            for id in ids where desired[set]?[id] == nil {
-                commands.append(["ZREM", .init(set), .init(id)])
-                commands.append(["DEL", .init(String(set.dropLast("hot".count)) + "item:" + id)])
+        // Items hot in Redis but not in the snapshot: dropped unless SQLite has them hot now
+        // (written since the snapshot, and through to Redis already).
+        var extra: [String: (set: String, member: String)] = [:]
+        for set in try await scanKeys("\(namespace):*:hot") {
+            for member in try await client.send(["ZRANGE", .init(set), "0", "-1"]).array?.compactMap(\.string) ?? [] where desired[set]?[member] == nil {
+                extra[id(ofMember: member)] = (set, member)
             }
+        }
+        let current = try await store.records(ids: extra.keys.sorted())
+        let stillHot = Set(current.filter { hotUntil($0, now: clock.now()) != nil }.map(\.id))
+        for (id, place) in extra where !stillHot.contains(id) {
+            commands.append(["ZREM", .init(place.set), .init(place.member)])
+            commands.append(["DEL", .init(String(place.set.dropLast("hot".count)) + "item:" + id)])
         }
         for chunk in stride(from: 0, to: commands.count, by: 1000) {
             for value in try await client.pipeline(Array(commands[chunk..<min(chunk + 1000, commands.count)])) {
@@ -204,11 +251,18 @@ public actor HotTier {
         do { _ = try await client.pipeline(commands) } catch { degrade(error) }
     }
 
-    /// Drops a forgotten record from the hot tier.
-    public func didForget(id: String, owner: PersonaID, slice: SliceKind) async {
+    /// Drops a forgotten record from the hot tier, leaving a marker (for as long as the item
+    /// could have stayed hot) that keeps late write-throughs of it out.
+    public func didForget(_ record: MemoryRecord) async {
+        let (owner, slice, id) = (record.owner, record.slice, record.id)
         guard slice == .working || slice == .episodic, await ready() else { return }
+        let policy = policy(owner)
+        let marker = Int64(1000 * (slice == .working ? policy.workingTTL : policy.episodicHotTTL))
         do {
-            _ = try await client.pipeline([["DEL", .init(itemKey(owner, slice, id))], ["ZREM", .init(setKey(owner, slice)), .init(id)]])
+            _ = try await client.pipeline([
+                ["SET", .init(itemKey(owner, slice, id)), .init(Self.forgotten), "PX", .init(max(1, marker))],
+                ["ZREM", .init(setKey(owner, slice)), .init(member(record))],
+            ])
         } catch { degrade(error) }
     }
 }

@@ -1,0 +1,360 @@
+import Foundation
+import Testing
+import TroupeConfig
+import TroupeCore
+import TroupeRuntime
+@testable import TroupeStore
+
+/// A redis-server of the test's own, on a unix socket in a temporary directory; stopped when
+/// the value is released.
+final class RedisServer: @unchecked Sendable {
+    // Safe: immutable after init.
+    let directory: TemporaryDirectory
+    let server: ManagedRedis
+    let client: RedisClient
+
+    /// `started: false` leaves it down (a Redis that is not there yet).
+    init(started: Bool = true) throws {
+        directory = try TemporaryDirectory()
+        server = ManagedRedis(home: directory.url)
+        if started { try server.start() }
+        client = RedisClient(endpoint: server.endpoint, connectTimeout: 0.2, commandTimeout: 1)
+    }
+
+    deinit { server.stop() }
+}
+
+/// Warnings as the hot tier gives them.
+final class Warnings: @unchecked Sendable {
+    // Safe: every access holds `lock`.
+    private let lock = NSLock()
+    private var messages: [String] = []
+
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+    var all: [String] { lock.withLock { messages } }
+}
+
+/// Waits (up to `seconds`) until `condition` holds; whether it did.
+func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
+extension HotTier {
+    /// The live items of a hot set as Redis holds them, by id.
+    func held(_ owner: PersonaID, _ slice: SliceKind) async throws -> [String: MemoryRecord] {
+        let now = clock.now()
+        let ids = try await client.send(["ZRANGEBYSCORE", .init(setKey(owner, slice)), "(\(now.millisecondsSince1970)", "+inf"])
+            .array?.compactMap(\.string) ?? []
+        var held: [String: MemoryRecord] = [:]
+        for id in ids.map(id(ofMember:)) {
+            guard let text = try await client.send(["GET", .init(itemKey(owner, slice, id))]).string,
+                case .success(let record) = MemoryLine.decode(Data(text.utf8), line: 0, context: .init(now: now))
+            else { continue }
+            held[id] = record
+        }
+        return held
+    }
+}
+
+/// The Redis hot tier against real redis-servers: TTLs (an injected clock for our logic, a
+/// short real TTL for Redis's), write-throughs that arrive late, degraded mode, and a run of
+/// 10K operations while redis-server is killed twice.
+@Suite("Hot tier", .serialized)
+struct HotTierTests {
+    static func memory(workingTTL: Double, episodicHotTTL: Double = 86_400) -> MemoryPolicy {
+        var memory = MemoryPolicy()
+        memory.workingTTL = workingTTL
+        memory.episodicHotTTL = episodicHotTTL
+        return memory
+    }
+
+    @Test func workingTTLIsRefreshedOnReadAndExpiredItemsStayInSQLite() async throws {
+        let clock = ManualClock()
+        let redis = try RedisServer()
+        let team = try Team(clock: clock, redis: redis.client, memory: Self.memory(workingTTL: 100, episodicHotTTL: 1000))
+        let hot = try #require(team.hot)
+        let p0 = try await team.persona("p0")
+        let note = try await p0.note("the kettle is on")
+        #expect(note.expiresAt == clock.now().addingTimeInterval(100))
+        let ttl = try await redis.client.send(["PTTL", .init(hot.itemKey("p0", .working, note.id))]).integer ?? 0
+        #expect((99_000...100_000).contains(ttl))
+
+        #expect(try await p0.workingMemory().map(\.id) == [note.id])
+        #expect(await hot.counters.hotReads == 1)
+        // Less than half the TTL gone: read as is, no write.
+        clock.advance(by: 30)
+        #expect(try await p0.workingMemory().first?.expiresAt == note.expiresAt)
+        // More than half gone: a full TTL again, in SQLite and in Redis.
+        clock.advance(by: 30)
+        let renewed = clock.now().addingTimeInterval(100)
+        #expect(try await p0.workingMemory().first?.expiresAt == renewed)
+        #expect(try await team.store.get(note.id)?.expiresAt == renewed)
+        #expect(try await hot.held("p0", .working)[note.id]?.expiresAt == renewed)
+        let refreshed = try await redis.client.send(["PTTL", .init(hot.itemKey("p0", .working, note.id))]).integer ?? 0
+        #expect(refreshed > 99_000)
+
+        // Past its expiry it is no longer working memory, but SQLite keeps it (archived).
+        clock.advance(by: 101)
+        #expect(try await p0.workingMemory().isEmpty)
+        #expect(try await hot.held("p0", .working).isEmpty)
+        let archived = try await team.store.get(note.id)
+        #expect(archived?.content == "the kettle is on" && archived?.expiresAt == renewed)
+
+        // Episodes are hot for their first 1000 s, then come from SQLite.
+        let episode = try await p0.remember("we met at noon", in: .episodic)
+        let reads = await hot.counters
+        #expect(try await p0.recentEpisodes().map(\.id) == [episode.id])
+        #expect(await hot.counters.hotReads == reads.hotReads + 1)
+        #expect(try await hot.held("p0", .episodic).keys.sorted() == [episode.id])
+        clock.advance(by: 1001)
+        #expect(try await hot.held("p0", .episodic).isEmpty)
+        #expect(try await p0.recentEpisodes().map(\.id) == [episode.id])
+        #expect(await hot.counters.sqliteReads > reads.sqliteReads)
+        // A rebuild agrees: nothing is hot any more.
+        try await hot.reconcile()
+        #expect(try await redis.client.send(["ZCARD", .init(hot.setKey("p0", .working))]).integer == 0)
+        #expect(try await redis.client.send(["ZCARD", .init(hot.setKey("p0", .episodic))]).integer == 0)
+    }
+
+    @Test func redisExpiresWorkingMemoryWithARealTTL() async throws {
+        let redis = try RedisServer()
+        let team = try Team(redis: redis.client, memory: Self.memory(workingTTL: 1))
+        let hot = try #require(team.hot)
+        let p1 = try await team.persona("p1")
+        let note = try await p1.note("buy milk")
+        let key = hot.itemKey("p1", .working, note.id)
+        #expect(try await redis.client.send(["EXISTS", .init(key)]).integer == 1)
+        // Read after 0.6 s (past half of 1 s): Redis's TTL is a full second again.
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await p1.workingMemory().map(\.id) == [note.id])
+        #expect(try await redis.client.send(["PTTL", .init(key)]).integer ?? 0 > 800)
+        // Unread for 1.3 s: Redis dropped it by itself.
+        try await Task.sleep(for: .milliseconds(1300))
+        #expect(try await redis.client.send(["EXISTS", .init(key)]).integer == 0)
+        #expect(try await p1.workingMemory().isEmpty)
+        #expect(try await team.store.get(note.id)?.content == "buy milk")
+    }
+
+    @Test func redisAndSQLiteServeTheSameWorkingMemory() async throws {
+        let clock = ManualClock()
+        let redis = try RedisServer()
+        var memory = Self.memory(workingTTL: 100)
+        memory.workingCapacity = 3
+        let team = try Team(clock: clock, redis: redis.client, memory: memory)
+        let hot = try #require(team.hot)
+        let p4 = try await team.persona("p4")
+        var notes: [String] = []
+        for i in 0..<5 {
+            notes.append(try await p4.note("step \(i)").id)
+            clock.advance(by: 1)
+        }
+        // The capacity of items used last, newest first.
+        #expect(try await p4.workingMemory().map(\.id) == [notes[4], notes[3], notes[2]])
+        #expect(await hot.counters.hotReads == 1)
+        // Reading refreshes what it returns, so the same three stay in front.
+        clock.advance(by: 60)
+        #expect(try await p4.workingMemory().map(\.id) == [notes[4], notes[3], notes[2]])
+        // A new note pushes the oldest of them out; SQLite alone answers the same.
+        notes.append(try await p4.note("step 5").id)
+        let fromRedis = try await p4.workingMemory().map(\.id)
+        #expect(fromRedis == [notes[5], notes[4], notes[3]])
+        redis.server.crash()
+        #expect(try await p4.workingMemory().map(\.id) == fromRedis)
+        #expect(await hot.counters.sqliteReads >= 1)
+    }
+
+    @Test func lateWriteThroughsNeitherRollBackNorResurrect() async throws {
+        let redis = try RedisServer()
+        let team = try Team(redis: redis.client)
+        let hot = try #require(team.hot)
+        let p2 = try await team.persona("p2")
+        let first = try await p2.note("draft one")
+        let second = try await p2.update(first.id, basedOn: 1, change: MemoryChange(content: "draft two")).current
+        // The first version's write-through arrives after the second's.
+        await hot.didWrite([first])
+        #expect(try await hot.held("p2", .working)[first.id]?.content == "draft two")
+        _ = try await p2.forget(first.id)
+        // A write-through still on its way cannot bring a forgotten item back.
+        await hot.didWrite([second])
+        #expect(try await hot.held("p2", .working).isEmpty)
+        #expect(try await p2.workingMemory().isEmpty)
+        #expect(try await redis.client.send(["GET", .init(hot.itemKey("p2", .working, first.id))]).string == HotTier.forgotten)
+    }
+
+    @Test func degradedModeWarnsOncePerOutageAndRebuildsWhenRedisIsBack() async throws {
+        let redis = try RedisServer(started: false)
+        let warnings = Warnings()
+        let team = try Team(redis: redis.client, warn: { warnings.add($0) })
+        let hot = try #require(team.hot)
+        let p3 = try await team.persona("p3")
+        var notes: [String] = []
+        for i in 0..<20 {
+            notes.append(try await p3.note("note \(i) while redis is down").id)
+            _ = try await p3.share("fact \(i) while redis is down", in: "lww")
+            #expect(try await p3.workingMemory().count == notes.count)
+            #expect(try await p3.recall("fact \(i)", slices: [.semantic]).first?.record.content == "fact \(i) while redis is down")
+        }
+        #expect(await hot.mode == .degraded)
+        #expect(warnings.all.count == 1)
+        #expect(warnings.all.first?.contains("unreachable") == true)
+
+        try redis.server.start()
+        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: .infinity) }
+        defer { background.cancel() }
+        #expect(await eventually { await hot.mode == .ready })
+        #expect(warnings.all.count == 2 && warnings.all.last?.contains("back") == true)
+        // Rebuilt from SQLite: every live note is hot, and reads come from Redis.
+        #expect(try await hot.held("p3", .working).keys.sorted() == notes.sorted())
+        let reads = await hot.counters.hotReads
+        #expect(try await p3.workingMemory().count == notes.count)
+        #expect(await hot.counters.hotReads == reads + 1)
+
+        // A second outage: one more warning, however many operations meet it.
+        redis.server.crash()
+        for i in 0..<10 { _ = try await p3.note("note \(i) in the second outage") }
+        #expect(try await p3.workingMemory().count == notes.count + 10)
+        #expect(warnings.all.count == 3)
+    }
+
+    /// The fault test: 10K writes and recalls by eight personas while redis-server is
+    /// killed (SIGKILL) and restarted twice.
+    @Test func tenThousandOperationsThroughTwoRedisCrashesLoseNothing() async throws {
+        let redis = try RedisServer()
+        let warnings = Warnings()
+        let team = try Team(redis: redis.client, warn: { warnings.add($0) })
+        let hot = try #require(team.hot)
+        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: .infinity) }
+        defer { background.cancel() }
+        let progress = Progress()
+        let operations = 10_000, perPersona = operations / Team.names.count
+
+        let killer = Task {
+            for threshold in [operations / 4, operations * 3 / 5] {
+                while await progress.done < threshold { try await Task.sleep(for: .milliseconds(2)) }
+                redis.server.crash()
+                try await Task.sleep(for: .milliseconds(300))
+                try redis.server.start()
+            }
+        }
+        let acknowledged = try await withThrowingTaskGroup(of: Acknowledged.self) { group in
+            for name in Team.names {
+                let persona = try await team.persona(name)
+                group.addTask { try await Self.work(persona, operations: perPersona, progress: progress) }
+            }
+            var all = Acknowledged()
+            for try await part in group { all.merge(part) }
+            return all
+        }
+        try await killer.value
+        #expect(warnings.all.filter { $0.contains("unreachable") }.count == 2)
+        #expect(await hot.counters.rebuilds >= 3)
+
+        // Every acknowledged record is in SQLite, once; forgotten ones are gone.
+        let everything = try await team.store.query(MemoryQuery())
+        let written = everything.filter { $0.slice != .procedural }
+        #expect(written.count == acknowledged.live.count)
+        #expect(Dictionary(grouping: written, by: \.content).values.allSatisfy { $0.count == 1 })
+        let byID = Dictionary(uniqueKeysWithValues: written.map { ($0.id, $0) })
+        for (id, content) in acknowledged.live { #expect(byID[id]?.content == content, "\(id)") }
+        for id in acknowledged.forgotten { #expect(try await team.store.get(id) == nil) }
+
+        // And recallable: each by its own words, through the persona that wrote it.
+        for name in Team.names {
+            let persona = try await team.persona(name)
+            let mine = acknowledged.live.filter { acknowledged.writer[$0.key] == name }.sorted { $0.key < $1.key }
+            for chunk in stride(from: 0, to: mine.count, by: 256) {
+                let part = Array(mine[chunk..<min(chunk + 256, mine.count)])
+                let answers = try await persona.recall(queries: part.map(\.value), limit: 5)
+                for ((id, _), hits) in zip(part, answers) { #expect(hits.contains { $0.record.id == id }, "\(id) not recalled") }
+            }
+        }
+
+        // The hot tier is SQLite's live working memory, item for item, without a final rebuild.
+        #expect(await eventually { await hot.mode == .ready })
+        let live = try await team.store.query(MemoryQuery(slices: [.working], expiringAfter: team.coordinator.clock.now()))
+        for name in Team.names {
+            let held = try await hot.held(name, .working)
+            let truth = live.filter { $0.owner == name }
+            let missing = Set(truth.map(\.id)).subtracting(held.keys), extra = Set(held.keys).subtracting(truth.map(\.id))
+            #expect(missing.isEmpty && extra.isEmpty, "\(name): \(missing.count) live items not hot, \(extra.count) hot items not live")
+            for record in truth {
+                let copy = held[record.id]
+                if let copy {
+                    #expect(copy.version == record.version && copy.content == record.content && copy.expiresAt == record.expiresAt, "\(record.id)")
+                }
+            }
+        }
+    }
+
+    /// One persona's share of the fault test: notes, episodes, facts, shared facts, updates
+    /// and forgets of its notes, recalls (repeated ones hit the cache) and working reads.
+    static func work(_ persona: PersonaActor, operations: Int, progress: Progress) async throws -> Acknowledged {
+        var acknowledged = Acknowledged()
+        var notes: [MemoryRecord] = []
+        let name = persona.name
+        for i in 0..<operations {
+            let words = "\(name) item \(i) \(Self.word(i)) \(Self.word(i * 7 + 3))"
+            switch i % 10 {
+            case 0, 1, 2:
+                let note = try await persona.note("note " + words)
+                notes.append(note)
+                acknowledged.add(note, by: name)
+            case 3: acknowledged.add(try await persona.remember("episode " + words, in: .episodic), by: name)
+            case 4: acknowledged.add(try await persona.remember("fact " + words, in: .semantic), by: name)
+            case 5: acknowledged.add(try await persona.share("shared " + words, in: "lww").current, by: name)
+            case 6:
+                guard let last = notes.popLast() else { continue }
+                if i % 20 == 6 {
+                    _ = try await persona.forget(last.id)
+                    acknowledged.forget(last.id)
+                } else {
+                    let next = try await persona.update(last.id, basedOn: last.version, change: MemoryChange(content: "revised " + words)).current
+                    notes.append(next)
+                    acknowledged.add(next, by: name)
+                }
+            case 7, 8: _ = try await persona.recall("fact \(Self.word(i % 40))", slices: [.semantic])
+            default: _ = try await persona.workingMemory()
+            }
+            await progress.step()
+        }
+        return acknowledged
+    }
+
+    static let vocabulary = ["amber", "basil", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper", "kelp", "lumen"]
+    static func word(_ i: Int) -> String { vocabulary[i % vocabulary.count] + String(i % 97) }
+}
+
+/// Operations done so far in the fault test.
+actor Progress {
+    private(set) var done = 0
+    func step() { done += 1 }
+}
+
+/// What the fault test's writers were told was written: live ids with their content, and
+/// the forgotten ones.
+struct Acknowledged: Sendable {
+    var live: [String: String] = [:]
+    var writer: [String: PersonaID] = [:]
+    var forgotten: Set<String> = []
+
+    mutating func add(_ record: MemoryRecord, by persona: PersonaID) {
+        live[record.id] = record.content
+        writer[record.id] = persona
+    }
+
+    mutating func forget(_ id: String) {
+        live[id] = nil
+        forgotten.insert(id)
+    }
+
+    mutating func merge(_ other: Acknowledged) {
+        live.merge(other.live) { a, _ in a }
+        writer.merge(other.writer) { a, _ in a }
+        forgotten.formUnion(other.forgotten)
+    }
+}
