@@ -116,8 +116,8 @@ public enum CoordinatorBenchmark {
     // MARK: A workspace of its own
 
     /// Writes a config and `personas` persona files into `directory` (one shared slice, `bench-shared`,
-    /// with every persona as a member and `policy`), and opens it.
-    public static func workspace(in directory: URL, personas: Int, policy: ConflictPolicy) throws -> Workspace {
+    /// with every persona as a member and `policy`; `redis.mode` as given), and opens it.
+    public static func workspace(in directory: URL, personas: Int, policy: ConflictPolicy, redis: String = "off") throws -> Workspace {
         let personaDirectory = directory.appendingPathComponent("personas")
         try FileManager.default.createDirectory(at: personaDirectory, withIntermediateDirectories: true)
         let names = (0..<personas).map { String(format: "bench-%02d", $0) }
@@ -136,7 +136,7 @@ public enum CoordinatorBenchmark {
         try """
             personas: personas
             redis:
-              mode: off
+              mode: \(redis)
             shared_slices:
               - name: bench-shared
                 kind: semantic

@@ -240,6 +240,6 @@ public enum HotTierText {
         var bySlice: [String: Int] = [:]
         for (key, count) in stats.hotItems { bySlice[String(key.split(separator: "/").last ?? ""), default: 0] += count }
         let hot = bySlice.isEmpty ? "nothing hot" : bySlice.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + " hot"
-        return "hot tier: Redis at \(stats.endpoint) (\(stats.mode.rawValue)): \(hot); \(cache(stats))"
+        return "hot tier: Redis at \(stats.endpoint) (up): \(hot); \(cache(stats))"
     }
 }

@@ -16,12 +16,14 @@ extension Workspace {
     func makeHotTier() throws -> HotTier? {
         let redis = configuration.runtime.redis
         let endpoint: RedisEndpoint
+        var restart: (@Sendable () throws -> Void)?
         switch redis.mode {
         case "off": return nil
         case "external":
             endpoint = try RedisEndpoint(url: redis.url ?? "")
         default:
             let managed = managedRedis
+            restart = { try managed.start() }
             do { endpoint = try managed.start() } catch {
                 // Reported by the tier's first failed use, as the single warning of the outage.
                 endpoint = managed.endpoint
@@ -35,7 +37,7 @@ extension Workspace {
         return HotTier(
             client: RedisClient(endpoint: endpoint), home: configuration.location.home, store: store, clock: clock, policies: policies,
             defaultPolicy: HotTier.Policy(workingTTL: defaults.workingTTL, episodicHotTTL: defaults.episodicHotTTL),
-            warn: hotTierWarnings)
+            warn: hotTierWarnings, restart: restart)
     }
 }
 

@@ -45,6 +45,9 @@ func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) as
 }
 
 extension HotTier {
+    /// Ready, and not in the middle of a rebuild.
+    var serving: Bool { mode == .ready && !rebuilding }
+
     /// The live items of a hot set as Redis holds them, by id.
     func held(_ owner: PersonaID, _ slice: SliceKind) async throws -> [String: MemoryRecord] {
         let now = clock.now()
@@ -52,8 +55,8 @@ extension HotTier {
             .array?.compactMap(\.string) ?? []
         var held: [String: MemoryRecord] = [:]
         for id in ids.map(id(ofMember:)) {
-            guard let text = try await client.send(["GET", .init(itemKey(owner, slice, id))]).string,
-                case .success(let record) = MemoryLine.decode(Data(text.utf8), line: 0, context: .init(now: now))
+            guard let bytes = try await client.send(["GET", .init(itemKey(owner, slice, id))]).bytes,
+                let record = HotRecordCodec.decode(bytes)
             else { continue }
             held[id] = record
         }
@@ -206,7 +209,7 @@ struct HotTierTests {
         try redis.server.start()
         let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: .infinity) }
         defer { background.cancel() }
-        #expect(await eventually { await hot.mode == .ready })
+        #expect(await eventually { await hot.serving })
         #expect(warnings.all.count == 2 && warnings.all.last?.contains("back") == true)
         // Rebuilt from SQLite: every live note is hot, and reads come from Redis.
         #expect(try await hot.held("p3", .working).keys.sorted() == notes.sorted())
@@ -219,6 +222,24 @@ struct HotTierTests {
         for i in 0..<10 { _ = try await p3.note("note \(i) in the second outage") }
         #expect(try await p3.workingMemory().count == notes.count + 10)
         #expect(warnings.all.count == 3)
+    }
+
+    @Test func aManagedServerThatDiedIsStartedAgain() async throws {
+        let redis = try RedisServer()
+        let warnings = Warnings()
+        let team = try Team(redis: redis.client, warn: { warnings.add($0) }, restart: { [server = redis.server] in try server.start() })
+        let hot = try #require(team.hot)
+        let p5 = try await team.persona("p5")
+        let note = try await p5.note("before the crash")
+        redis.server.crash()
+        let during = try await p5.note("during the outage")
+        #expect(await hot.mode == .degraded)
+        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: .infinity) }
+        defer { background.cancel() }
+        #expect(await eventually { await hot.serving })
+        guard case .running = redis.server.status() else { throw TroupeError(.unavailable, "the server was not started again") }
+        #expect(try await hot.held("p5", .working).keys.sorted() == [note.id, during.id].sorted())
+        #expect(warnings.all.count == 2)
     }
 
     /// The fault test: 10K writes and recalls by eight personas while redis-server is
@@ -252,6 +273,7 @@ struct HotTierTests {
         }
         try await killer.value
         #expect(warnings.all.filter { $0.contains("unreachable") }.count == 2)
+        #expect(!warnings.all.contains { $0.contains("refused") })
         #expect(await hot.counters.rebuilds >= 3)
 
         // Every acknowledged record is in SQLite, once; forgotten ones are gone.
@@ -275,7 +297,7 @@ struct HotTierTests {
         }
 
         // The hot tier is SQLite's live working memory, item for item, without a final rebuild.
-        #expect(await eventually { await hot.mode == .ready })
+        #expect(await eventually { await hot.serving })
         let live = try await team.store.query(MemoryQuery(slices: [.working], expiringAfter: team.coordinator.clock.now()))
         for name in Team.names {
             let held = try await hot.held(name, .working)

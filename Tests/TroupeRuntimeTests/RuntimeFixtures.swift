@@ -40,7 +40,7 @@ struct Team: Sendable {
     /// `memory` is every persona's memory policy.
     init(
         clock: any WallClock = SystemClock(), redis: RedisClient? = nil, memory: MemoryPolicy = MemoryPolicy(),
-        warn: @escaping @Sendable (String) -> Void = { _ in }
+        warn: @escaping @Sendable (String) -> Void = { _ in }, restart: (@Sendable () throws -> Void)? = nil
     ) throws {
         directory = try TemporaryDirectory()
         store = try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path)
@@ -56,7 +56,7 @@ struct Team: Sendable {
         let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock)
         let policy = HotTier.Policy(workingTTL: memory.workingTTL, episodicHotTTL: memory.episodicHotTTL)
         let (home, store) = (directory.url, store)
-        hot = redis.map { HotTier(client: $0, home: home, store: store, clock: clock, defaultPolicy: policy, warn: warn) }
+        hot = redis.map { HotTier(client: $0, home: home, store: store, clock: clock, defaultPolicy: policy, warn: warn, restart: restart) }
         coordinator = Coordinator(
             personas: personas, sharedSlices: shared, store: store, embedder: { embedder }, recaller: { recaller }, clock: clock,
             hotTier: hot, modelID: embedder.modelID, defaultMemory: memory)

@@ -54,7 +54,8 @@ extension HotTier {
     }
 
     /// Hot item counts and cache figures as Redis holds them. It reads only (no rebuild), so
-    /// `doctor` can call it; a tier that cannot reach Redis reports itself degraded.
+    /// `doctor` can call it; a tier that answers reports itself ready, one that cannot reach
+    /// Redis degraded.
     public func stats() async -> Stats {
         var stats = Stats(endpoint: client.endpoint.description, mode: mode, degradedSince: degradedSince, hotItems: [:], cacheHits: 0, cacheMisses: 0)
         guard mode != .degraded else { return stats }
@@ -69,10 +70,11 @@ extension HotTier {
             let counts = try await client.send(["HMGET", .init(statsKey), "hits", "misses"]).array ?? []
             stats.cacheHits = Int(counts.first?.integer ?? 0)
             stats.cacheMisses = Int(counts.dropFirst().first?.integer ?? 0)
+            stats.mode = mode == .unknown ? .ready : mode
         } catch {
             degrade(error)
+            stats.mode = mode
         }
-        stats.mode = mode
         stats.degradedSince = degradedSince
         return stats
     }

@@ -62,7 +62,6 @@ extension HotTier {
     /// item is gone are dropped from the set as they are found.
     private func hotItems(_ owner: PersonaID, _ slice: SliceKind, limit: Int, liveAt now: Date) async -> [MemoryRecord]? {
         let set = setKey(owner, slice), prefix = itemKey(owner, slice, "")
-        let context = MemoryLine.Context(now: now)
         var records: [MemoryRecord] = []
         var offset = 0
         do {
@@ -75,8 +74,7 @@ extension HotTier {
                 let values = reply.dropFirst().first?.array ?? []
                 var gone: [String] = []
                 for (member, value) in zip(members, values) {
-                    guard let text = value.string, case .success(let record) = MemoryLine.decode(Data(text.utf8), line: 0, context: context),
-                        hotUntil(record, now: now) != nil
+                    guard let bytes = value.bytes, let record = HotRecordCodec.decode(bytes), hotUntil(record, now: now) != nil
                     else {
                         gone.append(member)
                         continue

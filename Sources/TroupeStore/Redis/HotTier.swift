@@ -39,10 +39,17 @@ public actor HotTier {
     let policies: [PersonaID: Policy]
     let defaultPolicy: Policy
     let warn: @Sendable (String) -> Void
+    /// Brings the server back when it is ours (managed) and gone; called by ``run()`` while
+    /// degraded, at most every few seconds.
+    let restart: (@Sendable () throws -> Void)?
+    private var lastRestart: Date?
     public internal(set) var mode = Mode.unknown
+    /// Whether a rebuild from SQLite is under way (the tier serves meanwhile).
+    public private(set) var rebuilding = false
     private var readying: Task<Bool, Never>?
     private(set) var degradedSince: Date?
     private var lastReconcile: Date?
+    private var reportedRefusal = false
     /// What this process did: reads served from Redis or from SQLite, cache use, rebuilds.
     public internal(set) var counters = Counters()
 
@@ -52,8 +59,10 @@ public actor HotTier {
 
     public init(
         client: RedisClient, home: URL, store: any MemoryStore, clock: any WallClock, policies: [PersonaID: Policy] = [:],
-        defaultPolicy: Policy = Policy(), warn: @escaping @Sendable (String) -> Void = { _ in }
+        defaultPolicy: Policy = Policy(), warn: @escaping @Sendable (String) -> Void = { _ in },
+        restart: (@Sendable () throws -> Void)? = nil
     ) {
+        self.restart = restart
         self.client = client
         namespace = "troupe:" + SHA256.hex(of: Array(home.standardizedFileURL.path.utf8)).prefix(12)
         self.store = store
@@ -109,7 +118,7 @@ public actor HotTier {
         let ttl = max(1, until.millisecondsSince1970 - now.millisecondsSince1970)
         return [[
             "EVAL", .init(Self.put), "2", .init(item), .init(set),
-            .init(MemoryLine.encode(record)), .init(record.version), .init(ttl), .init(until.millisecondsSince1970), .init(member(record)),
+            .init(bytes: HotRecordCodec.encode(record)), .init(record.version), .init(ttl), .init(until.millisecondsSince1970), .init(member(record)),
         ]]
     }
 
@@ -119,8 +128,7 @@ public actor HotTier {
         local old = redis.call('GET', KEYS[1])
         if old == 'forgotten' then return 0 end
         if old then
-          local ok, held = pcall(cjson.decode, old)
-          local version = ok and type(held) == 'table' and tonumber(held.version)
+          local version = tonumber(string.match(old, '^(%d+)\\n'))
           if version and version > tonumber(ARGV[2]) then return 0 end
           local score = redis.call('ZSCORE', KEYS[2], ARGV[5])
           if version == tonumber(ARGV[2]) and score and tonumber(score) > tonumber(ARGV[4]) then return 0 end
@@ -157,12 +165,16 @@ public actor HotTier {
     /// The tier serves (writes go through) from the moment the rebuild starts: a write that
     /// committed before it is in the rebuild's snapshot of SQLite, one after it goes through
     /// itself, so no acknowledged write falls between the two.
-    private func rebuild() async -> Bool {
+    private func rebuild(afterOutage: Bool = false) async -> Bool {
         mode = .ready
+        rebuilding = true
+        defer { rebuilding = false }
         do {
             try await reconcile()
+            guard mode == .ready else { return false }
             degradedSince = nil
-            return mode == .ready
+            if afterOutage { warn("Redis at \(client.endpoint) is back; the hot tier was rebuilt from SQLite") }
+            return true
         } catch {
             degrade(error)
             return false
@@ -185,7 +197,7 @@ public actor HotTier {
         let wanted = desired.flatMap { $0.value.values }
         let stored = try await client.pipeline(wanted.map { ["GET", .init(itemKey($0.owner, $0.slice, $0.id))] })
         var commands: [[RedisArgument]] = []
-        for (record, value) in zip(wanted, stored) where value.string != MemoryLine.encode(record) {
+        for (record, value) in zip(wanted, stored) where value.bytes != HotRecordCodec.encode(record) {
             commands += self.commands(for: record, now: now)
         }
         // Items hot in Redis but not in the snapshot: dropped unless SQLite has them hot now
@@ -222,14 +234,18 @@ public actor HotTier {
         }
     }
 
-    /// Reconnects in the background while degraded (rebuilding the hot set once Redis answers),
-    /// and reconciles now and then while ready, so that writes a crashed process acknowledged
+    /// Reconnects in the background while degraded (restarting a managed server, and
+    /// rebuilding the hot set once Redis answers), and reconciles now and then while ready, so that writes a crashed process acknowledged
     /// but never wrote through show up. Ends when cancelled.
     public func run(every interval: Duration = .milliseconds(250), reconcileEvery: Double = 30) async {
         while !Task.isCancelled {
             switch mode {
             case .degraded:
-                if await client.reconnect(), await rebuild() { warn("Redis at \(client.endpoint) is back; the hot tier was rebuilt from SQLite") }
+                if let restart, Date().timeIntervalSince(lastRestart ?? .distantPast) > 5 {
+                    lastRestart = Date()
+                    try? restart()
+                }
+                if await client.reconnect() { _ = await rebuild(afterOutage: true) }
             case .ready:
                 if let last = lastReconcile, clock.now().timeIntervalSince(last) > reconcileEvery { _ = await rebuild() }
             case .unknown:
@@ -248,7 +264,26 @@ public actor HotTier {
         let now = clock.now()
         let commands = records.flatMap { self.commands(for: $0, now: now) }
         guard !commands.isEmpty else { return }
-        do { _ = try await client.pipeline(commands) } catch { degrade(error) }
+        await apply(commands)
+    }
+
+    /// Sends write-through commands. Unreachable Redis degrades the tier; a command Redis
+    /// refuses is counted and reported once (the item is then served from SQLite, and the
+    /// next rebuild tries again).
+    func apply(_ commands: [[RedisArgument]]) async {
+        do {
+            let replies = try await client.pipeline(commands)
+            for (command, reply) in zip(commands, replies) {
+                guard case .error(let message) = reply else { continue }
+                counters.failures += 1
+                if !reportedRefusal {
+                    reportedRefusal = true
+                    warn("Redis refused a write-through (\(command.first?.name ?? "?")): \(message); SQLite has the write")
+                }
+            }
+        } catch {
+            degrade(error)
+        }
     }
 
     /// Drops a forgotten record from the hot tier, leaving a marker (for as long as the item
@@ -258,11 +293,9 @@ public actor HotTier {
         guard slice == .working || slice == .episodic, await ready() else { return }
         let policy = policy(owner)
         let marker = Int64(1000 * (slice == .working ? policy.workingTTL : policy.episodicHotTTL))
-        do {
-            _ = try await client.pipeline([
-                ["SET", .init(itemKey(owner, slice, id)), .init(Self.forgotten), "PX", .init(max(1, marker))],
-                ["ZREM", .init(setKey(owner, slice)), .init(member(record))],
-            ])
-        } catch { degrade(error) }
+        await apply([
+            ["SET", .init(itemKey(owner, slice, id)), .init(Self.forgotten), "PX", .init(max(1, marker))],
+            ["ZREM", .init(setKey(owner, slice)), .init(member(record))],
+        ])
     }
 }

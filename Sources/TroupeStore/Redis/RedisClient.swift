@@ -15,12 +15,17 @@ public actor RedisClient {
     private var connection: RedisConnection?
     private var backoff: Double = 0
     private var retryAt: ContinuousClock.Instant?
+    nonisolated let firstBackoff: Double
     /// Connections made so far (the first one and every reconnection).
     public private(set) var connections = 0
+    /// Connection attempts so far, failed ones included.
+    public private(set) var attempts = 0
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    public init(endpoint: RedisEndpoint, connectTimeout: Double = 0.5, commandTimeout: Double = 1) {
+    /// `firstBackoff`: seconds to wait after a first failed attempt (doubling up to 5 s).
+    public init(endpoint: RedisEndpoint, connectTimeout: Double = 0.5, commandTimeout: Double = 1, firstBackoff: Double = 0.1) {
+        self.firstBackoff = firstBackoff
         // hiredis writes with write(2): on a socket whose server died, that raises SIGPIPE, which
         // would end the process. Ignored, the write fails with EPIPE and becomes an error.
         signal(SIGPIPE, SIG_IGN)
@@ -75,6 +80,7 @@ public actor RedisClient {
             let seconds = Double(left.seconds) + Double(left.attoseconds) / 1e18
             throw TroupeError(.unavailable, "Redis is unreachable (next attempt in \(String(format: "%.1f", seconds)) s)", context: endpoint.description)
         }
+        attempts += 1
         do {
             let made = try RedisConnection(endpoint: endpoint, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
             connection = made
@@ -83,7 +89,7 @@ public actor RedisClient {
             retryAt = nil
             return made
         } catch {
-            backoff = min(5, max(0.1, backoff * 2))
+            backoff = min(max(5, firstBackoff), max(firstBackoff, backoff * 2))
             retryAt = .now + .milliseconds(Int64(backoff * 1000))
             throw error
         }

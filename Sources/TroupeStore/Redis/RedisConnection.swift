@@ -20,6 +20,12 @@ public enum RedisValue: Sendable, Hashable {
         }
     }
 
+    /// A bulk reply's bytes.
+    public var bytes: [UInt8]? {
+        if case .bulk(let bytes) = self { return bytes }
+        return nil
+    }
+
     public var integer: Int64? {
         switch self {
         case .integer(let n): n
