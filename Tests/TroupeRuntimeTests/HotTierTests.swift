@@ -242,6 +242,41 @@ struct HotTierTests {
         #expect(warnings.all.count == 2)
     }
 
+    @Test func theRecallCacheServesRepeatsUntilItsSlicesChange() async throws {
+        let redis = try RedisServer()
+        let team = try Team(redis: redis.client)
+        let hot = try #require(team.hot)
+        let p6 = try await team.persona("p6"), p7 = try await team.persona("p7")
+        _ = try await p6.remember("the harbour opens at dawn", in: .semantic)
+        func recall() async throws -> (ids: [String], hit: Bool) {
+            let before = await hot.counters.cacheHits
+            let ids = try await p6.recall("harbour dawn", slices: [.semantic]).map(\.record.id)
+            return (ids, await hot.counters.cacheHits > before)
+        }
+        let first = try await recall()
+        #expect(!first.hit && first.ids.count == 1)
+        let again = try await recall()
+        #expect(again.hit && again.ids == first.ids)
+        // A write elsewhere (another persona's private slice, another slice kind) changes nothing.
+        _ = try await p7.remember("the harbour closes at dusk", in: .semantic)
+        _ = try await p6.remember("the harbour was busy today", in: .episodic)
+        #expect(try await recall().hit)
+        // A write to a searched slice (here the shared slice p6 belongs to) is seen at once.
+        let shared = try await p7.share("the harbour dawn bell rings twice", in: "lww").current
+        let afterShare = try await recall()
+        #expect(!afterShare.hit && afterShare.ids.contains(shared.id))
+        #expect(try await recall().hit)
+        // So is a forget: the cached answer named a record that is gone.
+        _ = try await p6.forget(shared.id)
+        let afterForget = try await recall()
+        #expect(!afterForget.hit && !afterForget.ids.contains(shared.id))
+        // Another process (here: a write straight to the store) invalidates it too.
+        #expect(try await recall().hit)
+        try await team.store.put(MemoryRecord(id: "outside", owner: "p6", slice: .semantic, content: "dawn at the harbour, from outside", source: "other", createdAt: Date()))
+        let afterOutside = try await recall()
+        #expect(!afterOutside.hit && afterOutside.ids.contains("outside"))
+    }
+
     /// The fault test: 10K writes and recalls by eight personas while redis-server is
     /// killed (SIGKILL) and restarted twice.
     @Test func tenThousandOperationsThroughTwoRedisCrashesLoseNothing() async throws {
