@@ -277,6 +277,20 @@ struct HotTierTests {
         #expect(!afterOutside.hit && afterOutside.ids.contains("outside"))
     }
 
+    @Test func twoHomesOnOneRedisNeverSeeEachOther() async throws {
+        let redis = try RedisServer()
+        let first = try Team(redis: redis.client), second = try Team(redis: redis.client)
+        let a = try await first.persona("p0").note("first home's note")
+        let b = try await second.persona("p0").note("second home's note")
+        #expect(try await first.hot!.held("p0", .working).keys.sorted() == [a.id])
+        #expect(try await second.hot!.held("p0", .working).keys.sorted() == [b.id])
+        #expect(try await first.persona("p0").workingMemory().map(\.content) == ["first home's note"])
+        // A rebuild of one home leaves the other's keys alone.
+        try await first.hot!.reconcile()
+        #expect(try await second.hot!.held("p0", .working).keys.sorted() == [b.id])
+        #expect(first.hot!.namespace != second.hot!.namespace)
+    }
+
     /// The fault test: 10K writes and recalls by eight personas while redis-server is
     /// killed (SIGKILL) and restarted twice.
     @Test func tenThousandOperationsThroughTwoRedisCrashesLoseNothing() async throws {
