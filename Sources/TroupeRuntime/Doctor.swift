@@ -136,7 +136,9 @@ public enum Doctor {
             endpoint = managed.endpoint
         }
         guard let store else { return .init(name: "redis", status: .ok, detail: detail) }
-        let tier = HotTier(client: RedisClient(endpoint: endpoint, connectTimeout: 0.3, commandTimeout: 0.5), home: home, store: store, clock: SystemClock())
+        let tier = HotTier(
+            client: RedisClient(endpoint: endpoint, connectTimeout: 0.3, commandTimeout: 0.5), home: home, store: store, clock: SystemClock(),
+            reconnects: false)
         let stats = await tier.stats()
         guard stats.mode != .degraded else {
             return .init(

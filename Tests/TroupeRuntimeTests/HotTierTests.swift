@@ -207,8 +207,6 @@ struct HotTierTests {
         #expect(warnings.all.first?.contains("unreachable") == true)
 
         try redis.server.start()
-        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: .infinity) }
-        defer { background.cancel() }
         #expect(await eventually { await hot.serving })
         #expect(warnings.all.count == 2 && warnings.all.last?.contains("back") == true)
         // Rebuilt from SQLite: every live note is hot, and reads come from Redis.
@@ -234,8 +232,6 @@ struct HotTierTests {
         redis.server.crash()
         let during = try await p5.note("during the outage")
         #expect(await hot.mode == .degraded)
-        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: .infinity) }
-        defer { background.cancel() }
         #expect(await eventually { await hot.serving })
         guard case .running = redis.server.status() else { throw TroupeError(.unavailable, "the server was not started again") }
         #expect(try await hot.held("p5", .working).keys.sorted() == [note.id, during.id].sorted())
@@ -291,6 +287,22 @@ struct HotTierTests {
         #expect(first.hot!.namespace != second.hot!.namespace)
     }
 
+    @Test func aLongLivedOwnerSeesOtherProcessesWritesThroughRun() async throws {
+        let redis = try RedisServer()
+        let team = try Team(redis: redis.client)
+        let hot = try #require(team.hot)
+        let mine = try await team.persona("p1").note("written here")
+        // Another process wrote this one and died before writing it through.
+        let now = Date().truncatedToMilliseconds
+        let theirs = MemoryRecord(
+            id: "elsewhere", owner: "p1", slice: .working, content: "written elsewhere", source: "p1", createdAt: now, expiresAt: now.addingTimeInterval(3600))
+        try await team.store.put(theirs)
+        #expect(try await hot.held("p1", .working).keys.sorted() == [mine.id])
+        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: 0.1) }
+        defer { background.cancel() }
+        #expect(try await eventually { try await hot.held("p1", .working).count == 2 })
+    }
+
     /// The fault test: 10K writes and recalls by eight personas while redis-server is
     /// killed (SIGKILL) and restarted twice.
     @Test func tenThousandOperationsThroughTwoRedisCrashesLoseNothing() async throws {
@@ -298,8 +310,6 @@ struct HotTierTests {
         let warnings = Warnings()
         let team = try Team(redis: redis.client, warn: { warnings.add($0) })
         let hot = try #require(team.hot)
-        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: .infinity) }
-        defer { background.cancel() }
         let progress = Progress()
         let operations = 10_000, perPersona = operations / Team.names.count
 

@@ -9,8 +9,8 @@ import TroupeCore
 /// - Recalls over semantic and procedural slices are cached under a key that includes each
 ///   slice's version counter from SQLite: any write, by any process, changes the key.
 /// - When Redis cannot be reached every operation works on SQLite alone (degraded mode, one
-///   warning per outage); ``run()`` reconnects in the background, and the hot set is then
-///   rebuilt from SQLite, as it is when a process first uses the tier.
+///   warning per outage); a background task reconnects (restarting a managed server), and the
+///   hot set is then rebuilt from SQLite, as it is when a process first uses the tier.
 public actor HotTier {
     /// How long things stay hot, for one owner.
     public struct Policy: Sendable, Hashable {
@@ -43,6 +43,11 @@ public actor HotTier {
     /// degraded, at most every few seconds.
     let restart: (@Sendable () throws -> Void)?
     private var lastRestart: Date?
+    /// Whether degraded mode starts a background task that reconnects (not for `doctor`,
+    /// which only looks), and how often it tries.
+    let reconnects: Bool
+    let reconnectInterval: Duration
+    private var reconnector: Task<Void, Never>?
     public internal(set) var mode = Mode.unknown
     /// Whether a rebuild from SQLite is under way (the tier serves meanwhile).
     public private(set) var rebuilding = false
@@ -60,9 +65,11 @@ public actor HotTier {
     public init(
         client: RedisClient, home: URL, store: any MemoryStore, clock: any WallClock, policies: [PersonaID: Policy] = [:],
         defaultPolicy: Policy = Policy(), warn: @escaping @Sendable (String) -> Void = { _ in },
-        restart: (@Sendable () throws -> Void)? = nil
+        restart: (@Sendable () throws -> Void)? = nil, reconnects: Bool = true, reconnectInterval: Duration = .milliseconds(250)
     ) {
         self.restart = restart
+        self.reconnects = reconnects
+        self.reconnectInterval = reconnectInterval
         self.client = client
         namespace = "troupe:" + SHA256.hex(of: Array(home.standardizedFileURL.path.utf8)).prefix(12)
         self.store = store
@@ -232,20 +239,48 @@ public actor HotTier {
         if first {
             warn("Redis at \(client.endpoint) is unreachable (\(error)); working on SQLite alone until it is back")
         }
+        startReconnecting()
     }
 
-    /// Reconnects in the background while degraded (restarting a managed server, and
-    /// rebuilding the hot set once Redis answers), and reconciles now and then while ready, so that writes a crashed process acknowledged
-    /// but never wrote through show up. Ends when cancelled.
+    /// Starts the background task that brings the tier back (see ``recover()``), unless one
+    /// runs or this tier was made not to. The task holds the tier only while it tries, so a
+    /// tier nobody uses any more is not kept alive by it; it ends once the tier serves again.
+    private func startReconnecting() {
+        guard reconnects, reconnector == nil else { return }
+        let interval = reconnectInterval
+        reconnector = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let tier = self else { return }
+                if await tier.recover() { break }
+            }
+            await self?.reconnectorEnded()
+        }
+    }
+
+    private func reconnectorEnded() { reconnector = nil }
+
+    /// One attempt to leave degraded mode: restart a managed server that is gone (at most
+    /// every few seconds), reconnect, rebuild the hot set from SQLite. Whether the tier serves.
+    func recover() async -> Bool {
+        guard mode == .degraded else { return mode == .ready }
+        if let restart, Date().timeIntervalSince(lastRestart ?? .distantPast) > 5 {
+            lastRestart = Date()
+            try? restart()
+        }
+        // Another caller may have rebuilt the tier while this one waited for the connection.
+        guard await client.reconnect(), mode == .degraded else { return mode == .ready }
+        return await rebuild(afterOutage: true)
+    }
+
+    /// For a long-lived owner: reconciles now and then while ready, so that writes other
+    /// processes acknowledged (and a crashed one never wrote through) show up, and keeps
+    /// trying while degraded (which the tier also does by itself). Ends when cancelled.
     public func run(every interval: Duration = .milliseconds(250), reconcileEvery: Double = 30) async {
         while !Task.isCancelled {
             switch mode {
             case .degraded:
-                if let restart, Date().timeIntervalSince(lastRestart ?? .distantPast) > 5 {
-                    lastRestart = Date()
-                    try? restart()
-                }
-                if await client.reconnect() { _ = await rebuild(afterOutage: true) }
+                _ = await recover()
             case .ready:
                 if let last = lastReconcile, clock.now().timeIntervalSince(last) > reconcileEvery { _ = await rebuild() }
             case .unknown:
