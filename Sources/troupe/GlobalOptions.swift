@@ -32,12 +32,28 @@ struct GlobalOptions: ParsableArguments {
 
 /// Writing to stdout and stderr.
 enum Output {
+    /// A reader that went away (`troupe … | head`) ends the command quietly, as it does for
+    /// other tools: the Redis client ignores SIGPIPE, so the write fails with EPIPE instead.
     static func stdout(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        if !write(text + "\n", to: 1) { exit(0) }
     }
 
     static func stderr(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        _ = write(text + "\n", to: 2)
+    }
+
+    /// Writes all of `text`; `false` if the descriptor's reader is gone.
+    private static func write(_ text: String, to fd: Int32) -> Bool {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return errno != EPIPE
+            }
+            bytes = bytes.dropFirst(written)
+        }
+        return true
     }
 
     static func error(_ text: String) { stderr("error: \(text)") }

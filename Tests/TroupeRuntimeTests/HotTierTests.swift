@@ -298,9 +298,44 @@ struct HotTierTests {
             id: "elsewhere", owner: "p1", slice: .working, content: "written elsewhere", source: "p1", createdAt: now, expiresAt: now.addingTimeInterval(3600))
         try await team.store.put(theirs)
         #expect(try await hot.held("p1", .working).keys.sorted() == [mine.id])
-        let background = Task { await hot.run(every: .milliseconds(20), reconcileEvery: 0.1) }
+        let background = Task { await hot.run(every: .milliseconds(20), catchUpEvery: 0.1) }
         defer { background.cancel() }
         #expect(try await eventually { try await hot.held("p1", .working).count == 2 })
+    }
+
+    @Test func aNewProcessCatchesUpFromTheChangeLogInsteadOfRebuilding() async throws {
+        let redis = try RedisServer()
+        let team = try Team(redis: redis.client)
+        let first = try #require(team.hot)
+        let p2 = try await team.persona("p2")
+        let kept = try await p2.note("kept"), forgotten = try await p2.note("forgotten by a process that then died")
+        _ = try await p2.remember("an episode", in: .episodic)
+        #expect(await first.counters.rebuilds == 1)
+        // A process that died between its SQLite commits and its write-throughs.
+        let now = Date().truncatedToMilliseconds
+        try await team.store.put(MemoryRecord(
+            id: "orphan", owner: "p2", slice: .working, content: "never written through", source: "p2", createdAt: now,
+            expiresAt: now.addingTimeInterval(3600)))
+        _ = try await team.store.forget(forgotten.id, reason: nil, at: now)
+        #expect(try await first.held("p2", .working).keys.sorted() == [kept.id, forgotten.id].sorted())
+
+        // The next process on this home applies what the log holds since Redis's cursor.
+        let next = HotTier(client: RedisClient(endpoint: redis.server.endpoint), home: team.directory.url, store: team.store, clock: SystemClock())
+        #expect(await next.ready())
+        let nextCounts = await next.counters
+        #expect(nextCounts.catchUps == 1 && nextCounts.rebuilds == 0)
+        #expect(try await next.held("p2", .working).keys.sorted() == [kept.id, "orphan"].sorted())
+        #expect(try await redis.client.send(["ZCARD", .init(next.setKey("p2", .working))]).integer == 2)
+        #expect(try await next.held("p2", .episodic).count == 1)
+
+        // A restarted server is empty and has no cursor: the next process rebuilds in full.
+        redis.server.crash()
+        try redis.server.start()
+        let third = HotTier(client: RedisClient(endpoint: redis.server.endpoint), home: team.directory.url, store: team.store, clock: SystemClock())
+        #expect(await third.ready())
+        let thirdCounts = await third.counters
+        #expect(thirdCounts.rebuilds == 1 && thirdCounts.catchUps == 0)
+        #expect(try await third.held("p2", .working).keys.sorted() == [kept.id, "orphan"].sorted())
     }
 
     /// The fault test: 10K writes and recalls by eight personas while redis-server is

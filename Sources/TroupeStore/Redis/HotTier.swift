@@ -53,13 +53,13 @@ public actor HotTier {
     public private(set) var rebuilding = false
     private var readying: Task<Bool, Never>?
     private(set) var degradedSince: Date?
-    private var lastReconcile: Date?
+    var lastReconcile: Date?
     private var reportedRefusal = false
     /// What this process did: reads served from Redis or from SQLite, cache use, rebuilds.
     public internal(set) var counters = Counters()
 
     public struct Counters: Sendable, Hashable {
-        public var hotReads = 0, sqliteReads = 0, cacheHits = 0, cacheMisses = 0, rebuilds = 0, failures = 0
+        public var hotReads = 0, sqliteReads = 0, cacheHits = 0, cacheMisses = 0, rebuilds = 0, catchUps = 0, failures = 0
     }
 
     public init(
@@ -151,15 +151,16 @@ public actor HotTier {
 
     // MARK: Readiness
 
-    /// Whether Redis serves now: on first use this connects and rebuilds the hot set from
-    /// SQLite; in degraded mode it is `false` until ``run()`` brings Redis back.
+    /// Whether Redis serves now: on first use this connects and brings the hot set up to date
+    /// with SQLite (see ``synchronize()``); in degraded mode it is `false` until the tier
+    /// reconnects.
     public func ready() async -> Bool {
         switch mode {
         case .ready: return true
         case .degraded: return false
         case .unknown:
             if let readying { return await readying.value }
-            let task = Task { await self.rebuild() }
+            let task = Task { await self.rebuild(fully: false) }
             readying = task
             let ok = await task.value
             readying = nil
@@ -172,12 +173,12 @@ public actor HotTier {
     /// The tier serves (writes go through) from the moment the rebuild starts: a write that
     /// committed before it is in the rebuild's snapshot of SQLite, one after it goes through
     /// itself, so no acknowledged write falls between the two.
-    private func rebuild(afterOutage: Bool = false) async -> Bool {
+    private func rebuild(afterOutage: Bool = false, fully: Bool = true) async -> Bool {
         mode = .ready
         rebuilding = true
         defer { rebuilding = false }
         do {
-            try await reconcile()
+            if fully { try await reconcile() } else { try await synchronize() }
             guard mode == .ready else { return false }
             degradedSince = nil
             if afterOutage { warn("Redis at \(client.endpoint) is back; the hot tier was rebuilt from SQLite") }
@@ -191,6 +192,8 @@ public actor HotTier {
     /// Makes the hot sets in Redis SQLite's: live working memory and recent episodes, each as
     /// SQLite holds it; anything else in them is dropped.
     public func reconcile() async throws {
+        // Every change up to here is in the snapshot below (or comes through by itself).
+        let cursor = try await store.changeCursor()
         let now = clock.now()
         let longest = (policies.values.map(\.episodicHotTTL) + [defaultPolicy.episodicHotTTL]).max()!
         let working = try await store.query(MemoryQuery(slices: [.working], expiringAfter: now))
@@ -221,11 +224,8 @@ public actor HotTier {
             commands.append(["ZREM", .init(place.set), .init(place.member)])
             commands.append(["DEL", .init(String(place.set.dropLast("hot".count)) + "item:" + id)])
         }
-        for chunk in stride(from: 0, to: commands.count, by: 1000) {
-            for value in try await client.pipeline(Array(commands[chunk..<min(chunk + 1000, commands.count)])) {
-                if case .error(let message) = value { throw TroupeError(.storage, "Redis refused a rebuild step: \(message)") }
-            }
-        }
+        try await send(commands)
+        try await advanceSynced(to: cursor)
         counters.rebuilds += 1
         lastReconcile = clock.now()
     }
@@ -273,16 +273,17 @@ public actor HotTier {
         return await rebuild(afterOutage: true)
     }
 
-    /// For a long-lived owner: reconciles now and then while ready, so that writes other
-    /// processes acknowledged (and a crashed one never wrote through) show up, and keeps
-    /// trying while degraded (which the tier also does by itself). Ends when cancelled.
-    public func run(every interval: Duration = .milliseconds(250), reconcileEvery: Double = 30) async {
+    /// For a long-lived owner: catches up with SQLite's change log now and then while ready
+    /// (cheap: only what changed), so that writes another process acknowledged but never wrote
+    /// through (it crashed) show up, and keeps trying while degraded (which the tier also does
+    /// by itself). Ends when cancelled.
+    public func run(every interval: Duration = .milliseconds(250), catchUpEvery: Double = 5) async {
         while !Task.isCancelled {
             switch mode {
             case .degraded:
                 _ = await recover()
             case .ready:
-                if let last = lastReconcile, clock.now().timeIntervalSince(last) > reconcileEvery { _ = await rebuild() }
+                if let last = lastReconcile, clock.now().timeIntervalSince(last) > catchUpEvery { _ = await rebuild(fully: false) }
             case .unknown:
                 _ = await ready()
             }
