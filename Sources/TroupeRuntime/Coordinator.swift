@@ -24,7 +24,9 @@ public actor Coordinator {
     nonisolated let batchWindow: Duration
     nonisolated let defaultLimit: Int
     /// The Redis hot tier, if configured: write-through of shared writes, the recall cache.
-    public nonisolated let hot: HotTier?
+    /// Asked for on first use (a managed server is started then, not for every command).
+    public nonisolated var hot: HotTier? { hotSource() }
+    nonisolated let hotSource: @Sendable () -> HotTier?
     /// The embedding model's id, known without loading it (part of a cached recall's key).
     nonisolated let modelID: String?
     /// Memory policy of owners that are not personas (shared slices).
@@ -43,10 +45,11 @@ public actor Coordinator {
     public init(
         personas: [PersonaDefinition], sharedSlices: [RuntimeConfig.SharedSlice], store: any MemoryStore,
         embedder: @escaping @Sendable () throws -> (any Embedder)?, recaller: @escaping @Sendable () throws -> Recaller,
-        batchWindow: Duration = .milliseconds(2), clock: any WallClock, defaultLimit: Int = 10, hotTier: HotTier? = nil,
+        batchWindow: Duration = .milliseconds(2), clock: any WallClock, defaultLimit: Int = 10,
+        hotTier: @autoclosure @escaping @Sendable () -> HotTier? = nil,
         modelID: String? = nil, defaultMemory: MemoryPolicy = MemoryPolicy()
     ) {
-        self.hot = hotTier
+        self.hotSource = hotTier
         self.modelID = modelID
         self.defaultMemory = defaultMemory
         self.store = store

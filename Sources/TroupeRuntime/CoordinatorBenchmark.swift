@@ -147,19 +147,21 @@ public enum CoordinatorBenchmark {
         return try Workspace.open(configFlag: directory.appendingPathComponent("troupe.yaml").path, homeFlag: directory.path)
     }
 
-    /// Memories for the recall rounds: `perPersona` for each of `personas` and as many in the
-    /// shared slice, with random unit vectors under the embedder's model id (embedding them
-    /// would take minutes and change no timing).
-    public static func fill(_ store: SQLiteStore, personas: [PersonaID], shared: PersonaID, perPersona: Int, embedder: any Embedder) async throws {
+    /// Memories for recall benchmarks: `perOwner` for each of `owners`, taking turns among
+    /// `slices`, with random unit vectors under the embedder's model id (embedding them would
+    /// take minutes and change no timing; queries are embedded for real).
+    public static func fill(
+        _ store: SQLiteStore, owners: [PersonaID], perOwner: Int, slices: [SliceKind] = [.episodic, .semantic], embedder: any Embedder
+    ) async throws {
         var rng = SplitMix64(seed: 5)
         let now = Date()
         var seed: UInt64 = 1000
-        for owner in personas + [shared] {
-            for start in stride(from: 0, to: perPersona, by: 2000) {
-                let count = min(2000, perPersona - start)
+        for owner in owners {
+            for start in stride(from: 0, to: perOwner, by: 2000) {
+                let count = min(2000, perOwner - start)
                 let records = (0..<count).map { i in
                     MemoryRecord(
-                        id: "\(owner)-\(start + i)", owner: owner, slice: [.episodic, .semantic][i % 2],
+                        id: "\(owner)-\(start + i)", owner: owner, slice: slices[(start + i) % slices.count],
                         content: StoreBenchmark.sentence(&rng, words: 12), source: "bench", createdAt: now.addingTimeInterval(-Double(i)))
                 }
                 _ = try await store.upsert(records, writer: "bench", at: now)

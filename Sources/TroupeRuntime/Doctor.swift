@@ -235,6 +235,15 @@ public enum HotTierText {
         return String(format: "recall cache: %.0f%% of %@ lookups served from Redis", rate * 100, ProgressLine.grouped(lookups))
     }
 
+    /// The figures `memory stats --json` and `redis status --json` give.
+    public static func json(_ stats: HotTier.Stats) -> JSONValue {
+        .object([
+            "endpoint": .string(stats.endpoint), "mode": .string(stats.mode.rawValue),
+            "hot_items": .object(stats.hotItems.mapValues { .number(Double($0)) }),
+            "cache_hits": .number(Double(stats.cacheHits)), "cache_misses": .number(Double(stats.cacheMisses)),
+        ])
+    }
+
     public static func summary(_ stats: HotTier.Stats) -> String {
         guard stats.mode != .degraded else {
             return "hot tier: Redis at \(stats.endpoint) unreachable since \(stats.degradedSince.map(Timestamp.format) ?? "?"): SQLite alone (degraded)"

@@ -158,8 +158,7 @@ public actor PersonaActor {
         let limit = definition.memory.workingCapacity
         if let hot { return try await hot.working(name, limit: limit) }
         let now = clock.now()
-        var live = try await store.query(MemoryQuery(owners: [name], slices: [.working], order: .expiringLast, limit: limit, expiringAfter: now))
-        live.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        let live = try await HotTier.liveWorking(name, limit: limit, in: store, now: now)
         return try await HotTier.refreshing(live, in: store, ttl: definition.memory.workingTTL, now: now).records
     }
 

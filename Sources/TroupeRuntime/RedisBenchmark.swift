@@ -92,12 +92,8 @@ public struct RedisBenchmark: Sendable {
 
     /// The whole workload on one workspace.
     private func measure(_ workspace: Workspace, name: String, log: @escaping @Sendable (String) -> Void) async throws -> Tier {
-        let hot = try workspace.hotTier()
         // Writes are not embedded (the model would dominate; bench retrieval measures it).
-        let writer = Coordinator(
-            personas: workspace.personas, sharedSlices: workspace.configuration.runtime.sharedSlices, store: workspace.store,
-            embedder: { nil }, recaller: { try workspace.recaller() }, clock: workspace.clock, hotTier: hot,
-            modelID: workspace.embedderChoice.modelID, defaultMemory: workspace.configuration.runtime.memory)
+        let writer = try workspace.coordinator(embedding: false)
         var actors: [PersonaActor] = []
         for persona in workspace.personas.prefix(personas) { actors.append(try await writer.persona(persona.name.rawValue)) }
         var rng = SplitMix64(seed: 7)
@@ -125,15 +121,16 @@ public struct RedisBenchmark: Sendable {
             name: name, writes: .init(writes), workingReads: .init(working), episodeReads: .init(recent), recalls: .init([]),
             load: Load(items: 0, seconds: 0, writes: .init([]), reads: .init([]), live: 0))
         try await recallCache(workspace, actors: actors, into: &tier, log: log)
-        tier.load = try await load(writer, actors: actors, hot: hot, log: { log("\(name): \($0)") })
+        tier.load = try await load(writer, actors: actors, log: { log("\(name): \($0)") })
         return tier
     }
 
     /// Recalls over the semantic slice, `repeatShare` of them repeating an earlier query.
     private func recallCache(_ workspace: Workspace, actors: [PersonaActor], into tier: inout Tier, log: (String) -> Void) async throws {
         guard facts > 0, recalls > 0 else { return }
+        guard let embedder = try workspace.embedder() else { return log("no embedder (fallback: none): recalls skipped") }
         log("\(tier.name): \(facts) semantic memories for each persona, then \(recalls) recalls")
-        try await Self.fillFacts(workspace, owners: actors.map(\.name), count: facts)
+        try await CoordinatorBenchmark.fill(workspace.store, owners: actors.map(\.name), perOwner: facts, slices: [.semantic], embedder: embedder)
         let reader = try workspace.coordinator()
         var recallers: [PersonaActor] = []
         for persona in actors { recallers.append(try await reader.persona(persona.name.rawValue)) }
@@ -168,7 +165,7 @@ public struct RedisBenchmark: Sendable {
 
     /// `loadItems` notes and episodes written by all personas at once, each reading its working
     /// memory after every fourth write.
-    private func load(_ coordinator: Coordinator, actors: [PersonaActor], hot: HotTier?, log: (String) -> Void) async throws -> Load {
+    private func load(_ coordinator: Coordinator, actors: [PersonaActor], log: (String) -> Void) async throws -> Load {
         log("\(loadItems) items written by \(actors.count) personas at once")
         let share = loadItems / actors.count
         let start = DispatchTime.now()
@@ -196,7 +193,7 @@ public struct RedisBenchmark: Sendable {
         let now = coordinator.clock.now()
         let live = try await coordinator.store.query(MemoryQuery(slices: [.working], expiringAfter: now)).count
             + coordinator.store.query(MemoryQuery(slices: [.episodic], createdAfter: now.addingTimeInterval(-86_400))).count
-        let held = await hot?.stats().hotItems.values.reduce(0, +)
+        let held = await coordinator.hot?.stats().hotItems.values.reduce(0, +)
         return Load(items: share * actors.count, seconds: seconds, writes: .init(samples.writes), reads: .init(samples.reads), live: live, hot: held)
     }
 
@@ -226,29 +223,6 @@ public struct RedisBenchmark: Sendable {
         }
         let writeThroughs = Double(batches * batch) / StoreBenchmark.seconds(since: start)
         return Adapter(ping: .init(pings), setsPerSecond: sets, writeThroughsPerSecond: writeThroughs, commands: batches * batch)
-    }
-
-    /// Semantic memories with random unit vectors under the workspace's model id (embedding
-    /// them would take minutes and change no timing); the query is embedded for real.
-    static func fillFacts(_ workspace: Workspace, owners: [PersonaID], count: Int) async throws {
-        var rng = SplitMix64(seed: 3)
-        let now = Date()
-        let model = try workspace.embedder()
-        for (o, owner) in owners.enumerated() {
-            for start in stride(from: 0, to: count, by: 2000) {
-                let records = (start..<min(count, start + 2000)).map { i in
-                    MemoryRecord(
-                        id: "\(owner)-fact-\(i)", owner: owner, slice: .semantic, content: StoreBenchmark.sentence(&rng, words: 12),
-                        source: "bench", createdAt: now.addingTimeInterval(-Double(i)))
-                }
-                _ = try await workspace.store.upsert(records, writer: "bench", at: now)
-                guard let model else { continue }
-                let vectors = ScorerBenchmark.randomUnitVectors(records.count, dimension: model.dimension, seed: UInt64(o * 1000 + start))
-                _ = try await workspace.store.storeVectors(zip(records, vectors).map {
-                    RecordVector(id: $0.id, version: 1, model: model.modelID, values: $1)
-                })
-            }
-        }
     }
 
     static func time(_ body: () async throws -> Void) async rethrows -> Double {

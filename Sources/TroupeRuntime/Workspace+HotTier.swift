@@ -13,21 +13,25 @@ extension Workspace {
     /// The home's managed redis-server (whether or not the config uses it).
     public var managedRedis: ManagedRedis { ManagedRedis(home: configuration.location.home) }
 
-    func makeHotTier() throws -> HotTier? {
+    /// Where the configured Redis is (`nil` for `redis.mode: off`); a malformed `redis.url`
+    /// throws. Nothing is started or contacted.
+    public func redisEndpoint() throws -> RedisEndpoint? {
         let redis = configuration.runtime.redis
-        let endpoint: RedisEndpoint
-        var restart: (@Sendable () throws -> Void)?
         switch redis.mode {
         case "off": return nil
-        case "external":
-            endpoint = try RedisEndpoint(url: redis.url ?? "")
-        default:
+        case "external": return try RedisEndpoint(url: redis.url ?? "")
+        default: return managedRedis.endpoint
+        }
+    }
+
+    func makeHotTier() throws -> HotTier? {
+        guard let endpoint = try redisEndpoint() else { return nil }
+        var restart: (@Sendable () throws -> Void)?
+        if configuration.runtime.redis.mode == "managed" {
             let managed = managedRedis
             restart = { try managed.start() }
-            do { endpoint = try managed.start() } catch {
-                // Reported by the tier's first failed use, as the single warning of the outage.
-                endpoint = managed.endpoint
-            }
+            // A failure is reported by the tier's first failed use, as the outage's one warning.
+            _ = try? managed.start()
         }
         let defaults = configuration.runtime.memory
         var policies: [PersonaID: HotTier.Policy] = [:]
@@ -47,6 +51,9 @@ extension Workspace {
 final class LazyHotTier: @unchecked Sendable {
     private let lock = NSLock()
     private var result: Result<HotTier?, any Error>?
+
+    /// The tier, or `nil` when it could not be made (its endpoint is checked beforehand).
+    func made(_ workspace: Workspace) -> HotTier? { (try? get(workspace)) ?? nil }
 
     func get(_ workspace: Workspace) throws -> HotTier? {
         try lock.withLock {

@@ -110,14 +110,20 @@ public final class Workspace: Sendable {
         RecallBatcher(recaller: try recaller(), window: .microseconds(Int64(configuration.runtime.retrieval.batchWindow * 1_000_000)))
     }
 
-    /// The coordinator of this workspace's personas and shared slices.
-    public func coordinator() throws -> Coordinator {
+    /// The coordinator of this workspace's personas and shared slices. Its hot tier is made
+    /// (and a managed redis-server started) only when something uses it. `embedding: false`
+    /// stores writes without vectors (benchmarks that time writes, not the model).
+    public func coordinator(embedding: Bool = true) throws -> Coordinator {
         let r = configuration.runtime.retrieval
+        _ = try redisEndpoint()  // a malformed redis.url is an error now, not a silent SQLite-only run
+        let lazyEmbedder = lazyEmbedder, lazyHotTier = lazyHotTier
+        var embedder: @Sendable () throws -> (any Embedder)? = { try lazyEmbedder.get() }
+        if !embedding { embedder = { nil } }
         return Coordinator(
             personas: personas, sharedSlices: configuration.runtime.sharedSlices, store: store,
-            embedder: { [lazyEmbedder] in try lazyEmbedder.get() }, recaller: { [self] in try recaller() },
+            embedder: embedder, recaller: { [self] in try recaller() },
             batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), clock: clock, defaultLimit: r.defaultLimit,
-            hotTier: try hotTier(), modelID: embedderChoice.modelID, defaultMemory: configuration.runtime.memory)
+            hotTier: lazyHotTier.made(self), modelID: embedderChoice.modelID, defaultMemory: configuration.runtime.memory)
     }
 
     /// An importer for `file` into this workspace's store.

@@ -59,7 +59,7 @@ extension BenchCommand {
             }
             let recalling = Array(names.prefix(8))
             Output.stderr("storing \(ProgressLine.grouped(recallMemories * 9)) memories for the recall rounds")
-            try await CoordinatorBenchmark.fill(workspace.store, personas: recalling, shared: "bench-shared", perPersona: recallMemories, embedder: embedder)
+            try await CoordinatorBenchmark.fill(workspace.store, owners: recalling + ["bench-shared"], perOwner: recallMemories, embedder: embedder)
             let reader = try workspace.coordinator()
             var personas: [PersonaActor] = []
             for name in recalling { personas.append(try await reader.persona(name.rawValue)) }
@@ -101,12 +101,7 @@ extension BenchCommand {
         }
 
         /// A coordinator for the write runs: embedding only with --embed.
-        private func writingCoordinator(_ workspace: Workspace) throws -> Coordinator {
-            guard !embed else { return try workspace.coordinator() }
-            return Coordinator(
-                personas: workspace.personas, sharedSlices: workspace.configuration.runtime.sharedSlices, store: workspace.store,
-                embedder: { nil }, recaller: { try workspace.recaller() }, clock: workspace.clock)
-        }
+        private func writingCoordinator(_ workspace: Workspace) throws -> Coordinator { try workspace.coordinator(embedding: embed) }
 
         private func report(_ w: CoordinatorBenchmark.Writes) {
             if json {

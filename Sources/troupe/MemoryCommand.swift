@@ -42,12 +42,7 @@ struct MemoryCommand: AsyncParsableCommand {
             if json {
                 var object = JSONView.stats(stats)
                 if let tier = try workspace.hotTier(), case .object(var o) = object {
-                    let hot = await tier.stats()
-                    o["hot_tier"] = .object([
-                        "endpoint": .string(hot.endpoint), "mode": .string(hot.mode.rawValue),
-                        "hot_items": .object(hot.hotItems.mapValues { .number(Double($0)) }),
-                        "cache_hits": .number(Double(hot.cacheHits)), "cache_misses": .number(Double(hot.cacheMisses)),
-                    ])
+                    o["hot_tier"] = HotTierText.json(await tier.stats())
                     object = .object(o)
                 }
                 Output.json(object)

@@ -37,12 +37,14 @@ struct RedisCommand: AsyncParsableCommand {
             if workspace.configuration.runtime.redis.mode != "managed" {
                 lines.append("note: this config uses redis.mode \(workspace.configuration.runtime.redis.mode)")
             }
-            if case .running = managed.status() {
-                let stats = await HotTier(client: RedisClient(endpoint: managed.endpoint), home: workspace.configuration.location.home,
-                                          store: workspace.store, clock: workspace.clock).stats()
-                object["hot_items"] = .object(stats.hotItems.mapValues { .number(Double($0)) })
-                object["cache_hits"] = .number(Double(stats.cacheHits))
-                object["cache_misses"] = .number(Double(stats.cacheMisses))
+            if object["running"] == .bool(true) {
+                let tier = HotTier(
+                    client: RedisClient(endpoint: managed.endpoint), home: workspace.configuration.location.home, store: workspace.store,
+                    clock: workspace.clock, reconnects: false)
+                let stats = await tier.stats()
+                if case .object(let figures) = HotTierText.json(stats) {
+                    for key in ["hot_items", "cache_hits", "cache_misses"] { object[key] = figures[key] }
+                }
                 lines.append(HotTierText.summary(stats))
             }
             if json { Output.json(.object(object)) } else { lines.forEach(Output.stdout) }

@@ -56,10 +56,11 @@ struct Team: Sendable {
         let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock)
         let policy = HotTier.Policy(workingTTL: memory.workingTTL, episodicHotTTL: memory.episodicHotTTL)
         let (home, store) = (directory.url, store)
-        hot = redis.map { HotTier(client: $0, home: home, store: store, clock: clock, defaultPolicy: policy, warn: warn, restart: restart) }
+        let tier = redis.map { HotTier(client: $0, home: home, store: store, clock: clock, defaultPolicy: policy, warn: warn, restart: restart) }
+        hot = tier
         coordinator = Coordinator(
             personas: personas, sharedSlices: shared, store: store, embedder: { embedder }, recaller: { recaller }, clock: clock,
-            hotTier: hot, modelID: embedder.modelID, defaultMemory: memory)
+            hotTier: tier, modelID: embedder.modelID, defaultMemory: memory)
     }
 
     func persona(_ name: PersonaID) async throws -> PersonaActor { try await coordinator.persona(name.rawValue) }

@@ -13,12 +13,19 @@ extension HotTier {
             records = hot
         } else {
             counters.sqliteReads += 1
-            records = try await store.query(MemoryQuery(owners: [owner], slices: [.working], order: .expiringLast, limit: limit, expiringAfter: now))
+            records = try await Self.liveWorking(owner, limit: limit, in: store, now: now)
         }
         records.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         let (read, renewed) = try await Self.refreshing(records, in: store, ttl: policy(owner).workingTTL, now: now)
         await didWrite(renewed)
         return read
+    }
+
+    /// Live working memory as SQLite alone holds it: the `limit` items used last (latest
+    /// expiry), newest first.
+    public static func liveWorking(_ owner: PersonaID, limit: Int, in store: any MemoryStore, now: Date) async throws -> [MemoryRecord] {
+        let live = try await store.query(MemoryQuery(owners: [owner], slices: [.working], order: .expiringLast, limit: limit, expiringAfter: now))
+        return live.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
     }
 
     /// Working memory as read: the items past half their TTL get a full TTL again in `store`
