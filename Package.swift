@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "TroupeRuntime", dependencies: [
             "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
         ]),
+        // Chat models: the embedded SmolLM2 decoder, OpenAI-compatible HTTP backends, offline.
+        .target(name: "TroupeLLM", dependencies: ["TroupeCore"]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

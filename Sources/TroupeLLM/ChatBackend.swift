@@ -1,0 +1,161 @@
+import Foundation
+import TroupeCore
+
+/// Who says a message in a chat request.
+public enum ChatRole: String, Sendable, Hashable, Codable {
+    case system, user, assistant
+}
+
+/// One message of a chat. Its content is always plain text: no backend ever parses control
+/// tokens (`<|im_start|>` and the like) out of it, so text from users, memories and other
+/// personas cannot open a turn of its own.
+public struct ChatMessage: Sendable, Hashable {
+    public var role: ChatRole
+    public var content: String
+
+    public init(_ role: ChatRole, _ content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// How a reply is generated.
+public struct SamplingOptions: Sendable, Hashable {
+    /// 0 is greedy.
+    public var temperature: Double
+    public var topP: Double
+    /// 0 keeps every token.
+    public var topK: Int
+    /// 1 leaves logits alone; above 1 makes repeating a recent token less likely.
+    public var repetitionPenalty: Double
+    public var maxTokens: Int
+    /// Generation stops before any of these strings; the reply never contains them.
+    public var stop: [String]
+    /// With a seed (and the same prompt and backend), a reply is the same every time.
+    public var seed: UInt64?
+
+    public init(
+        temperature: Double = 0.7, topP: Double = 0.95, topK: Int = 40, repetitionPenalty: Double = 1.1, maxTokens: Int = 256,
+        stop: [String] = [], seed: UInt64? = nil
+    ) {
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.repetitionPenalty = repetitionPenalty
+        self.maxTokens = maxTokens
+        self.stop = stop
+        self.seed = seed
+    }
+}
+
+/// A chat request: the messages, in order, and how to sample the reply.
+public struct ChatRequest: Sendable, Hashable {
+    public var messages: [ChatMessage]
+    public var sampling: SamplingOptions
+    /// The model to ask for, when the backend serves several (HTTP backends); `nil` for the
+    /// backend's own.
+    public var model: String?
+
+    public init(messages: [ChatMessage], sampling: SamplingOptions = SamplingOptions(), model: String? = nil) {
+        self.messages = messages
+        self.sampling = sampling
+        self.model = model
+    }
+}
+
+/// Why a reply ended.
+public enum FinishReason: String, Sendable, Hashable, Codable {
+    /// The model ended its turn, or a stop string came.
+    case stop
+    /// `maxTokens` was reached (or the context is full).
+    case length
+    /// The caller cancelled.
+    case cancelled
+}
+
+/// Tokens counted by the backend, and where the time went.
+public struct ChatUsage: Sendable, Hashable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// From the request to the first text delta.
+    public var timeToFirstToken: Duration?
+    /// The whole request.
+    public var total: Duration?
+
+    public init(promptTokens: Int = 0, completionTokens: Int = 0, timeToFirstToken: Duration? = nil, total: Duration? = nil) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.timeToFirstToken = timeToFirstToken
+        self.total = total
+    }
+}
+
+/// What a streamed reply yields: text as it is generated, then one `finished`.
+public enum ChatEvent: Sendable, Hashable {
+    /// The next piece of the reply (one token or more, always whole UTF-8 characters).
+    case delta(String)
+    /// The end: why, and the usage.
+    case finished(FinishReason, ChatUsage)
+}
+
+/// A whole reply.
+public struct ChatReply: Sendable, Hashable {
+    public var text: String
+    public var finishReason: FinishReason
+    public var usage: ChatUsage
+
+    public init(text: String, finishReason: FinishReason, usage: ChatUsage) {
+        self.text = text
+        self.finishReason = finishReason
+        self.usage = usage
+    }
+}
+
+/// What a backend is, for `doctor`, logs and transcripts.
+public struct BackendDescription: Sendable, Hashable {
+    /// `embedded`, `openai`, `offline`.
+    public var kind: String
+    /// The model's name, as the backend knows it.
+    public var model: String
+    /// Where it runs: a file path or a base URL.
+    public var location: String
+    /// The context window in tokens (prompt and reply together).
+    public var contextLength: Int
+
+    public init(kind: String, model: String, location: String, contextLength: Int) {
+        self.kind = kind
+        self.model = model
+        self.location = location
+        self.contextLength = contextLength
+    }
+}
+
+/// A chat model: answers a request as a stream of text deltas ending with a usage.
+///
+/// Cancelling the task that iterates the stream stops generation promptly (the embedded model
+/// between two tokens; an HTTP backend closes the connection). Errors are ``TroupeError``s that
+/// say what happened (`cannot reach …`, `model 'x' not found on the server (it has: …)`).
+public protocol ChatBackend: Sendable {
+    var description: BackendDescription { get }
+
+    /// Streams the reply to `request`.
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error>
+
+    /// How many tokens `messages` take in this backend's prompt (its template included), so a
+    /// caller can fit a prompt into the context. HTTP backends without a tokenizer estimate.
+    func countTokens(_ messages: [ChatMessage]) async throws -> Int
+}
+
+extension ChatBackend {
+    /// The whole reply, gathered from the stream.
+    public func complete(_ request: ChatRequest) async throws -> ChatReply {
+        var text = ""
+        for try await event in stream(request) {
+            switch event {
+            case .delta(let piece): text += piece
+            case .finished(let reason, let usage): return ChatReply(text: text, finishReason: reason, usage: usage)
+            }
+        }
+        return ChatReply(text: text, finishReason: .cancelled, usage: ChatUsage())
+    }
+}
