@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Value types shared by every module. No I/O.
@@ -23,11 +25,12 @@ let package = Package(
         ]),
         // hiredis, for the Redis hot tier (module map only: its pkg-config file has a flag SwiftPM refuses).
         .systemLibrary(name: "CHiredis"),
-        // The MemoryStore protocol, its in-memory and SQLite conformances, import and export, and
+        // The storage contract, its in-memory and SQLite conformances, import and export, and
         // the Redis hot tier.
         .target(name: "TroupeStore", dependencies: [
             "TroupeCore", "CHiredis",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The system BLAS (OpenBLAS through cblas), for the scorer and the embedder.
         .systemLibrary(name: "CBLAS"),
@@ -37,15 +40,24 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Embedders, the in-memory recall index (BLAS scoring, BM25) and hybrid ranking.
         .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore", "CBLAS", "CKernels"]),
-        // The workspace a command runs in: config, personas, store, seeding, doctor.
-        .target(name: "TroupeRuntime", dependencies: [
-            "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
-        ]),
         // Chat models: the embedded SmolLM2 decoder, OpenAI-compatible HTTP backends, offline.
         .target(name: "TroupeLLM", dependencies: ["TroupeCore"]),
+        // The runtime: the long-lived owner of a home (store, recall index, embedder, hot tier,
+        // coordinator, persona actors), its one write path, and doctor.
+        .target(name: "TroupeRuntime", dependencies: [
+            "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Benchmarks and their peers' drivers (not part of the library).
+        .target(name: "TroupeBenchmarks", dependencies: [
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "CBLAS",
+        ]),
         .executableTarget(name: "troupe", dependencies: [
-            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         .testTarget(name: "TroupeCoreTests", dependencies: ["TroupeCore"]),

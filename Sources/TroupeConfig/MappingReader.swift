@@ -84,6 +84,12 @@ public final class MappingReader {
         return Self.choice(value, choices, in: source, what: qualified(key))
     }
 
+    /// One of an enum's cases, by raw value; anything else is an error listing the choices.
+    public func choice<T: CaseIterable & RawRepresentable>(_ key: String, as type: T.Type = T.self, required: Bool = false) -> T?
+    where T.RawValue == String {
+        choice(key, T.allCases.map(\.rawValue), required: required).flatMap(T.init(rawValue:))
+    }
+
     public func int(_ key: String, in range: ClosedRange<Int>? = nil) -> Int? {
         guard let value = node(key) else { return nil }
         guard let scalar = value.scalar, scalar.style == .plain, let int = Int(scalar.string) else {

@@ -28,12 +28,16 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var importBatch = 2000
         /// `full` fsyncs every commit (an acknowledged write survives power loss); `normal`
         /// survives a crashed process only.
-        public var synchronous = "full"
+        public var synchronous = Synchronous.full
+
+        public enum Synchronous: String, Sendable, Hashable, CaseIterable {
+            case full, normal
+        }
     }
 
     public struct Retrieval: Sendable, Hashable {
         /// How components become one score: `weighted` (sum of normalised values) or `rrf`.
-        public var fusion = "weighted"
+        public var fusion = Fusion.weighted
         /// How long recall requests wait to be scored together with others.
         public var batchWindow = 0.002
         public var semanticWeight = 0.5
@@ -45,6 +49,13 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var defaultLimit = 10
         /// How many lexical candidates are ranked per query.
         public var candidates = 100
+
+        public enum Fusion: String, Sendable, Hashable, CaseIterable {
+            /// A weighted sum of components in 0…1.
+            case weighted
+            /// Reciprocal-rank fusion.
+            case rrf
+        }
     }
 
     /// A slice shared by several personas, owned by the coordinator.
@@ -68,8 +79,15 @@ public struct RuntimeConfig: Sendable, Hashable {
     public struct Redis: Sendable, Hashable {
         /// `managed` (Troupe runs a redis-server on a unix socket in the home), `off`, or
         /// `external` (use `url`).
-        public var mode = "managed"
+        public var mode = Mode.managed
         public var url: String?
+        /// A managed server stops by itself after this long without a client (0: never), or
+        /// as soon as its home is deleted.
+        public var idleStop: Double = 30 * 60
+
+        public enum Mode: String, Sendable, Hashable, CaseIterable {
+            case managed, off, external
+        }
     }
 
     public struct Embedder: Sendable, Hashable {
@@ -81,8 +99,8 @@ public struct RuntimeConfig: Sendable, Hashable {
     }
 
     public struct LLM: Sendable, Hashable {
-        /// `offline` (no model; replies say so) or `openai` (any OpenAI-compatible endpoint).
-        public var backend = "offline"
+        /// Which chat model answers: `auto` (see ``Backend``), or one named.
+        public var backend = Backend.auto
         public var baseURL: String?
         public var model: String?
         /// The environment variable holding the API key; the key itself never sits in a file.
@@ -90,6 +108,18 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var temperature = 0.7
         public var maxTokens = 512
         public var timeout: Double = 60
+
+        public enum Backend: String, Sendable, Hashable, CaseIterable {
+            /// `TROUPE_LLM_URL` or `base_url` when set; else an Ollama on 127.0.0.1:11434; else
+            /// the embedded model when installed; else offline.
+            case auto
+            /// SmolLM2-135M-Instruct, run in-process.
+            case embedded
+            /// Any OpenAI-compatible endpoint (Ollama, llama.cpp's server, vLLM) at `base_url`.
+            case openai
+            /// No model: replies say so and show what was recalled.
+            case offline
+        }
     }
 }
 
@@ -110,7 +140,7 @@ extension RuntimeConfig {
             config.storage.database = s.string("database") ?? config.storage.database
             if case .some(.some(let t)) = s.duration("busy_timeout") { config.storage.busyTimeout = t }
             config.storage.importBatch = s.int("import_batch", in: 1...1_000_000) ?? config.storage.importBatch
-            config.storage.synchronous = s.choice("synchronous", ["full", "normal"]) ?? config.storage.synchronous
+            config.storage.synchronous = s.choice("synchronous") ?? config.storage.synchronous
             s.finish()
         }
         if let r = root.mapping("retrieval") {
@@ -124,7 +154,7 @@ extension RuntimeConfig {
             if case .some(.some(let h)) = r.duration("recency_half_life") { config.retrieval.recencyHalfLife = h }
             config.retrieval.defaultLimit = r.int("default_limit", in: 1...10_000) ?? config.retrieval.defaultLimit
             config.retrieval.candidates = r.int("candidates", in: 1...100_000) ?? config.retrieval.candidates
-            config.retrieval.fusion = r.choice("fusion", ["weighted", "rrf"]) ?? config.retrieval.fusion
+            config.retrieval.fusion = r.choice("fusion") ?? config.retrieval.fusion
             if case .some(.some(let w)) = r.duration("batch_window") { config.retrieval.batchWindow = w }
             r.finish()
         }
@@ -133,9 +163,10 @@ extension RuntimeConfig {
             readSharedSlice(node, index: index, in: source, members: &members)
         }
         if let r = root.mapping("redis") {
-            config.redis.mode = r.choice("mode", ["managed", "off", "external"]) ?? config.redis.mode
+            config.redis.mode = r.choice("mode") ?? config.redis.mode
             config.redis.url = r.string("url")
-            if config.redis.mode == "external", config.redis.url == nil {
+            if case .some(let t) = r.duration("idle_stop", allowing: ["never"]) { config.redis.idleStop = t ?? 0 }
+            if config.redis.mode == .external, config.redis.url == nil {
                 source.error("'redis.mode' is 'external' but 'redis.url' is not set", at: r.node)
             }
             r.finish()
@@ -147,7 +178,7 @@ extension RuntimeConfig {
             e.finish()
         }
         if let l = root.mapping("llm") {
-            config.llm.backend = l.choice("backend", ["offline", "openai"]) ?? config.llm.backend
+            config.llm.backend = l.choice("backend") ?? config.llm.backend
             config.llm.baseURL = l.string("base_url")
             config.llm.model = l.string("model")
             config.llm.apiKeyEnv = l.string("api_key_env")

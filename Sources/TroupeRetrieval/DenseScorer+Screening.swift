@@ -34,7 +34,7 @@ extension DenseScorer {
     /// the bytes): every row gets an upper bound on its score from its codes and margin, the rows
     /// with the best bounds are scored exactly, and the answer is returned only if no row left
     /// out could have reached the top `k`. `nil` means it could not be proven: score exactly.
-    public static func screenedTopK(
+    package static func screenedTopK(
         matrix: UnsafeBufferPointer<Float>, quantized: QuantizedRows, rows: Int, dimension: Int, query: UnsafeBufferPointer<Float>,
         k: Int, accept: ((Int) -> Bool)? = nil
     ) -> [Hit]? {
@@ -44,7 +44,7 @@ extension DenseScorer {
 
     /// As above over several matrices at once (an owner's slices, say), which share one set of
     /// candidates and one proof. Hits name their segment; ties go to the lower segment, then row.
-    public static func screenedTopK(
+    package static func screenedTopK(
         segments: [ScreenSegment], dimension: Int, query: UnsafeBufferPointer<Float>, k: Int
     ) -> [(segment: Int, hit: Hit)]? {
         precondition(query.count >= dimension)
@@ -104,13 +104,13 @@ extension DenseScorer {
 }
 
 /// One matrix of a screened search: its Float32 rows, their int8 copy, and which rows count.
-public struct ScreenSegment {
-    public var matrix: UnsafeBufferPointer<Float>
-    public var quantized: QuantizedRows
-    public var rows: Int
-    public var accept: ((Int) -> Bool)?
+package struct ScreenSegment {
+    package var matrix: UnsafeBufferPointer<Float>
+    package var quantized: QuantizedRows
+    package var rows: Int
+    package var accept: ((Int) -> Bool)?
 
-    public init(matrix: UnsafeBufferPointer<Float>, quantized: QuantizedRows, rows: Int, accept: ((Int) -> Bool)? = nil) {
+    package init(matrix: UnsafeBufferPointer<Float>, quantized: QuantizedRows, rows: Int, accept: ((Int) -> Bool)? = nil) {
         self.matrix = matrix
         self.quantized = quantized
         self.rows = rows

@@ -6,11 +6,11 @@ internal import CBLAS
 /// The matrix is scored in blocks of rows, one `cblas_sgemm` per block for the whole batch
 /// (`cblas_sgemv` for a single query), so the score buffer stays cache-sized however many rows
 /// there are; each query keeps its best `k` in a bounded min-heap, and nothing else is sorted.
-public enum DenseScorer {
+package enum DenseScorer {
     /// One hit: a row and its score.
-    public struct Hit: Sendable, Hashable {
-        public var row: Int
-        public var score: Float
+    package struct Hit: Sendable, Hashable {
+        package var row: Int
+        package var score: Float
     }
 
     /// Rows per block: the block's score buffer (queries × rows floats) stays near 4 MiB.
@@ -18,7 +18,7 @@ public enum DenseScorer {
 
     /// The best `k` rows for each of `queryCount` queries (row-major, `dimension` floats each),
     /// best first, ties by lower row; rows for which `accept` is false are skipped.
-    public static func topK(
+    package static func topK(
         matrix: UnsafeBufferPointer<Float>, rows: Int, dimension: Int, queries: UnsafeBufferPointer<Float>, queryCount: Int,
         k: Int, accept: ((Int, Int) -> Bool)? = nil
     ) -> [[Hit]] {
@@ -45,7 +45,7 @@ public enum DenseScorer {
 
     /// Scores the matrix block by block: `body(firstRow, rows, scores)` sees a queries × rows
     /// score block (row-major), valid only during the call.
-    public static func scoreBlocks(
+    package static func scoreBlocks(
         matrix: UnsafeBufferPointer<Float>, rows: Int, dimension: Int, queries: UnsafeBufferPointer<Float>, queryCount: Int,
         _ body: (Int, Int, UnsafeBufferPointer<Float>) -> Void
     ) {

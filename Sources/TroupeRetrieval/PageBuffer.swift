@@ -9,10 +9,10 @@ internal import CKernels
 /// on Linux: no copy), and releasing the buffer gives them back to the system at once.
 ///
 /// Not `Sendable`: owned by one ``IndexPartition``, used from the ``RecallIndex`` actor.
-public final class PageBuffer<Element: BitwiseCopyable> {
+package final class PageBuffer<Element: BitwiseCopyable> {
     private var base: UnsafeMutableRawPointer?
     private var capacityBytes = 0
-    public private(set) var count = 0
+    package private(set) var count = 0
 
     init() {}
 
@@ -20,13 +20,13 @@ public final class PageBuffer<Element: BitwiseCopyable> {
 
     var isEmpty: Bool { count == 0 }
 
-    public subscript(index: Int) -> Element {
+    package subscript(index: Int) -> Element {
         precondition(index >= 0 && index < count)
         return base!.load(fromByteOffset: index * MemoryLayout<Element>.stride, as: Element.self)
     }
 
     /// The elements in place; valid only during `body`, during which the buffer must not change.
-    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+    package func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
         guard let base else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
         return try body(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Element.self), count: count))
     }

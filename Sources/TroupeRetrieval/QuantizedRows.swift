@@ -6,13 +6,13 @@ internal import CKernels
 /// the codes and their scale; a margin such that |q·x − scale·(q·codes)|, as both are computed in
 /// Float32, is at most margin·‖q‖; and the length of scale·codes, which bounds what the query's
 /// own rounding to int16 can change.
-public struct QuantizedRows {
-    public var codes: UnsafeBufferPointer<Int8>
-    public var scales: UnsafeBufferPointer<Float>
-    public var margins: UnsafeBufferPointer<Float>
-    public var lengths: UnsafeBufferPointer<Float>
+package struct QuantizedRows {
+    package var codes: UnsafeBufferPointer<Int8>
+    package var scales: UnsafeBufferPointer<Float>
+    package var margins: UnsafeBufferPointer<Float>
+    package var lengths: UnsafeBufferPointer<Float>
 
-    public init(
+    package init(
         codes: UnsafeBufferPointer<Int8>, scales: UnsafeBufferPointer<Float>, margins: UnsafeBufferPointer<Float>,
         lengths: UnsafeBufferPointer<Float>
     ) {
@@ -24,18 +24,18 @@ public struct QuantizedRows {
 
     /// Owned storage of the same, growing as rows are appended (the codes in pages, see
     /// ``PageBuffer``). Not `Sendable`: owned by one partition.
-    public final class Storage {
+    package final class Storage {
         /// Row-major, `dimension` codes per row.
-        public var codes: PageBuffer<Int8> { codeRows }
+        package var codes: PageBuffer<Int8> { codeRows }
         private var codeRows = PageBuffer<Int8>()
-        public private(set) var scales: [Float] = []
-        public private(set) var margins: [Float] = []
-        public private(set) var lengths: [Float] = []
+        package private(set) var scales: [Float] = []
+        package private(set) var margins: [Float] = []
+        package private(set) var lengths: [Float] = []
 
-        public init() {}
+        package init() {}
 
         /// Quantises `rows` rows of `matrix` and appends them.
-        public func append(_ matrix: UnsafeBufferPointer<Float>, rows: Int, dimension: Int) {
+        package func append(_ matrix: UnsafeBufferPointer<Float>, rows: Int, dimension: Int) {
             guard rows > 0 else { return }
             let rowStart = scales.count
             var fresh = [Int8](repeating: 0, count: rows * dimension)
@@ -68,7 +68,7 @@ public struct QuantizedRows {
         }
 
         /// Appends an all-zero row (a record without a vector; it scores 0).
-        public func appendZeroRow(dimension: Int) {
+        package func appendZeroRow(dimension: Int) {
             codeRows.append(repeating: 0, count: dimension)
             scales.append(0)
             margins.append(0)
@@ -76,7 +76,7 @@ public struct QuantizedRows {
         }
 
         /// Keeps only the rows for which `keep` is true, in order.
-        public func filter(dimension: Int, _ keep: (Int) -> Bool) {
+        package func filter(dimension: Int, _ keep: (Int) -> Bool) {
             let packed = PageBuffer<Int8>()
             var kept: [Int] = []
             codeRows.withUnsafeBufferPointer { codes in
@@ -92,7 +92,7 @@ public struct QuantizedRows {
         }
 
         /// Runs `body` with pointers into the arrays.
-        public func withRows<R>(_ body: (QuantizedRows) -> R) -> R {
+        package func withRows<R>(_ body: (QuantizedRows) -> R) -> R {
             codeRows.withUnsafeBufferPointer { c in
                 scales.withUnsafeBufferPointer { s in
                     margins.withUnsafeBufferPointer { m in

@@ -99,7 +99,7 @@ public actor RecallIndex {
 
     /// Single-query dense searches the int8 screen answered (`proven`) or handed to the exact
     /// Float32 scan (`declined`) so far; for benchmarks and tests.
-    public private(set) var screenOutcomes = (proven: 0, declined: 0)
+    package private(set) var screenOutcomes = (proven: 0, declined: 0)
 
     /// Rows held, live and dead, over all partitions.
     public var loadedRecords: Int { partitions.values.reduce(0) { $0 + $1.liveCount } }

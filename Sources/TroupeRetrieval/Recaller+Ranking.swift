@@ -3,15 +3,15 @@ import TroupeCore
 
 extension Recaller {
     /// A candidate with its score, before its record is read.
-    public struct Ranked: Sendable {
-        public var candidate: IndexCandidate
-        public var score: Double
-        public var components: [ScoreComponent]
+    package struct Ranked: Sendable {
+        package var candidate: IndexCandidate
+        package var score: Double
+        package var components: [ScoreComponent]
     }
 
     /// Scores candidates and keeps the best `limit`; `semantic` says whether cosine counts.
     /// Exposed for tests and the quality benchmark.
-    public func rank(_ candidates: [IndexCandidate], limit: Int, now: Date, semantic: Bool) -> [Ranked] {
+    package func rank(_ candidates: [IndexCandidate], limit: Int, now: Date, semantic: Bool) -> [Ranked] {
         let w = effectiveWeights(semantic: semantic)
         let ranked: [Ranked]
         switch fusion {

@@ -102,16 +102,16 @@ public enum Doctor {
         report.checks.append(modelCheck(runtime, home: location.home))
         report.checks.append(.init(
             name: "llm", status: .ok,
-            detail: runtime.llm.backend == "offline" ? "offline (no chat model configured; replies say so)"
+            detail: runtime.llm.backend == .offline ? "offline (no chat model configured; replies say so)"
                 : "\(runtime.llm.backend) at \(runtime.llm.baseURL ?? "?") model \(runtime.llm.model ?? "?")"))
         return report
     }
 
     static func redisCheck(_ runtime: RuntimeConfig, home: URL, store: SQLiteStore?) async -> DoctorReport.Check {
-        if runtime.redis.mode == "off" { return .init(name: "redis", status: .ok, detail: "off (SQLite only, by config)") }
+        if runtime.redis.mode == .off { return .init(name: "redis", status: .ok, detail: "off (SQLite only, by config)") }
         let endpoint: RedisEndpoint
         var detail: String
-        if runtime.redis.mode == "external" {
+        if runtime.redis.mode == .external {
             do { endpoint = try RedisEndpoint(url: runtime.redis.url ?? "") } catch {
                 return .init(name: "redis", status: .error, detail: "\(error)")
             }

@@ -18,16 +18,16 @@ extension Workspace {
     public func redisEndpoint() throws -> RedisEndpoint? {
         let redis = configuration.runtime.redis
         switch redis.mode {
-        case "off": return nil
-        case "external": return try RedisEndpoint(url: redis.url ?? "")
-        default: return managedRedis.endpoint
+        case .off: return nil
+        case .external: return try RedisEndpoint(url: redis.url ?? "")
+        case .managed: return managedRedis.endpoint
         }
     }
 
     func makeHotTier() throws -> HotTier? {
         guard let endpoint = try redisEndpoint() else { return nil }
         var restart: (@Sendable () throws -> Void)?
-        if configuration.runtime.redis.mode == "managed" {
+        if configuration.runtime.redis.mode == .managed {
             let managed = managedRedis
             restart = { try managed.start() }
             // A failure is reported by the tier's first failed use, as the outage's one warning.

@@ -32,7 +32,7 @@ public final class Workspace: Sendable {
         let path = Self.databasePath(configuration)
         store = try SQLiteStore(
             path: path, busyTimeout: storage.busyTimeout,
-            synchronous: SQLiteStore.Synchronous(rawValue: storage.synchronous) ?? .full)
+            synchronous: SQLiteStore.Synchronous(rawValue: storage.synchronous.rawValue) ?? .full)
         lazyEmbedder = LazyEmbedder(choice: EmbedderChoice.resolve(configuration))
         index = RecallIndex(source: store, model: lazyEmbedder.choice.modelID, dimension: 384)
     }
@@ -102,7 +102,7 @@ public final class Workspace: Sendable {
         let r = configuration.runtime.retrieval
         return Recaller(
             store: store, index: index, embedder: try embedder(), weights: recallWeights,
-            fusion: RecallFusion(rawValue: r.fusion) ?? .weighted, clock: clock, candidates: r.candidates)
+            fusion: RecallFusion(rawValue: r.fusion.rawValue) ?? .weighted, clock: clock, candidates: r.candidates)
     }
 
     /// A batcher over `recaller()` with the configured window (`retrieval.batch_window`).

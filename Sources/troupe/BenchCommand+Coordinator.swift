@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TroupeCore
 import TroupeRetrieval
+import TroupeBenchmarks
 import TroupeRuntime
 import TroupeStore
 
@@ -47,7 +48,7 @@ extension BenchCommand {
             let first = try await coordinator.persona(names[0].rawValue)
             var ids: [String] = []
             for i in 0..<records { ids.append(try await first.share("shared figure \(i)", in: "bench-shared").current.id) }
-            if !json { Output.stdout("shared-slice writes (\(policy), \(records) records, SQLite synchronous=\(workspace.configuration.runtime.storage.synchronous)\(embed ? ", values embedded" : ", values not embedded"))") }
+            if !json { Output.stdout("shared-slice writes (\(policy), \(records) records, SQLite synchronous=\(workspace.configuration.runtime.storage.synchronous.rawValue)\(embed ? ", values embedded" : ", values not embedded"))") }
             for count in writerCounts {
                 Output.stderr("\(count) writer\(count == 1 ? "" : "s") × \(writes) writes")
                 report(try await CoordinatorBenchmark.writes(coordinator: coordinator, personas: names, writers: count, writesPerWriter: writes, records: ids))

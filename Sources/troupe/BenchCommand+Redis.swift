@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TroupeBenchmarks
 import TroupeRuntime
 
 extension BenchCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TroupeCore
 import TroupeRetrieval
+import TroupeBenchmarks
 import TroupeRuntime
 
 struct BenchCommand: AsyncParsableCommand {

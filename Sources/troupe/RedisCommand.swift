@@ -23,7 +23,7 @@ struct RedisCommand: AsyncParsableCommand {
         func run() async throws {
             let workspace = try global.workspace()
             let managed = workspace.managedRedis
-            var object: [String: JSONValue] = ["mode": .string(workspace.configuration.runtime.redis.mode), "socket": .string(managed.socketPath)]
+            var object: [String: JSONValue] = ["mode": .string(workspace.configuration.runtime.redis.mode.rawValue), "socket": .string(managed.socketPath)]
             var lines: [String] = []
             switch managed.status() {
             case .running(let pid):
@@ -34,8 +34,8 @@ struct RedisCommand: AsyncParsableCommand {
                 object["running"] = .bool(false)
                 lines.append("managed redis-server not running (it starts on first use; socket \(managed.socketPath))")
             }
-            if workspace.configuration.runtime.redis.mode != "managed" {
-                lines.append("note: this config uses redis.mode \(workspace.configuration.runtime.redis.mode)")
+            if workspace.configuration.runtime.redis.mode != .managed {
+                lines.append("note: this config uses redis.mode \(workspace.configuration.runtime.redis.mode.rawValue)")
             }
             if object["running"] == .bool(true) {
                 let tier = HotTier(

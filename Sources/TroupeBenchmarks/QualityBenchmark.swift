@@ -2,6 +2,7 @@ import Foundation
 import TroupeCore
 import TroupeRetrieval
 import TroupeStore
+import TroupeRuntime
 
 /// `troupe bench quality`: recall@5 and recall@10 of lexical-only, dense-only and hybrid
 /// rankings (weighted sum and reciprocal-rank fusion) on a hand-written set of persona memories

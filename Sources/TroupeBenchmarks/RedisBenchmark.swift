@@ -3,6 +3,7 @@ import TroupeConfig
 import TroupeCore
 import TroupeRetrieval
 import TroupeStore
+import TroupeRuntime
 
 /// `troupe bench redis`: the hot tier through our adapter on the managed unix socket, and the
 /// same workload on SQLite alone. Writes (SQLite commit, then Redis), working-memory and episode
@@ -87,7 +88,7 @@ public struct RedisBenchmark: Sendable {
         let adapter = try await adapter(hot)
         return Result(
             hot: hotTier, sqlite: sqliteTier, adapter: adapter, model: withRedis.embedderChoice.modelID ?? "lexical only",
-            synchronous: withRedis.configuration.runtime.storage.synchronous)
+            synchronous: withRedis.configuration.runtime.storage.synchronous.rawValue)
     }
 
     /// The whole workload on one workspace.

@@ -2,6 +2,7 @@ import Foundation
 import TroupeCore
 import TroupeRetrieval
 import TroupeStore
+import TroupeRuntime
 
 /// `troupe bench retrieval`: the dense scorer at several shapes (the peers run beside it from
 /// Scripts/bench), embedding throughput, and end-to-end recall at 100K memories. Prints figures;

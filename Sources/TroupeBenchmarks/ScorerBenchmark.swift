@@ -1,5 +1,6 @@
 import Foundation
 internal import CBLAS
+import TroupeRetrieval
 import TroupeCore
 
 /// Timings of the BLAS parts of retrieval, for `troupe bench retrieval` (prints, asserts nothing).

@@ -2,6 +2,7 @@ import Foundation
 import TroupeCore
 import TroupeRetrieval
 import TroupeStore
+import TroupeRuntime
 
 /// `troupe bench store`: import throughput, single-put and lexical-recall latency, size on disk
 /// and peak memory, on a fresh SQLite store in a temporary directory. Prints figures; asserts

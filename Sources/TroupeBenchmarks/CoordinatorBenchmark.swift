@@ -3,6 +3,7 @@ import TroupeConfig
 import TroupeCore
 import TroupeRetrieval
 import TroupeStore
+import TroupeRuntime
 
 /// `troupe bench coordinator`: writes to a shared slice by 1, 8 and 32 concurrent persona
 /// writers (throughput, latency, conflicts and how long they took to resolve), and rounds of
