@@ -63,7 +63,9 @@ let package = Package(
         .testTarget(name: "TroupeCoreTests", dependencies: ["TroupeCore"]),
         .testTarget(name: "TroupeConfigTests", dependencies: ["TroupeConfig"],
                     resources: [.copy("Corpus")]),
-        .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore"]),
+        // The storage contract's conformance suites, run by each store's tests with its own factory.
+        .target(name: "TroupeStoreConformance", dependencies: ["TroupeStore", "TroupeCore"], path: "Tests/TroupeStoreConformance"),
+        .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore", "TroupeStoreConformance"]),
         .testTarget(
             name: "TroupeRetrievalTests",
             dependencies: [

@@ -114,11 +114,11 @@ public enum CoordinatorBenchmark {
         return (StoreBenchmark.Percentiles(batched), StoreBenchmark.Percentiles(single), batches)
     }
 
-    // MARK: A workspace of its own
+    // MARK: A home of its own
 
     /// Writes a config and `personas` persona files into `directory` (one shared slice, `bench-shared`,
-    /// with every persona as a member and `policy`; `redis.mode` as given), and opens it.
-    public static func workspace(in directory: URL, personas: Int, policy: ConflictPolicy, redis: String = "off") throws -> Workspace {
+    /// with every persona as a member and `policy`; `redis.mode` as given), and loads it.
+    public static func home(in directory: URL, personas: Int, policy: ConflictPolicy, redis: String = "off") throws -> Configuration {
         let personaDirectory = directory.appendingPathComponent("personas")
         try FileManager.default.createDirectory(at: personaDirectory, withIntermediateDirectories: true)
         let names = (0..<personas).map { String(format: "bench-%02d", $0) }
@@ -145,7 +145,7 @@ public enum CoordinatorBenchmark {
                 policy: \(policy.rawValue)
 
             """.write(to: directory.appendingPathComponent("troupe.yaml"), atomically: true, encoding: .utf8)
-        return try Workspace.open(configFlag: directory.appendingPathComponent("troupe.yaml").path, homeFlag: directory.path)
+        return try Configuration.load(configFlag: directory.appendingPathComponent("troupe.yaml").path, homeFlag: directory.path)
     }
 
     /// Memories for recall benchmarks: `perOwner` for each of `owners`, taking turns among
@@ -166,7 +166,7 @@ public enum CoordinatorBenchmark {
                         content: StoreBenchmark.sentence(&rng, words: 12), source: "bench", createdAt: now.addingTimeInterval(-Double(i)))
                 }
                 _ = try await store.upsert(records, writer: "bench", at: now)
-                let vectors = ScorerBenchmark.randomUnitVectors(count, dimension: embedder.dimension, seed: seed)
+                let vectors = RandomVectors.unitVectors(count, dimension: embedder.dimension, seed: seed)
                 seed += 1
                 _ = try await store.storeVectors(zip(records, vectors).map {
                     RecordVector(id: $0.id, version: 1, model: embedder.modelID, values: $1)

@@ -76,9 +76,10 @@ public struct RedisBenchmark: Sendable {
             ManagedRedis(home: hotHome).stop()
             try? FileManager.default.removeItem(at: root)
         }
-        let withRedis = try CoordinatorBenchmark.workspace(in: hotHome, personas: personas, policy: .lastWriterWins, redis: "managed")
-        let alone = try CoordinatorBenchmark.workspace(in: sqliteHome, personas: personas, policy: .lastWriterWins, redis: "off")
-        guard let hot = try withRedis.hotTier(), await hot.ready() else {
+        let withRedis = try Runtime(configuration: CoordinatorBenchmark.home(in: hotHome, personas: personas, policy: .lastWriterWins, redis: "managed"))
+        let alone = try Runtime(configuration: CoordinatorBenchmark.home(in: sqliteHome, personas: personas, policy: .lastWriterWins, redis: "off"))
+        defer { Task { [withRedis, alone] in await withRedis.shutdown(); await alone.shutdown() } }
+        guard let hot = withRedis.hotTier(), await hot.ready() else {
             throw TroupeError(.unavailable, "the managed redis-server did not start (see `troupe doctor`)")
         }
         log("hot tier: managed redis-server at \(hot.client.endpoint)")
@@ -91,10 +92,12 @@ public struct RedisBenchmark: Sendable {
             synchronous: withRedis.configuration.runtime.storage.synchronous.rawValue)
     }
 
-    /// The whole workload on one workspace.
-    private func measure(_ workspace: Workspace, name: String, log: @escaping @Sendable (String) -> Void) async throws -> Tier {
-        // Writes are not embedded (the model would dominate; bench retrieval measures it).
-        let writer = try workspace.coordinator(embedding: false)
+    /// The whole workload on one home: a runtime that writes without embedding (the model would
+    /// dominate; bench retrieval measures it) and `workspace`, which recalls.
+    private func measure(_ workspace: Runtime, name: String, log: @escaping @Sendable (String) -> Void) async throws -> Tier {
+        let writing = try Runtime(configuration: workspace.configuration, embedsWrites: false)
+        defer { Task { await writing.shutdown() } }
+        let writer = writing.coordinator
         var actors: [PersonaActor] = []
         for persona in workspace.personas.prefix(personas) { actors.append(try await writer.persona(persona.name.rawValue)) }
         var rng = SplitMix64(seed: 7)
@@ -127,12 +130,12 @@ public struct RedisBenchmark: Sendable {
     }
 
     /// Recalls over the semantic slice, `repeatShare` of them repeating an earlier query.
-    private func recallCache(_ workspace: Workspace, actors: [PersonaActor], into tier: inout Tier, log: (String) -> Void) async throws {
+    private func recallCache(_ workspace: Runtime, actors: [PersonaActor], into tier: inout Tier, log: (String) -> Void) async throws {
         guard facts > 0, recalls > 0 else { return }
-        guard let embedder = try workspace.embedder() else { return log("no embedder (fallback: none): recalls skipped") }
+        guard let embedder = try workspace.embedder()?.embedder else { return log("no embedder (fallback: none): recalls skipped") }
         log("\(tier.name): \(facts) semantic memories for each persona, then \(recalls) recalls")
         try await CoordinatorBenchmark.fill(workspace.store, owners: actors.map(\.name), perOwner: facts, slices: [.semantic], embedder: embedder)
-        let reader = try workspace.coordinator()
+        let reader = workspace.coordinator
         var recallers: [PersonaActor] = []
         for persona in actors { recallers.append(try await reader.persona(persona.name.rawValue)) }
         for persona in recallers { _ = try await persona.recall("warm up", slices: [.semantic]) }

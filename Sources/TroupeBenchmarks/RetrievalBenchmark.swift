@@ -86,7 +86,7 @@ public struct RetrievalBenchmark: Sendable {
         while true {
             let page = try await store.indexEntries(owners: owners, slices: nil, model: nil, after: after, limit: 5000)
             guard let last = page.last else { break }
-            let vectors = ScorerBenchmark.randomUnitVectors(page.count, dimension: embedder.dimension, seed: seed)
+            let vectors = RandomVectors.unitVectors(page.count, dimension: embedder.dimension, seed: seed)
             seed += 1
             _ = try await store.storeVectors(zip(page, vectors).map {
                 RecordVector(id: $0.id, version: $0.version, model: embedder.modelID, values: $1)

@@ -25,7 +25,7 @@ public enum ScorerBenchmark {
     /// The machine's single-precision matrix-multiply rate: the best of a few 2048³ `cblas_sgemm`.
     public static func sgemmPeak(size n: Int = 2048, repeats: Int = 5) -> Double {
         var rng = SplitMix64(seed: 1)
-        let a = randomUnitRows(n, n, &rng), b = randomUnitRows(n, n, &rng)
+        let a = RandomVectors.unitRows(n, n, &rng), b = RandomVectors.unitRows(n, n, &rng)
         var c = [Float](repeating: 0, count: n * n)
         var best = Double.infinity
         for _ in 0..<repeats {
@@ -40,7 +40,7 @@ public enum ScorerBenchmark {
     /// against `rows` random unit vectors, top `k` each.
     public static func measure(rows: Int, dimension: Int = 384, queries: Int, k: Int = 10, repeats: Int = 15) -> Figures {
         var rng = SplitMix64(seed: 7)
-        let matrix = randomUnitRows(rows, dimension, &rng), batch = randomUnitRows(queries, dimension, &rng)
+        let matrix = RandomVectors.unitRows(rows, dimension, &rng), batch = RandomVectors.unitRows(queries, dimension, &rng)
         var whole: [Double] = [], sgemm: [Double] = []
         matrix.withUnsafeBufferPointer { m in
             batch.withUnsafeBufferPointer { q in
@@ -65,7 +65,7 @@ public enum ScorerBenchmark {
     private static func screen(_ matrix: [Float], _ f: inout Figures, repeats: Int, rng: inout SplitMix64) {
         let storage = QuantizedRows.Storage()
         matrix.withUnsafeBufferPointer { storage.append($0, rows: f.rows, dimension: f.dimension) }
-        let queries = randomUnitRows(50, f.dimension, &rng)
+        let queries = RandomVectors.unitRows(50, f.dimension, &rng)
         let (rows, dimension, k) = (f.rows, f.dimension, f.k)
         var times: [Double] = [], found = 0, proven = 0
         matrix.withUnsafeBufferPointer { m in
@@ -90,23 +90,6 @@ public enum ScorerBenchmark {
         f.screenChecks = 50
     }
 
-    static func randomUnitRows(_ rows: Int, _ dimension: Int, _ rng: inout SplitMix64) -> [Float] {
-        var values = [Float](repeating: 0, count: rows * dimension)
-        for r in 0..<rows {
-            var norm: Float = 0
-            for i in 0..<dimension {
-                // Box–Muller from two uniforms: Gaussian coordinates make uniformly spread directions.
-                let u1 = Double(rng.next() >> 11 | 1) / Double(1 << 53), u2 = Double(rng.next() >> 11) / Double(1 << 53)
-                let g = Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
-                values[r * dimension + i] = g
-                norm += g * g
-            }
-            let inverse = 1 / norm.squareRoot()
-            for i in 0..<dimension { values[r * dimension + i] *= inverse }
-        }
-        return values
-    }
-
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
@@ -114,12 +97,5 @@ public enum ScorerBenchmark {
 
     static func seconds(since start: DispatchTime) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-    }
-
-    /// Random unit vectors, for benchmarks that need stored vectors without embedding texts.
-    public static func randomUnitVectors(_ count: Int, dimension: Int, seed: UInt64) -> [[Float]] {
-        var rng = SplitMix64(seed: seed)
-        let flat = randomUnitRows(count, dimension, &rng)
-        return (0..<count).map { Array(flat[($0 * dimension)..<(($0 + 1) * dimension)]) }
     }
 }

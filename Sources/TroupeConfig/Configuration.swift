@@ -170,3 +170,30 @@ public struct Configuration: Sendable {
         return (personas.sorted { $0.name < $1.name }, diagnostics)
     }
 }
+
+extension Configuration {
+    /// Reads the config file and persona files of `location` again, as a running runtime does
+    /// when they change: the runtime config (`nil` when the file no longer validates, so the
+    /// caller keeps the one in force), the personas that validate, and every diagnostic.
+    public static func reread(_ location: ConfigLocation, current: RuntimeConfig) -> (
+        runtime: RuntimeConfig?, personas: [PersonaDefinition], diagnostics: [Diagnostic]
+    ) {
+        var runtime: RuntimeConfig? = current
+        var diagnostics: [Diagnostic] = []
+        var source: YAMLSource?
+        var members: [(PersonaID, Node)] = []
+        if let file = location.configFile {
+            let yaml = YAMLSource(contentsOf: file)
+            let (read, references) = RuntimeConfig.read(from: yaml, directory: file.deletingLastPathComponent())
+            if yaml.hasErrors {
+                diagnostics += yaml.diagnostics
+                runtime = nil
+            } else {
+                (runtime, source, members) = (read, yaml, references)
+            }
+        }
+        let files = (try? personaFiles(in: location.personasDirectory)) ?? []
+        let result = validate(personaFiles: files, runtime: runtime ?? current, configSource: source, members: members)
+        return (runtime, result.personas, diagnostics + result.diagnostics)
+    }
+}

@@ -69,16 +69,23 @@ public struct IndexCandidate: Sendable, Hashable {
 /// The in-memory recall index: per owner and slice, a vector matrix and an inverted index,
 /// loaded from the store on first use and kept current through the store's change feed, so
 /// writes by any process are seen.
+///
+/// Searches never see a partition half loaded: partitions are built aside (a first load, or a
+/// reload after the store trimmed its change log) and put in place in one step, between two
+/// suspension points.
 public actor RecallIndex {
     let source: any IndexSource
     /// The embedding model whose vectors are loaded; others are never scored together.
     public nonisolated let model: String?
     public nonisolated let dimension: Int
     private var partitions: [IndexPartition.Key: IndexPartition] = [:]
-    private var location: [String: IndexPartition.Key] = [:]
+    /// Where each loaded record is, and at which version.
+    private var location: [String: (key: IndexPartition.Key, version: Int)] = [:]
     private var vocabulary = TermVocabulary()
     private var cursor: Int64?
     private var refreshing: Task<Void, any Error>?
+    /// Reloads after a trimmed change log, for tests.
+    package private(set) var reloads = 0
 
     public init(source: any IndexSource, model: String?, dimension: Int) {
         self.source = source
@@ -104,6 +111,21 @@ public actor RecallIndex {
     /// Rows held, live and dead, over all partitions.
     public var loadedRecords: Int { partitions.values.reduce(0) { $0 + $1.liveCount } }
 
+    /// What this process just committed (records with their vectors, and removals), applied to
+    /// the partitions already loaded; the change feed brings the same later, which is harmless.
+    /// A version older than the one held is ignored.
+    public func didCommit(_ entries: [IndexEntry], removed: [String] = []) {
+        for id in removed { remove(id) }
+        for entry in entries { add(entry, into: &partitions, &location) }
+    }
+
+    /// Applies the change feed to the partitions loaded, if any (a long-lived owner calls this
+    /// now and then, so that a recall after a quiet spell has little to catch up).
+    public func catchUp() async throws {
+        guard cursor != nil else { return }
+        try await refresh([])
+    }
+
     static func keys(_ query: IndexQuery) -> [IndexPartition.Key] {
         query.owners.flatMap { owner in (query.slices ?? SliceKind.allCases).map { IndexPartition.Key(owner: owner, slice: $0) } }
     }
@@ -127,57 +149,82 @@ public actor RecallIndex {
 
     private func catchUp(loading keys: Set<IndexPartition.Key>) async throws {
         if cursor == nil { cursor = try await source.changeCursor() }
-        let missing = keys.filter { partitions[$0] == nil }
         // Scan first, then apply the changes since the cursor: a change the scan already saw is
         // applied again, which is harmless (an upsert of the same version).
-        for (owner, slices) in Dictionary(grouping: missing, by: \.owner).sorted(by: { $0.key < $1.key }) {
-            try await load(owner: owner, slices: slices.map(\.slice))
+        let missing = keys.filter { partitions[$0] == nil }
+        if !missing.isEmpty {
+            // Refreshes run one at a time, so nothing else puts these partitions in meanwhile
+            // (`didCommit` skips partitions not loaded).
+            let (loaded, places) = try await loadAside(missing)
+            partitions.merge(loaded) { current, _ in current }
+            location.merge(places) { current, _ in current }
         }
         while let from = cursor {
             let feed = try await source.changes(since: from, limit: 5000)
             if feed.mustReload {
-                let wanted = Set(partitions.keys).union(keys)
-                partitions = [:]
-                location = [:]
-                cursor = try await source.changeCursor()
-                try await catchUp(loading: wanted)
-                return
+                try await reload(keys)
+                continue
             }
             for id in feed.removed { remove(id) }
             let entries = try await source.indexEntries(ids: feed.changed, model: model)
             let found = Set(entries.map(\.id))
             for id in feed.changed where !found.contains(id) { remove(id) }
-            for entry in entries { add(entry) }
+            for entry in entries { add(entry, into: &partitions, &location, force: true) }
             guard feed.cursor != from else { break }
             cursor = feed.cursor
         }
     }
 
-    private func load(owner: PersonaID, slices: [SliceKind]) async throws {
-        for slice in slices {
-            let key = IndexPartition.Key(owner: owner, slice: slice)
-            if partitions[key] == nil { partitions[key] = IndexPartition(key: key, dimension: model == nil ? 0 : dimension) }
-        }
-        var after: IndexEntry?
-        while true {
-            let page = try await source.indexEntries(owners: [owner], slices: slices, model: model, after: after, limit: 2000)
-            for entry in page { add(entry) }
-            guard page.count == 2000 else { return }
-            after = page.last
-        }
+    /// Loads every partition held (and `keys`) again, aside, from a new cursor, then swaps the
+    /// new set in at once: the store no longer remembers changes as old as ours.
+    private func reload(_ keys: Set<IndexPartition.Key>) async throws {
+        let wanted = Set(partitions.keys).union(keys)
+        let fresh = try await source.changeCursor()
+        let (loaded, places) = try await loadAside(wanted)
+        partitions = loaded
+        location = places
+        cursor = fresh
+        reloads += 1
     }
 
-    private func add(_ entry: IndexEntry) {
+    /// Builds the partitions of `keys` from the store, without touching the ones in use.
+    private func loadAside(_ keys: Set<IndexPartition.Key>) async throws
+        -> ([IndexPartition.Key: IndexPartition], [String: (key: IndexPartition.Key, version: Int)])
+    {
+        var loaded: [IndexPartition.Key: IndexPartition] = [:]
+        var places: [String: (key: IndexPartition.Key, version: Int)] = [:]
+        for key in keys { loaded[key] = IndexPartition(key: key, dimension: model == nil ? 0 : dimension) }
+        for (owner, group) in Dictionary(grouping: keys, by: \.owner).sorted(by: { $0.key < $1.key }) {
+            var after: IndexEntry?
+            while true {
+                let page = try await source.indexEntries(
+                    owners: [owner], slices: group.map(\.slice), model: model, after: after, limit: 2000)
+                for entry in page { add(entry, into: &loaded, &places, force: true) }
+                guard page.count == 2000 else { break }
+                after = page.last
+            }
+        }
+        return (loaded, places)
+    }
+
+    /// Puts `entry` in its partition among `into`, if that partition is there; unless `force`,
+    /// only when it is newer than the version held.
+    private func add(
+        _ entry: IndexEntry, into partitions: inout [IndexPartition.Key: IndexPartition],
+        _ places: inout [String: (key: IndexPartition.Key, version: Int)], force: Bool = false
+    ) {
         let key = IndexPartition.Key(owner: entry.owner, slice: entry.slice)
         guard let partition = partitions[key] else { return }
-        if let old = location[entry.id], old != key { partitions[old]?.remove(entry.id) }
-        let terms = vocabulary.ids(forText: entry.content)
-        partition.upsert(entry, terms: terms)
-        location[entry.id] = key
+        if let old = places[entry.id] {
+            if !force, old.version > entry.version { return }
+            if old.key != key { partitions[old.key]?.remove(entry.id) }
+        }
+        partition.upsert(entry, terms: vocabulary.ids(forText: entry.content))
+        places[entry.id] = (key, entry.version)
     }
 
     private func remove(_ id: String) {
-        guard let key = location.removeValue(forKey: id) else { return }
-        partitions[key]?.remove(id)
+        guard let place = location.removeValue(forKey: id) else { return }
+        partitions[place.key]?.remove(id)
     }
 }

@@ -88,9 +88,9 @@ public struct RecallHit: Sendable, Hashable {
 /// Hybrid recall (see DESIGN.md, Retrieval): candidates from BM25 and from dense vectors, ranked
 /// by cosine, BM25, recency and importance, fused as configured.
 public struct Recaller: Sendable {
-    let store: any MemoryStore
+    let store: any RecordStore
     let index: RecallIndex
-    let embedder: (any Embedder)?
+    let embedding: EmbeddingQueue?
     let weights: RecallWeights
     let fusion: RecallFusion
     let clock: any WallClock
@@ -98,12 +98,22 @@ public struct Recaller: Sendable {
     let candidates: Int
 
     public init(
-        store: any MemoryStore, index: RecallIndex, embedder: (any Embedder)?, weights: RecallWeights,
+        store: any RecordStore, index: RecallIndex, embedder: (any Embedder)?, weights: RecallWeights,
+        fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100
+    ) {
+        self.init(
+            store: store, index: index, embedding: embedder.map(EmbeddingQueue.init), weights: weights, fusion: fusion, clock: clock,
+            candidates: candidates)
+    }
+
+    /// A recaller that embeds its queries on `embedding` (shared with the writers that embed).
+    public init(
+        store: any RecordStore, index: RecallIndex, embedding: EmbeddingQueue?, weights: RecallWeights,
         fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100
     ) {
         self.store = store
         self.index = index
-        self.embedder = embedder
+        self.embedding = embedding
         self.weights = weights
         self.fusion = fusion
         self.clock = clock
@@ -120,7 +130,7 @@ public struct Recaller: Sendable {
     public func recall(batch requests: [RecallRequest]) async throws -> [[RecallHit]] {
         guard !requests.isEmpty else { return [] }
         let now = clock.now()
-        let vectors = try embedder?.embed(requests.map(\.query))
+        let vectors = try await embedding?.embed(requests.map(\.query))
         let queries = requests.enumerated().map { i, request in
             IndexQuery(
                 terms: Self.terms(request.query), vector: vectors?[i], owners: request.owners, slices: request.slices,

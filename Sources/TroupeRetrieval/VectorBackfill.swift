@@ -14,14 +14,26 @@ public struct VectorBackfill: Sendable {
     }
 
     let store: any IndexSource
-    let embedder: any Embedder
+    let embedding: EmbeddingQueue
     let batchSize: Int
+    /// Told of each batch of vectors stored (the runtime's index and hot tier follow).
+    let stored: @Sendable ([RecordVector]) async -> Void
 
     public init(store: any IndexSource, embedder: any Embedder, batchSize: Int = 128) {
-        self.store = store
-        self.embedder = embedder
-        self.batchSize = max(1, batchSize)
+        self.init(store: store, embedding: EmbeddingQueue(embedder), batchSize: batchSize)
     }
+
+    public init(
+        store: any IndexSource, embedding: EmbeddingQueue, batchSize: Int = 128,
+        stored: @escaping @Sendable ([RecordVector]) async -> Void = { _ in }
+    ) {
+        self.store = store
+        self.embedding = embedding
+        self.batchSize = max(1, batchSize)
+        self.stored = stored
+    }
+
+    var embedder: any Embedder { embedding.embedder }
 
     /// Records still without a vector of the model.
     public func remaining() async throws -> Int { try await store.countWithoutVector(model: embedder.modelID) }
@@ -36,10 +48,12 @@ public struct VectorBackfill: Sendable {
         while true {
             let batch = try await store.entriesWithoutVector(model: embedder.modelID, after: after, limit: batchSize)
             guard let last = batch.last else { break }
-            let vectors = try embedder.embed(batch.map(\.content))
-            done += try await store.storeVectors(zip(batch, vectors).map {
-                RecordVector(id: $0.id, version: $0.version, model: embedder.modelID, values: $1)
-            })
+            let vectors = try await embedding.embed(batch.map(\.content))
+            let records = zip(batch, vectors).map {
+                RecordVector(id: $0.id, version: $0.version, model: embedding.modelID, values: $1)
+            }
+            done += try await store.storeVectors(records)
+            await stored(records)
             after = last.id
             progress?(Progress(done: done, total: total, elapsed: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9))
         }

@@ -25,7 +25,7 @@ extension Coordinator {
     /// The shortest cache TTL among the searched owners' slices (persona YAML, else config).
     nonisolated func cacheTTL(_ request: RecallRequest) -> Double {
         let ttls = request.owners.flatMap { owner -> [Double] in
-            let policy = definitions[owner]?.memory ?? defaultMemory
+            let policy = registry.persona(owner)?.memory ?? defaultMemory
             return (request.slices ?? []).map { $0 == .procedural ? policy.proceduralCacheTTL : policy.semanticCacheTTL }
         }
         return ttls.min() ?? defaultMemory.semanticCacheTTL

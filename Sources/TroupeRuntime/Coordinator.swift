@@ -12,68 +12,66 @@ import TroupeStore
 /// the slice's policy inside that transaction, so writers in other processes obey it too.
 /// Recalls from many personas go through one ``RecallBatcher``.
 public actor Coordinator {
-    public nonisolated let store: any MemoryStore
-    public nonisolated let clock: any WallClock
-    /// Shared slices by name: kind, members, policy.
-    public nonisolated let sharedSlices: [PersonaID: RuntimeConfig.SharedSlice]
-    nonisolated let definitions: [PersonaID: PersonaDefinition]
-    /// The embedder and the recaller, asked for on first use (a model load is not free, and
-    /// many commands never embed or recall).
-    nonisolated let embedderSource: @Sendable () throws -> (any Embedder)?
+    /// The one write path (store, hot tier, index, embedder, clock, ids).
+    package nonisolated let writes: MemoryWrites
+    /// The personas and shared slices in force.
+    package nonisolated let registry: PersonaRegistry
     nonisolated let recallerSource: @Sendable () throws -> Recaller
     nonisolated let batchWindow: Duration
     nonisolated let defaultLimit: Int
-    /// The Redis hot tier, if configured: write-through of shared writes, the recall cache.
-    /// Asked for on first use (a managed server is started then, not for every command).
-    public nonisolated var hot: HotTier? { hotSource() }
-    nonisolated let hotSource: @Sendable () -> HotTier?
     /// The embedding model's id, known without loading it (part of a cached recall's key).
     nonisolated let modelID: String?
     /// Memory policy of owners that are not personas (shared slices).
     nonisolated let defaultMemory: MemoryPolicy
     private var batcher: RecallBatcher?
-    /// Persona priorities by name, for the `priority` policy.
-    nonisolated let priorities: [String: Int]
     /// Persona actors in use. Weak: they hold the coordinator; one that nobody holds any more
     /// is made again when next asked for (its seeds are already loaded by then).
     private var actors: [PersonaID: WeakPersona] = [:]
     private var pending: [(write: SharedWrite, reply: CheckedContinuation<SharedWriteOutcome, any Error>)] = []
     private var committing = false
+    /// Callers of ``drain()`` waiting for the commits under way.
+    private var drained: [CheckedContinuation<Void, Never>] = []
     /// Shared writes committed, the commits they took, and how many were stale.
     public private(set) var committed = (writes: 0, commits: 0, conflicts: 0)
 
-    public init(
-        personas: [PersonaDefinition], sharedSlices: [RuntimeConfig.SharedSlice], store: any MemoryStore,
-        embedder: @escaping @Sendable () throws -> (any Embedder)?, recaller: @escaping @Sendable () throws -> Recaller,
-        batchWindow: Duration = .milliseconds(2), clock: any WallClock, defaultLimit: Int = 10,
-        hotTier: @autoclosure @escaping @Sendable () -> HotTier? = nil,
-        modelID: String? = nil, defaultMemory: MemoryPolicy = MemoryPolicy()
+    package init(
+        registry: PersonaRegistry, writes: MemoryWrites, recaller: @escaping @Sendable () throws -> Recaller,
+        batchWindow: Duration = .milliseconds(2), defaultLimit: Int = 10, modelID: String? = nil,
+        defaultMemory: MemoryPolicy = MemoryPolicy()
     ) {
-        self.hotSource = hotTier
-        self.modelID = modelID
-        self.defaultMemory = defaultMemory
-        self.store = store
-        self.clock = clock
-        self.embedderSource = embedder
+        self.registry = registry
+        self.writes = writes
         self.recallerSource = recaller
         self.batchWindow = batchWindow
         self.defaultLimit = defaultLimit
-        self.definitions = Dictionary(personas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        self.sharedSlices = Dictionary(sharedSlices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        self.priorities = Dictionary(personas.map { ($0.name.rawValue, $0.priority) }, uniquingKeysWith: { a, _ in a })
+        self.modelID = modelID
+        self.defaultMemory = defaultMemory
     }
 
-    /// The actor of the persona named `name`, started (its seeds loaded) on first use.
+    public nonisolated var store: any MemoryStore { writes.store }
+    public nonisolated var clock: any WallClock { writes.clock }
+    /// The Redis hot tier, if configured; made (and a managed server started) on first use.
+    public nonisolated var hot: HotTier? { writes.hot() }
+    /// Shared slices by name: kind, members, policy.
+    public nonisolated var sharedSlices: [PersonaID: RuntimeConfig.SharedSlice] { registry.sharedSlices }
+
+    /// The actor of the persona named `name`, started (its seeds loaded) on first use. A
+    /// persona whose definition changed since its actor was made gets a new actor; one whose
+    /// file was removed is not found (its memory stays).
     public func persona(_ name: String) async throws -> PersonaActor {
-        guard let id = PersonaID(rawValue: name), let definition = definitions[id] else {
-            let names = definitions.keys.map(\.rawValue).sorted()
+        guard let id = PersonaID(rawValue: name), let definition = registry.persona(id) else {
+            let names = registry.personas.map(\.name.rawValue)
             var message = "unknown persona '\(name)'"
-            if let guess = Suggestion.closest(to: name, in: names) { message += " (did you mean '\(guess)'?)" }
+            if let id = PersonaID(rawValue: name), registry.wasRemoved(id) {
+                message = "persona '\(name)' was removed (its file is gone; its memory is kept)"
+            } else if let guess = Suggestion.closest(to: name, in: names) {
+                message += " (did you mean '\(guess)'?)"
+            }
             message += names.isEmpty ? "; no personas are defined" : "; known personas: \(names.joined(separator: ", "))"
             throw TroupeError(.notFound, message)
         }
         let actor: PersonaActor
-        if let known = actors[id]?.actor {
+        if let known = actors[id]?.actor, known.definition == definition {
             actor = known
         } else {
             actor = PersonaActor(definition: definition, memberships: memberships(of: id), coordinator: self)
@@ -84,15 +82,14 @@ public actor Coordinator {
     }
 
     /// The shared slices `persona` is a member of, by name.
-    public nonisolated func memberships(of persona: PersonaID) -> [PersonaID] {
-        sharedSlices.values.filter { $0.members.contains(persona) }.map(\.name).sorted()
-    }
+    public nonisolated func memberships(of persona: PersonaID) -> [PersonaID] { registry.memberships(of: persona) }
 
     /// The shared slice named `name`, if `persona` is one of its members; otherwise a denial
     /// (or not-found for a slice that does not exist).
     nonisolated func slice(_ name: PersonaID, for persona: PersonaID) throws -> RuntimeConfig.SharedSlice {
-        guard let slice = sharedSlices[name] else {
-            let names = sharedSlices.keys.map(\.rawValue).sorted()
+        let slices = registry.sharedSlices
+        guard let slice = slices[name] else {
+            let names = slices.keys.map(\.rawValue).sorted()
             throw TroupeError(.notFound, "no shared slice '\(name)'; shared slices: \(names.joined(separator: ", "))")
         }
         guard slice.members.contains(persona) else {
@@ -111,6 +108,8 @@ public actor Coordinator {
         let slice = try slice(write.owner, for: write.writer)
         write.slice = slice.kind
         write.policy = slice.policy
+        // The id of a new record comes from the runtime's generator, not the store.
+        if write.id == nil { write.id = writes.ids.next("m") }
         let outcome = try await withCheckedThrowingContinuation { reply in
             pending.append((write, reply))
             if !committing {
@@ -134,14 +133,9 @@ public actor Coordinator {
             let batch = pending
             pending.removeAll()
             do {
-                let results = try await store.writeShared(batch.map(\.write), priorities: priorities, at: clock.now())
+                let results = try await writes.shared(batch.map(\.write), priorities: registry.priorities)
                 committed.writes += batch.count
                 committed.commits += 1
-                // Committed: now the hot tier (working and episodic shared slices).
-                await hot?.didWrite(results.flatMap { result -> [MemoryRecord] in
-                    guard case .success(let outcome) = result else { return [] }
-                    return [outcome.current] + (outcome.sibling.map { [$0] } ?? [])
-                })
                 for (item, result) in zip(batch, results) {
                     if case .success(let outcome) = result, outcome.conflicted { committed.conflicts += 1 }
                     item.reply.resume(with: result.mapError { $0 as any Error })
@@ -152,14 +146,20 @@ public actor Coordinator {
             }
         }
         committing = false
+        for waiter in drained { waiter.resume() }
+        drained.removeAll()
+    }
+
+    /// Returns once no shared write is waiting or being committed (for a clean shutdown).
+    package func drain() async {
+        guard committing || !pending.isEmpty else { return }
+        await withCheckedContinuation { drained.append($0) }
     }
 
     /// Forgets a record of a shared slice for `persona`, who must be a member.
     func forgetShared(_ record: MemoryRecord, by persona: PersonaID, reason: String?) async throws -> ForgetReceipt {
         _ = try slice(record.owner, for: persona)
-        let receipt = try await store.forget(record.id, reason: reason ?? "forgotten by \(persona)", at: clock.now())
-        await hot?.didForget(record)
-        return receipt
+        return try await writes.forget(record, reason: reason ?? "forgotten by \(persona)")
     }
 
     // MARK: Reading

@@ -37,6 +37,7 @@ public actor PersonaActor {
     public nonisolated var readableOwners: [PersonaID] { [name] + memberships }
 
     var store: any MemoryStore { coordinator.store }
+    var writes: MemoryWrites { coordinator.writes }
     var clock: any WallClock { coordinator.clock }
     var hot: HotTier? { coordinator.hot }
 
@@ -46,9 +47,8 @@ public actor PersonaActor {
         case .ready: return
         case .starting(let task): return try await task.value
         case .new:
-            let task = Task { [definition, coordinator] in
-                _ = try await ProceduralSeeds.load(
-                    [definition], store: coordinator.store, embedder: coordinator.embedderSource, at: coordinator.clock.now())
+            let task = Task { [definition, writes] in
+                _ = try await ProceduralSeeds.load([definition], through: writes)
             }
             state = .starting(task)
             do {
@@ -71,19 +71,11 @@ public actor PersonaActor {
         let text = try Self.validated(content, importance: importance)
         let now = clock.now()
         var record = MemoryRecord(
-            id: "m-" + UUID().uuidString.lowercased(), owner: name, slice: slice, content: text, importance: importance, tags: tags,
+            id: writes.ids.next("m"), owner: name, slice: slice, content: text, importance: importance, tags: tags,
             source: name.rawValue, createdAt: now)
         if slice == .working { record.expiresAt = now.addingTimeInterval(definition.memory.workingTTL) }
-        // Embedded first: a broken model fails the write before anything is stored.
-        let vector = try embed(text)
-        try await store.put(record)
-        if let vector {
-            _ = try await store.storeVectors([RecordVector(id: record.id, version: record.version, model: vector.model, values: vector.values)])
-            record.modelID = vector.model
-        }
-        // Acknowledged once SQLite has it; Redis follows (or catches up after an outage).
-        await hot?.didWrite([record])
-        return record
+        // Record and vector in one commit; acknowledged once SQLite has it, Redis follows.
+        return try await writes.add(record)
     }
 
     /// Writes a new version of a record based on version `base`: one of this persona's own (a
@@ -92,18 +84,14 @@ public actor PersonaActor {
     public func update(_ id: String, basedOn base: Int, change: MemoryChange) async throws -> SharedWriteOutcome {
         if let content = change.content { _ = try Self.validated(content, importance: change.importance ?? 0.5) }
         let record = try await readable(id)
-        let vector = try change.content.flatMap(embed)
         if record.owner != name {
+            var vector: EmbeddedVector?
+            if let content = change.content { vector = try await writes.embed(content) }
             return try await coordinator.write(SharedWrite(
                 id: id, owner: record.owner, slice: record.slice, writer: name, baseVersion: base, change: change,
                 policy: .reject, vector: vector))
         }
-        var next = try await store.update(id, expectedVersion: base, change: change, writer: name.rawValue, at: clock.now())
-        if let vector {
-            _ = try await store.storeVectors([RecordVector(id: id, version: next.version, model: vector.model, values: vector.values)])
-            next.modelID = vector.model
-        }
-        await hot?.didWrite([next])
+        let next = try await writes.update(id, basedOn: base, change: change, writer: name.rawValue)
         return SharedWriteOutcome(kind: .applied, current: next)
     }
 
@@ -111,9 +99,7 @@ public actor PersonaActor {
     public func forget(_ id: String, reason: String? = nil) async throws -> ForgetReceipt {
         let record = try await readable(id)
         if record.owner != name { return try await coordinator.forgetShared(record, by: name, reason: reason) }
-        let receipt = try await store.forget(id, reason: reason, at: clock.now())
-        await hot?.didForget(record)
-        return receipt
+        return try await writes.forget(record, reason: reason)
     }
 
     /// A record this persona may read.
@@ -179,7 +165,8 @@ public actor PersonaActor {
         let shared = try coordinator.slice(slice, for: name)
         return try await coordinator.write(SharedWrite(
             id: nil, owner: slice, slice: shared.kind, writer: name, baseVersion: 0,
-            change: MemoryChange(content: text, importance: importance, tags: tags), policy: shared.policy, vector: try embed(text)))
+            change: MemoryChange(content: text, importance: importance, tags: tags), policy: shared.policy,
+            vector: try await writes.embed(text)))
     }
 
     // MARK: Checks
@@ -195,11 +182,6 @@ public actor PersonaActor {
         TroupeError(
             .denied, "\(name) may not touch this record: it is another persona's private memory, or in a shared slice \(name) is not a member of",
             context: id)
-    }
-
-    private func embed(_ text: String) throws -> EmbeddedVector? {
-        guard let embedder = try coordinator.embedderSource() else { return nil }
-        return EmbeddedVector(model: embedder.modelID, values: try embedder.embed([text])[0])
     }
 
     static func validated(_ content: String, importance: Double) throws -> String {

@@ -2,20 +2,22 @@ import Foundation
 import TroupeCore
 
 /// A ``MemoryStore`` held in memory; for unit tests of logic and as the model the SQLite store is
-/// checked against. Its full-text search is plain BM25 over lower-cased words (no stemming).
-public actor InMemoryStore: MemoryStore {
-    private var state = State()
+/// checked against.
+public actor InMemoryStore: RecordStore, SharedSliceStore, IndexSource, HotTierSupport {
+    var state = State()
 
     public init() {}
 
-    public func put(_ record: MemoryRecord) throws { try state.insert(record, vector: nil) }
+    public func put(_ record: MemoryRecord, vector: EmbeddedVector?) throws { try state.insert(record, vector: vector) }
 
     public func get(_ id: String) -> MemoryRecord? { state.current[id] }
 
-    public func update(_ id: String, expectedVersion: Int, change: MemoryChange, writer: String, at time: Date) throws -> MemoryRecord {
+    public func update(
+        _ id: String, expectedVersion: Int, change: MemoryChange, writer: String, at time: Date, vector: EmbeddedVector?
+    ) throws -> MemoryRecord {
         guard let old = state.current[id] else { throw TroupeError(.notFound, "no record with this id", context: id) }
         guard old.version == expectedVersion else { throw StoreConflict.error(id: id, current: old.version, expected: expectedVersion) }
-        return state.supersede(old, with: change, writer: writer, at: time, vector: nil)
+        return state.supersede(old, with: change, writer: writer, at: time, vector: vector)
     }
 
     public func forget(_ id: String, reason: String?, at time: Date) throws -> ForgetReceipt {
@@ -108,31 +110,32 @@ public actor InMemoryStore: MemoryStore {
             forgotten: state.forgotten.count, schemaVersion: nil, bytesOnDisk: nil)
     }
 
-    public func upsert(_ batch: [MemoryRecord], writer: String, at time: Date) throws -> UpsertSummary {
-        var summary = UpsertSummary()
+    public func upsert(_ batch: [MemoryRecord], vectors: [String: EmbeddedVector], writer: String, at time: Date) throws
+        -> UpsertResult
+    {
+        // All or nothing: the batch runs on a copy that is kept only when every record went in.
+        var attempt = state
+        var result = UpsertResult()
         for record in batch {
-            if let old = state.current[record.id] {
+            let vector = vectors[record.id]
+            if let old = attempt.current[record.id] {
                 try StoreConflict.checkSameOwner(old, record)
                 if old.hasSameValue(as: record) {
-                    summary.unchanged += 1
+                    result.summary.unchanged += 1
                 } else {
-                    _ = try update(record.id, expectedVersion: old.version, change: record.valueChange, writer: writer, at: time)
-                    summary.updated += 1
+                    let changed = record.content != old.content
+                    result.written.append(attempt.supersede(
+                        old, with: record.valueChange, writer: writer, at: time, vector: changed ? vector : nil))
+                    result.summary.updated += 1
                 }
             } else {
-                try put(record)
-                summary.inserted += 1
+                try attempt.insert(record, vector: vector)
+                result.written.append(attempt.current[record.id]!)
+                result.summary.inserted += 1
             }
         }
-        return summary
-    }
-
-    public func search(_ text: String, in filter: MemoryQuery, limit: Int) -> [LexicalHit] {
-        let terms = LexicalQuery.terms(text)
-        guard !terms.isEmpty else { return [] }
-        let documents = state.current.values.filter(filter.matches).map { ($0, LexicalQuery.terms($0.content, limit: .max)) }
-        return BM25.rank(documents: documents, terms: terms, limit: limit)
-            .map { LexicalHit(record: $0.0, bm25: $0.1) }
+        state = attempt
+        return result
     }
 
     public func touch(_ ids: [String], at time: Date) {
@@ -140,192 +143,5 @@ public actor InMemoryStore: MemoryStore {
             state.current[id]?.lastAccessedAt = time
             state.current[id]?.accessCount += 1
         }
-    }
-
-    // MARK: IndexSource
-
-    public func changeCursor() -> Int64 { Int64(state.changeLog.count) }
-
-    public func changes(since cursor: Int64, limit: Int) -> ChangeFeed {
-        let start = Int(max(0, cursor))
-        let end = min(state.changeLog.count, start + limit)
-        guard start < end else { return ChangeFeed(cursor: max(cursor, Int64(state.changeLog.count))) }
-        var last: [String: Bool] = [:]
-        for change in state.changeLog[start..<end] { last[change.id] = change.removed }
-        let sorted = last.sorted { $0.key < $1.key }
-        return ChangeFeed(
-            cursor: Int64(end), changed: sorted.filter { !$0.value }.map(\.key), removed: sorted.filter(\.value).map(\.key))
-    }
-
-    public func indexEntries(
-        owners: [PersonaID], slices: [SliceKind]?, model: String?, after: IndexEntry?, limit: Int
-    ) -> [IndexEntry] {
-        let filter = MemoryQuery(owners: owners, slices: slices)
-        return state.current.values.filter(filter.matches).map { entry($0, model: model) }
-            .filter { entry in after.map { IndexEntry.canonicallyOrdered($0, entry) } ?? true }
-            .sorted(by: IndexEntry.canonicallyOrdered).prefix(limit).map { $0 }
-    }
-
-    public func indexEntries(ids: [String], model: String?) -> [IndexEntry] {
-        Set(ids).sorted().compactMap { state.current[$0] }.map { entry($0, model: model) }
-    }
-
-    public func countWithoutVector(model: String) -> Int {
-        state.current.values.filter { state.vectors[$0.id]?.model != model }.count
-    }
-
-    public func entriesWithoutVector(model: String, after afterID: String?, limit: Int) -> [IndexEntry] {
-        state.current.values.filter { state.vectors[$0.id]?.model != model && $0.id > (afterID ?? "") }.sorted { $0.id < $1.id }
-            .prefix(limit).map { entry($0, model: nil) }
-    }
-
-    public func storeVectors(_ batch: [RecordVector]) -> Int {
-        var stored = 0
-        for vector in batch where state.current[vector.id]?.version == vector.version {
-            state.vectors[vector.id] = (vector.model, vector.values)
-            state.current[vector.id]?.modelID = vector.model
-            state.changeLog.append((vector.id, false))
-            state.bump(state.current[vector.id]!)
-            stored += 1
-        }
-        return stored
-    }
-
-    public func records(ids: [String]) -> [MemoryRecord] { ids.compactMap { state.current[$0] } }
-
-    private func entry(_ record: MemoryRecord, model: String?) -> IndexEntry {
-        let stored = state.vectors[record.id]
-        return IndexEntry(record, vector: stored?.model == model ? stored?.values : nil)
-    }
-}
-
-extension InMemoryStore {
-    /// Everything the store holds; a value, so a shared write can run on a copy and be dropped.
-    struct State: SharedWriteSteps {
-        var current: [String: MemoryRecord] = [:]
-        var versions: [String: [MemoryRecord]] = [:]
-        var forgotten: [String: ForgetReceipt] = [:]
-        /// Vectors by record id: the model and the vector of the record's current version.
-        var vectors: [String: (model: String, values: [Float])] = [:]
-        /// Every write, in order: the change feed (kept whole; this store is for tests).
-        var changeLog: [(id: String, removed: Bool)] = []
-        var audit: [AuditEntry] = []
-        var lost: [String: [LostValue]] = [:]
-        var links: [String: [RecordLink]] = [:]
-        /// Per `owner/slice`: bumped by every write that changes what recall ranks there.
-        var sliceVersions: [String: Int64] = [:]
-
-        mutating func bump(_ record: MemoryRecord) { sliceVersions["\(record.owner)/\(record.slice.rawValue)", default: 0] += 1 }
-
-        func current(_ id: String) -> MemoryRecord? { current[id] }
-
-        mutating func insert(_ record: MemoryRecord, vector: EmbeddedVector?) throws {
-            guard current[record.id] == nil else {
-                throw TroupeError(.duplicate, "a record with this id exists already", context: record.id)
-            }
-            var stored = record
-            if let vector {
-                vectors[record.id] = (vector.model, vector.values)
-                stored.modelID = vector.model
-            }
-            current[record.id] = stored
-            forgotten[record.id] = nil
-            changeLog.append((record.id, false))
-            bump(record)
-        }
-
-        mutating func supersede(_ old: MemoryRecord, with change: MemoryChange, writer: String, at time: Date, vector: EmbeddedVector?)
-            -> MemoryRecord
-        {
-            var next = old.superseded(by: change, writer: writer, at: time)
-            var retired = old
-            retired.validTo = time
-            versions[old.id, default: []].append(retired)
-            if next.content != old.content { vectors[old.id] = nil }
-            if let vector, change.content != nil {
-                vectors[old.id] = (vector.model, vector.values)
-                next.modelID = vector.model
-            }
-            current[old.id] = next
-            changeLog.append((old.id, false))
-            bump(next)
-            return next
-        }
-
-        func nextAuditNumber() -> Int64 { Int64(audit.count + 1) }
-
-        mutating func append(_ entry: AuditEntry) { audit.append(entry) }
-
-        mutating func keep(_ value: LostValue) { lost[value.id, default: []].append(value) }
-
-        mutating func link(_ a: String, _ b: String, audit number: Int64, at time: Date) {
-            links[a, default: []].append(RecordLink(other: b, audit: number, at: time))
-            links[b, default: []].append(RecordLink(other: a, audit: number, at: time))
-        }
-    }
-}
-
-/// Okapi BM25 (k1 = 1.2, b = 0.75, as in SQLite's FTS5) over pre-tokenised documents.
-enum BM25 {
-    static func rank(documents: [(MemoryRecord, [String])], terms: [String], limit: Int) -> [(MemoryRecord, Double)] {
-        let n = Double(documents.count)
-        guard n > 0 else { return [] }
-        let averageLength = documents.reduce(0.0) { $0 + Double($1.1.count) } / n
-        let documentFrequency = Dictionary(uniqueKeysWithValues: terms.map { term in
-            (term, Double(documents.filter { $0.1.contains(term) }.count))
-        })
-        var scored: [(MemoryRecord, Double)] = []
-        for (record, words) in documents {
-            var score = 0.0
-            for term in terms {
-                let tf = Double(words.filter { $0 == term }.count)
-                guard tf > 0, let df = documentFrequency[term] else { continue }
-                let idf = log((n - df + 0.5) / (df + 0.5) + 1)
-                score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * Double(words.count) / max(averageLength, 1)))
-            }
-            if score > 0 { scored.append((record, score)) }
-        }
-        scored.sort { ($0.1, $1.0.id) > ($1.1, $0.0.id) }
-        return Array(scored.prefix(limit))
-    }
-}
-
-/// The conflict error both stores throw, so callers can match on it.
-enum StoreConflict {
-    static func error(id: String, current: Int, expected: Int) -> TroupeError {
-        TroupeError(
-            .conflict, "record is at version \(current), the update was based on version \(expected)", context: id, currentVersion: current)
-    }
-
-    /// An upsert may change a record's value but never move it to another owner or slice.
-    static func checkSameOwner(_ old: MemoryRecord, _ new: MemoryRecord) throws {
-        guard old.owner == new.owner, old.slice == new.slice else {
-            throw TroupeError(
-                .invalidInput, "this id belongs to \(old.owner)/\(old.slice.rawValue); it cannot move to \(new.owner)/\(new.slice.rawValue)",
-                context: old.id)
-        }
-    }
-}
-
-extension MemoryRecord {
-    /// The next version of this record after `change`, written by `writer` at `time`.
-    func superseded(by change: MemoryChange, writer: String, at time: Date) -> MemoryRecord {
-        var next = self
-        if let content = change.content { next.content = content }
-        if let importance = change.importance { next.importance = importance }
-        if let tags = change.tags { next.tags = tags }
-        if let metadata = change.metadata { next.metadata = metadata }
-        if let expiresAt = change.expiresAt { next.expiresAt = expiresAt }
-        next.version = version + 1
-        next.validFrom = time
-        next.validTo = nil
-        next.source = writer
-        if change.content != nil { next.modelID = nil }
-        return next
-    }
-
-    /// This record's value as a change, for superseding an older version with it.
-    var valueChange: MemoryChange {
-        MemoryChange(content: content, importance: importance, tags: tags, metadata: .some(metadata), expiresAt: .some(expiresAt))
     }
 }

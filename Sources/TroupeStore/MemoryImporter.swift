@@ -1,7 +1,8 @@
 import Foundation
 import TroupeCore
 
-/// Streams a JSONL file into a store in batches.
+/// Streams a JSONL file into a store in batches, through a write function (the runtime's write
+/// path: records embedded and committed with their vectors, then written through).
 ///
 /// Without `skipInvalid`, the whole file is validated first and a file with any bad line imports
 /// nothing. Each batch is one transaction, so a killed import leaves whole records only, and
@@ -56,14 +57,23 @@ public struct MemoryImporter: Sendable {
         public var valid: Int { lines - invalid }
     }
 
-    let store: any MemoryStore
+    /// Writes one batch in one transaction, as `writer`.
+    public typealias Write = @Sendable (_ batch: [MemoryRecord], _ writer: String) async throws -> UpsertSummary
+
+    let write: Write
     let context: MemoryLine.Context
     let options: Options
 
-    public init(store: any MemoryStore, context: MemoryLine.Context, options: Options = Options()) {
-        self.store = store
+    public init(context: MemoryLine.Context, options: Options = Options(), write: @escaping Write) {
+        self.write = write
         self.context = context
         self.options = options
+    }
+
+    /// An importer straight into `store`, without vectors.
+    public init(store: any RecordStore, context: MemoryLine.Context, options: Options = Options()) {
+        let now = context.now
+        self.init(context: context, options: options) { batch, writer in try await store.upsert(batch, writer: writer, at: now) }
     }
 
     public func run(file: URL, progress: (@Sendable (Progress) -> Void)? = nil) async throws -> Report {
@@ -84,7 +94,7 @@ public struct MemoryImporter: Sendable {
         var batch: [MemoryRecord] = []
         batch.reserveCapacity(options.batchSize)
         func flush() async throws {
-            report.written = report.written + (try await store.upsert(batch, writer: context.source, at: context.now))
+            report.written = report.written + (try await write(batch, context.source))
             batch.removeAll(keepingCapacity: true)
             progress?(Progress(
                 phase: .importing, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, lines: report.lines,
@@ -127,10 +137,10 @@ public struct MemoryImporter: Sendable {
 
 /// Writes a store's records as JSONL, in canonical order, page by page.
 public struct MemoryExporter: Sendable {
-    let store: any MemoryStore
+    let store: any RecordStore
     let pageSize: Int
 
-    public init(store: any MemoryStore, pageSize: Int = 2000) {
+    public init(store: any RecordStore, pageSize: Int = 2000) {
         self.store = store
         self.pageSize = pageSize
     }

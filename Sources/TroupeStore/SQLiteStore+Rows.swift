@@ -21,50 +21,6 @@ struct StoreFailure: CustomStringConvertible, Error {
     var description: String { text }
 }
 
-/// Full-text index changes queued during a write transaction and applied at its end.
-///
-/// Once FTS5 has been written in a transaction, every later statement that opens a statement
-/// savepoint (any write that fires a trigger, as `memory` writes do) makes FTS5 flush its pending
-/// terms as a new segment. Interleaved, a 2,000-record batch wrote 2,000 tiny segments and spent
-/// most of its time merging them; queued and applied last, it writes one.
-struct FullTextChanges {
-    private enum Change {
-        case add(Int64, MemoryRecord)
-        case remove(Int64, MemoryRecord)
-    }
-
-    private var changes: [Change] = []
-    /// Scope tokens by owner and slice: a batch has few of them and many records.
-    private var scopes: [String: String] = [:]
-
-    private mutating func scope(_ record: MemoryRecord) -> String {
-        let key = record.owner.rawValue + "/" + record.slice.rawValue
-        if let known = scopes[key] { return known }
-        let tokens = LexicalScope.tokens(owner: record.owner, slice: record.slice)
-        scopes[key] = tokens
-        return tokens
-    }
-
-    mutating func add(seq: Int64, _ record: MemoryRecord) { changes.append(.add(seq, record)) }
-    mutating func remove(seq: Int64, _ record: MemoryRecord) { changes.append(.remove(seq, record)) }
-
-    /// Applies the queued changes in order; call last in the transaction.
-    mutating func apply(_ db: Database) throws {
-        for change in changes {
-            switch change {
-            case .add(let seq, let record):
-                try db.cachedStatement(sql: "INSERT INTO memory_fts(rowid, content, scope) VALUES (?, ?, ?)")
-                    .execute(arguments: [seq, record.content, scope(record)])
-            case .remove(let seq, let record):
-                // A contentless index needs the original text to remove its tokens.
-                try db.cachedStatement(sql: "INSERT INTO memory_fts(memory_fts, rowid, content, scope) VALUES ('delete', ?, ?, ?)")
-                    .execute(arguments: [seq, record.content, scope(record)])
-            }
-        }
-        changes.removeAll()
-    }
-}
-
 extension SQLiteStore {
     /// Runs `body` in a write transaction; SQLite errors become ``TroupeError``s naming `operation`.
     /// `weight` is how many ordinary commits the transaction is worth, for checkpoint pacing.
@@ -91,25 +47,21 @@ extension SQLiteStore {
         }
     }
 
-    /// Inserts a current record unless its id exists; returns whether it was inserted, and queues
-    /// its full-text entry. One statement does both the check and the insert.
-    func insertIfNew(_ record: MemoryRecord, _ text: inout FullTextChanges, _ db: Database) throws -> Bool {
+    /// Inserts a current record unless its id exists; returns whether it was inserted. One
+    /// statement does both the check and the insert.
+    func insertIfNew(_ record: MemoryRecord, _ db: Database) throws -> Bool {
         try db.cachedStatement(sql: """
             INSERT INTO memory (id, owner, slice, content, importance, tags, source, metadata, created_at,
                 last_accessed_at, access_count, valid_from, valid_to, expires_at, version, model)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO NOTHING
             """).execute(arguments: try arguments(record))
-        guard db.changesCount > 0 else { return false }
-        text.add(seq: db.lastInsertedRowID, record)
-        return true
+        return db.changesCount > 0
     }
 
-    /// Moves `old` into the history and makes its successor current, in the caller's transaction;
-    /// queues the full-text change.
+    /// Moves `old` into the history and makes its successor current, in the caller's transaction.
     func supersede(
-        _ old: MemoryRecord, seq: Int64, with change: MemoryChange, writer: String, at time: Date,
-        _ text: inout FullTextChanges, _ db: Database
+        _ old: MemoryRecord, seq: Int64, with change: MemoryChange, writer: String, at time: Date, _ db: Database
     ) throws -> MemoryRecord {
         var retired = old
         retired.validTo = time
@@ -131,8 +83,6 @@ extension SQLiteStore {
         if next.content != old.content {
             // The vector was of the old content; the record waits to be embedded again.
             try db.cachedStatement(sql: "DELETE FROM memory_vector WHERE seq = ?").execute(arguments: [seq])
-            text.remove(seq: seq, old)
-            text.add(seq: seq, next)
         }
         return next
     }

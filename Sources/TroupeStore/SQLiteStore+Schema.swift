@@ -201,6 +201,11 @@ extension SQLiteStore {
                 CREATE INDEX memory_by_expiry ON memory(slice, expires_at) WHERE expires_at IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v6-no-fts") { db in
+            // Recall ranks in its in-memory index (whose BM25 equals FTS5's); the full-text
+            // index had no reader left and cost every write.
+            try db.execute(sql: "DROP TABLE memory_fts")
+        }
         return migrator
     }
 }

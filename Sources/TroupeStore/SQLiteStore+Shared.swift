@@ -26,7 +26,6 @@ extension SQLiteStore {
                     results.append(.failure(error))
                 }
             }
-            try steps.text.apply(db)
             return results
         }
     }
@@ -94,7 +93,6 @@ extension SQLiteStore {
 struct SQLiteSharedSteps: SharedWriteSteps {
     let store: SQLiteStore
     let db: Database
-    var text = FullTextChanges()
     /// Row numbers of records read, for superseding them.
     private var rows: [String: Int64] = [:]
 
@@ -110,7 +108,7 @@ struct SQLiteSharedSteps: SharedWriteSteps {
     }
 
     mutating func insert(_ record: MemoryRecord, vector: EmbeddedVector?) throws {
-        guard try store.insertIfNew(record, &text, db) else {
+        guard try store.insertIfNew(record, db) else {
             throw TroupeError(.duplicate, "a record with this id exists already", context: record.id)
         }
         let seq = db.lastInsertedRowID
@@ -122,7 +120,7 @@ struct SQLiteSharedSteps: SharedWriteSteps {
         -> MemoryRecord
     {
         guard let seq = rows[old.id] else { throw TroupeError(.storage, "a record was superseded before it was read", context: old.id) }
-        var next = try store.supersede(old, seq: seq, with: change, writer: writer, at: time, &text, db)
+        var next = try store.supersede(old, seq: seq, with: change, writer: writer, at: time, db)
         if let vector, change.content != nil {
             try store.storeVector(seq: seq, vector, db)
             next.modelID = vector.model

@@ -20,16 +20,10 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try await global.memoryWorkspace()
+        let runtime = try await global.memoryRuntime()
         var query = AuditQuery(record: record, limit: limit)
-        if let slice {
-            guard let name = PersonaID(rawValue: slice), workspace.configuration.sharedSlice(slice) != nil else {
-                let names = workspace.configuration.runtime.sharedSlices.map(\.name.rawValue)
-                throw TroupeError(.notFound, "no shared slice '\(slice)'; shared slices: \(names.joined(separator: ", "))")
-            }
-            query.slice = name
-        }
-        let entries = try await workspace.store.audit(query)
+        if let slice { query.slice = try runtime.sharedSlice(slice).name }
+        let entries = try await runtime.audit(query)
         if json {
             Output.json(.array(entries.map(JSONView.audit)))
             return

@@ -42,9 +42,12 @@ extension BenchCommand {
             if let slice { return try await runInHome(slice) }
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-bench-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let workspace = try CoordinatorBenchmark.workspace(in: directory, personas: 32, policy: ConflictPolicy(rawValue: policy)!)
+            let configuration = try CoordinatorBenchmark.home(in: directory, personas: 32, policy: ConflictPolicy(rawValue: policy)!)
+            let workspace = try Runtime(configuration: configuration)
+            let writing = try Runtime(configuration: configuration, embedsWrites: embed)
+            defer { Task { [workspace, writing] in await workspace.shutdown(); await writing.shutdown() } }
             let names = workspace.personas.map(\.name)
-            let coordinator = try writingCoordinator(workspace)
+            let coordinator = writing.coordinator
             let first = try await coordinator.persona(names[0].rawValue)
             var ids: [String] = []
             for i in 0..<records { ids.append(try await first.share("shared figure \(i)", in: "bench-shared").current.id) }
@@ -54,14 +57,14 @@ extension BenchCommand {
                 report(try await CoordinatorBenchmark.writes(coordinator: coordinator, personas: names, writers: count, writesPerWriter: writes, records: ids))
             }
             guard recallMemories > 0 else { return }
-            guard let embedder = try workspace.embedder() else {
+            guard let embedder = try workspace.embedder()?.embedder else {
                 Output.warning("no embedder: the recall rounds need one (run Scripts/setup)")
                 return
             }
             let recalling = Array(names.prefix(8))
             Output.stderr("storing \(ProgressLine.grouped(recallMemories * 9)) memories for the recall rounds")
             try await CoordinatorBenchmark.fill(workspace.store, owners: recalling + ["bench-shared"], perOwner: recallMemories, embedder: embedder)
-            let reader = try workspace.coordinator()
+            let reader = workspace.coordinator
             var personas: [PersonaActor] = []
             for name in recalling { personas.append(try await reader.persona(name.rawValue)) }
             let r = try await CoordinatorBenchmark.recalls(coordinator: reader, recaller: try workspace.recaller(), personas: personas, rounds: rounds) {
@@ -84,11 +87,14 @@ extension BenchCommand {
 
         /// Writers from the slice's members, over its current records, in a home shared with others.
         private func runInHome(_ slice: String) async throws {
-            let workspace = try await global.memoryWorkspace()
-            guard let shared = workspace.configuration.sharedSlice(slice) else {
-                throw TroupeError(.notFound, "no shared slice '\(slice)' in \(workspace.configuration.location.configFile?.path ?? "the config")")
+            let workspace = try await global.memoryRuntime()
+            let shared = try workspace.sharedSlice(slice)
+            let writing = try Runtime(configuration: workspace.configuration, embedsWrites: embed)
+            defer { Task { await writing.shutdown() } }
+            var ids: [String] = []
+            _ = try await workspace.export(MemoryQuery(owners: [shared.name])) { line in
+                if case .object(let fields) = try JSONValue.parse(Array(line.utf8)), case .string(let id) = fields["id"] { ids.append(id) }
             }
-            let ids = try await workspace.store.query(MemoryQuery(owners: [shared.name], order: .canonical)).map(\.id)
             guard !ids.isEmpty else { throw TroupeError(.invalidInput, "shared slice '\(slice)' holds no records to write over; add some first") }
             if let startAt {
                 let wait = Double(startAt) / 1000 - Date().timeIntervalSince1970
@@ -96,13 +102,10 @@ extension BenchCommand {
             }
             for count in writerCounts {
                 report(try await CoordinatorBenchmark.writes(
-                    coordinator: try writingCoordinator(workspace), personas: shared.members, writers: count, writesPerWriter: writes, records: ids,
+                    coordinator: writing.coordinator, personas: shared.members, writers: count, writesPerWriter: writes, records: ids,
                     label: "process \(getpid()) run \(count)"))
             }
         }
-
-        /// A coordinator for the write runs: embedding only with --embed.
-        private func writingCoordinator(_ workspace: Workspace) throws -> Coordinator { try workspace.coordinator(embedding: embed) }
 
         private func report(_ w: CoordinatorBenchmark.Writes) {
             if json {

@@ -34,11 +34,11 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try global.workspace()
+            let workspace = try global.runtime()
             if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
             let folder = URL(fileURLWithPath: data)
             let personas = Dictionary(uniqueKeysWithValues: workspace.personas.map { ($0.name.rawValue, workspace.readableOwners(of: $0)) })
-            let embedder = try workspace.embedder()
+            let embedder = try workspace.embedder()?.embedder
             let benchmark = QualityBenchmark(
                 memories: folder.appendingPathComponent("memories.jsonl"), questions: folder.appendingPathComponent("questions.jsonl"),
                 embedder: embedder, knownOwners: workspace.knownOwners, readable: { personas[$0] ?? [] })
@@ -77,7 +77,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let workspace = try global.workspace()
+            let workspace = try global.runtime()
             let benchmark = RetrievalBenchmark(
                 rows: rows.split(separator: ",").compactMap { Int($0) }, queries: queries.split(separator: ",").compactMap { Int($0) },
                 records: records, recalls: recalls)
@@ -105,7 +105,7 @@ struct BenchCommand: AsyncParsableCommand {
                     }
                 }
             }
-            guard let embedder = try workspace.embedder() else { return }
+            guard let embedder = try workspace.embedder()?.embedder else { return }
             if chosen.contains("embedding"), let minilm = embedder as? MiniLMEmbedder {
                 let e = try RetrievalBenchmark.embedding(minilm)
                 emit([

@@ -18,9 +18,9 @@ struct EmbedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
-        guard let embedder = try workspace.embedder() else {
+        let runtime = try global.runtime()
+        if let warning = runtime.embedderChoice.warning { Output.warning(warning) }
+        guard let queue = try runtime.embedder() else {
             throw TroupeError(.unavailable, "no embedder is configured (embedder.fallback is none and the model is missing)")
         }
         var inputs = texts
@@ -30,7 +30,8 @@ struct EmbedCommand: AsyncParsableCommand {
                     .filter { $0.contains { !$0.isWhitespace } }
             } catch { throw TroupeError(.invalidInput, "cannot read the file", context: file, cause: error) }
         }
-        let vectors = try embedder.embed(inputs)
+        let embedder = queue.embedder
+        let vectors = try await queue.embed(inputs)
         for (text, vector) in zip(inputs, vectors) {
             let tokens = (embedder as? MiniLMEmbedder)?.tokens(text) ?? LexicalTokenizer.tokens(text)
             if json {

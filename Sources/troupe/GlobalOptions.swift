@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TroupeCore
 import TroupeRuntime
 
@@ -11,22 +12,61 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The runtime config file (default: ./Config/troupe.yaml).", valueName: "file"))
     var config: String?
 
-    /// Opens the workspace: validates config and personas (refusing to start if they are
-    /// invalid) and opens the store.
-    func workspace() throws -> Workspace {
-        try Workspace.open(configFlag: config, homeFlag: home)
+    /// Opens the runtime: validates config and personas (refusing to start if they are
+    /// invalid) and opens the store. It is shut down when the command ends.
+    func runtime() throws -> Runtime {
+        let runtime = try Runtime.open(configFlag: config, homeFlag: home, logger: Logger(label: "troupe"))
+        OpenRuntimes.shared.add(runtime)
+        return runtime
     }
 
-    /// The workspace, with every persona's procedural seeds loaded (once; later calls read only).
-    func memoryWorkspace() async throws -> Workspace {
-        let workspace = try workspace()
-        try await workspace.seedProceduralMemory()
-        return workspace
+    /// The runtime, with every persona's procedural seeds loaded (once; later calls read only).
+    func memoryRuntime() async throws -> Runtime {
+        let runtime = try runtime()
+        try await runtime.seedProceduralMemory()
+        return runtime
     }
 
-    /// The actor of persona `name` in this workspace: what a command with `--persona` acts as.
+    /// The actor of persona `name`: what a command with `--persona` acts as.
     func persona(_ name: String) async throws -> PersonaActor {
-        try await memoryWorkspace().coordinator().persona(name)
+        try await memoryRuntime().persona(name)
+    }
+}
+
+/// The runtimes a command opened, shut down when it ends (Redis connections closed, shared
+/// writes under way committed).
+///
+/// `@unchecked Sendable`: `runtimes` is only touched under `lock`.
+final class OpenRuntimes: @unchecked Sendable {
+    static let shared = OpenRuntimes()
+    private let lock = NSLock()
+    private var runtimes: [Runtime] = []
+
+    func add(_ runtime: Runtime) { lock.withLock { runtimes.append(runtime) } }
+
+    func shutdown() async {
+        let all = lock.withLock { defer { runtimes.removeAll() }; return runtimes }
+        for runtime in all { await runtime.shutdown() }
+    }
+}
+
+/// Library log messages on stderr, as a compiler prints them: `warning: …`, `error: …`; notices
+/// as they are; nothing below.
+struct StderrLogHandler: LogHandler {
+    var logLevel: Logger.Level = .notice
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        switch event.level {
+        case .warning: Output.warning("\(event.message)")
+        case .error, .critical: Output.error("\(event.message)")
+        default: Output.stderr("\(event.message)")
+        }
     }
 }
 

@@ -21,7 +21,7 @@ extension MemoryCommand {
         @Flag(help: "Only validate; write nothing.") var dryRun = false
         @Option(help: "Records per transaction (default from config, 2000).") var batchSize: Int?
         @Flag(help: "Print the summary as JSON.") var json = false
-        @Flag(help: "Do not embed the imported memories now (run `troupe memory reembed` later).") var noEmbed = false
+        @Flag(help: "Store the memories without vectors (faster; run `troupe memory reembed` later).") var noEmbed = false
 
         func validate() throws {
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -30,8 +30,10 @@ extension MemoryCommand {
         func run() async throws {
             // Seeds are loaded after the import, so that an exported home re-imports its own seeds
             // (same ids and times) instead of meeting fresh copies.
-            let workspace = try global.workspace()
-            let importer = try workspace.importer(defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize)
+            let runtime = try global.runtime()
+            if !noEmbed, let warning = runtime.embedderChoice.warning { Output.warning(warning) }
+            let importer = try runtime.importer(
+                defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize, embedding: !noEmbed)
             let url = URL(fileURLWithPath: file)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw TroupeError(.invalidInput, "no such file", context: file)
@@ -41,12 +43,7 @@ extension MemoryCommand {
             if let bar { progress = { bar.show($0) } }
             let report: MemoryImporter.Report = try await importer.run(file: url, progress: progress)
             bar?.finish()
-            if report.outcome == .imported { try await workspace.seedProceduralMemory() }
-            var embedded: (count: Int, seconds: Double)?
-            if report.outcome == .imported, !noEmbed, let backfill = try workspace.backfillVectors() {
-                if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
-                embedded = try await Reembed.embed(backfill)
-            }
+            if report.outcome == .imported { try await runtime.seedProceduralMemory() }
 
             if json {
                 Output.json(JSONView.importReport(report, file: file))
@@ -58,9 +55,6 @@ extension MemoryCommand {
                     Output.stderr("… and \(report.invalid - report.problems.count) more invalid lines")
                 }
                 Output.stdout(Self.summary(report, file: file))
-                if let embedded, embedded.count > 0 {
-                    Output.stdout("embedded \(ProgressLine.grouped(embedded.count)) memories in \(String(format: "%.1f", embedded.seconds))s")
-                }
             }
             if report.outcome == .rejected || (report.outcome == .validated && report.invalid > 0) { throw ExitCode(1) }
         }

@@ -38,10 +38,7 @@ extension MemoryCommand {
             if let persona {
                 record = try await global.persona(persona).record(id)
             } else {
-                guard let found = try await global.memoryWorkspace().store.get(id) else {
-                    throw TroupeError(.notFound, "no record with this id", context: id)
-                }
-                record = found
+                record = try await global.memoryRuntime().record(id)
             }
             if json {
                 Output.json(JSONView.record(record))
@@ -64,7 +61,7 @@ extension MemoryCommand {
 
         func run() async throws {
             let history = try await persona != nil
-                ? global.persona(persona!).history(id) : global.memoryWorkspace().store.history(id)
+                ? global.persona(persona!).history(id) : global.memoryRuntime().history(id)
             if json {
                 Output.json(JSONView.history(id, history))
                 return
@@ -104,8 +101,7 @@ extension MemoryCommand {
             if let persona {
                 receipt = try await global.persona(persona).forget(id, reason: reason)
             } else {
-                let workspace = try await global.memoryWorkspace()
-                receipt = try await workspace.store.forget(id, reason: reason, at: workspace.clock.now())
+                receipt = try await global.memoryRuntime().forget(id, reason: reason)
             }
             if json { Output.json(JSONView.receipt(receipt)) } else {
                 Output.stdout("forgot \(id): \(receipt.versions) version\(receipt.versions == 1 ? "" : "s") removed from \(receipt.owner)/\(receipt.slice)")

@@ -27,10 +27,10 @@ extension MemoryCommand {
         }
 
         func run() async throws {
-            let workspace = try await global.memoryWorkspace()
-            let persona = try await workspace.coordinator().persona(persona)
+            let runtime = try await global.memoryRuntime()
+            let persona = try await runtime.persona(persona)
             let slices = slice.isEmpty ? nil : slice
-            if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
+            if let warning = runtime.embedderChoice.warning { Output.warning(warning) }
             if let queries {
                 let text: String
                 do { text = try String(contentsOfFile: queries, encoding: .utf8) } catch {

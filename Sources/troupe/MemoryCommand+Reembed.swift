@@ -17,13 +17,13 @@ extension MemoryCommand {
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() async throws {
-            let workspace = try await global.memoryWorkspace()
-            if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
-            guard let backfill = try workspace.backfillVectors() else {
+            let runtime = try await global.memoryRuntime()
+            if let warning = runtime.embedderChoice.warning { Output.warning(warning) }
+            guard let backfill = try runtime.backfillVectors() else {
                 throw TroupeError(.unavailable, "no embedder is configured (embedder.fallback is none and the model is missing)")
             }
             let (count, seconds) = try await Self.embed(backfill)
-            let model = try workspace.embedder()?.modelID ?? "?"
+            let model = try runtime.embedder()?.modelID ?? "?"
             if json {
                 Output.json(.object(["embedded": .number(Double(count)), "model": .string(model), "seconds": .number(seconds)]))
             } else {

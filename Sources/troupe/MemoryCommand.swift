@@ -21,11 +21,11 @@ struct MemoryCommand: AsyncParsableCommand {
         @Option(name: [.short, .long], help: "Write to this file instead of stdout.") var output: String?
 
         func run() async throws {
-            let workspace = try await global.memoryWorkspace()
+            let runtime = try await global.memoryRuntime()
             var query = MemoryQuery(slices: slice.isEmpty ? nil : slice)
-            if let persona { query.owners = [try workspace.owner(persona)] }
+            if let persona { query.owners = [try runtime.owner(persona)] }
             let sink = try OutputSink(path: output)
-            let count = try await MemoryExporter(store: workspace.store).export(query) { try sink.write($0) }
+            let count = try await runtime.export(query) { try sink.write($0) }
             try sink.close()
             if output != nil { Output.stderr("exported \(ProgressLine.grouped(count)) records to \(output!)") }
         }
@@ -37,11 +37,11 @@ struct MemoryCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try await global.memoryWorkspace()
-            let stats = try await workspace.store.stats()
+            let runtime = try await global.memoryRuntime()
+            let stats = try await runtime.stats()
             if json {
                 var object = JSONView.stats(stats)
-                if let tier = try workspace.hotTier(), case .object(var o) = object {
+                if let tier = runtime.hotTier(), case .object(var o) = object {
                     o["hot_tier"] = HotTierText.json(await tier.stats())
                     object = .object(o)
                 }
@@ -55,16 +55,15 @@ struct MemoryCommand: AsyncParsableCommand {
                 } + [String(stats.buckets.filter { $0.owner == owner }.reduce(0) { $0 + $1.count })]
             }
             Output.stdout(Table.render(header: ["OWNER"] + SliceKind.allCases.map { $0.rawValue.uppercased() } + ["TOTAL"], rows: rows))
-            if let model = workspace.embedderChoice.modelID {
-                let missing = try await workspace.store.countWithoutVector(model: model)
+            if let model = runtime.embedderChoice.modelID, let missing = try await runtime.recordsWithoutVector() {
                 Output.stdout("\nvectors: \(ProgressLine.grouped(stats.total - missing)) of \(ProgressLine.grouped(stats.total)) records embedded with \(model)"
                     + (missing > 0 ? " (run `troupe memory reembed` for the other \(ProgressLine.grouped(missing)))" : ""))
             }
-            if let tier = try workspace.hotTier() { Output.stdout("\n" + HotTierText.summary(await tier.stats())) }
+            if let tier = runtime.hotTier() { Output.stdout("\n" + HotTierText.summary(await tier.stats())) }
             Output.stdout("""
 
                 \(ProgressLine.grouped(stats.total)) current records, \(ProgressLine.grouped(stats.supersededVersions)) superseded versions, \
-                \(stats.forgotten) forgotten; \(ByteCount.format(stats.bytesOnDisk ?? 0)) on disk at \(workspace.store.path) \
+                \(stats.forgotten) forgotten; \(ByteCount.format(stats.bytesOnDisk ?? 0)) on disk at \(runtime.storePath) \
                 (schema \(stats.schemaVersion ?? "?"))
                 """)
         }

@@ -15,12 +15,12 @@ struct PersonasCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try global.workspace()
+            let runtime = try global.runtime()
             if json {
-                Output.json(.array(workspace.personas.map(JSONView.persona)))
+                Output.json(.array(runtime.personas.map(JSONView.persona)))
                 return
             }
-            let rows = workspace.personas.map { p in
+            let rows = runtime.personas.map { p in
                 [p.name.rawValue, p.displayName, p.role, String(p.priority), p.shared.map(\.rawValue).joined(separator: ",")]
             }
             Output.stdout(Table.render(header: ["NAME", "DISPLAY", "ROLE", "PRIORITY", "SHARED"], rows: rows))
@@ -34,8 +34,7 @@ struct PersonasCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try global.workspace()
-            let p = try workspace.persona(name)
+            let p = try global.runtime().definition(name)
             if json {
                 Output.json(JSONView.persona(p))
                 return

@@ -21,9 +21,10 @@ struct RedisCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let workspace = try global.workspace()
-            let managed = workspace.managedRedis
-            var object: [String: JSONValue] = ["mode": .string(workspace.configuration.runtime.redis.mode.rawValue), "socket": .string(managed.socketPath)]
+            let runtime = try global.runtime()
+            let managed = runtime.managedRedis
+            let mode = runtime.configuration.runtime.redis.mode
+            var object: [String: JSONValue] = ["mode": .string(mode.rawValue), "socket": .string(managed.socketPath)]
             var lines: [String] = []
             switch managed.status() {
             case .running(let pid):
@@ -34,14 +35,10 @@ struct RedisCommand: AsyncParsableCommand {
                 object["running"] = .bool(false)
                 lines.append("managed redis-server not running (it starts on first use; socket \(managed.socketPath))")
             }
-            if workspace.configuration.runtime.redis.mode != .managed {
-                lines.append("note: this config uses redis.mode \(workspace.configuration.runtime.redis.mode.rawValue)")
+            if mode != .managed {
+                lines.append("note: this config uses redis.mode \(mode.rawValue)")
             }
-            if object["running"] == .bool(true) {
-                let tier = HotTier(
-                    client: RedisClient(endpoint: managed.endpoint), home: workspace.configuration.location.home, store: workspace.store,
-                    clock: workspace.clock, reconnects: false)
-                let stats = await tier.stats()
+            if object["running"] == .bool(true), let stats = await runtime.managedHotTierStats() {
                 if case .object(let figures) = HotTierText.json(stats) {
                     for key in ["hot_items", "cache_hits", "cache_misses"] { object[key] = figures[key] }
                 }
@@ -56,7 +53,7 @@ struct RedisCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let managed = try global.workspace().managedRedis
+            let managed = try global.runtime().managedRedis
             try managed.start()
             if case .running(let pid) = managed.status() { Output.stdout("managed redis-server running, pid \(pid), on \(managed.socketPath)") }
         }
@@ -67,7 +64,7 @@ struct RedisCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let managed = try global.workspace().managedRedis
+            let managed = try global.runtime().managedRedis
             Output.stdout(managed.stop() ? "stopped the managed redis-server" : "the managed redis-server was not running")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import TroupeConfig
 import TroupeCore
 
@@ -22,6 +23,7 @@ struct Troupe: AsyncParsableCommand {
 
     /// Runs the command and maps errors to exit codes: 1 for failures, 2 for usage errors.
     static func main() async {
+        LoggingSystem.bootstrap { _ in StderrLogHandler() }
         do {
             var command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -29,15 +31,24 @@ struct Troupe: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as TroupeError {
+            await OpenRuntimes.shared.shutdown()
+        } catch {
+            await OpenRuntimes.shared.shutdown()
+            fail(error)
+        }
+    }
+
+    /// Prints `error` as it deserves and exits with its code.
+    static func fail(_ error: any Error) -> Never {
+        switch error {
+        case let error as TroupeError:
             Output.error(error.description)
             Foundation.exit(1)
-        } catch let error as ConfigError {
+        case let error as ConfigError:
             Output.stderr(error.description)
             Foundation.exit(1)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .validationFailure {
+        default:
+            if exitCode(for: error) == .validationFailure {
                 Output.stderr(fullMessage(for: error))
                 Foundation.exit(2)
             }

@@ -51,7 +51,7 @@ struct DenseScorerTests {
     // MARK: int8 screening
 
     func unitRows(_ rows: Int, _ d: Int, seed: UInt64) -> [Float] {
-        ScorerBenchmark.randomUnitVectors(rows, dimension: d, seed: seed).flatMap { $0 }
+        RandomVectors.unitVectors(rows, dimension: d, seed: seed).flatMap { $0 }
     }
 
     func quantize(_ matrix: [Float], rows: Int, d: Int) -> QuantizedRows.Storage {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TroupeCore
 import TroupeRetrieval
@@ -35,8 +36,24 @@ struct RecallIndexTests {
         ]
         for (i, text) in texts.enumerated() { try await store.put(record("r\(i)", text)) }
         let index = RecallIndex(source: store, model: nil, dimension: 4)
+        // SQLite's own FTS5 over the same rows, as the store kept it up to schema v5: the words,
+        // and a second column of two scope tokens (owner, owner and slice) that weighs nothing.
+        let fts = try DatabaseQueue()
+        try await fts.write { db in
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE t USING fts5(content, scope, tokenize='porter unicode61 remove_diacritics 2');
+                INSERT INTO t(t, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
+                """)
+            for (i, text) in texts.enumerated() {
+                try db.execute(sql: "INSERT INTO t(rowid, content, scope) VALUES (?, ?, 'scopeowner scopeslice')", arguments: [i, text])
+            }
+        }
         for text in ["cat", "big mat", "dog sat red"] {
-            let fts = try await store.search(text, in: MemoryQuery(owners: ["athena"]), limit: 20)
+            let match = "content : (" + LexicalTokenizer.tokens(text).map { "\"\($0)\"" }.joined(separator: " OR ") + ")"
+            let fts = try await fts.read { db in
+                try Row.fetchAll(db, sql: "SELECT rowid, rank FROM t WHERE t MATCH ? ORDER BY rank LIMIT 20", arguments: [match])
+                    .map { (record: (id: "r\($0["rowid"] as Int64)", ()), bm25: -($0["rank"] as Double)) }
+            }
             let ours = try await index.search([query(text, k: 20)])[0].filter { $0.lexicalRank != nil }
             #expect(ours.map(\.id) == fts.map(\.record.id), "\(text)")
             for (a, b) in zip(ours, fts) { #expect(abs(a.bm25 - b.bm25) < 1e-9, "\(text): \(a.id) \(a.bm25) vs \(b.record.id) \(b.bm25)") }
@@ -110,7 +127,7 @@ struct RecallIndexTests {
     @Test func screenedSingleQueriesEqualBatchedAndBruteForce() async throws {
         let store = InMemoryStore()
         let d = 32, rows = 24_000
-        let vectors = ScorerBenchmark.randomUnitVectors(rows, dimension: d, seed: 4)
+        let vectors = RandomVectors.unitVectors(rows, dimension: d, seed: 4)
         var batch: [MemoryRecord] = []
         for i in 0..<rows {
             let slice: SliceKind = [.semantic, .episodic, .procedural][i % 3]
@@ -119,7 +136,7 @@ struct RecallIndexTests {
         _ = try await store.upsert(batch, writer: "t", at: t0)
         _ = await store.storeVectors(zip(batch, vectors).map { RecordVector(id: $0.id, version: 1, model: "m", values: $1) })
         let index = RecallIndex(source: store, model: "m", dimension: d)
-        let queries = ScorerBenchmark.randomUnitVectors(6, dimension: d, seed: 5)
+        let queries = RandomVectors.unitVectors(6, dimension: d, seed: 5)
         for (n, q) in queries.enumerated() {
             let tag: String? = n % 2 == 0 ? nil : "x"
             let expected = zip(batch, vectors).filter { tag == nil || $0.0.tags.contains("x") }

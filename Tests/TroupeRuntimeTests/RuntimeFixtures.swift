@@ -58,9 +58,11 @@ struct Team: Sendable {
         let (home, store) = (directory.url, store)
         let tier = redis.map { HotTier(client: $0, home: home, store: store, clock: clock, defaultPolicy: policy, warn: warn, restart: restart) }
         hot = tier
+        let queue = EmbeddingQueue(embedder)
+        let writes = MemoryWrites(store: store, index: index, embedding: { queue }, hot: { tier }, clock: clock, ids: RandomIDs())
         coordinator = Coordinator(
-            personas: personas, sharedSlices: shared, store: store, embedder: { embedder }, recaller: { recaller }, clock: clock,
-            hotTier: tier, modelID: embedder.modelID, defaultMemory: memory)
+            registry: PersonaRegistry(personas: personas, sharedSlices: shared), writes: writes, recaller: { recaller },
+            modelID: embedder.modelID, defaultMemory: memory)
     }
 
     func persona(_ name: PersonaID) async throws -> PersonaActor { try await coordinator.persona(name.rawValue) }

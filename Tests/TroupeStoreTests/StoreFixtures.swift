@@ -1,6 +1,8 @@
 import Foundation
+import Testing
 import TroupeCore
 import TroupeStore
+import TroupeStoreConformance
 
 /// The conformances the shared suite runs against.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
@@ -32,16 +34,3 @@ final class TemporaryDirectory: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: url) }
 }
-
-let t0 = Date(timeIntervalSince1970: 1_790_000_000)
-
-func record(
-    _ id: String, _ owner: PersonaID = "athena", _ slice: SliceKind = .semantic, content: String,
-    importance: Double = 0.5, tags: [String] = [], at offset: TimeInterval = 0
-) -> MemoryRecord {
-    MemoryRecord(
-        id: id, owner: owner, slice: slice, content: content, importance: importance, tags: tags, source: "test",
-        createdAt: t0.addingTimeInterval(offset))
-}
-
-import Testing

@@ -8,6 +8,10 @@ public struct ManagedRedis: Sendable {
     /// `<home>/redis`: pidfile, log, and the socket when its path is short enough.
     public let directory: URL
     public let socketPath: String
+    /// The home whose server this is: the server stops by itself once it is deleted.
+    public let home: URL
+    /// The server stops by itself after this many seconds without a client (0: never).
+    public let idleStop: Double
 
     public enum Status: Sendable, Hashable {
         case running(pid: Int32)
@@ -16,7 +20,9 @@ public struct ManagedRedis: Sendable {
         case stale(pid: Int32)
     }
 
-    public init(home: URL) {
+    public init(home: URL, idleStop: Double = 0) {
+        self.home = home
+        self.idleStop = idleStop
         directory = home.appendingPathComponent("redis")
         let inHome = directory.appendingPathComponent("redis.sock").path
         // A unix socket path holds at most 107 bytes; a deeper home gets one in the temporary

@@ -62,6 +62,13 @@ public actor RedisClient {
     /// Drops the connection (the next command reconnects).
     public func disconnect() { connection = nil }
 
+    /// Closes the connection and lets the client's thread end; a later command connects (and
+    /// starts a thread) again.
+    public func close() {
+        connection = nil
+        executor.stop()
+    }
+
     private func withConnection<R>(_ name: String, _ body: (RedisConnection) throws -> R) throws -> R {
         let connection = try connected()
         do {

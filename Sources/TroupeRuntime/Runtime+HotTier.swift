@@ -1,47 +1,50 @@
 import Foundation
+import Logging
 import TroupeConfig
 import TroupeCore
 import TroupeStore
 
-extension Workspace {
+extension Runtime {
     /// The Redis hot tier this configuration asks for (`redis.mode`): `managed` starts (or
     /// reuses) the home's own redis-server, `external` uses `redis.url`, `off` gives `nil`.
     /// Made once, on first use. A server that cannot be started or reached does not stop
     /// anything: the tier works on SQLite alone and says so once.
-    public func hotTier() throws -> HotTier? { try lazyHotTier.get(self) }
+    public func hotTier() -> HotTier? { lazyHotTier.made() }
 
     /// The home's managed redis-server (whether or not the config uses it).
-    public var managedRedis: ManagedRedis { ManagedRedis(home: configuration.location.home) }
+    public var managedRedis: ManagedRedis { ManagedRedis(home: configuration.location.home, idleStop: configuration.runtime.redis.idleStop) }
 
     /// Where the configured Redis is (`nil` for `redis.mode: off`); a malformed `redis.url`
     /// throws. Nothing is started or contacted.
-    public func redisEndpoint() throws -> RedisEndpoint? {
+    static func redisEndpoint(_ configuration: Configuration) throws -> RedisEndpoint? {
         let redis = configuration.runtime.redis
         switch redis.mode {
         case .off: return nil
         case .external: return try RedisEndpoint(url: redis.url ?? "")
-        case .managed: return managedRedis.endpoint
+        case .managed: return ManagedRedis(home: configuration.location.home).endpoint
         }
     }
 
-    func makeHotTier() throws -> HotTier? {
-        guard let endpoint = try redisEndpoint() else { return nil }
+    static func makeHotTier(
+        _ configuration: Configuration, endpoint: RedisEndpoint, store: any MemoryStore, registry: PersonaRegistry,
+        clock: any WallClock, logger: Logger
+    ) throws -> HotTier {
         var restart: (@Sendable () throws -> Void)?
         if configuration.runtime.redis.mode == .managed {
-            let managed = managedRedis
+            let managed = ManagedRedis(home: configuration.location.home, idleStop: configuration.runtime.redis.idleStop)
             restart = { try managed.start() }
             // A failure is reported by the tier's first failed use, as the outage's one warning.
             _ = try? managed.start()
         }
         let defaults = configuration.runtime.memory
         var policies: [PersonaID: HotTier.Policy] = [:]
-        for persona in personas {
+        for persona in registry.personas {
             policies[persona.name] = HotTier.Policy(workingTTL: persona.memory.workingTTL, episodicHotTTL: persona.memory.episodicHotTTL)
         }
         return HotTier(
             client: RedisClient(endpoint: endpoint), home: configuration.location.home, store: store, clock: clock, policies: policies,
             defaultPolicy: HotTier.Policy(workingTTL: defaults.workingTTL, episodicHotTTL: defaults.episodicHotTTL),
-            warn: hotTierWarnings, restart: restart)
+            warn: { logger.warning("\($0)") }, restart: restart)
     }
 }
 
@@ -50,17 +53,32 @@ extension Workspace {
 /// `@unchecked Sendable`: `result` is written once, under `lock`.
 final class LazyHotTier: @unchecked Sendable {
     private let lock = NSLock()
+    private let make: @Sendable () throws -> HotTier?
     private var result: Result<HotTier?, any Error>?
 
-    /// The tier, or `nil` when it could not be made (its endpoint is checked beforehand).
-    func made(_ workspace: Workspace) -> HotTier? { (try? get(workspace)) ?? nil }
+    init(_ make: @escaping @Sendable () throws -> HotTier?) { self.make = make }
 
-    func get(_ workspace: Workspace) throws -> HotTier? {
-        try lock.withLock {
-            if let result { return try result.get() }
-            let made = Result { try workspace.makeHotTier() }
-            result = made
-            return try made.get()
+    /// The tier, made now if need be; `nil` when Redis is off or the tier could not be made.
+    func made() -> HotTier? {
+        lock.withLock {
+            if result == nil { result = Result { try make() } }
+            return (try? result?.get()) ?? nil
         }
+    }
+
+    /// The tier if it was made already (nothing is started).
+    var existing: HotTier? { lock.withLock { (try? result?.get()) ?? nil } }
+}
+
+extension Runtime {
+    /// What the home's managed server holds, looked at without starting, reconnecting or
+    /// rebuilding anything.
+    public func managedHotTierStats() async -> HotTier.Stats? {
+        let tier = HotTier(
+            client: RedisClient(endpoint: managedRedis.endpoint), home: configuration.location.home, store: store, clock: clock,
+            reconnects: false)
+        let stats = await tier.stats()
+        await tier.close()
+        return stats
     }
 }

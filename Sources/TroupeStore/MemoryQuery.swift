@@ -1,66 +1,6 @@
 import Foundation
 import TroupeCore
 
-/// Durable memory: the small set of operations every storage conformance provides.
-///
-/// Conformances: ``InMemoryStore`` (for tests of logic) and ``SQLiteStore`` (the durable truth).
-/// One conformance suite runs against both. A write returns only after it is committed.
-public protocol MemoryStore: IndexSource {
-    /// Inserts a new record. Throws `.duplicate` when the id exists.
-    func put(_ record: MemoryRecord) async throws
-
-    /// The current version of a record, or `nil`.
-    func get(_ id: String) async throws -> MemoryRecord?
-
-    /// Supersedes the record with a new version, if `expectedVersion` is still current; else
-    /// throws `.conflict` naming the current version. The old version stays in the history.
-    func update(_ id: String, expectedVersion: Int, change: MemoryChange, writer: String, at time: Date)
-        async throws -> MemoryRecord
-
-    /// Removes a record and all its versions for good; keeps an audit line without the content.
-    func forget(_ id: String, reason: String?, at time: Date) async throws -> ForgetReceipt
-
-    /// Current records matching `query`.
-    func query(_ query: MemoryQuery) async throws -> [MemoryRecord]
-
-    /// Every version of a record, oldest first, or the audit line left by `forget`.
-    func history(_ id: String) async throws -> RecordHistory
-
-    /// Counts and sizes.
-    func stats() async throws -> StoreStats
-
-    /// Writes a batch in one transaction: new ids are inserted, changed records superseded,
-    /// identical ones left alone. The whole batch lands or none of it does.
-    func upsert(_ batch: [MemoryRecord], writer: String, at time: Date) async throws -> UpsertSummary
-
-    /// Full-text candidates for `text` among the records `filter` selects, best first.
-    func search(_ text: String, in filter: MemoryQuery, limit: Int) async throws -> [LexicalHit]
-
-    /// Marks records as used now (last access time and access count).
-    func touch(_ ids: [String], at time: Date) async throws
-
-    /// Writes to records of shared slices, in order, in one transaction (a group commit). A
-    /// write based on the current version applies; a stale one is resolved by its policy and
-    /// audited, and a value that does not stay current is kept in the record's history. The
-    /// check and the write are one transaction, so writers in other processes obey the policy
-    /// too. One result per write: a write that cannot apply (an unknown id, another slice's
-    /// record) fails alone; a storage failure fails them all, and none is written.
-    func writeShared(_ writes: [SharedWrite], priorities: [String: Int], at time: Date) async throws
-        -> [Result<SharedWriteOutcome, TroupeError>]
-
-    /// Audit lines of stale shared writes, newest first.
-    func audit(_ query: AuditQuery) async throws -> [AuditEntry]
-
-    /// For each owner and slice asked for, a number that grows with every write that changes
-    /// what recall ranks there (by any process); keyed `owner/slice`, 0 for an empty slice.
-    func sliceVersions(owners: [PersonaID], slices: [SliceKind]) async throws -> [String: Int64]
-
-    /// Moves the expiry of the working memories among `ids` that expire before `time` to
-    /// `time` (a read refreshes working memory). Bookkeeping like ``touch(_:at:)``: no new
-    /// version. Returns how many moved.
-    func extendExpiry(_ ids: [String], to time: Date) async throws -> Int
-}
-
 /// Which current records a query selects, in which order.
 public struct MemoryQuery: Sendable, Hashable {
     public enum Order: Sendable, Hashable {
@@ -117,17 +57,6 @@ public struct MemoryQuery: Sendable, Hashable {
     /// The canonical order, as a sort predicate.
     public static func canonicallyOrdered(_ a: MemoryRecord, _ b: MemoryRecord) -> Bool {
         (a.owner.rawValue, a.slice.rawValue, a.createdAt, a.id) < (b.owner.rawValue, b.slice.rawValue, b.createdAt, b.id)
-    }
-}
-
-/// A full-text match and its BM25 score (higher is better).
-public struct LexicalHit: Sendable, Hashable {
-    public var record: MemoryRecord
-    public var bm25: Double
-
-    public init(record: MemoryRecord, bm25: Double) {
-        self.record = record
-        self.bm25 = bm25
     }
 }
 

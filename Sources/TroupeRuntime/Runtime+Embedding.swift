@@ -63,23 +63,23 @@ public enum EmbedderChoice: Sendable, Hashable {
 }
 
 /// The embedder, loaded on first use (a model load maps 90 MB and reads a 30K-word vocabulary,
-/// which commands that never embed should not pay for).
+/// which commands that never embed should not pay for), behind its own thread.
 ///
 /// `@unchecked Sendable`: `result` is written once, under `lock`.
-final class LazyEmbedder: @unchecked Sendable {
+final class LazyEmbedding: @unchecked Sendable {
     let choice: EmbedderChoice
     private let lock = NSLock()
-    private var result: Result<(any Embedder)?, any Error>?
+    private var result: Result<EmbeddingQueue?, any Error>?
 
     init(choice: EmbedderChoice) { self.choice = choice }
 
-    func get() throws -> (any Embedder)? {
+    func queue() throws -> EmbeddingQueue? {
         try lock.withLock {
             if let result { return try result.get() }
-            let loaded = Result { () throws -> (any Embedder)? in
+            let loaded = Result { () throws -> EmbeddingQueue? in
                 switch choice {
-                case .model(let id, let directory): return try MiniLMEmbedder(directory: directory, modelID: id)
-                case .hashing: return HashingEmbedder()
+                case .model(let id, let directory): return EmbeddingQueue(try MiniLMEmbedder(directory: directory, modelID: id))
+                case .hashing: return EmbeddingQueue(HashingEmbedder())
                 case .none: return nil
                 }
             }
@@ -89,23 +89,19 @@ final class LazyEmbedder: @unchecked Sendable {
     }
 }
 
-extension Workspace {
+extension Runtime {
+    /// Which embedder runs (the configured model, or a fallback), known before it is loaded.
+    public var embedderChoice: EmbedderChoice { embedding.choice }
+
     /// The embedder writes and recalls use, loading it if needed; `nil` when there is none.
-    public func embedder() throws -> (any Embedder)? { try lazyEmbedder.get() }
+    public func embedder() throws -> EmbeddingQueue? { try embedding.queue() }
 
-    /// Stores the vectors of `records` (by the workspace's embedder, if any).
-    func storeVectors(of records: [MemoryRecord]) async throws {
-        guard !records.isEmpty, let embedder = try embedder() else { return }
-        let vectors = try embedder.embed(records.map(\.content))
-        _ = try await store.storeVectors(zip(records, vectors).map {
-            RecordVector(id: $0.id, version: $0.version, model: embedder.modelID, values: $1)
-        })
-    }
-
-    /// Embeds every record that lacks a vector of the current model (after an import, or a
-    /// model change); resumable.
+    /// A backfill of the vectors missing for the configured model (after an import without
+    /// embedding, or a model change), through the write path; resumable. `nil` without an
+    /// embedder.
     public func backfillVectors() throws -> VectorBackfill? {
-        guard let embedder = try embedder() else { return nil }
-        return VectorBackfill(store: store, embedder: embedder)
+        guard let queue = try embedder() else { return nil }
+        let writes = writes
+        return VectorBackfill(store: store, embedding: queue, stored: { await writes.vectorsStored($0) })
     }
 }

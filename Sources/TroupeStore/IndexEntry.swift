@@ -78,36 +78,6 @@ public struct ChangeFeed: Sendable, Hashable {
     }
 }
 
-/// The part of a store that feeds in-memory indexes: scans, a change feed, and vectors.
-public protocol IndexSource: Sendable {
-    /// The cursor of the latest change; an index loaded after reading it misses nothing later.
-    func changeCursor() async throws -> Int64
-
-    /// Changes after `cursor`, at most `limit` of them (call again while `cursor` moves).
-    func changes(since cursor: Int64, limit: Int) async throws -> ChangeFeed
-
-    /// Current records of `owners` (and `slices`) in canonical order (owner, slice, creation
-    /// time, id), after `after`, at most `limit`; with the vectors of `model`.
-    func indexEntries(owners: [PersonaID], slices: [SliceKind]?, model: String?, after: IndexEntry?, limit: Int)
-        async throws -> [IndexEntry]
-
-    /// The current records among `ids` (missing ones are left out), with the vectors of `model`.
-    func indexEntries(ids: [String], model: String?) async throws -> [IndexEntry]
-
-    /// How many current records have no vector of `model`.
-    func countWithoutVector(model: String) async throws -> Int
-
-    /// Current records that have no vector of `model`, by id after `afterID`, at most `limit`.
-    func entriesWithoutVector(model: String, after afterID: String?, limit: Int) async throws -> [IndexEntry]
-
-    /// Stores vectors in one transaction; a vector whose record moved past its version (or is
-    /// gone) is skipped. Returns how many were stored.
-    func storeVectors(_ vectors: [RecordVector]) async throws -> Int
-
-    /// Full records by id, in the order asked, missing ones left out.
-    func records(ids: [String]) async throws -> [MemoryRecord]
-}
-
 extension Array where Element == Float {
     /// Little-endian Float32 bytes, as vectors are stored.
     public var storedBytes: Data {

@@ -1,0 +1,158 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TroupeConfig
+import TroupeCore
+import TroupeRetrieval
+import TroupeStore
+
+/// The long-lived owner of a home: exactly one store, one recall index, the embedder, the hot
+/// tier and one ``Coordinator``, which hands out ``PersonaActor``s.
+///
+/// Every command of the CLI goes through a runtime, and so does every long-lived owner (a REPL,
+/// a scripted session, a server), which runs it as a swift-service-lifecycle `Service`:
+/// ``run()`` keeps the hot tier and the recall index caught up with the store's change feed and
+/// watches the persona files, and on cancellation or SIGINT/SIGTERM it shuts down cleanly (see
+/// ``shutdown()``). Ids and time come from the injected generator and clock, so a seeded run
+/// is reproducible.
+public final class Runtime: Service, Sendable {
+    /// The configuration the runtime was opened with (personas as they were then; see
+    /// ``personas`` for those in force now).
+    public let configuration: Configuration
+    public let clock: any WallClock
+    public let ids: any IDGenerator
+    package let store: SQLiteStore
+    package let index: RecallIndex
+    package let writes: MemoryWrites
+    package let registry: PersonaRegistry
+    public let coordinator: Coordinator
+    package let logger: Logger
+    let embedding: LazyEmbedding
+    let lazyHotTier: LazyHotTier
+    let watch: DefinitionWatch
+    private let closed = LockedFlag()
+
+    /// Opens the home of `configuration`: creates it if needed and opens (migrating) the store.
+    /// Nothing else starts until it is used: the embedder loads on the first embedding, the hot
+    /// tier (and a managed redis-server) on its first use. `embedsWrites: false` stores writes
+    /// without vectors (benchmarks that time writes, not the model).
+    public init(
+        configuration: Configuration, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs(),
+        logger: Logger = Logger(label: "troupe"), embedsWrites: Bool = true
+    ) throws {
+        self.configuration = configuration
+        self.clock = clock
+        self.ids = ids
+        self.logger = logger
+        let runtime = configuration.runtime
+        // A malformed redis.url is an error now, not a silent SQLite-only run.
+        let endpoint = try Self.redisEndpoint(configuration)
+        store = try SQLiteStore(
+            path: Self.databasePath(configuration), busyTimeout: runtime.storage.busyTimeout,
+            synchronous: runtime.storage.synchronous == .normal ? .normal : .full)
+        let embedding = LazyEmbedding(choice: EmbedderChoice.resolve(configuration))
+        self.embedding = embedding
+        index = RecallIndex(source: store, model: embedding.choice.modelID, dimension: 384)
+        registry = PersonaRegistry(personas: configuration.personas, sharedSlices: runtime.sharedSlices)
+        let (store, index, registry) = (store, index, registry)
+        lazyHotTier = LazyHotTier { [logger] in
+            try endpoint.map { try Self.makeHotTier(configuration, endpoint: $0, store: store, registry: registry, clock: clock, logger: logger) }
+        }
+        let hotTier = lazyHotTier
+        writes = MemoryWrites(
+            store: store, index: index, embedding: { embedsWrites ? try embedding.queue() : nil }, hot: { hotTier.made() },
+            clock: clock, ids: ids)
+        let r = runtime.retrieval
+        let weights = Self.recallWeights(runtime)
+        coordinator = Coordinator(
+            registry: registry, writes: writes,
+            recaller: {
+                Recaller(
+                    store: store, index: index, embedding: try embedding.queue(), weights: weights,
+                    fusion: r.fusion == .rrf ? .reciprocalRank : .weighted, clock: clock, candidates: r.candidates)
+            },
+            batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), defaultLimit: r.defaultLimit,
+            modelID: embedding.choice.modelID, defaultMemory: runtime.memory)
+        watch = DefinitionWatch(configuration: configuration)
+    }
+
+    /// Loads the configuration (flags, environment, working directory) and opens the runtime.
+    public static func open(
+        configFlag: String? = nil, homeFlag: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment, clock: any WallClock = SystemClock(),
+        ids: any IDGenerator = RandomIDs(), logger: Logger = Logger(label: "troupe")
+    ) throws -> Runtime {
+        let configuration = try Configuration.load(configFlag: configFlag, homeFlag: homeFlag, environment: environment)
+        return try Runtime(configuration: configuration, clock: clock, ids: ids, logger: logger)
+    }
+
+    /// The SQLite file of a configuration.
+    public static func databasePath(_ configuration: Configuration) -> String {
+        let database = configuration.runtime.storage.database
+        return database.hasPrefix("/") ? database : configuration.location.home.appendingPathComponent(database).path
+    }
+
+    /// Loads each persona's procedural seeds that are not in the store yet (idempotent: seeds
+    /// have stable ids, so a second call writes nothing). Returns how many were written.
+    @discardableResult
+    public func seedProceduralMemory(for only: PersonaDefinition? = nil) async throws -> Int {
+        try await ProceduralSeeds.load(only.map { [$0] } ?? personas, through: writes)
+    }
+
+    /// The actor of persona `name`: what a command with `--persona` acts as.
+    public func persona(_ name: String) async throws -> PersonaActor { try await coordinator.persona(name) }
+
+    // MARK: Service
+
+    /// Runs until cancelled or until a graceful shutdown (SIGINT/SIGTERM in a `ServiceGroup`):
+    /// catches the recall index and the hot tier up with the change feed now and then (writes
+    /// by other processes, and by one that died before writing them through), and puts changed
+    /// persona files in force. Then shuts down.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { [self] in
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.keepIndexCurrent() }
+                group.addTask { await self.keepHotTierCurrent() }
+                group.addTask { await self.watchDefinitions() }
+            }
+        }
+        await shutdown()
+    }
+
+    /// Waits for shared writes under way to commit, then stops the hot tier's background work
+    /// and closes its Redis connection and thread. Everything acknowledged was committed before
+    /// it was acknowledged, so nothing is lost. Safe to call more than once.
+    public func shutdown() async {
+        guard closed.set() else { return }
+        await coordinator.drain()
+        if let tier = lazyHotTier.existing { await tier.close() }
+    }
+
+    private func keepIndexCurrent() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            do { try await index.catchUp() } catch { logger.warning("the recall index could not catch up: \(error)") }
+        }
+    }
+
+    private func keepHotTierCurrent() async {
+        guard let tier = lazyHotTier.made() else { return }
+        await tier.run()
+    }
+}
+
+/// A flag that is set once.
+///
+/// `@unchecked Sendable`: `value` is only touched under `lock`.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    /// Sets the flag; `false` if it was set already.
+    func set() -> Bool {
+        lock.withLock {
+            defer { value = true }
+            return !value
+        }
+    }
+}
