@@ -29,6 +29,18 @@ public struct Configuration: Sendable {
     /// Warnings that did not stop loading.
     public var warnings: [Diagnostic]
 
+    /// A configuration made in code (tests, benchmarks, embedders of the library).
+    public init(
+        location: ConfigLocation, runtime: RuntimeConfig = RuntimeConfig(), personas: [PersonaDefinition],
+        personaFiles: [String] = [], warnings: [Diagnostic] = []
+    ) {
+        self.location = location
+        self.runtime = runtime
+        self.personas = personas.sorted { $0.name < $1.name }
+        self.personaFiles = personaFiles
+        self.warnings = warnings
+    }
+
     public func persona(_ name: String) -> PersonaDefinition? {
         personas.first { $0.name.rawValue == name }
     }

@@ -103,7 +103,8 @@ public enum Doctor {
         report.checks.append(.init(
             name: "llm", status: .ok,
             detail: runtime.llm.backend == .offline ? "offline (no chat model configured; replies say so)"
-                : "\(runtime.llm.backend) at \(runtime.llm.baseURL ?? "?") model \(runtime.llm.model ?? "?")"))
+                : "\(runtime.llm.backend.rawValue)" + (runtime.llm.baseURL.map { " at \($0)" } ?? "")
+                    + (runtime.llm.model.map { " model \($0)" } ?? "")))
         return report
     }
 
@@ -111,6 +112,7 @@ public enum Doctor {
         if runtime.redis.mode == .off { return .init(name: "redis", status: .ok, detail: "off (SQLite only, by config)") }
         let endpoint: RedisEndpoint
         var detail: String
+        var watchdog: String?
         if runtime.redis.mode == .external {
             do { endpoint = try RedisEndpoint(url: runtime.redis.url ?? "") } catch {
                 return .init(name: "redis", status: .error, detail: "\(error)")
@@ -122,12 +124,13 @@ public enum Doctor {
                     name: "redis", status: .warning,
                     detail: "redis-server not found; Troupe runs on SQLite alone (install it with Scripts/setup)")
             }
-            let managed = ManagedRedis(home: home)
+            let managed = ManagedRedis(home: home, idleStop: runtime.redis.idleStop)
             let version = Executable.output(binary, ["--version"])?.split(separator: " ").first { $0.hasPrefix("v=") }
                 .map { String($0.dropFirst(2)) } ?? "unknown version"
             switch managed.status() {
             case .running(let pid):
                 detail = "managed redis-server \(version), pid \(pid), on \(managed.socketPath)"
+                watchdog = watchdogNote(managed)
             case .stopped, .stale:
                 return .init(
                     name: "redis", status: .ok,
@@ -140,6 +143,7 @@ public enum Doctor {
             client: RedisClient(endpoint: endpoint, connectTimeout: 0.3, commandTimeout: 0.5), home: home, store: store, clock: SystemClock(),
             reconnects: false)
         let stats = await tier.stats()
+        await tier.close()
         guard stats.mode != .degraded else {
             return .init(
                 name: "redis", status: .warning,
@@ -148,7 +152,19 @@ public enum Doctor {
         var notes = stats.hotItems.sorted { $0.key < $1.key }.map { "hot: \($0.key) \($0.value)" }
         if notes.isEmpty { notes.append("hot: nothing (no live working memory or recent episodes)") }
         notes.append(HotTierText.cache(stats))
+        if let watchdog { notes.append(watchdog) }
         return .init(name: "redis", status: .ok, detail: detail, notes: notes)
+    }
+
+    /// When the managed server will stop by itself, as its watchdog last saw it.
+    static func watchdogNote(_ managed: ManagedRedis) -> String {
+        guard let state = managed.watchdog() else { return "stops: no watchdog runs (it stops with `troupe redis stop`)" }
+        guard state.idleStop > 0 else { return "stops: when its home is deleted (idle_stop: never)" }
+        let idle = DurationText.format(state.idleStop)
+        if let at = state.stopsAt {
+            return "stops: at \(Timestamp.format(at)) unless a client connects (\(idle) without a client), or when its home is deleted"
+        }
+        return "stops: \(idle) after its last client leaves (\(state.clients) connected now), or when its home is deleted"
     }
 
     static func blasCheck() -> DoctorReport.Check {

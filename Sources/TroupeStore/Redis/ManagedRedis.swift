@@ -12,6 +12,8 @@ public struct ManagedRedis: Sendable {
     public let home: URL
     /// The server stops by itself after this many seconds without a client (0: never).
     public let idleStop: Double
+    /// How often its watchdog looks (seconds).
+    let watchInterval: Double
 
     public enum Status: Sendable, Hashable {
         case running(pid: Int32)
@@ -20,9 +22,10 @@ public struct ManagedRedis: Sendable {
         case stale(pid: Int32)
     }
 
-    public init(home: URL, idleStop: Double = 0) {
+    public init(home: URL, idleStop: Double = 0, watchInterval: Double = 5) {
         self.home = home
         self.idleStop = idleStop
+        self.watchInterval = watchInterval
         directory = home.appendingPathComponent("redis")
         let inHome = directory.appendingPathComponent("redis.sock").path
         // A unix socket path holds at most 107 bytes; a deeper home gets one in the temporary
@@ -85,13 +88,17 @@ public struct ManagedRedis: Sendable {
         }
         try? FileManager.default.removeItem(atPath: socketPath)
         try? FileManager.default.removeItem(at: pidFile)
+        try? FileManager.default.removeItem(at: watchdogFile)
         try Self.daemonize(binary, [
             "--port", "0", "--unixsocket", socketPath, "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
             "--daemonize", "yes", "--pidfile", pidFile.path, "--logfile", logFile.path, "--dir", directory.path,
         ])
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if answers() { return endpoint }
+            if answers() {
+                if case .running(let pid) = status() { try watch(pid) }
+                return endpoint
+            }
             usleep(10_000)
         }
         throw TroupeError(.unavailable, "redis-server did not answer on \(socketPath) within \(timeout) s (see \(logFile.path))")
@@ -110,6 +117,7 @@ public struct ManagedRedis: Sendable {
         if Self.isAlive(pid) { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(at: pidFile)
         try? FileManager.default.removeItem(atPath: socketPath)
+        try? FileManager.default.removeItem(at: watchdogFile)
         return true
     }
 
@@ -125,7 +133,7 @@ public struct ManagedRedis: Sendable {
     ///
     /// Not Foundation's `Process`: on Linux its `waitUntilExit` watches a descriptor that the
     /// daemon inherits, so it would wait for the daemon itself, that is, forever.
-    private static func daemonize(_ binary: String, _ arguments: [String]) throws {
+    static func daemonize(_ binary: String, _ arguments: [String]) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -148,7 +156,9 @@ public struct ManagedRedis: Sendable {
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // A process group of its own: a Ctrl-C in the terminal that started it is not for it.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
         var pid: pid_t = 0

@@ -1,0 +1,68 @@
+import Foundation
+import TroupeCore
+
+/// A managed server never outlives its use: a small watchdog beside it stops it (SIGTERM; it
+/// keeps no data) once its home is deleted, or once no client has been connected for
+/// `idleStop` seconds, so a removed temporary home never leaves a daemon behind.
+///
+/// The watchdog is a shell loop (redis-server has no timer of its own for this) started with
+/// the server, in its own process group; it ends with the server. It writes what it last saw
+/// to `<home>/redis/watchdog` for `troupe doctor`.
+extension ManagedRedis {
+    var watchdogFile: URL { directory.appendingPathComponent("watchdog") }
+
+    /// What the watchdog last saw, if it runs.
+    public struct WatchdogState: Sendable, Hashable {
+        /// When a client other than the watchdog was last connected.
+        public var lastClient: Date
+        /// Seconds without a client before the server stops (0: never).
+        public var idleStop: Double
+        /// Clients connected at the last look.
+        public var clients: Int
+
+        /// When the server stops if no client comes, or `nil` when it does not stop by itself.
+        public var stopsAt: Date? { idleStop > 0 && clients == 0 ? lastClient.addingTimeInterval(idleStop) : nil }
+    }
+
+    /// The watchdog's last report (`nil` when none is running).
+    public func watchdog() -> WatchdogState? {
+        guard case .running = status(), let text = try? String(contentsOf: watchdogFile, encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        guard fields.count == 3 else { return nil }
+        return WatchdogState(lastClient: Date(timeIntervalSince1970: fields[0]), idleStop: fields[1], clients: Int(fields[2]))
+    }
+
+    /// Starts the watchdog of the server `pid`.
+    func watch(_ pid: Int32) throws {
+        guard let cli = Self.cliBinary() else { return }
+        try Self.daemonize("/bin/sh", [
+            "-c", Self.watchdogScript, "troupe-redis-watchdog", home.path, socketPath, String(pid), String(Int(idleStop.rounded(.up))),
+            String(format: "%.2f", max(0.1, watchInterval)), watchdogFile.path, cli,
+        ])
+    }
+
+    /// redis-cli, which the watchdog counts clients with.
+    static func cliBinary() -> String? {
+        guard let server = binary() else { return nil }
+        let cli = (server as NSString).deletingLastPathComponent + "/redis-cli"
+        return FileManager.default.isExecutableFile(atPath: cli) ? cli : nil
+    }
+
+    /// `$1` home, `$2` socket, `$3` server pid, `$4` idle seconds (0: never), `$5` interval,
+    /// `$6` state file, `$7` redis-cli. The loop runs in the background so that the shell
+    /// started by `daemonize` returns at once; `connected_clients` counts redis-cli itself.
+    static let watchdogScript = #"""
+        ( home=$1 sock=$2 pid=$3 idle=$4 every=$5 state=$6 cli=$7
+          last=$(date +%s)
+          while kill -0 "$pid" 2>/dev/null; do
+            if [ ! -d "$home" ]; then kill -TERM "$pid"; exit 0; fi
+            n=$("$cli" -s "$sock" info clients 2>/dev/null | tr -d '\r' | sed -n 's/^connected_clients://p')
+            others=$(( ${n:-1} - 1 ))
+            now=$(date +%s)
+            if [ "$others" -gt 0 ]; then last=$now; fi
+            printf '%s %s %s\n' "$last" "$idle" "$others" > "$state.tmp" 2>/dev/null && mv "$state.tmp" "$state" 2>/dev/null
+            if [ "$idle" -gt 0 ] && [ $(( now - last )) -ge "$idle" ]; then kill -TERM "$pid"; exit 0; fi
+            sleep "$every"
+          done ) </dev/null >/dev/null 2>&1 &
+        """#
+}
