@@ -47,7 +47,7 @@ struct RecallIndexReloadTests {
         let owners: [PersonaID] = ["athena", "hestia"]
         var batch: [MemoryRecord] = []
         for owner in owners {
-            for i in 0..<3000 {
+            for i in 0..<2100 {
                 batch.append(MemoryRecord(
                     id: "\(owner)-\(i)", owner: owner, slice: .semantic, content: "needle \(i) in the \(owner) haystack", source: "t",
                     createdAt: t0.addingTimeInterval(Double(i))))
@@ -56,8 +56,8 @@ struct RecallIndexReloadTests {
         _ = try await store.upsert(batch, writer: "t", at: t0)
         let source = ReloadingSource(store)
         let index = RecallIndex(source: source, model: nil, dimension: 4)
-        let query = IndexQuery(terms: LexicalTokenizer.tokens("needle"), vector: nil, owners: owners, slices: [.semantic], candidates: 6000)
-        #expect(try await index.search([query])[0].count == 6000)
+        let query = IndexQuery(terms: LexicalTokenizer.tokens("needle"), vector: nil, owners: owners, slices: [.semantic], candidates: 4200)
+        #expect(try await index.search([query])[0].count == 4200)
 
         let counts = try await withThrowingTaskGroup(of: [Int].self) { group in
             group.addTask {
@@ -80,6 +80,6 @@ struct RecallIndexReloadTests {
             return try await group.reduce(into: [Int]()) { $0 += $1 }
         }
         #expect(await index.reloads >= 6)
-        #expect(counts.allSatisfy { $0 == 6000 }, "some searches saw a partial index: \(Set(counts).sorted())")
+        #expect(counts.allSatisfy { $0 == 4200 }, "some searches saw a partial index: \(Set(counts).sorted())")
     }
 }

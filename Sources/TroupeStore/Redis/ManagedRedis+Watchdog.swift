@@ -35,9 +35,12 @@ extension ManagedRedis {
     /// Starts the watchdog of the server `pid`.
     func watch(_ pid: Int32) throws {
         guard let cli = Self.cliBinary() else { return }
-        try Self.daemonize("/bin/sh", [
-            "-c", Self.watchdogScript, "troupe-redis-watchdog", home.path, socketPath, String(pid), String(Int(idleStop.rounded(.up))),
-            String(format: "%.2f", max(0.1, watchInterval)), watchdogFile.path, cli,
+        // Its settings travel in the environment, not the command line: `ps` shows the watchdog
+        // as what it is, not as a second process of the socket.
+        try Self.daemonize("/bin/sh", ["-c", Self.watchdogScript, "troupe-redis-watchdog"], environment: [
+            "TROUPE_WATCH_HOME=\(home.path)", "TROUPE_WATCH_SOCKET=\(socketPath)", "TROUPE_WATCH_PID=\(pid)",
+            "TROUPE_WATCH_IDLE=\(Int(idleStop.rounded(.up)))", "TROUPE_WATCH_EVERY=\(String(format: "%.2f", max(0.1, watchInterval)))",
+            "TROUPE_WATCH_STATE=\(watchdogFile.path)", "TROUPE_WATCH_CLI=\(cli)", "PATH=/usr/bin:/bin",
         ])
     }
 
@@ -48,11 +51,13 @@ extension ManagedRedis {
         return FileManager.default.isExecutableFile(atPath: cli) ? cli : nil
     }
 
-    /// `$1` home, `$2` socket, `$3` server pid, `$4` idle seconds (0: never), `$5` interval,
-    /// `$6` state file, `$7` redis-cli. The loop runs in the background so that the shell
-    /// started by `daemonize` returns at once; `connected_clients` counts redis-cli itself.
+    /// The settings come as `TROUPE_WATCH_*` variables (home, socket, server pid, idle seconds
+    /// with 0 for never, interval, state file, redis-cli). The loop runs in the background so that
+    /// the shell started by `daemonize` returns at once; `connected_clients` counts redis-cli
+    /// itself.
     static let watchdogScript = #"""
-        ( home=$1 sock=$2 pid=$3 idle=$4 every=$5 state=$6 cli=$7
+        ( home=$TROUPE_WATCH_HOME sock=$TROUPE_WATCH_SOCKET pid=$TROUPE_WATCH_PID idle=$TROUPE_WATCH_IDLE
+          every=$TROUPE_WATCH_EVERY state=$TROUPE_WATCH_STATE cli=$TROUPE_WATCH_CLI
           last=$(date +%s)
           while kill -0 "$pid" 2>/dev/null; do
             if [ ! -d "$home" ]; then kill -TERM "$pid"; exit 0; fi

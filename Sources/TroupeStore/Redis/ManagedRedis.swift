@@ -133,7 +133,7 @@ public struct ManagedRedis: Sendable {
     ///
     /// Not Foundation's `Process`: on Linux its `waitUntilExit` watches a descriptor that the
     /// daemon inherits, so it would wait for the daemon itself, that is, forever.
-    static func daemonize(_ binary: String, _ arguments: [String]) throws {
+    static func daemonize(_ binary: String, _ arguments: [String], environment: [String]? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -162,7 +162,10 @@ public struct ManagedRedis: Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + arguments).map { strdup($0) } + [nil]
         defer { for arg in argv { free(arg) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, &attributes, argv, environ)
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { for variable in envp ?? [] { free(variable) } }
+        let spawned = envp.map { posix_spawn(&pid, binary, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&pid, binary, &actions, &attributes, argv, environ)
         guard spawned == 0 else {
             throw TroupeError(.unavailable, "cannot start redis-server: \(String(cString: strerror(spawned)))", context: binary)
         }
