@@ -26,6 +26,9 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var busyTimeout: Double = 10
         /// Records per transaction during import.
         public var importBatch = 2000
+        /// The longest line import reads (bytes); a longer one is an invalid line, skipped in
+        /// constant memory.
+        public var maxLineBytes = 4 << 20
         /// `full` fsyncs every commit (an acknowledged write survives power loss); `normal`
         /// survives a crashed process only.
         public var synchronous = Synchronous.full
@@ -124,6 +127,11 @@ public struct RuntimeConfig: Sendable, Hashable {
 }
 
 extension RuntimeConfig {
+    /// The ranges of settings that a command-line flag can also give (the same check for both).
+    public static let importBatchRange = 1...1_000_000
+    public static let maxLineRange = 1024...(1 << 30)
+    public static let limitRange = 1...10_000
+
     /// Reads `source`; problems go to its diagnostics, and every bad value keeps its default.
     /// `directory` resolves relative paths in the file.
     /// Also returns each shared slice's member names with their nodes, for the loader's check
@@ -139,7 +147,8 @@ extension RuntimeConfig {
         if let s = root.mapping("storage") {
             config.storage.database = s.string("database") ?? config.storage.database
             if case .some(.some(let t)) = s.duration("busy_timeout") { config.storage.busyTimeout = t }
-            config.storage.importBatch = s.int("import_batch", in: 1...1_000_000) ?? config.storage.importBatch
+            config.storage.importBatch = s.int("import_batch", in: Self.importBatchRange) ?? config.storage.importBatch
+            config.storage.maxLineBytes = s.int("max_line_bytes", in: Self.maxLineRange) ?? config.storage.maxLineBytes
             config.storage.synchronous = s.choice("synchronous") ?? config.storage.synchronous
             s.finish()
         }
@@ -152,7 +161,7 @@ extension RuntimeConfig {
                 w.finish()
             }
             if case .some(.some(let h)) = r.duration("recency_half_life") { config.retrieval.recencyHalfLife = h }
-            config.retrieval.defaultLimit = r.int("default_limit", in: 1...10_000) ?? config.retrieval.defaultLimit
+            config.retrieval.defaultLimit = r.int("default_limit", in: Self.limitRange) ?? config.retrieval.defaultLimit
             config.retrieval.candidates = r.int("candidates", in: 1...100_000) ?? config.retrieval.candidates
             config.retrieval.fusion = r.choice("fusion") ?? config.retrieval.fusion
             if case .some(.some(let w)) = r.duration("batch_window") { config.retrieval.batchWindow = w }

@@ -118,7 +118,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
+            case _ where scalar.value < 0x20 || TerminalText.needsEscape(scalar):
+                // Controls, and what else could act on a terminal that shows the JSON raw.
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

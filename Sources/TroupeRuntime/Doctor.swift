@@ -229,20 +229,6 @@ enum Executable {
     }
 }
 
-/// Human-readable byte counts.
-public enum ByteCount {
-    public static func format(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
-    }
-}
-
 /// How the hot tier reads in `memory stats` and `doctor`.
 public enum HotTierText {
     public static func cache(_ stats: HotTier.Stats) -> String {

@@ -50,8 +50,9 @@ extension Runtime {
         defaultOwner: String?, skipInvalid: Bool = false, dryRun: Bool = false, batchSize: Int? = nil, embedding: Bool = true
     ) throws -> MemoryImporter {
         let owner = try defaultOwner.map(self.owner)
+        let storage = configuration.runtime.storage
         let options = MemoryImporter.Options(
-            skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize ?? configuration.runtime.storage.importBatch)
+            skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize ?? storage.importBatch, maxLineBytes: storage.maxLineBytes)
         let context = MemoryLine.Context(defaultOwner: owner, knownOwners: knownOwners, now: clock.now())
         let writes = writes
         return MemoryImporter(context: context, options: options) { batch, writer in

@@ -17,11 +17,14 @@ public struct MemoryImporter: Sendable {
         public var batchSize = 2000
         /// How many problems a report lists (all are counted).
         public var maxProblems = 20
+        /// The longest line read, in bytes; a longer one is an invalid line.
+        public var maxLineBytes = 4 << 20
 
-        public init(skipInvalid: Bool = false, dryRun: Bool = false, batchSize: Int = 2000) {
+        public init(skipInvalid: Bool = false, dryRun: Bool = false, batchSize: Int = 2000, maxLineBytes: Int = 4 << 20) {
             self.skipInvalid = skipInvalid
             self.dryRun = dryRun
             self.batchSize = max(1, batchSize)
+            self.maxLineBytes = max(1, maxLineBytes)
         }
     }
 
@@ -90,9 +93,9 @@ public struct MemoryImporter: Sendable {
         }
 
         var report = Report(outcome: .imported)
-        var reader = try JSONLReader(url: file)
+        var reader = try JSONLReader(url: file, maxLineBytes: options.maxLineBytes)
         var batch: [MemoryRecord] = []
-        batch.reserveCapacity(options.batchSize)
+        batch.reserveCapacity(min(options.batchSize, 10_000))
         func flush() async throws {
             report.written = report.written + (try await write(batch, context.source))
             batch.removeAll(keepingCapacity: true)
@@ -100,9 +103,9 @@ public struct MemoryImporter: Sendable {
                 phase: .importing, bytesRead: reader.bytesRead, totalBytes: reader.totalBytes, lines: report.lines,
                 records: report.lines - report.invalid, elapsed: elapsed()))
         }
-        while let (number, bytes) = try reader.next() {
+        while let line = try reader.next() {
             report.lines += 1
-            switch MemoryLine.decode(bytes, line: number, context: context) {
+            switch decode(line) {
             case .success(let record):
                 batch.append(record)
                 if batch.count >= options.batchSize { try await flush() }
@@ -116,12 +119,23 @@ public struct MemoryImporter: Sendable {
         return report
     }
 
+    /// A line's record, or what is wrong with it (a line over the limit is never parsed).
+    private func decode(_ line: JSONLReader.Line) -> Result<MemoryRecord, MemoryLine.Problem> {
+        if let length = line.overLimit {
+            return .failure(MemoryLine.Problem(
+                line: line.number, field: nil,
+                message: "the line is \(ByteCount.format(length)) long, over the limit of \(ByteCount.format(Int64(options.maxLineBytes))) "
+                    + "(storage.max_line_bytes)"))
+        }
+        return MemoryLine.decode(line.bytes, line: line.number, context: context)
+    }
+
     private func validate(file: URL, progress: (@Sendable (Progress) -> Void)?, elapsed: () -> Double) throws -> Report {
         var report = Report(outcome: .validated)
-        var reader = try JSONLReader(url: file)
-        while let (number, bytes) = try reader.next() {
+        var reader = try JSONLReader(url: file, maxLineBytes: options.maxLineBytes)
+        while let line = try reader.next() {
             report.lines += 1
-            if case .failure(let problem) = MemoryLine.decode(bytes, line: number, context: context) {
+            if case .failure(let problem) = decode(line) {
                 report.invalid += 1
                 if report.problems.count < options.maxProblems { report.problems.append(problem) }
             }

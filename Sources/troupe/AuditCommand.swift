@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TroupeConfig
 import TroupeCore
 import TroupeRuntime
 import TroupeStore
@@ -16,7 +17,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON (one array).") var json = false
 
     func validate() throws {
-        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        try FlagRange.check(limit, RuntimeConfig.limitRange, "--limit")
     }
 
     func run() async throws {

@@ -31,8 +31,12 @@ extension BenchCommand {
         var writerCounts: [Int] { writers.split(separator: ",").compactMap { Int($0) } }
 
         func validate() throws {
-            guard !writerCounts.isEmpty, writerCounts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--writers: positive counts, comma-separated") }
-            guard writes >= 1, records >= 1, rounds >= 1, recallMemories >= 0 else { throw ValidationError("counts must be positive") }
+            try FlagRange.check(list: writers, 1...1024, "--writers")
+            try FlagRange.check(writes, FlagRange.count, "--writes")
+            try FlagRange.check(records, 1...100_000, "--records")
+            try FlagRange.check(rounds, FlagRange.count, "--rounds")
+            try FlagRange.check(recallMemories, 0...1_000_000, "--recall-memories")
+            try FlagRange.check(startAt, 0...Int64.max / 2, "--start-at")
             guard ConflictPolicy(rawValue: policy) != nil else {
                 throw ValidationError("--policy: one of \(ConflictPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
             }

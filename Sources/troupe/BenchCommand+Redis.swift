@@ -23,7 +23,14 @@ extension BenchCommand {
         @Flag(help: "Print one JSON object per line.") var json = false
 
         func validate() throws {
-            guard personas >= 1, notes >= 0, episodes >= 0, reads >= 1, facts >= 0, recalls >= 0, loadItems >= personas, pipelined >= 1000 else {
+            try FlagRange.check(personas, 1...256, "--personas")
+            for (value, flag) in [(notes, "--notes"), (episodes, "--episodes"), (facts, "--facts"), (recalls, "--recalls")] {
+                try FlagRange.check(value, 0...1_000_000, flag)
+            }
+            try FlagRange.check(reads, 1...1_000_000, "--reads")
+            try FlagRange.check(loadItems, FlagRange.count, "--load-items")
+            try FlagRange.check(pipelined, 1000...10_000_000, "--pipelined")
+            guard loadItems >= personas else {
                 throw ValidationError("counts must be positive (--load-items at least --personas, --pipelined at least 1000)")
             }
             guard (0...1).contains(repeatShare) else { throw ValidationError("--repeat-share: between 0 and 1") }

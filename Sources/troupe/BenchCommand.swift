@@ -19,6 +19,12 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Recalls to time.") var recalls = 1000
         @Flag(help: "Print JSON.") var json = false
 
+        func validate() throws {
+            try FlagRange.check(records, FlagRange.count, "--records")
+            try FlagRange.check(puts, 1...1_000_000, "--puts")
+            try FlagRange.check(recalls, 1...1_000_000, "--recalls")
+        }
+
         func run() async throws {
             let result = try await StoreBenchmark(records: records, puts: puts, recalls: recalls).run { Output.stderr($0) }
             if json { Output.json(result.json) } else { Output.stdout(result.text) }
@@ -73,7 +79,10 @@ struct BenchCommand: AsyncParsableCommand {
         func validate() throws {
             let unknown = Set(parts.split(separator: ",").map(String.init)).subtracting(["shapes", "embedding", "recall"])
             if !unknown.isEmpty { throw ValidationError("unknown part '\(unknown.sorted().joined(separator: "', '"))' (parts: shapes, embedding, recall)") }
-            if records < 1 { throw ValidationError("--records must be at least 1") }
+            try FlagRange.check(records, FlagRange.count, "--records")
+            try FlagRange.check(recalls, 1...1_000_000, "--recalls")
+            try FlagRange.check(list: rows, 1...10_000_000, "--rows")
+            try FlagRange.check(list: queries, 1...4096, "--queries")
         }
 
         func run() async throws {

@@ -75,11 +75,12 @@ enum Output {
     /// A reader that went away (`troupe … | head`) ends the command quietly, as it does for
     /// other tools: the Redis client ignores SIGPIPE, so the write fails with EPIPE instead.
     static func stdout(_ text: String) {
-        if !write(text + "\n", to: 1) { exit(0) }
+        if !write(TerminalText.escaped(text) + "\n", to: 1) { exit(0) }
     }
 
+    /// Every line to stderr is made terminal-safe too: messages echo arguments and file names.
     static func stderr(_ text: String) {
-        _ = write(text + "\n", to: 2)
+        _ = write(TerminalText.escaped(text) + "\n", to: 2)
     }
 
     /// Writes all of `text`; `false` if the descriptor's reader is gone.
@@ -109,4 +110,25 @@ enum Output {
 extension SliceKind: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// Range checks for numeric flags, in `validate()`: the same ranges as the config keys they
+/// stand for, so that no flag value can make a command allocate without bound (exit code 2).
+enum FlagRange {
+    static func check<T: Comparable>(_ value: T?, _ range: ClosedRange<T>, _ flag: String, setting: String? = nil) throws {
+        guard let value, !range.contains(value) else { return }
+        let same = setting.map { " (as \($0) in the config)" } ?? ""
+        throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound)\(same), not \(value)")
+    }
+
+    /// Every comma-separated count of `list` in `range`.
+    static func check(list: String, _ range: ClosedRange<Int>, _ flag: String) throws {
+        let parts = list.split(separator: ",", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.allSatisfy({ Int($0) != nil }) else { throw ValidationError("\(flag): comma-separated whole numbers") }
+        for part in parts { try check(Int(part), range, flag) }
+    }
+
+    /// Counts of benchmarks and the like: up to ten million.
+    static let count = 1...10_000_000
+    static let countOrNone = 0...10_000_000
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TroupeConfig
 import TroupeCore
 import TroupeRuntime
 import TroupeStore
@@ -24,7 +25,7 @@ extension MemoryCommand {
         @Flag(help: "Store the memories without vectors (faster; run `troupe memory reembed` later).") var noEmbed = false
 
         func validate() throws {
-            if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+            try FlagRange.check(batchSize, RuntimeConfig.importBatchRange, "--batch-size", setting: "storage.import_batch")
         }
 
         func run() async throws {
@@ -95,7 +96,7 @@ final class ProgressBar: @unchecked Sendable {
             guard elapsed - lastDraw >= 0.1 || done else { return }
             lastDraw = elapsed
             drawn = true
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line()).utf8))
+            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + TerminalText.escaped(line())).utf8))
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TroupeConfig
 import TroupeCore
 import TroupeRetrieval
 import TroupeRuntime
@@ -23,7 +24,7 @@ extension MemoryCommand {
 
         func validate() throws {
             if (query == nil) == (queries == nil) { throw ValidationError("give either a QUERY or --queries FILE") }
-            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+            try FlagRange.check(limit, RuntimeConfig.limitRange, "--limit", setting: "retrieval.default_limit")
         }
 
         func run() async throws {

@@ -19,7 +19,7 @@ extension MemoryCommand {
 
         func validate() throws {
             guard (slice == nil) != (shared == nil) else { throw ValidationError("give either --slice or --shared") }
-            guard (0...1).contains(importance) else { throw ValidationError("--importance must be between 0 and 1") }
+            try FlagRange.check(importance.isNaN ? -1 : importance, 0...1, "--importance")
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ValidationError("the text is empty") }
         }
 
@@ -56,8 +56,8 @@ extension MemoryCommand {
         @Argument(help: "The new text (omit to keep it).") var text: String?
 
         func validate() throws {
-            guard baseVersion >= 1 else { throw ValidationError("--base-version must be at least 1") }
-            if let importance, !(0...1).contains(importance) { throw ValidationError("--importance must be between 0 and 1") }
+            try FlagRange.check(baseVersion, 1...Int(Int32.max), "--base-version")
+            try FlagRange.check(importance.map { $0.isNaN ? -1 : $0 }, 0...1, "--importance")
             if let text, text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw ValidationError("the text is empty") }
             guard text != nil || importance != nil || !tags.isEmpty else { throw ValidationError("nothing to change: give TEXT, --importance or --tag") }
         }
