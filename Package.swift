@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The OpenAI-compatible HTTP backends (streaming, timeouts, cancellation), and the test
+        // suite's misbehaving HTTP server.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Value types shared by every module. No I/O.
@@ -42,7 +46,14 @@ let package = Package(
             "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
         ]),
         // Chat models: the embedded SmolLM2 decoder, OpenAI-compatible HTTP backends, offline.
-        .target(name: "TroupeLLM", dependencies: ["TroupeCore"]),
+        .target(name: "TroupeLLM", dependencies: [
+            "TroupeCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -65,6 +76,16 @@ let package = Package(
             exclude: ["Quality"]),
         .testTarget(name: "TroupeRuntimeTests", dependencies: ["TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore"]),
         .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
+        .testTarget(
+            name: "TroupeLLMTests",
+            dependencies: [
+                "TroupeLLM", "TroupeCore",
+                // The test suite's own OpenAI-compatible server, which misbehaves on purpose.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            resources: [.copy("SSECorpus")]),
     ],
     swiftLanguageModes: [.v6]
 )
