@@ -150,6 +150,14 @@ final class OpenAIConnection: Sendable {
     }
 }
 
+extension OpenAIConnection: CustomReflectable {
+    /// Only what identifies the server: the HTTP client below holds requests in flight, and
+    /// their `Authorization` headers, which `dump` would otherwise walk into.
+    var customMirror: Mirror {
+        Mirror(self, children: ["base": base, "model": configuration.model as Any, "apiKey": apiKey as Any], displayStyle: .class)
+    }
+}
+
 /// How much of a reply has been yielded, across the tries of one request: once a piece is out,
 /// nothing is retried.
 final class StreamProgress: Sendable {

@@ -71,7 +71,10 @@ public struct SSEParser: Sendable {
                 let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
                 if byte == bom[bomMatched] {
                     bomMatched += 1
-                    if bomMatched == bom.count { atStart = false }
+                    if bomMatched == bom.count {
+                        atStart = false
+                        bomMatched = 0
+                    }
                     continue
                 }
                 atStart = false

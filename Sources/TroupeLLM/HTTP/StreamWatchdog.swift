@@ -50,8 +50,11 @@ final class StreamWatchdog: Sendable {
             if deadline <= .now {
                 throw Expired(phase: phase, timeout: phase == .firstToken ? firstTokenTimeout : idleTimeout)
             }
-            try await Task.sleep(until: deadline, clock: .continuous)
-            // The deadline may have moved while we slept: loop and look again.
+            // Never sleep longer than the idle timeout at once: `firstToken()` can bring the
+            // deadline forward to now + idle, and this wakes by then at the latest. Otherwise the
+            // deadline only moves later, and waking to find it moved costs one loop.
+            let wake = min(deadline, ContinuousClock.now + idleTimeout)
+            try await Task.sleep(until: wake, clock: .continuous)
         }
     }
 

@@ -17,6 +17,7 @@
 /// (any case) get a backslash after the `<` (`<\/recalled-memories`), and a run of backslashes
 /// already there gets one more, so ``parse(_:)`` gives back exactly what was rendered. The
 /// header's fields (`kind | source | id`) escape `\`, `|`, CR and LF as `\\`, `\|`, `\r`, `\n`.
+/// Content's CRLF line ends are rendered as LF, and a block whose lines end in CRLF parses.
 public enum RecalledBlock {
     /// One recalled memory, as the prompt shows it.
     public struct Memory: Sendable, Hashable {
@@ -45,7 +46,7 @@ public enum RecalledBlock {
             let header = [memory.kind, memory.source, memory.id].map(escapeField).joined(separator: " | ")
             out.append("[\(index + 1)] \(header)")
             for line in lines(of: memory.content) {
-                out.append("> " + escapeMarkers(line))
+                out.append("> " + escapeMarkers(line.hasSuffix("\r") ? String(line.unicodeScalars.dropLast()) : line))
             }
         }
         out.append(closeMarker)
@@ -59,21 +60,21 @@ public enum RecalledBlock {
         var found: [Parsed]?
         var current: [Parsed]?
         for line in lines(of: text) {
-            // A CR before the LF belongs to the line ending for markers and headers, and to the
-            // content for content lines (content may hold CRLF of its own).
-            let bare = line.hasSuffix("\r") ? String(line.unicodeScalars.dropLast()) : line
+            // A CR before the LF is part of the line end: a prompt whose line ends became CRLF
+            // on the way still parses (and content's own CRLFs were rendered as LF).
+            let line = line.hasSuffix("\r") ? String(line.unicodeScalars.dropLast()) : line
             if current == nil {
-                if bare.hasPrefix(openMarker), bare.hasSuffix(">") { current = [] }
+                if line.hasPrefix(openMarker), line.hasSuffix(">") { current = [] }
                 continue
             }
-            if bare == closeMarker {
+            if line == closeMarker {
                 found = current
                 current = nil
-            } else if line.hasPrefix("> ") || bare == ">" {
+            } else if line.hasPrefix("> ") || line == ">" {
                 guard let last = current?.indices.last else { continue }
-                let content = bare == ">" ? "" : unescapeMarkers(String(line.unicodeScalars.dropFirst(2)))
+                let content = line == ">" ? "" : unescapeMarkers(String(line.unicodeScalars.dropFirst(2)))
                 current![last].append(content)
-            } else if let memory = header(bare) {
+            } else if let memory = header(line) {
                 current?.append(memory)
             }
         }
