@@ -107,6 +107,16 @@ struct OpenAIBackendFailureTests {
         await #expect(throws: TroupeError.self) { try await backend("http://127.0.0.1:\(port)/v1").probe(timeout: .seconds(30)) }
     }
 
+    @Test func connectTimeoutSaysSoAndIsRetried() async throws {
+        let listener = try FullListener()
+        let url = "http://127.0.0.1:\(listener.port)/v1"
+        let sleeps = SleepLog()
+        let result = await collect(backend(url, connect: .seconds(1), attempts: 2, sleeps: sleeps).stream(hello))
+        #expect(result.errorText == "cannot reach \(url): no connection within 1 s (the connect timeout) (tried 2 times)")
+        #expect(sleeps.recorded.count == 1)
+        withExtendedLifetime(listener) {}
+    }
+
     @Test func slowFirstTokenTimesOutAndIsNotRetried() async throws {
         try await withServer({ _, _ in [Responses.sseHead, Responses.chunk(Array(": still loading\n\n".utf8)), .waitForClientToClose] }) { server in
             let result = await collect(backend(server.baseURL, firstToken: .milliseconds(1500)).stream(hello))

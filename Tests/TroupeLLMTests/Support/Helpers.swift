@@ -44,11 +44,11 @@ final class SleepLog: Sendable {
 /// do not wait, and `TEST_KEY` as its key.
 func backend(
     _ baseURL: String, model: String? = "m", streaming: Bool = true, firstToken: Duration = .seconds(60),
-    idle: Duration = .seconds(60), attempts: Int = 3, sleeps: SleepLog = SleepLog(), tokenizeURL: String? = nil,
+    idle: Duration = .seconds(60), connect: Duration = .seconds(10), attempts: Int = 3, sleeps: SleepLog = SleepLog(), tokenizeURL: String? = nil,
     key: String? = "sk-test-SECRET-1234"
 ) -> OpenAIBackend {
     let configuration = OpenAIBackend.Configuration(
-        baseURL: baseURL, model: model, apiKeyEnv: "TEST_KEY", connectTimeout: .seconds(10), firstTokenTimeout: firstToken,
+        baseURL: baseURL, model: model, apiKeyEnv: "TEST_KEY", connectTimeout: connect, firstTokenTimeout: firstToken,
         idleTimeout: idle, streaming: streaming, retry: RetryPolicy(maxAttempts: attempts), tokenizeURL: tokenizeURL)
     return OpenAIBackend(configuration, environment: key.map { ["TEST_KEY": $0] } ?? [:], sleep: sleeps.sleep)
 }
