@@ -189,6 +189,14 @@ struct OpenAIBackendFailureTests {
         }
     }
 
+    @Test func malformedWholeReplySaysSo() async throws {
+        try await withServer({ _, _ in Responses.json(200, "<html>proxy login</html>") }) { server in
+            let result = await collect(backend(server.baseURL, streaming: false).stream(hello))
+            #expect(result.errorText == "malformed reply from \(server.baseURL)/chat/completions: the reply is not a chat completion: not JSON")
+            #expect(server.requests.count == 1)
+        }
+    }
+
     @Test func errorEventInTheStreamEndsIt() async throws {
         try await withServer({ _, _ in Responses.sse("data: {\"error\":{\"message\":\"the model crashed\"}}\n\n") }) { server in
             let result = await collect(backend(server.baseURL).stream(hello))

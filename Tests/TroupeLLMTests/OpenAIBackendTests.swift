@@ -92,6 +92,16 @@ struct OpenAIBackendTests {
         }
     }
 
+    @Test func aServerIgnoringStreamGivesItsWholeReply() async throws {
+        try await withServer({ _, _ in
+            Responses.json(200, #"{"choices":[{"message":{"content":"all at once"},"finish_reason":"length"}]}"#)
+        }) { server in
+            let result = await collect(backend(server.baseURL, streaming: true).stream(hello))
+            #expect(result.pieces == ["all at once"])
+            #expect(result.finish == .length)
+        }
+    }
+
     @Test func strictServersGetOnlyStandardFields() async throws {
         try await withServer({ _, _ in Responses.sse(Responses.chatStream(["ok"])) }) { server in
             var configuration = backend(server.baseURL).configuration

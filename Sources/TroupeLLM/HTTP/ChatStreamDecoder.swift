@@ -8,8 +8,8 @@ import TroupeCore
 /// empty `choices` and a `usage` (sent because the request asks `stream_options.include_usage`),
 /// `data: [DONE]`, and events with no text (the first, role-only chunk; `reasoning_content`,
 /// which is not part of the reply). An `{"error": …}` event or an `event: error` ends the
-/// stream with the server's message (``ServerReported``). Malformed data is a ``TroupeError`` that says what was wrong with
-/// it, never what it contained.
+/// stream with the server's message (``ServerReported``). Malformed data is a ``TroupeError``
+/// that says what was wrong with it, never what it contained.
 struct ChatStreamDecoder {
     private(set) var finishReason: FinishReason?
     private(set) var promptTokens: Int?
@@ -17,6 +17,8 @@ struct ChatStreamDecoder {
     /// `[DONE]` came: nothing after it is read.
     private(set) var done = false
     private(set) var events = 0
+    /// The data is a whole reply (`stream: false`), not a stream's event: errors say so.
+    var whole = false
 
     /// Whether the reply ended as a complete reply ends (a finish reason or `[DONE]`), as
     /// opposed to a stream that was cut.
@@ -36,7 +38,8 @@ struct ChatStreamDecoder {
         do {
             chunk = try JSONDecoder().decode(OpenAIWire.Completion.self, from: Data(data.utf8))
         } catch {
-            throw TroupeError(.unavailable, "event \(events) is not a chat-completion chunk: \(Self.explain(error))")
+            let what = whole ? "the reply is not a chat completion" : "event \(events) is not a chat-completion chunk"
+            throw TroupeError(.unavailable, "\(what): \(Self.explain(error))")
         }
         if let error = chunk.error {
             throw ServerReported(message: error.message)

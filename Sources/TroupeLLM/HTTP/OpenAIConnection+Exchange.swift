@@ -52,7 +52,9 @@ extension OpenAIConnection {
         }
 
         var decoder = ChatStreamDecoder()
-        if configuration.streaming {
+        // A server (or a proxy) that ignores `stream: true` answers with one JSON reply: read it as one.
+        let json = response.headers.first(name: "Content-Type")?.lowercased().hasPrefix("application/json") ?? false
+        if configuration.streaming && !json {
             var parser = SSEParser(limits: configuration.sseLimits)
             do {
                 reading: for try await buffer in response.body {
@@ -82,13 +84,18 @@ extension OpenAIConnection {
             }
         } else {
             let whole: ByteBuffer
+            let limit = configuration.sseLimits.maxEventBytes
             do {
-                whole = try await response.body.collect(upTo: configuration.sseLimits.maxEventBytes)
+                whole = try await response.body.collect(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                throw AttemptFailure(error: TroupeError(.unavailable, "the reply from \(base)/chat/completions is longer than \(limit) bytes (the limit)"),
+                                     retryable: false)
             } catch {
                 try Task.checkCancellation()
                 throw transportFailure(error, receiving: true, pieces: 0, deadline: nil)
             }
             do {
+                decoder.whole = true
                 if let text = try decoder.handle(SSEEvent(data: String(decoding: whole.readableBytesView, as: UTF8.self))) {
                     _ = progress.yielded()
                     watchdog.firstToken()
@@ -117,8 +124,7 @@ extension OpenAIConnection {
             return AttemptFailure(error: TroupeError(.unavailable, "\(base)/chat/completions ended the stream before the reply began"),
                                   retryable: true)
         }
-        return AttemptFailure(
-            error: TroupeError(.unavailable, "the stream from \(base)/chat/completions ended after \(pieces) pieces of the reply, before the reply did"),
-            retryable: false)
+        let message = "the stream from \(base)/chat/completions ended after \(pieces) pieces of the reply, before the reply did"
+        return AttemptFailure(error: TroupeError(.unavailable, message), retryable: false)
     }
 }

@@ -79,9 +79,9 @@ extension OpenAIConnection {
             return AttemptFailure(error: TroupeError(
                 .unavailable, "no first token from \(base) within \(expired.timeout.spoken) (the first-token timeout)"), retryable: false)
         case .idle:
-            return AttemptFailure(error: TroupeError(
-                .unavailable, "the stream from \(base) stalled after \(pieces) pieces of the reply: nothing for \(expired.timeout.spoken) (the idle timeout)"),
-                retryable: false)
+            let message = "the stream from \(base) stalled after \(pieces) pieces of the reply: "
+                + "nothing for \(expired.timeout.spoken) (the idle timeout)"
+            return AttemptFailure(error: TroupeError(.unavailable, message), retryable: false)
         }
     }
 

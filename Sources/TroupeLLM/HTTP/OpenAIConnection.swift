@@ -51,7 +51,8 @@ final class OpenAIConnection: Sendable {
                 }
                 if let asked = failure.retryAfter, asked > configuration.retry.maxRetryAfter {
                     var error = failure.error
-                    error.message += "; it asks to retry after \(asked.spoken), longer than the \(configuration.retry.maxRetryAfter.spoken) Troupe waits"
+                    let limit = configuration.retry.maxRetryAfter.spoken
+                    error.message += "; it asks to retry after \(asked.spoken), longer than the \(limit) Troupe waits"
                     throw error
                 }
                 try await sleep(configuration.retry.delay(afterAttempt: attempt, retryAfter: failure.retryAfter, using: &random))

@@ -22,6 +22,11 @@ public struct BackendSelection: Sendable, Hashable {
     public struct Rejection: Sendable, Hashable {
         public var candidate: Candidate
         public var reason: String
+
+        public init(candidate: Candidate, reason: String) {
+            self.candidate = candidate
+            self.reason = reason
+        }
     }
 
     public var choice: Choice
@@ -30,6 +35,13 @@ public struct BackendSelection: Sendable, Hashable {
     public var reason: String
     /// Every other candidate, in order, with why not.
     public var rejected: [Rejection]
+
+    public init(choice: Choice, candidate: Candidate, reason: String, rejected: [Rejection]) {
+        self.choice = choice
+        self.candidate = candidate
+        self.reason = reason
+        self.rejected = rejected
+    }
 }
 
 /// Chooses a chat backend from plain values: the settings (a persona's overrides already laid
