@@ -178,6 +178,20 @@ struct OpenAIBackendFailureTests {
         }
     }
 
+    @Test func cancellingTheConsumingTaskClosesTheConnection() async throws {
+        try await withServer({ _, _ in
+            [Responses.sseHead, Responses.chunk(Array("data: \(Responses.contentChunk("first"))\n\n".utf8)), .waitForClientToClose]
+        }) { server in
+            let backend = backend(server.baseURL)
+            let consumer = Task { await collect(backend.stream(hello)) }
+            #expect(await server.eventually { $0.requests.count == 1 })
+            consumer.cancel()
+            let result = await consumer.value
+            #expect(result.finish == nil, "a cancelled reply does not pretend to have finished")
+            #expect(await server.eventually { $0.clientCloses == 1 }, "the server saw the client hang up")
+        }
+    }
+
     @Test func malformedEventSaysWhatWasWrongNotWhatItHeld() async throws {
         try await withServer({ _, _ in
             Responses.sse("data: \(Responses.contentChunk("fine"))\n\ndata: {\"choices\": \"private words\"}\n\n")
