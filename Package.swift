@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The OpenAI-compatible HTTP backends (streaming, timeouts, cancellation), and the test
+        // suite's misbehaving HTTP server.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Value types shared by every module. No I/O.
@@ -41,7 +45,14 @@ let package = Package(
         // Embedders, the in-memory recall index (BLAS scoring, BM25) and hybrid ranking.
         .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore", "CBLAS", "CKernels"]),
         // Chat models: the embedded SmolLM2 decoder, OpenAI-compatible HTTP backends, offline.
-        .target(name: "TroupeLLM", dependencies: ["TroupeCore"]),
+        .target(name: "TroupeLLM", dependencies: [
+            "TroupeCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // The runtime: the long-lived owner of a home (store, recall index, embedder, hot tier,
         // coordinator, persona actors), its one write path, and doctor.
         .target(name: "TroupeRuntime", dependencies: [
@@ -79,6 +90,16 @@ let package = Package(
             exclude: ["Quality"]),
         .testTarget(name: "TroupeRuntimeTests", dependencies: ["TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore"]),
         .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
+        .testTarget(
+            name: "TroupeLLMTests",
+            dependencies: [
+                "TroupeLLM", "TroupeCore",
+                // The test suite's own OpenAI-compatible server, which misbehaves on purpose.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            resources: [.copy("SSECorpus")]),
     ],
     swiftLanguageModes: [.v6]
 )

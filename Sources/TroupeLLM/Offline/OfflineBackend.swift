@@ -1,0 +1,90 @@
+import TroupeCore
+
+/// The backend when there is no chat model: it says so plainly, says how to get one, and shows
+/// what the persona recalled (the ``RecalledBlock`` in the request), so that memory and recall
+/// can be used and checked without a model.
+///
+/// The reply depends on the request alone (deterministic) and streams in pieces, a word or so
+/// each, like a model's. It is never cut at `maxTokens`: the advice on how to install a model
+/// is the point of it.
+public struct OfflineBackend: ChatBackend {
+    /// Why there is no model, in a sentence, when the caller knows (from ``BackendSelection``).
+    public var reason: String?
+
+    public init(reason: String? = nil) {
+        self.reason = reason
+    }
+
+    public var description: BackendDescription {
+        BackendDescription(kind: "offline", model: "none", location: "-", contextLength: 1 << 20)
+    }
+
+    /// The whole reply to `messages`.
+    public func reply(to messages: [ChatMessage]) -> String {
+        var text = "(No chat model is available, so this is not a real reply.)"
+        if let reason { text += " " + reason.trimmingSuffix(".") + "." }
+        text += """
+             To get one, run Scripts/setup, which installs the embedded SmolLM2 model, or point \
+            TROUPE_LLM_URL (or llm.base_url in Config/troupe.yaml) at an OpenAI-compatible server: \
+            Ollama (http://127.0.0.1:11434/v1), a llama.cpp server or vLLM.
+            """
+        switch RecalledBlock.find(in: messages) {
+        case nil:
+            text += "\n\nNo recalled memories came with this message."
+        case let memories? where memories.isEmpty:
+            text += "\n\nI recalled nothing for this message."
+        case let memories?:
+            text += "\n\nWhat I recalled for this message:"
+            for (index, memory) in memories.enumerated() {
+                let content = memory.content.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n   ")
+                text += "\n\(index + 1). [\(memory.kind), \(memory.source)] \(content)"
+            }
+        }
+        return text
+    }
+
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let text = reply(to: request.messages)
+        let pieces = Self.pieces(of: text)
+        let usage = ChatUsage(promptTokens: OpenAIBackend.estimateTokens(request.messages), completionTokens: pieces.count,
+                              timeToFirstToken: .zero, total: .zero)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                for piece in pieces {
+                    // A consumer that stops listening ends the stream between two pieces, as a model's would.
+                    if Task.isCancelled { break }
+                    continuation.yield(.delta(piece))
+                    await Task.yield()
+                }
+                continuation.yield(.finished(Task.isCancelled ? .cancelled : .stop, usage))
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func countTokens(_ messages: [ChatMessage]) async throws -> Int {
+        OpenAIBackend.estimateTokens(messages)
+    }
+
+    /// Words with the spaces before them: `["Hello", " there", ",", ...]` joined give `text` back.
+    static func pieces(of text: String) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        for character in text {
+            if (character == " " || character == "\n") && !current.isEmpty && !current.allSatisfy({ $0 == " " || $0 == "\n" }) {
+                pieces.append(current)
+                current = ""
+            }
+            current.append(character)
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// An HTTP/1.1 server on a free loopback port that answers each request with exactly the bytes,
+/// pauses and closes a test scripts: it can split an SSE event anywhere, hold back the first
+/// token, drop the connection mid-stream, or wait to see the client hang up.
+///
+/// It parses just enough HTTP for the client under test (a request line, headers,
+/// `Content-Length` body) and writes responses by hand, so that what reaches the wire is what
+/// the script says.
+final class TestServer: Sendable {
+    struct Request: Sendable {
+        var method: String
+        var path: String
+        /// Lower-cased names.
+        var headers: [String: String]
+        var body: [UInt8]
+
+        var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        }
+    }
+
+    enum Step: Sendable {
+        case write([UInt8])
+        case pause(Duration)
+        /// Reads until the client closes its side, then notes it in ``clientCloses``.
+        case waitForClientToClose
+    }
+
+    /// The steps for the `index`th request (0 for the first) the server received.
+    typealias Handler = @Sendable (_ request: Request, _ index: Int) -> [Step]
+
+    private struct Log {
+        var requests: [Request] = []
+        var clientCloses = 0
+    }
+
+    let port: Int
+    private let log = NIOLockedValueBox(Log())
+    private let handler: Handler
+    private let serverChannel: any Channel
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+
+    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+    var requests: [Request] { log.withLockedValue { $0.requests } }
+    var clientCloses: Int { log.withLockedValue { $0.clientCloses } }
+
+    private init(port: Int, channel: any Channel, handler: @escaping Handler) {
+        self.port = port
+        self.serverChannel = channel
+        self.handler = handler
+    }
+
+    /// Starts a server; ``stop()`` it at the end of the test.
+    static func start(_ handler: @escaping Handler) async throws -> TestServer {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let instance = TestServer(port: server.channel.localAddress!.port!, channel: server.channel, handler: handler)
+        let task = Task<Void, Never> {
+            try? await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await instance.serve(connection) }
+                    }
+                }
+            }
+        }
+        instance.task.withLockedValue { $0 = task }
+        return instance
+    }
+
+    func stop() async {
+        let task = self.task.withLockedValue { $0 }
+        try? await serverChannel.close()
+        task?.cancel()
+        await task?.value
+    }
+
+    /// A free port with nothing listening on it (bound, then closed).
+    static func unusedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
+    }
+
+    /// Waits (polling, up to `timeout`) until `condition` holds; whether it did.
+    func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable (TestServer) -> Bool) async -> Bool {
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if condition(self) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return condition(self)
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            var buffer: [UInt8] = []
+            var request: Request?
+            while request == nil {
+                guard let chunk = try await iterator.next() else { return }
+                buffer += chunk.readableBytesView
+                request = Self.parse(buffer)
+            }
+            let index = log.withLockedValue {
+                $0.requests.append(request!)
+                return $0.requests.count - 1
+            }
+            for step in handler(request!, index) {
+                switch step {
+                case .write(let bytes):
+                    try await outbound.write(ByteBuffer(bytes: bytes))
+                case .pause(let duration):
+                    try await Task.sleep(for: duration)
+                case .waitForClientToClose:
+                    while try await iterator.next() != nil {}
+                    log.withLockedValue { $0.clientCloses += 1 }
+                    return
+                }
+            }
+        }
+    }
+
+    /// A whole request in `bytes`, or `nil` while more is needed.
+    private static func parse(_ bytes: [UInt8]) -> Request? {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let end = (0...max(0, bytes.count - 4)).first(where: { bytes.count >= 4 && Array(bytes[$0..<$0 + 4]) == separator }) else {
+            return nil
+        }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let parts = head[0].split(separator: " ")
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        guard bytes.count >= end + 4 + length else { return nil }
+        return Request(method: String(parts[0]), path: String(parts[1]), headers: headers,
+                       body: Array(bytes[(end + 4)..<(end + 4 + length)]))
+    }
+}
