@@ -88,7 +88,11 @@ let package = Package(
             ],
             // The retrieval-quality set, read by `troupe bench quality` and checked by a test.
             exclude: ["Quality"]),
-        .testTarget(name: "TroupeRuntimeTests", dependencies: ["TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore"]),
+        .testTarget(name: "TroupeRuntimeTests", dependencies: [
+            "TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
         .testTarget(
             name: "TroupeLLMTests",

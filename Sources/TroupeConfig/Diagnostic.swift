@@ -36,12 +36,27 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
         return "\(position): \(severity.rawValue): \(message)"
     }
 
-    /// The description, then the source line and a caret under the problem.
+    /// The description, then the source line and a caret under the problem. A long line is
+    /// shown clipped around the column (`…` where it was cut).
     public var rendered: String {
         guard let sourceLine, column > 0 else { return description }
-        let indent = String(sourceLine.prefix(column - 1).map { $0 == "\t" ? "\t" : " " })
-        let underline = "^" + String(repeating: "~", count: max(0, length - 1))
-        return "\(description)\n\(sourceLine)\n\(indent)\(underline)"
+        var shown = Array(sourceLine)
+        var caret = column - 1
+        let width = 120
+        if shown.count > width {
+            let start = max(0, min(caret - width / 2, shown.count - width))
+            let end = min(shown.count, start + width)
+            var clipped = Array(shown[start..<end])
+            if end < shown.count { clipped.append("…") }
+            if start > 0 {
+                clipped.insert("…", at: 0)
+                caret = caret - start + 1
+            }
+            shown = clipped
+        }
+        let indent = String(shown.prefix(caret).map { $0 == "\t" ? "\t" : " " })
+        let underline = "^" + String(repeating: "~", count: max(0, min(length, width) - 1))
+        return "\(description)\n\(String(shown))\n\(indent)\(underline)"
     }
 }
 

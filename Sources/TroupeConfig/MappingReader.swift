@@ -175,9 +175,18 @@ public final class MappingReader {
     }
 
     /// A list of names, each with its node (so later checks can point at it).
+    /// A list of names; a name listed twice is an error at its second place.
     public func names(_ key: String) -> [(PersonaID, Node)]? {
         guard let items = sequence(key) else { return nil }
-        return items.compactMap { item in Self.name(item, in: source, what: "\(qualified(key)) item").map { ($0, item) } }
+        var seen = Set<PersonaID>()
+        return items.compactMap { item in
+            guard let name = Self.name(item, in: source, what: "\(qualified(key)) item") else { return nil }
+            guard seen.insert(name).inserted else {
+                source.error("'\(name)' is listed twice in '\(qualified(key))'", at: item)
+                return nil
+            }
+            return (name, item)
+        }
     }
 
     /// Reports every key of this mapping that no accessor asked for.

@@ -19,7 +19,7 @@ public final class YAMLSource {
 
     public init(text: String, displayPath: String) {
         self.displayPath = displayPath
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lines = Self.lines(of: text)
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
@@ -29,23 +29,100 @@ public final class YAMLSource {
         }
     }
 
-    /// Reads `url`; a missing or unreadable file becomes a diagnostic.
+    /// The largest file read (a persona or config file is a page or two of text).
+    public static let maxBytes = 1 << 20
+
+    /// Reads `url`; a missing, unreadable, oversized or non-text file becomes a diagnostic that
+    /// says what is wrong, with the line and column of a bad byte.
     public convenience init(contentsOf url: URL, displayPath: String? = nil) {
         let shown = displayPath ?? DisplayPath.of(url)
-        do {
-            let data = try Data(contentsOf: url)
-            guard let text = String(data: data, encoding: .utf8) else {
-                self.init(text: "", displayPath: shown)
-                self.diagnostics = [Diagnostic(file: shown, line: 0, column: 0, message: "file is not valid UTF-8")]
-                return
-            }
-            self.init(text: text, displayPath: shown)
-        } catch {
+        let data: Data
+        switch Self.read(url) {
+        case .failure(let problem):
             self.init(text: "", displayPath: shown)
-            self.diagnostics = [
-                Diagnostic(file: shown, line: 0, column: 0, message: "cannot read file: \(error.localizedDescription)")
-            ]
+            self.diagnostics = [Diagnostic(file: shown, line: 0, column: 0, message: problem.message)]
+            return
+        case .success(let bytes):
+            data = bytes
         }
+        if let (line, column, what) = Self.badByte(in: data) {
+            self.init(text: "", displayPath: shown)
+            let text = String(decoding: data, as: UTF8.self)
+            let source = Self.lines(of: text)
+            self.diagnostics = [Diagnostic(
+                file: shown, line: line, column: column, message: what, sourceLine: line <= source.count ? String(source[line - 1]) : nil)]
+            return
+        }
+        self.init(text: String(decoding: data, as: UTF8.self), displayPath: shown)
+    }
+
+    /// The bytes of a regular file of at most ``maxBytes``, or what stands in the way.
+    static func read(_ url: URL) -> Result<Data, ReadProblem> {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return .failure(ReadProblem("cannot read file: \(String(cString: strerror(errno)))")) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: return .failure(ReadProblem("is a directory, not a YAML file"))
+        case S_IFIFO: return .failure(ReadProblem("is a FIFO, not a YAML file"))
+        case S_IFCHR, S_IFBLK: return .failure(ReadProblem("is a device, not a YAML file"))
+        default: return .failure(ReadProblem("is not a regular file"))
+        }
+        guard info.st_size <= maxBytes else {
+            return .failure(ReadProblem("is \(ByteCount.format(Int64(info.st_size))), more than a YAML file here may be (\(ByteCount.format(Int64(maxBytes))))"))
+        }
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(ReadProblem("cannot read file: \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: maxBytes + 1)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { return .failure(ReadProblem("cannot read file: \(String(cString: strerror(errno)))")) }
+            if n == 0 { break }
+            count += n
+        }
+        guard count <= maxBytes else { return .failure(ReadProblem("grew past \(ByteCount.format(Int64(maxBytes))) while being read")) }
+        return .success(Data(bytes[..<count]))
+    }
+
+    /// The first byte that makes `data` not UTF-8 text (or a NUL), with its line and column.
+    static func badByte(in data: Data) -> (line: Int, column: Int, message: String)? {
+        let bytes = [UInt8](data)
+        var line = 1, column = 1, i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == 0 { return (line, column, "a NUL byte: a YAML file holds text") }
+            let length = byte < 0x80 ? 1 : byte >> 5 == 0b110 ? 2 : byte >> 4 == 0b1110 ? 3 : byte >> 3 == 0b11110 ? 4 : 0
+            let sequence = length > 0 && i + length <= bytes.count ? Array(bytes[i..<(i + length)]) : []
+            guard length > 0, !sequence.isEmpty, String(validating: sequence, as: UTF8.self) != nil else {
+                return (line, column, "not valid UTF-8: byte 0x\(String(byte, radix: 16, uppercase: true)) (save the file as UTF-8)")
+            }
+            if byte == 0x0A { (line, column) = (line + 1, 1) } else { column += 1 }
+            i += length
+        }
+        return nil
+    }
+
+    /// The file's lines without their line breaks (LF, or CRLF as Windows writes them).
+    static func lines(of text: String) -> [Substring] {
+        // By scalars: in Swift a CR LF pair is one Character, which a split on "\n" never meets.
+        var lines: [Substring] = []
+        var start = text.unicodeScalars.startIndex
+        var index = start
+        while index < text.unicodeScalars.endIndex {
+            if text.unicodeScalars[index] == "\n" {
+                var end = index
+                if end > start, text.unicodeScalars[text.unicodeScalars.index(before: end)] == "\r" {
+                    end = text.unicodeScalars.index(before: end)
+                }
+                lines.append(Substring(text.unicodeScalars[start..<end]))
+                start = text.unicodeScalars.index(after: index)
+            }
+            index = text.unicodeScalars.index(after: index)
+        }
+        lines.append(Substring(text.unicodeScalars[start...]))
+        return lines
     }
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
@@ -103,4 +180,10 @@ public final class YAMLSource {
         }
         return (mark.line, mark.column)
     }
+}
+
+/// Why a file could not be read, in words for a diagnostic.
+struct ReadProblem: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
 }

@@ -81,7 +81,13 @@ private struct JSONByteParser {
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyStart = position
             let key = try string()
+            // Which of two values would win is a guess no reader should make: refused.
+            guard members[key] == nil else {
+                position = keyStart
+                throw error("duplicate key '\(key.count > 40 ? key.prefix(40) + "…" : Substring(key))'")
+            }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1

@@ -20,8 +20,9 @@ public enum Timestamp {
             + "\(pad(ms, 3))Z"
     }
 
-    /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff…]]` with `Z` or `±HH:MM` (a space may stand
-    /// for `T`; a missing zone means UTC). Fractions beyond milliseconds are truncated.
+    /// Parses `YYYY-MM-DD` (that day's midnight, UTC) or `YYYY-MM-DDTHH:MM[:SS[.fff…]]` with `Z`
+    /// or `±HH:MM` (a space may stand for `T`). A time without its zone is refused: it could be
+    /// any of 26 hours. Fractions beyond milliseconds are truncated.
     public static func parse(_ text: String) -> Date? {
         parseMilliseconds(text).map(Date.init(millisecondsSince1970:))
     }
@@ -49,6 +50,7 @@ public enum Timestamp {
                 }
             }
             ms += (Int64(h) * 3600 + Int64(mi) * 60 + s) * 1000
+            // A time needs its zone (RFC 3339): without one it could be any of 26 hours.
             if p.take(UInt8(ascii: "Z")) || p.take(UInt8(ascii: "z")) {
             } else if let sign = p.peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
                 _ = p.take(sign)
@@ -56,6 +58,8 @@ public enum Timestamp {
                     om < 60
                 else { return nil }
                 offsetMinutes = Int64(oh * 60 + om) * (sign == UInt8(ascii: "-") ? -1 : 1)
+            } else {
+                return nil
             }
             guard p.atEnd else { return nil }
         }

@@ -70,7 +70,14 @@ public enum Doctor {
         }
 
         // Home and store.
-        report.checks.append(.init(name: "home", status: .ok, detail: location.home.path))
+        if let problem = HomeDirectory.problem(location.home) {
+            report.checks.append(.init(name: "home", status: .error, detail: problem))
+            return report
+        }
+        report.checks.append(.init(
+            name: "home", status: .ok,
+            detail: location.home.path + (FileManager.default.fileExists(atPath: location.home.path) && !HomeDirectory.isWritable(location.home)
+                ? " (read-only: recall and export work, writes fail)" : "")))
         let path = runtime.storage.database.hasPrefix("/") ? runtime.storage.database
             : location.home.appendingPathComponent(runtime.storage.database).path
         if FileManager.default.fileExists(atPath: path) {

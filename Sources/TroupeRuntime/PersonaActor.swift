@@ -107,7 +107,8 @@ public actor PersonaActor {
 
     /// Every version of a record this persona may read, and the values that lost conflicts.
     public func history(_ id: String) async throws -> RecordHistory {
-        let history = try await store.history(id)
+        let history: RecordHistory
+        do { history = try await store.history(id) } catch let error as TroupeError where error.code == .notFound { throw denial(id) }
         if let receipt = history.forgotten {
             guard let owner = PersonaID(rawValue: receipt.owner), readableOwners.contains(owner) else { throw denial(id) }
             return history
@@ -173,14 +174,16 @@ public actor PersonaActor {
 
     /// The record `id`, if it is this persona's own or in one of its shared slices.
     private func readable(_ id: String) async throws -> MemoryRecord {
-        guard let record = try await store.get(id) else { throw TroupeError(.notFound, "no record with this id", context: id) }
-        guard readableOwners.contains(record.owner) else { throw denial(id) }
+        guard let record = try await store.get(id), readableOwners.contains(record.owner) else { throw denial(id) }
         return record
     }
 
+    /// The one answer for a record this persona cannot reach, whether it exists or not: a
+    /// persona learns nothing of other personas' memory from the difference.
     private func denial(_ id: String) -> TroupeError {
         TroupeError(
-            .denied, "\(name) may not touch this record: it is another persona's private memory, or in a shared slice \(name) is not a member of",
+            .denied,
+            "\(name) may not touch this record: there is none with this id among \(name)'s own memories and the shared slices \(name) belongs to",
             context: id)
     }
 

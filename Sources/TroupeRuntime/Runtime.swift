@@ -47,6 +47,7 @@ public final class Runtime: Service, Sendable {
         let runtime = configuration.runtime
         // A malformed redis.url is an error now, not a silent SQLite-only run.
         let endpoint = try Self.redisEndpoint(configuration)
+        try HomeDirectory.prepare(configuration.location.home)
         store = try SQLiteStore(
             path: Self.databasePath(configuration), busyTimeout: runtime.storage.busyTimeout,
             synchronous: runtime.storage.synchronous == .normal ? .normal : .full)

@@ -94,6 +94,7 @@ public struct MemoryImporter: Sendable {
 
         var report = Report(outcome: .imported)
         var reader = try JSONLReader(url: file, maxLineBytes: options.maxLineBytes)
+        var ids = IDLines()
         var batch: [MemoryRecord] = []
         batch.reserveCapacity(min(options.batchSize, 10_000))
         func flush() async throws {
@@ -105,7 +106,7 @@ public struct MemoryImporter: Sendable {
         }
         while let line = try reader.next() {
             report.lines += 1
-            switch decode(line) {
+            switch decode(line).flatMap({ ids.first($0) }) {
             case .success(let record):
                 batch.append(record)
                 if batch.count >= options.batchSize { try await flush() }
@@ -119,23 +120,25 @@ public struct MemoryImporter: Sendable {
         return report
     }
 
-    /// A line's record, or what is wrong with it (a line over the limit is never parsed).
-    private func decode(_ line: JSONLReader.Line) -> Result<MemoryRecord, MemoryLine.Problem> {
+    /// A line's record with its line number, or what is wrong with it (a line over the limit is
+    /// never parsed).
+    private func decode(_ line: JSONLReader.Line) -> Result<(MemoryRecord, Int), MemoryLine.Problem> {
         if let length = line.overLimit {
             return .failure(MemoryLine.Problem(
                 line: line.number, field: nil,
                 message: "the line is \(ByteCount.format(length)) long, over the limit of \(ByteCount.format(Int64(options.maxLineBytes))) "
                     + "(storage.max_line_bytes)"))
         }
-        return MemoryLine.decode(line.bytes, line: line.number, context: context)
+        return MemoryLine.decode(line.bytes, line: line.number, context: context).map { ($0, line.number) }
     }
 
     private func validate(file: URL, progress: (@Sendable (Progress) -> Void)?, elapsed: () -> Double) throws -> Report {
         var report = Report(outcome: .validated)
         var reader = try JSONLReader(url: file, maxLineBytes: options.maxLineBytes)
+        var ids = IDLines()
         while let line = try reader.next() {
             report.lines += 1
-            if case .failure(let problem) = decode(line) {
+            if case .failure(let problem) = decode(line).flatMap({ ids.first($0) }) {
                 report.invalid += 1
                 if report.problems.count < options.maxProblems { report.problems.append(problem) }
             }
@@ -174,5 +177,25 @@ public struct MemoryExporter: Sendable {
             guard page.count == pageSize, let last = page.last else { return count }
             query.after = last
         }
+    }
+}
+
+/// The line each record id of a file was first seen on: a second line with the same id (given,
+/// or the stable id of the same memory) is refused, naming both lines, so that a re-import of
+/// the file never alternates between two values. Ids are kept as 64-bit hashes (Swift's, stable within
+/// the process), about 20 bytes a record, not as text.
+struct IDLines {
+    private var first: [UInt64: Int32] = [:]
+
+    /// The record, if its id is new to the file; else a problem naming the earlier line.
+    mutating func first(_ entry: (MemoryRecord, Int)) -> Result<MemoryRecord, MemoryLine.Problem> {
+        let (record, line) = entry
+        let key = UInt64(bitPattern: Int64(record.id.hashValue))
+        if let earlier = first[key] {
+            return .failure(MemoryLine.Problem(
+                line: line, field: "id", message: "the id '\(record.id)' is also on line \(earlier); each record may appear once in a file"))
+        }
+        first[key] = Int32(clamping: line)
+        return .success(record)
     }
 }

@@ -58,14 +58,24 @@ public enum MemoryLine {
         public var knownOwners: Set<PersonaID>?
         /// Time for lines without `created_at`.
         public var now: Date
-        /// `source` of lines that name none.
+        /// Who writes: the `source` recorded for every line. A line's own `source` is only a
+        /// claim, kept in its metadata as `claimed_source`, unless `keepSource` trusts it
+        /// (restoring an export).
         public var source: String
+        public var keepSource: Bool
+        /// The declared kind of each shared slice: a line for one must be of that kind.
+        public var sharedKinds: [PersonaID: SliceKind]
 
-        public init(defaultOwner: PersonaID? = nil, knownOwners: Set<PersonaID>? = nil, now: Date, source: String = "import") {
+        public init(
+            defaultOwner: PersonaID? = nil, knownOwners: Set<PersonaID>? = nil, now: Date, source: String = "import",
+            keepSource: Bool = false, sharedKinds: [PersonaID: SliceKind] = [:]
+        ) {
             self.defaultOwner = defaultOwner
             self.knownOwners = knownOwners
             self.now = now
             self.source = source
+            self.keepSource = keepSource
+            self.sharedKinds = sharedKinds
         }
     }
 
@@ -117,6 +127,9 @@ public enum MemoryLine {
         guard let slice = SliceKind(rawValue: sliceName) else {
             return fail("slice", "'\(sliceName)' is not a slice (expected one of \(SliceKind.names))")
         }
+        if let declared = context.sharedKinds[owner], declared != slice {
+            return fail("slice", "'\(owner)' is a shared slice of kind \(declared.rawValue), not \(slice.rawValue)")
+        }
         guard case .string(let content)? = object["content"] else {
             return fail("content", object["content"] == nil ? "missing" : "expected a string")
         }
@@ -167,12 +180,18 @@ public enum MemoryLine {
             strings[field] = text
         }
 
+        if let claimed = strings["source"], !context.keepSource, claimed != context.source {
+            // The writer is whoever imports; what the file says stays readable, as a claim.
+            guard case .object(var fields) = metadata ?? .object([:]) else { return fail("metadata", "expected a JSON object") }
+            fields["claimed_source"] = .string(claimed)
+            metadata = .object(fields)
+        }
         let createdAt = times["created_at"] ?? context.now
         let id = strings["id"] ?? MemoryRecord.stableID(owner: owner, slice: slice, content: content, createdAt: times["created_at"])
         return .success(
             MemoryRecord(
                 id: id, owner: owner, slice: slice, content: content, importance: importance, tags: tags,
-                source: strings["source"] ?? context.source, createdAt: createdAt, lastAccessedAt: times["last_accessed_at"],
+                source: context.keepSource ? strings["source"] ?? context.source : context.source, createdAt: createdAt, lastAccessedAt: times["last_accessed_at"],
                 accessCount: integers["access_count"] ?? 0, validFrom: times["valid_from"], expiresAt: times["expires_at"],
                 version: integers["version"] ?? 1, modelID: strings["model"], metadata: metadata))
     }

@@ -4,7 +4,8 @@ import TroupeCore
 
 extension SQLiteStore {
     public func touch(_ ids: [String], at time: Date) async throws {
-        guard !ids.isEmpty else { return }
+        // A read-only store can still be recalled from; it just keeps no access marks.
+        guard !ids.isEmpty, !isReadOnly else { return }
         do {
             try await pool.writeWithoutTransaction { db in
                 // Access marks are bookkeeping on the recall path: committed without an fsync
@@ -43,7 +44,7 @@ extension SQLiteStore {
     }
 
     public func extendExpiry(_ ids: [String], to time: Date) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
+        guard !ids.isEmpty, !isReadOnly else { return 0 }
         do {
             let moved = try await pool.writeWithoutTransaction { db in
                 // Bookkeeping on the read path, committed like `touch`: without an fsync.

@@ -19,6 +19,19 @@ struct StoreFailure: CustomStringConvertible, Error {
     }
 
     var description: String { text }
+
+    /// Why a write failed when the disk is full, as `disk full (N free on …)`, else `nil`.
+    /// SQLite says "disk I/O error" as often as "database or disk is full" when it runs out of
+    /// space writing the WAL, so the file system is asked.
+    static func diskFull(_ error: any Error, path: String) -> String? {
+        guard let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR else { return nil }
+        var info = statvfs()
+        let directory = (path as NSString).deletingLastPathComponent
+        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return nil }
+        let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+        guard error.resultCode == .SQLITE_FULL || free < 1 << 20 else { return nil }
+        return "disk full (\(ByteCount.format(free)) free in \(directory))"
+    }
 }
 
 extension SQLiteStore {
@@ -32,6 +45,12 @@ extension SQLiteStore {
         } catch let error as TroupeError {
             throw error
         } catch {
+            if isReadOnly {
+                throw TroupeError(.storage, "cannot \(operation): the store is read-only (its directory cannot be written)", context: path)
+            }
+            if let full = StoreFailure.diskFull(error, path: path) {
+                throw TroupeError(.storage, "cannot \(operation): \(full); nothing of it was written", context: path, cause: StoreFailure(error))
+            }
             throw TroupeError(.storage, "cannot \(operation)", context: path, cause: StoreFailure(error))
         }
     }

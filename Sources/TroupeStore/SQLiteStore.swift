@@ -10,7 +10,11 @@ import TroupeCore
 public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotTierSupport {
     /// Where the file lives.
     public let path: String
-    let pool: DatabasePool
+    /// A `DatabasePool` (WAL, readers beside the writer); a read-only `DatabaseQueue` when the
+    /// store's directory cannot be written.
+    let pool: any DatabaseWriter
+    /// The store can be read (recall, export) but not written: its directory is read-only.
+    public let isReadOnly: Bool
     let codec: any ContentCodec
     let checkpointer: WALCheckpointer
     let synchronous: Synchronous
@@ -32,8 +36,12 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
         self.codec = codec
         self.synchronous = synchronous
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw TroupeError(.storage, "cannot create the store's directory (\(JSONLReader.reason(error)))", context: directory)
+            }
         }
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
@@ -47,6 +55,13 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
             try db.execute(sql: "PRAGMA journal_size_limit = \(8 << 20)")
         }
         checkpointer = WALCheckpointer(path: path, configuration: config)
+        if let access = Self.readOnlyAccess(path) {
+            isReadOnly = true
+            config.readonly = true
+            pool = try Self.openReadOnly(path, access: access, configuration: config, codec: codec)
+            return
+        }
+        isReadOnly = false
         pool = try Self.retryingWhileBusy(timeout: busyTimeout) {
             try DatabasePool(path: path, configuration: config)
         }
@@ -84,5 +99,34 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
                 throw TroupeError(.storage, "cannot open the store", context: error.resultCode == .SQLITE_BUSY ? "busy" : nil, cause: StoreFailure(error))
             }
         }
+    }
+
+    /// How to read a store whose directory this process cannot write (`nil`: it can): an
+    /// existing file on a read-only file system is immutable (no writer can exist there);
+    /// elsewhere it is opened read-only, which needs its `-shm` beside it.
+    private static func readOnlyAccess(_ path: String) -> String? {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: path), access(directory.isEmpty ? "." : directory, W_OK) != 0 else { return nil }
+        var info = statvfs()
+        let fileSystemReadOnly = statvfs(path, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
+        return fileSystemReadOnly ? "immutable=1" : "mode=ro"
+    }
+
+    private static func openReadOnly(_ path: String, access: String, configuration: Configuration, codec: any ContentCodec) throws
+        -> DatabaseQueue
+    {
+        let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?" + access
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: uri, configuration: configuration)
+            guard try queue.read({ try migrator(codec: codec).hasCompletedMigrations($0) }) else {
+                throw TroupeError(.storage, "the store is read-only and of an older schema, which only a writable store can upgrade", context: path)
+            }
+        } catch let error as TroupeError {
+            throw error
+        } catch {
+            throw TroupeError(.storage, "cannot open the read-only store", context: path, cause: StoreFailure(error))
+        }
+        return queue
     }
 }

@@ -23,6 +23,9 @@ extension MemoryCommand {
         @Option(help: "Records per transaction (default from config, 2000).") var batchSize: Int?
         @Flag(help: "Print the summary as JSON.") var json = false
         @Flag(help: "Store the memories without vectors (faster; run `troupe memory reembed` later).") var noEmbed = false
+        @Flag(help: ArgumentHelp(
+            "Trust each line's `source` as the memory's writer (restoring an export); otherwise the writer is `import` and the line's claim is kept as metadata.claimed_source."))
+        var keepSource = false
 
         func validate() throws {
             try FlagRange.check(batchSize, RuntimeConfig.importBatchRange, "--batch-size", setting: "storage.import_batch")
@@ -34,7 +37,8 @@ extension MemoryCommand {
             let runtime = try global.runtime()
             if !noEmbed, let warning = runtime.embedderChoice.warning { Output.warning(warning) }
             let importer = try runtime.importer(
-                defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize, embedding: !noEmbed)
+                defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize, embedding: !noEmbed,
+                keepSource: keepSource)
             let url = URL(fileURLWithPath: file)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw TroupeError(.invalidInput, "no such file", context: file)

@@ -22,20 +22,21 @@ struct CLITests {
 
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    /// Runs troupe with a home of its own and this repository's config (or `config`).
-    static func troupe(_ args: [String], home: URL, config: URL? = nil) throws -> Run {
-        let process = try start(args, home: home, config: config)
+    /// Runs troupe with a home of its own and this repository's config (or `config`), in the
+    /// home (or `directory`).
+    static func troupe(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil) throws -> Run {
+        let process = try start(args, home: home, config: config, in: directory)
         let out = process.out.fileHandleForReading.readDataToEndOfFile()
         let err = process.err.fileHandleForReading.readDataToEndOfFile()
         process.process.waitUntilExit()
         return Run(status: process.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
-    static func start(_ args: [String], home: URL, config: URL? = nil) throws -> (process: Process, out: Pipe, err: Pipe) {
+    static func start(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil) throws -> (process: Process, out: Pipe, err: Pipe) {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--home", home.path, "--config", (config ?? repo.appendingPathComponent("Config/troupe.yaml")).path] + args
-        process.currentDirectoryURL = home
+        process.currentDirectoryURL = directory ?? home
         // HOME too, so the user-wide model in ~/.troupe/models is not found: these tests run on
         // the hashing fallback (fast, and the same on every machine).
         process.environment = ProcessInfo.processInfo.environment.merging(["HOME": home.path]) { $1 }
@@ -140,7 +141,7 @@ struct CLITests {
         let first = try Self.troupe(["memory", "export"], home: home)
         let dump = home.appendingPathComponent("dump.jsonl")
         try first.stdout.write(to: dump, atomically: true, encoding: .utf8)
-        let imported = try Self.troupe(["memory", "import", dump.path], home: fresh)
+        let imported = try Self.troupe(["memory", "import", "--keep-source", dump.path], home: fresh)
         #expect(imported.status == 0, "\(imported.stderr)")
         let second = try Self.troupe(["memory", "export"], home: fresh)
         #expect(first.stdout.split(separator: "\n").count >= 38)

@@ -101,7 +101,7 @@ struct InterleavingModelTests {
                 var result: SharedWriteOutcome?
                 let got = await outcome { result = try await persona.update(id, basedOn: base, change: MemoryChange(content: content)) }
                 switch model.access(name, id) {
-                case .missing: #expect(got == .failure(.notFound), "\(context) updates forgotten \(id)")
+                case .missing: #expect(got == .failure(.denied), "\(context) updates forgotten \(id)")  // as for a record out of reach
                 case .denied: #expect(got == .failure(.denied), "\(context) updates \(id)")
                 case .own:
                     #expect(got == (stale ? .failure(.conflict) : .ok), "\(context) updates its own \(id)")
@@ -140,7 +140,7 @@ struct InterleavingModelTests {
                 let id = pick(known)
                 let got = await outcome { _ = try await persona.forget(id) }
                 switch model.access(name, id) {
-                case .missing: #expect(got == .failure(.notFound), "\(context) forgets \(id)")
+                case .missing: #expect(got == .failure(.denied), "\(context) forgets \(id)")  // as for a record out of reach
                 case .denied: #expect(got == .failure(.denied), "\(context) forgets \(id)")
                 case .own, .shared:
                     #expect(got == .ok, "\(context) forgets \(id)")
@@ -152,7 +152,7 @@ struct InterleavingModelTests {
                 var read: MemoryRecord?
                 let got = await outcome { read = try await persona.record(id) }
                 switch model.access(name, id) {
-                case .missing: #expect(got == .failure(.notFound), "\(context) reads \(id)")
+                case .missing: #expect(got == .failure(.denied), "\(context) reads \(id)")  // as for a record out of reach
                 case .denied: #expect(got == .failure(.denied), "\(context) reads \(id)")
                 case .own, .shared:
                     let entry = model.records[id]!

@@ -81,8 +81,11 @@ struct RedisAdapterTests {
         // Exactly one redis-server process for this socket.
         let output = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
         #expect(output.contains("redis-server"))
+        // (redis-server processes only: the watchdog's redis-cli also names the socket, briefly.)
         let all = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).filter { p in
-            (try? String(contentsOfFile: "/proc/\(p)/cmdline", encoding: .utf8))?.contains(server.socketPath) == true
+            let command = (try? String(contentsOfFile: "/proc/\(p)/cmdline", encoding: .utf8)) ?? ""
+            guard command.contains("redis-server") else { return false }
+            return command.contains(server.socketPath)
                 || (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(p)/cwd")) == server.directory.path
         }
         #expect(all == [pid])
