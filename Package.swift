@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "troupe", targets: ["troupe"]),
         .library(name: "TroupeRuntime", targets: ["TroupeRuntime"]),
+        // For Tests/Fuzz, the fuzzing package beside this one.
+        .library(name: "TroupeConfig", targets: ["TroupeConfig"]),
+        .library(name: "TroupeStore", targets: ["TroupeStore"]),
+        .library(name: "TroupeLLM", targets: ["TroupeLLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -56,7 +60,7 @@ let package = Package(
         // The runtime: the long-lived owner of a home (store, recall index, embedder, hot tier,
         // coordinator, persona actors), its one write path, and doctor.
         .target(name: "TroupeRuntime", dependencies: [
-            "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
+            "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -47,7 +47,7 @@ package struct MemoryWrites: Sendable {
     /// Stores a new record with its vector.
     func add(_ record: MemoryRecord) async throws -> MemoryRecord {
         let vector = try await embed(record.content)
-        var stored = record
+        var stored = Self.flagged(record)
         stored.modelID = vector?.model
         try await store.put(stored, vector: vector)
         await committed([(stored, vector)])
@@ -66,6 +66,13 @@ package struct MemoryWrites: Sendable {
     /// Commits shared writes in one transaction (their vectors are in the writes), then tells
     /// the hot tier and the index what became current.
     func shared(_ writes: [SharedWrite], priorities: [String: Int]) async throws -> [Result<SharedWriteOutcome, TroupeError>] {
+        let writes = writes.map { write in
+            var write = write
+            if let content = write.change.content, InstructionLikeText.reason(content) != nil {
+                write.change.tags = Self.flaggedTags(write.change.tags ?? [])
+            }
+            return write
+        }
         let results = try await store.writeShared(writes, priorities: priorities, at: clock.now())
         var written: [(MemoryRecord, EmbeddedVector?)] = []
         for (write, result) in zip(writes, results) {
@@ -91,6 +98,7 @@ package struct MemoryWrites: Sendable {
     /// Upserts a batch (import, seeds): new and changed records are embedded first (unless
     /// `embedding` is false) and committed with their vectors in one transaction.
     func upsert(_ batch: [MemoryRecord], writer: String, embedding: Bool = true) async throws -> UpsertSummary {
+        let batch = batch.map(Self.flagged)
         var vectors: [String: EmbeddedVector] = [:]
         if embedding, try self.embedding() != nil {
             // Only what the store does not hold as it is: a re-import embeds nothing.
@@ -110,6 +118,18 @@ package struct MemoryWrites: Sendable {
         await committed(records.compactMap { record in
             byID[record.id].flatMap { $0.version == record.version ? (record, EmbeddedVector(model: $0.model, values: $0.values)) : nil }
         })
+    }
+
+    /// `record` with the tag of text that reads like an instruction, when its content does.
+    static func flagged(_ record: MemoryRecord) -> MemoryRecord {
+        guard InstructionLikeText.reason(record.content) != nil, !record.tags.contains(InstructionLikeText.tag) else { return record }
+        var flagged = record
+        flagged.tags = flaggedTags(record.tags)
+        return flagged
+    }
+
+    static func flaggedTags(_ tags: [String]) -> [String] {
+        tags.contains(InstructionLikeText.tag) ? tags : tags + [InstructionLikeText.tag]
     }
 
     /// The one place a commit is made known: write-through to Redis, then the recall index.

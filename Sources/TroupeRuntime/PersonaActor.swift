@@ -66,13 +66,13 @@ public actor PersonaActor {
     /// Writes a new memory to one of this persona's private slices. Working memory gets the
     /// persona's working TTL as its expiry.
     public func remember(
-        _ content: String, in slice: SliceKind, importance: Double = 0.5, tags: [String] = []
+        _ content: String, in slice: SliceKind, importance: Double = 0.5, tags: [String] = [], metadata: JSONValue? = nil
     ) async throws -> MemoryRecord {
         let text = try Self.validated(content, importance: importance)
         let now = clock.now()
         var record = MemoryRecord(
             id: writes.ids.next("m"), owner: name, slice: slice, content: text, importance: importance, tags: tags,
-            source: name.rawValue, createdAt: now)
+            source: name.rawValue, createdAt: now, metadata: metadata)
         if slice == .working { record.expiresAt = now.addingTimeInterval(definition.memory.workingTTL) }
         // Record and vector in one commit; acknowledged once SQLite has it, Redis follows.
         return try await writes.add(record)

@@ -30,6 +30,10 @@ public final class Runtime: Service, Sendable {
     let embedding: LazyEmbedding
     let lazyHotTier: LazyHotTier
     let watch: DefinitionWatch
+    /// Chat backends, chosen and made on first use.
+    let chat = ChatBackends()
+    /// Memory formation after replies, written down so that none is lost.
+    public let formation: FormationQueue
     private let closed = LockedFlag()
 
     /// Opens the home of `configuration`: creates it if needed and opens (migrating) the store.
@@ -75,6 +79,7 @@ public final class Runtime: Service, Sendable {
             batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), defaultLimit: r.defaultLimit,
             modelID: embedding.choice.modelID, defaultMemory: runtime.memory)
         watch = DefinitionWatch(configuration: configuration)
+        formation = FormationQueue(home: configuration.location.home)
     }
 
     /// Loads the configuration (flags, environment, working directory) and opens the runtime.
@@ -125,6 +130,8 @@ public final class Runtime: Service, Sendable {
     /// it was acknowledged, so nothing is lost. Safe to call more than once.
     public func shutdown() async {
         guard closed.set() else { return }
+        // Facts being formed get a moment to land; the rest stay queued for the next start.
+        await formation.drain(timeout: .seconds(10))
         await coordinator.drain()
         if let tier = lazyHotTier.existing { await tier.close() }
     }

@@ -1,0 +1,243 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeLLM
+import TroupeRetrieval
+import TroupeStore
+
+/// A conversation with one or more personas: its id, its turns, and how a turn runs.
+///
+/// A turn recalls from the persona's slices and its shared slices, fits the prompt into the
+/// backend's context, streams the reply, and stores the exchange (each message in working
+/// memory, the turn as an episode, with provenance and the ids recalled); explicit facts
+/// ("remember that …") are kept before the reply, others are formed afterwards in the
+/// background (see ``MemoryFormation``) without delaying it.
+public actor Conversation {
+    public nonisolated let id: String
+    let runtime: Runtime
+    /// How many memories a turn recalls.
+    public nonisolated let recallLimit: Int
+    /// Backends by persona (chosen on first use; a persona may name its own server).
+    private var backends: [PersonaID: any ChatBackend] = [:]
+    public private(set) var turns: [TurnRecord] = []
+
+    public init(runtime: Runtime, id: String? = nil, recallLimit: Int = 10) {
+        self.runtime = runtime
+        self.id = id ?? runtime.ids.next("c")
+        self.recallLimit = recallLimit
+    }
+
+    /// The last turn, for `:why`.
+    public var lastTurn: TurnRecord? { turns.last }
+
+    /// Starts a turn: `speaker` (`user`, or another persona) says `message` to `persona`. Cancel
+    /// the handle (Ctrl-C) to stop the reply: what came is stored, marked partial.
+    public func start(_ message: String, to persona: String, from speaker: String = "user", sampling: SamplingOptions? = nil) -> TurnHandle {
+        let handle = TurnHandle()
+        let number = turns.count + 1
+        let task = Task { [self] in
+            do {
+                let record = try await run(message, to: persona, from: speaker, number: number, sampling: sampling, handle: handle)
+                append(record)
+                handle.finish(.success(record))
+            } catch {
+                handle.finish(.failure(error))
+            }
+        }
+        handle.task = task
+        return handle
+    }
+
+    /// A whole turn, waited for.
+    public func turn(_ message: String, to persona: String, from speaker: String = "user", sampling: SamplingOptions? = nil)
+        async throws -> TurnRecord
+    {
+        let handle = start(message, to: persona, from: speaker, sampling: sampling)
+        for try await event in handle.events { if case .done(let record) = event { return record } }
+        throw TroupeError(.storage, "the turn ended without a record")
+    }
+
+    private func append(_ record: TurnRecord) { turns.append(record) }
+
+    /// Adds facts formed after a turn to its record.
+    func formed(_ written: [TurnRecord.Written], turn number: Int) {
+        guard let index = turns.firstIndex(where: { $0.number == number }) else { return }
+        turns[index].written += written
+    }
+
+    /// Uses `backend` for `persona` from now on (recorded replies in a replayed session, tests).
+    package func setBackend(_ backend: any ChatBackend, for persona: PersonaID) {
+        backends[persona] = backend
+    }
+
+    func backend(for persona: PersonaActor) async throws -> any ChatBackend {
+        if let known = backends[persona.name] { return known }
+        let backend = try await runtime.chatBackend(for: persona.definition).backend
+        backends[persona.name] = backend
+        return backend
+    }
+
+    private func run(
+        _ message: String, to name: String, from speaker: String, number: Int, sampling: SamplingOptions?, handle: TurnHandle
+    ) async throws -> TurnRecord {
+        let clock = ContinuousClock()
+        var started = clock.now
+        func elapsed() -> Double {
+            let d = clock.now - started
+            started = clock.now
+            return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        }
+        let persona = try await runtime.persona(name)
+        let backend = try await backend(for: persona)
+        let settings = runtime.llmSettings(for: persona.definition)
+        var record = TurnRecord(
+            conversation: id, number: number, persona: persona.name, speaker: speaker, message: message, reply: "", finish: .stop,
+            recalled: [], written: [], backend: backend.description)
+
+        // Explicit memory first, so that the reply can already recall it.
+        let formation = MemoryFormation(persona: persona, runtime: runtime)
+        let provenance = Provenance(saidBy: speaker, conversation: id, turn: number, basis: .stated)
+        if let fact = MemoryFormation.explicit(message) {
+            record.written += try await formation.keep([Fact(text: fact, speaker: speaker)], provenance: provenance)
+        }
+
+        // Recall, and what else the prompt holds.
+        let hits = try await persona.recall(message, slices: [.episodic, .semantic, .procedural], limit: recallLimit)
+        let rules = try await runtime.store.query(MemoryQuery(owners: [persona.name], slices: [.procedural]))
+            .sorted { ($0.importance, $0.createdAt) > ($1.importance, $1.createdAt) }.prefix(8)
+        let working = try await persona.workingMemory()
+        let (exchange, notes) = Self.split(working, conversation: id, persona: persona.name)
+        record.timings.recall = elapsed()
+        handle.yield(.recalled(hits))
+
+        let parts = PromptParts(
+            persona: persona.definition, rules: Array(rules), recalled: hits.filter { $0.record.slice != .procedural }, notes: notes,
+            exchange: exchange, speaker: speaker, message: message)
+        var options = sampling ?? settings.sampling()
+        options.maxTokens = min(options.maxTokens, max(16, backend.description.contextLength / 4))
+        let fitted = try await PromptAssembly.fit(parts, budget: backend.description.contextLength - options.maxTokens, backend: backend)
+        record.recalled = hits
+        record.dropped = (fitted.droppedExchange, fitted.droppedMemories, fitted.droppedNotes)
+        record.timings.assembly = elapsed()
+
+        // The model, streamed; a failure mid-reply keeps what came.
+        let modelStart = clock.now
+        do {
+            for try await event in backend.stream(ChatRequest(messages: fitted.messages, sampling: options, model: settings.model)) {
+                if handle.isCancelled {
+                    record.finish = .cancelled
+                    break
+                }
+                switch event {
+                case .delta(let piece):
+                    if record.timings.firstToken == nil { record.timings.firstToken = Self.milliseconds(clock.now - modelStart) }
+                    record.reply += piece
+                    handle.yield(.delta(piece))
+                case .finished(let reason, let usage):
+                    record.finish = reason
+                    record.promptTokens = usage.promptTokens
+                    record.completionTokens = usage.completionTokens
+                }
+            }
+        } catch {
+            record.failure = "\(error)"
+        }
+        record.timings.model = Self.milliseconds(clock.now - modelStart)
+        _ = elapsed()
+
+        record.written += try await store(record, persona: persona)
+        record.timings.storing = elapsed()
+        if record.complete {
+            runtime.formation.enqueue(
+                FormationJob(
+                    id: runtime.ids.next("f"), persona: persona.name.rawValue, conversation: id, turn: number, speaker: speaker,
+                    message: message),
+                runtime: runtime, conversation: self)
+        }
+        return record
+    }
+
+    /// The exchange in working memory: this conversation's messages (as chat messages, oldest
+    /// first) apart from other notes.
+    static func split(_ working: [MemoryRecord], conversation: String, persona: PersonaID) -> ([ChatMessage], [MemoryRecord]) {
+        var exchange: [(Date, ChatMessage)] = []
+        var notes: [MemoryRecord] = []
+        for item in working {
+            guard let p = Provenance(item.metadata), p.conversation == conversation else {
+                notes.append(item)
+                continue
+            }
+            let role: ChatRole = p.saidBy == persona.rawValue ? .assistant : .user
+            let text = role == .user && p.saidBy != "user" ? "\(p.saidBy) says: \(item.content)" : item.content
+            exchange.append((item.createdAt, ChatMessage(role, text)))
+        }
+        return (exchange.sorted { $0.0 < $1.0 }.map(\.1), notes)
+    }
+
+    /// Stores the message and the reply in working memory and the turn as an episode.
+    private func store(_ record: TurnRecord, persona: PersonaActor) async throws -> [TurnRecord.Written] {
+        let said = Provenance(saidBy: record.speaker, conversation: id, turn: record.number, basis: .stated)
+        let answered = Provenance(saidBy: persona.name.rawValue, conversation: id, turn: record.number, basis: .stated)
+        var written: [TurnRecord.Written] = []
+        let message = try await persona.remember(record.message, in: .working, metadata: .object(said.metadata))
+        written.append(.init(what: .message, id: message.id, slice: .working, content: message.content))
+        let partial = !record.complete
+        if !record.reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            var meta = answered.metadata
+            if partial { meta["partial"] = .bool(true) }
+            let reply = try await persona.remember(record.reply, in: .working, metadata: .object(meta))
+            written.append(.init(what: .reply, id: reply.id, slice: .working, content: reply.content))
+        }
+        var episode = said.metadata
+        episode["recalled"] = .array(record.recalled.map { .string($0.record.id) })
+        episode["backend"] = .string(record.backend.kind + ":" + record.backend.model)
+        if partial { episode["partial"] = .bool(true) }
+        if let failure = record.failure { episode["failure"] = .string(failure) }
+        let text = "\(record.speaker): \(record.message)\n\(persona.name): \(record.reply)" + (partial ? " [the reply broke off]" : "")
+        let stored = try await persona.remember(text, in: .episodic, importance: 0.4, metadata: .object(episode))
+        written.append(.init(what: .episode, id: stored.id, slice: .episodic, content: stored.content))
+        return written
+    }
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+}
+
+/// A turn under way: its events, and a way to stop the reply.
+///
+/// `@unchecked Sendable`: `cancelled` and `task` are only touched under `lock`; the stream's
+/// continuation is thread-safe.
+public final class TurnHandle: @unchecked Sendable {
+    public let events: AsyncThrowingStream<TurnEvent, any Error>
+    private let continuation: AsyncThrowingStream<TurnEvent, any Error>.Continuation
+    private let lock = NSLock()
+    private var cancelled = false
+    var task: Task<Void, Never>? {
+        get { lock.withLock { _task } }
+        set { lock.withLock { _task = newValue } }
+    }
+    private var _task: Task<Void, Never>?
+
+    init() {
+        (events, continuation) = AsyncThrowingStream.makeStream()
+    }
+
+    /// Stops the reply between two tokens; the turn still ends with a record (marked
+    /// cancelled), and what came of the reply is stored.
+    public func cancel() { lock.withLock { cancelled = true } }
+
+    var isCancelled: Bool { lock.withLock { cancelled } }
+
+    func yield(_ event: TurnEvent) { continuation.yield(event) }
+
+    func finish(_ result: Result<TurnRecord, any Error>) {
+        switch result {
+        case .success(let record):
+            continuation.yield(.done(record))
+            continuation.finish()
+        case .failure(let error):
+            continuation.finish(throwing: error)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import TroupeCore
+
+/// A turn's automatic memory formation, waiting to be done: which message, by whom, to whom.
+public struct FormationJob: Sendable, Hashable {
+    public var id: String
+    public var persona: String
+    public var conversation: String
+    public var turn: Int
+    public var speaker: String
+    public var message: String
+
+    var json: JSONValue {
+        .object([
+            "id": .string(id), "persona": .string(persona), "conversation": .string(conversation), "turn": .number(Double(turn)),
+            "speaker": .string(speaker), "message": .string(message),
+        ])
+    }
+
+    init(id: String, persona: String, conversation: String, turn: Int, speaker: String, message: String) {
+        (self.id, self.persona, self.conversation, self.turn, self.speaker, self.message) = (id, persona, conversation, turn, speaker, message)
+    }
+
+    init?(_ value: JSONValue) {
+        guard case .object(let o) = value, case .string(let id)? = o["id"], case .string(let persona)? = o["persona"],
+            case .string(let conversation)? = o["conversation"], case .number(let turn)? = o["turn"],
+            case .string(let speaker)? = o["speaker"], case .string(let message)? = o["message"]
+        else { return nil }
+        self.init(id: id, persona: persona, conversation: conversation, turn: Int(turn), speaker: speaker, message: message)
+    }
+}
+
+/// Formation after the reply, in the background, and never lost: a job is written (and
+/// fsynced) to `<home>/formation/pending.jsonl` before it starts and marked done when its facts
+/// are stored, so one still running when the process ends is done by the next runtime of the
+/// home (``Runtime/resumeFormation()``).
+///
+/// `@unchecked Sendable`: `running` and the file are only touched under `lock`.
+public final class FormationQueue: @unchecked Sendable {
+    let file: URL
+    private let lock = NSLock()
+    private var running: [String: Task<Void, Never>] = [:]
+
+    init(home: URL) { file = home.appendingPathComponent("formation/pending.jsonl") }
+
+    /// Jobs written and not done, in order.
+    public var pending: [FormationJob] {
+        lock.withLock { pendingUnlocked() }
+    }
+
+    /// Writes `job` down, then forms its memories in the background.
+    func enqueue(_ job: FormationJob, runtime: Runtime, conversation: Conversation?) {
+        lock.withLock { append(job.json) }
+        start(job, runtime: runtime, conversation: conversation)
+    }
+
+    /// Starts every job left pending by an earlier process.
+    func resume(runtime: Runtime) {
+        for job in pending where lock.withLock({ running[job.id] == nil }) { start(job, runtime: runtime, conversation: nil) }
+    }
+
+    /// Waits for the jobs under way, at most `timeout`; those not done stay written down.
+    func drain(timeout: Duration) async {
+        let tasks = lock.withLock { Array(running.values) }
+        guard !tasks.isEmpty else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for task in tasks { await task.value } }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func start(_ job: FormationJob, runtime: Runtime, conversation: Conversation?) {
+        let task = Task { [weak conversation] in
+            do {
+                let persona = try await runtime.persona(job.persona)
+                let formation = MemoryFormation(persona: persona, runtime: runtime)
+                let (facts, basis) = await formation.extract(job.message, speaker: job.speaker)
+                let provenance = Provenance(saidBy: job.speaker, conversation: job.conversation, turn: job.turn, basis: basis)
+                let written = try await formation.keep(facts, provenance: provenance)
+                await conversation?.formed(written, turn: job.turn)
+                self.done(job.id)
+            } catch {
+                runtime.logger.warning("memory formation for turn \(job.turn) of \(job.conversation) failed: \(error); it stays queued")
+                self.lock.withLock { _ = self.running.removeValue(forKey: job.id) }
+            }
+        }
+        lock.withLock { running[job.id] = task }
+    }
+
+    private func done(_ id: String) {
+        lock.withLock {
+            running[id] = nil
+            append(.object(["done": .string(id)]))
+            // All done: the file starts over.
+            if pendingUnlocked().isEmpty { try? FileManager.default.removeItem(at: file) }
+        }
+    }
+
+    private func pendingUnlocked() -> [FormationJob] {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        var jobs: [FormationJob] = []
+        var done = Set<String>()
+        for line in text.split(separator: "\n") {
+            guard let value = try? JSONValue.parse(Array(line.utf8)) else { continue }
+            if case .object(let o) = value, case .string(let id)? = o["done"] { done.insert(id) } else if let job = FormationJob(value) { jobs.append(job) }
+        }
+        return jobs.filter { !done.contains($0.id) }
+    }
+
+    /// Appends a line and fsyncs it: written down means it survives a crash.
+    private func append(_ value: JSONValue) {
+        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let fd = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array((value.canonicalText + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+    }
+}
+
+extension Runtime {
+    /// Forms the memories of turns an earlier process left queued (it ended before they were
+    /// done). A long-lived owner calls it when it starts.
+    public func resumeFormation() { formation.resume(runtime: self) }
+}

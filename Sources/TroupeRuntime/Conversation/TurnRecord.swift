@@ -1,0 +1,66 @@
+import Foundation
+import TroupeCore
+import TroupeLLM
+import TroupeRetrieval
+
+/// What one turn did: what it recalled (each score component), what it wrote, which backend
+/// answered, and how long each step took. `:why`, transcripts and logs read it.
+public struct TurnRecord: Sendable {
+    /// A memory the turn wrote, or changed.
+    public struct Written: Sendable, Hashable {
+        public enum What: String, Sendable, Hashable {
+            case message, reply, episode, fact
+            /// An existing fact said again: its importance grew, no new memory.
+            case strengthened
+            /// A fact that replaced a contradicted one (the old version keeps its end of validity).
+            case superseded
+        }
+        public var what: What
+        public var id: String
+        public var slice: SliceKind
+        public var content: String
+        /// For `superseded`: the version that ended.
+        public var replacedVersion: Int?
+        /// Why the memory was flagged, if its text reads like an instruction.
+        public var flagged: String?
+    }
+
+    /// Milliseconds spent in each step.
+    public struct Timings: Sendable, Hashable {
+        public var recall = 0.0, assembly = 0.0, firstToken: Double?, model = 0.0, storing = 0.0
+        /// Everything but the model: recall, assembly and storing.
+        public var overhead: Double { recall + assembly + storing }
+    }
+
+    public var conversation: String
+    public var number: Int
+    public var persona: PersonaID
+    /// Who spoke to the persona: `user` or another persona.
+    public var speaker: String
+    public var message: String
+    public var reply: String
+    public var finish: FinishReason
+    /// What went wrong with the model, when the reply broke off (the partial exchange is stored).
+    public var failure: String?
+    public var recalled: [RecallHit]
+    public var written: [Written]
+    public var backend: BackendDescription
+    public var promptTokens = 0
+    public var completionTokens = 0
+    public var timings = Timings()
+    /// What the prompt left out to fit the context.
+    public var dropped = (exchange: 0, memories: 0, notes: 0)
+
+    /// Whether the reply is whole (the model finished, or stopped at its token limit).
+    public var complete: Bool { failure == nil && finish != .cancelled }
+}
+
+/// What a turn yields while it runs.
+public enum TurnEvent: Sendable {
+    /// The memories recalled for the message, before the model starts.
+    case recalled([RecallHit])
+    /// The next piece of the reply.
+    case delta(String)
+    /// The turn is over and stored.
+    case done(TurnRecord)
+}

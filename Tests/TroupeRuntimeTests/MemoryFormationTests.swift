@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+import TroupeConfig
+import TroupeCore
+import TroupeLLM
+@testable import TroupeRuntime
+import TroupeStore
+
+/// Facts kept from conversations: explicitly and after the reply, without duplicates piling up,
+/// and with a contradiction superseding (never deleting) the old fact.
+@Suite("Memory formation")
+struct MemoryFormationTests {
+    func conversation(_ home: Home) async throws -> Conversation {
+        let conversation = Conversation(runtime: home.runtime)
+        try await conversation.use(ScriptedBackend(), for: ["athena", "hestia"])
+        return conversation
+    }
+
+    func semantic(_ home: Home, _ owner: PersonaID = "athena") async throws -> [MemoryRecord] {
+        try await home.runtime.store.query(MemoryQuery(owners: [owner], slices: [.semantic]))
+    }
+
+    /// Waits until the background formation of every turn so far is done.
+    func formed(_ home: Home) async -> Bool {
+        await eventually(30) { home.runtime.formation.pending.isEmpty }
+    }
+
+    @Test func rememberThatKeepsAFactBeforeTheReply() async throws {
+        let home = try Home()
+        let conversation = try await conversation(home)
+        let record = try await conversation.turn("remember that Ana lives in Porto", to: "athena")
+        let fact = try #require(record.written.first { $0.what == .fact })
+        #expect(fact.content == "Ana lives in Porto")
+        let stored = try await home.runtime.record(fact.id)
+        #expect(Provenance(stored.metadata)?.summary == "said by user in turn 1")
+        #expect(MemoryFormation.field("subject", of: stored) == "ana" && MemoryFormation.field("relation", of: stored) == "location")
+        // Recalled in the same turn: kept before the model was asked.
+        #expect(record.recalled.contains { $0.record.id == fact.id })
+        await home.stop()
+    }
+
+    @Test func aFactSaidAgainStrengthensTheMemoryInsteadOfAddingOne() async throws {
+        let home = try Home()
+        let conversation = try await conversation(home)
+        _ = try await conversation.turn("remember that the staging database is on host db-7", to: "athena")
+        let before = try await semantic(home)
+        let again = try await conversation.turn("Remember: The staging database is on host DB-7.", to: "athena")
+        #expect(again.written.first?.what == .strengthened)
+        let after = try await semantic(home)
+        #expect(after.count == before.count)
+        #expect(after[0].importance > before[0].importance && after[0].version == 2)
+        await home.stop()
+    }
+
+    @Test func aContradictionSupersedesTheOldFactAndKeepsItInTheHistory() async throws {
+        let home = try Home()
+        let conversation = try await conversation(home)
+        let first = try await conversation.turn("remember that Ana lives in Porto", to: "athena")
+        let id = try #require(first.written.first { $0.what == .fact }).id
+        let second = try await conversation.turn("remember that Ana moved to Lisbon", to: "athena")
+        let change = try #require(second.written.first)
+        #expect(change.what == .superseded && change.id == id && change.replacedVersion == 1)
+        let current = try await semantic(home).filter { MemoryFormation.field("subject", of: $0) == "ana" }
+        #expect(current.map(\.content) == ["Ana moved to Lisbon"])  // not side by side
+        let history = try await home.runtime.history(id)
+        #expect(history.versions.map(\.content) == ["Ana lives in Porto", "Ana moved to Lisbon"])  // not deleted
+        #expect(history.versions[0].validTo != nil)
+        await home.stop()
+    }
+
+    @Test func factsAreFormedAfterTheReplyFromWhatWasSaid() async throws {
+        let home = try Home()
+        let conversation = try await conversation(home)
+        _ = try await conversation.turn("Bruno works at Initech. What should we ask him? The release is on Thursday.", to: "athena")
+        #expect(await formed(home))
+        let facts = try await semantic(home).map(\.content).sorted()
+        #expect(facts == ["Bruno works at Initech", "The release is on Thursday"])
+        // The turn's record learns what formation wrote.
+        #expect(await eventually(10) { await conversation.lastTurn?.written.filter { $0.what == .fact }.count == 2 })
+        _ = try await conversation.turn("The release moved to Friday.", to: "athena")
+        #expect(await formed(home))
+        #expect(try await semantic(home).map(\.content).sorted() == ["Bruno works at Initech", "The release moved to Friday"])
+        await home.stop()
+    }
+
+    @Test func formationStillQueuedWhenTheProcessEndsIsDoneByTheNext() async throws {
+        let home = try Home()
+        // As if a process wrote the job down and died before doing it.
+        home.runtime.formation.enqueue(
+            FormationJob(id: "f-1", persona: "hestia", conversation: "c-1", turn: 4, speaker: "user", message: "Carla leads the audit team."),
+            runtime: home.runtime, conversation: nil)
+        #expect(await formed(home))
+        #expect(try await semantic(home, "hestia").map(\.content) == ["Carla leads the audit team"])
+        // A job on file and not done is started by resume.
+        let file = home.runtime.formation.file
+        try #"{"conversation":"c-2","id":"f-2","message":"Dario is the new on-call lead.","persona":"hestia","speaker":"user","turn":1}"#
+            .appending("\n").write(to: file, atomically: true, encoding: .utf8)
+        #expect(home.runtime.formation.pending.map(\.id) == ["f-2"])
+        home.runtime.resumeFormation()
+        #expect(await formed(home))
+        #expect(try await semantic(home, "hestia").map(\.content).sorted() == ["Carla leads the audit team", "Dario is the new on-call lead"])
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+        await home.stop()
+    }
+
+    @Test func questionsPronounsAndSmallTalkAreNotFacts() {
+        let facts = FactReading.sentences("Hi there! What is the plan? She said yes. Thanks. I prefer short meetings.", speaker: "user")
+        #expect(facts.map(\.text) == ["I prefer short meetings"])
+        #expect(facts.first?.subject == "user")
+    }
+}
