@@ -40,6 +40,8 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // libedit (readline interface), for the REPL's line editing and history.
+        .systemLibrary(name: "CEditLine"),
         // The system BLAS (OpenBLAS through cblas), for the scorer and the embedder.
         .systemLibrary(name: "CBLAS"),
         // Element-wise transformer steps, short-sentence attention and the int8 pre-screen, with
@@ -69,7 +71,8 @@ let package = Package(
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "CBLAS",
         ]),
         .executableTarget(name: "troupe", dependencies: [
-            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks",
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",
+            "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

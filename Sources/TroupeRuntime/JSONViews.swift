@@ -30,12 +30,14 @@ public enum JSONView {
                 "contribution": .number(round6(c.contribution)), "raw": .number(round6(c.raw)),
             ])
         }
-        return .object([
+        var object: [String: JSONValue] = [
             "id": .string(h.record.id), "persona": .string(h.record.owner.rawValue), "slice": .string(h.record.slice.rawValue),
             "content": .string(h.record.content), "score": .number(round6(h.score)), "components": .object(components),
             "created_at": .string(Timestamp.format(h.record.createdAt)), "importance": .number(h.record.importance),
             "tags": .array(h.record.tags.map(JSONValue.string)),
-        ])
+        ]
+        if let p = Provenance(h.record.metadata) { object["provenance"] = .object(p.metadata) }
+        return .object(object)
     }
 
     public static func persona(_ p: PersonaDefinition) -> JSONValue {

@@ -97,6 +97,11 @@ enum Output {
         return true
     }
 
+    /// Part of a line (a streamed reply), made terminal-safe, written at once.
+    static func piece(_ text: String) {
+        if !write(TerminalText.escaped(text), to: 1) { exit(0) }
+    }
+
     static func error(_ text: String) { stderr("error: \(text)") }
 
     static func warning(_ text: String) { stderr("warning: \(text)") }

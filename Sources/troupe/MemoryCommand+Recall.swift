@@ -57,33 +57,8 @@ extension MemoryCommand {
                 return
             }
             for (rank, hit) in hits.enumerated() {
-                let r = hit.record
-                let day = Timestamp.format(r.createdAt).prefix(10)
-                Output.stdout("\(rank + 1). [\(String(format: "%.3f", hit.score))] \(r.owner)/\(r.slice.rawValue)  \(r.id)  \(day)")
-                Output.stdout("   \(r.content.replacingOccurrences(of: "\n", with: "\n   "))")
-                if why { Output.stdout("   why: " + hit.components.map(Self.explain).joined(separator: " + ")) }
+                for line in RecallText.lines(hit, rank: rank + 1, why: why) { Output.stdout(line) }
             }
-        }
-
-        /// `45s`, `12m`, `5.2h`, `3.1d`.
-        static func age(_ seconds: Double) -> String {
-            switch seconds {
-            case ..<60: return "\(Int(seconds))s"
-            case ..<3600: return "\(Int(seconds / 60))m"
-            case ..<86_400: return String(format: "%.1fh", seconds / 3600)
-            default: return String(format: "%.1fd", seconds / 86_400)
-            }
-        }
-
-        static func explain(_ c: ScoreComponent) -> String {
-            let raw: String
-            switch c.name {
-            case "lexical": raw = "bm25 \(String(format: "%.2f", c.raw))"
-            case "semantic": raw = "cosine \(String(format: "%.3f", c.raw))"
-            case "recency": raw = "age \(Self.age(c.raw))"
-            default: raw = "raw \(String(format: "%.2f", c.raw))"
-            }
-            return "\(c.name) \(String(format: "%.3f", c.value))×\(String(format: "%.2f", c.weight)) (\(raw))"
         }
     }
 }

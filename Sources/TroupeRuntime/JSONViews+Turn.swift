@@ -1,0 +1,34 @@
+import Foundation
+import TroupeCore
+import TroupeLLM
+
+extension JSONView {
+    /// A turn as `troupe chat --json` and session logs give it.
+    public static func turn(_ t: TurnRecord) -> JSONValue {
+        let timings = t.timings
+        var timing: [String: JSONValue] = [
+            "recall_ms": .number(round6(timings.recall)), "assembly_ms": .number(round6(timings.assembly)),
+            "model_ms": .number(round6(timings.model)), "storing_ms": .number(round6(timings.storing)),
+        ]
+        if let first = timings.firstToken { timing["first_token_ms"] = .number(round6(first)) }
+        var object: [String: JSONValue] = [
+            "conversation": .string(t.conversation), "turn": .number(Double(t.number)), "persona": .string(t.persona.rawValue),
+            "speaker": .string(t.speaker), "message": .string(t.message), "reply": .string(t.reply), "finish": .string(t.finish.rawValue),
+            "backend": .object([
+                "kind": .string(t.backend.kind), "model": .string(t.backend.model), "location": .string(t.backend.location),
+            ]),
+            "usage": .object(["prompt_tokens": .number(Double(t.promptTokens)), "completion_tokens": .number(Double(t.completionTokens))]),
+            "recalled": .array(t.recalled.map(hit)), "timings": .object(timing),
+            "written": .array(t.written.map { w in
+                var o: [String: JSONValue] = [
+                    "what": .string(w.what.rawValue), "id": .string(w.id), "slice": .string(w.slice.rawValue), "content": .string(w.content),
+                ]
+                if let v = w.replacedVersion { o["replaced_version"] = .number(Double(v)) }
+                if let f = w.flagged { o["flagged"] = .string(f) }
+                return .object(o)
+            }),
+        ]
+        if let failure = t.failure { object["failure"] = .string(failure) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import TroupeCore
+import TroupeRetrieval
+
+/// How recall results read for people: in `memory recall`, the REPL's `:recall` and `:why`,
+/// and transcripts.
+public enum RecallText {
+    /// `45s`, `12m`, `5.2h`, `3.1d`.
+    public static func age(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<60: return "\(Int(seconds))s"
+        case ..<3600: return "\(Int(seconds / 60))m"
+        case ..<86_400: return String(format: "%.1fh", seconds / 3600)
+        default: return String(format: "%.1fd", seconds / 86_400)
+        }
+    }
+
+    /// One component: `semantic 0.803×0.50 (cosine 0.803)`.
+    public static func explain(_ c: ScoreComponent) -> String {
+        let raw: String
+        switch c.name {
+        case "lexical": raw = "bm25 \(String(format: "%.2f", c.raw))"
+        case "semantic": raw = "cosine \(String(format: "%.3f", c.raw))"
+        case "recency": raw = "age \(age(c.raw))"
+        default: raw = "raw \(String(format: "%.2f", c.raw))"
+        }
+        return "\(c.name) \(String(format: "%.3f", c.value))×\(String(format: "%.2f", c.weight)) (\(raw))"
+    }
+
+    /// A hit in two or three lines: rank, score, whose and which slice, id, day; the content;
+    /// with `why`, every component. Provenance when the memory came from a conversation.
+    public static func lines(_ hit: RecallHit, rank: Int, why: Bool) -> [String] {
+        let r = hit.record
+        var head = "\(rank). [\(String(format: "%.3f", hit.score))] \(r.owner)/\(r.slice.rawValue)  \(r.id)  \(Timestamp.format(r.createdAt).prefix(10))"
+        if let provenance = Provenance(r.metadata) { head += "  (\(provenance.summary))" }
+        if r.tags.contains(InstructionLikeText.tag) { head += "  [flagged: looks like an instruction]" }
+        var out = [head, "   " + r.content.replacingOccurrences(of: "\n", with: "\n   ")]
+        if why { out.append("   why: " + hit.components.map(explain).joined(separator: " + ")) }
+        return out
+    }
+}
