@@ -24,19 +24,22 @@ struct CLITests {
 
     /// Runs troupe with a home of its own and this repository's config (or `config`), in the
     /// home (or `directory`).
-    static func troupe(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil) throws -> Run {
-        let process = try start(args, home: home, config: config, in: directory)
+    static func troupe(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil, stdin: URL? = nil) throws -> Run {
+        let process = try start(args, home: home, config: config, in: directory, stdin: stdin)
         let out = process.out.fileHandleForReading.readDataToEndOfFile()
         let err = process.err.fileHandleForReading.readDataToEndOfFile()
         process.process.waitUntilExit()
         return Run(status: process.process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
-    static func start(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil) throws -> (process: Process, out: Pipe, err: Pipe) {
+    static func start(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil, stdin: URL? = nil) throws
+        -> (process: Process, out: Pipe, err: Pipe)
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--home", home.path, "--config", (config ?? repo.appendingPathComponent("Config/troupe.yaml")).path] + args
         process.currentDirectoryURL = directory ?? home
+        if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
         // HOME too, so the user-wide model in ~/.troupe/models is not found: these tests run on
         // the hashing fallback (fast, and the same on every machine).
         process.environment = ProcessInfo.processInfo.environment.merging(["HOME": home.path]) { $1 }

@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+import TroupeCore
+
+/// A small OpenAI-compatible server (Python's standard library) on a free loopback port, for
+/// the CLI's real HTTP backend: `slow` streams a word every 30 ms, `fail` drops the connection
+/// after three words.
+final class ModelServer: @unchecked Sendable {
+    // Safe: immutable after init.
+    let process: Process
+    let port: Int
+    let directory: URL
+
+    static let script = #"""
+        import http.server, json, socketserver, sys, time
+        port, mode = int(sys.argv[1]), sys.argv[2]
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def log_message(self, *a): pass
+            def do_GET(self):
+                body = json.dumps({"object": "list", "data": [{"id": "test", "object": "model"}]}).encode()
+                self.send_response(200); self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200); self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close"); self.end_headers()
+                words = ["word%d " % i for i in range(200)]
+                for i, w in enumerate(words):
+                    if mode == "fail" and i == 3:
+                        self.wfile.flush(); self.connection.shutdown(2); return
+                    chunk = {"choices": [{"index": 0, "delta": {"content": w}}]}
+                    self.wfile.write(("data: " + json.dumps(chunk) + "\n\n").encode()); self.wfile.flush()
+                    time.sleep(0.03)
+                self.wfile.write(b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer): daemon_threads = True
+        S(("127.0.0.1", port), H).serve_forever()
+        """#
+
+    init(mode: String) throws {
+        directory = try CLITests.tempHome()
+        let file = directory.appendingPathComponent("server.py")
+        try Self.script.write(to: file, atomically: true, encoding: .utf8)
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        close(socket)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", file.path, String(port), mode]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Ready when it accepts a connection.
+        for _ in 0..<200 {
+            let probe = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var target = address
+            let ok = withUnsafeMutablePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, length) } } == 0
+            close(probe)
+            if ok { return }
+            usleep(50_000)
+        }
+        throw TroupeError(.unavailable, "the test model server did not start")
+    }
+
+    /// A config whose chat backend is this server.
+    func config(in home: URL) throws -> URL {
+        let config = home.appendingPathComponent("troupe.yaml")
+        try """
+            personas: \(CLITests.repo.appendingPathComponent("Personas").path)
+            redis:
+              mode: off
+            llm:
+              backend: openai
+              base_url: http://127.0.0.1:\(port)/v1
+              model: test
+              timeout: 20s
+            shared_slices:
+              - {name: team-decisions, kind: semantic, members: [athena, artemis, hestia, bellona, seshat], policy: keep-both}
+              - {name: incident-log, kind: episodic, members: [artemis, hestia, bellona], policy: keep-both}
+              - {name: style-guide, kind: procedural, members: [athena, hestia, seshat], policy: reject}
+
+            """.write(to: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    deinit {
+        process.terminate()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite("troupe repl", .serialized)
+struct ReplCLITests {
+    @Test func pipedInputGetsOneReplyPerLineAndAFailureExitsOne() throws {
+        let (home, config) = try HostileInputCLITests.home()
+        defer { CLITests.removeHome(home) }
+        let offline = home.appendingPathComponent("offline.yaml")
+        try (try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "backend: auto", with: "backend: offline"))
+            .write(to: offline, atomically: true, encoding: .utf8)
+        let input = home.appendingPathComponent("in.txt")
+        try "remember that the launch is on Tuesday\n:memory semantic\n@hestia any risks?\n:why\n".write(to: input, atomically: true, encoding: .utf8)
+        let run = try CLITests.troupe(["repl", "--persona", "athena"], home: home, config: offline, stdin: input)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("athena: (No chat model is available"), "\(run.stdout)")
+        #expect(run.stdout.contains("(fact: the launch is on Tuesday)"))
+        #expect(run.stdout.contains("athena/semantic  (said by user in turn 1)  the launch is on Tuesday"))
+        #expect(run.stdout.contains("\nhestia: (No chat model"))
+        #expect(run.stdout.contains("turn 2: user to hestia, answered by offline"))
+        #expect(!run.stdout.contains("athena> "), "no prompt when piped")
+
+        try "hello\n:nonsense\n".write(to: input, atomically: true, encoding: .utf8)
+        let failed = try CLITests.troupe(["repl"], home: home, config: offline, stdin: input)
+        #expect(failed.status == 1 && failed.stderr.contains("unknown command ':nonsense'"))
+    }
+
+    @Test func aServerFailingMidReplyIsReportedAndTheREPLGoesOn() throws {
+        let server = try ModelServer(mode: "fail")
+        let home = try CLITests.tempHome()
+        defer { CLITests.removeHome(home) }
+        let config = try server.config(in: home)
+        let input = home.appendingPathComponent("in.txt")
+        try "tell me everything\n:personas\n".write(to: input, atomically: true, encoding: .utf8)
+        let run = try CLITests.troupe(["repl", "--persona", "athena"], home: home, config: config, stdin: input)
+        #expect(run.status == 1)
+        #expect(run.stdout.hasPrefix("athena: word0 word1 word2"), "\(run.stdout)")
+        #expect(run.stderr.contains("the model failed during the reply"), "\(run.stderr)")
+        #expect(run.stdout.contains("* athena"), "the next line still ran")
+        let export = try CLITests.troupe(["memory", "export", "--persona", "athena", "--slice", "working"], home: home, config: config)
+        #expect(export.stdout.contains("\"partial\":true") && export.stdout.contains("word0 word1 word2"))
+    }
+
+    @Test func inATerminalRepliesStreamAndCtrlCStopsOnlyTheReply() async throws {
+        let server = try ModelServer(mode: "slow")
+        let home = try CLITests.tempHome()
+        defer { CLITests.removeHome(home) }
+        let config = try server.config(in: home)
+        let screen = Screen()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        let command = [CLITests.binary.path, "--home", home.path, "--config", config.path, "repl", "--persona", "athena"]
+            .map { "'\($0)'" }.joined(separator: " ")
+        process.arguments = ["-qfec", command, "/dev/null"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["HOME": home.path, "TERM": "xterm"]) { $1 }
+        let keys = Pipe(), shown = Pipe()
+        process.standardInput = keys
+        process.standardOutput = shown
+        process.standardError = shown
+        shown.fileHandleForReading.readabilityHandler = { screen.add($0.availableData) }
+        try process.run()
+        func type(_ text: String) { keys.fileHandleForWriting.write(Data(text.utf8)) }
+
+        #expect(await eventually(60) { screen.text.contains("athena> ") }, "\(screen.text)")
+        type("hello there\r")
+        #expect(await eventually(60) { screen.text.contains("athena: word0 word1 word2 word3") }, "\(screen.text)")
+        type("\u{03}")  // Ctrl-C
+        #expect(await eventually(60) { screen.text.contains("[stopped]") }, "\(screen.text)")
+        #expect(!screen.text.contains("word199"), "the reply went on")
+        #expect(await eventually(60) { screen.text.components(separatedBy: "athena> ").count >= 3 }, "a new prompt")
+        type(":why\r")
+        #expect(await eventually(60) { screen.text.contains(", cancelled") }, "\(screen.text)")
+        type("\u{04}")  // Ctrl-D
+        #expect(await eventually(60) { !process.isRunning })
+        #expect(process.terminationStatus == 0)
+        shown.fileHandleForReading.readabilityHandler = nil
+        let history = try String(contentsOf: home.appendingPathComponent("repl_history"), encoding: .utf8)
+        #expect(history.contains("hello"))  // libedit writes the space as \040
+    }
+}
+
+/// What a terminal shows, as it arrives.
+final class Screen: @unchecked Sendable {
+    // Safe: every access holds `lock`.
+    private let lock = NSLock()
+    private var bytes = Data()
+
+    func add(_ data: Data) { lock.withLock { bytes.append(data) } }
+    var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
+}
+
+/// Waits (up to `seconds`) until `condition` holds; whether it did.
+func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return condition()
+}
