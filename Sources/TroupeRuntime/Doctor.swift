@@ -1,6 +1,7 @@
 import Foundation
 import TroupeConfig
 import TroupeCore
+import TroupeLLM
 import TroupeStore
 
 /// What `troupe doctor` finds: each check with a status and an explanation.
@@ -107,12 +108,25 @@ public enum Doctor {
         report.checks.append(await redisCheck(runtime, home: location.home, store: store))
         report.checks.append(blasCheck())
         report.checks.append(modelCheck(runtime, home: location.home))
-        report.checks.append(.init(
-            name: "llm", status: .ok,
-            detail: runtime.llm.backend == .offline ? "offline (no chat model configured; replies say so)"
-                : "\(runtime.llm.backend.rawValue)" + (runtime.llm.baseURL.map { " at \($0)" } ?? "")
-                    + (runtime.llm.model.map { " model \($0)" } ?? "")))
+        report.checks.append(await llmCheck(runtime, home: location.home))
         return report
+    }
+
+    /// Which chat backend `llm:` chooses here and why, and why not each of the others.
+    static func llmCheck(_ runtime: RuntimeConfig, home: URL) async -> DoctorReport.Check {
+        let file = Runtime.embeddedModelFile(home: home)
+        let selection = await BackendSelector.live().select(
+            Runtime.llmSettings(runtime, persona: nil), environment: ProcessInfo.processInfo.environment,
+            embeddedModelPath: file.path, embeddedModelInstalled: FileManager.default.isReadableFile(atPath: file.path))
+        let what: String
+        switch selection.choice {
+        case .openAI(let url, let model): what = "\(selection.candidate.rawValue): \(url)" + (model.map { " model \($0)" } ?? "")
+        case .embedded(let path): what = "embedded SmolLM2-135M-Instruct (\(DisplayPath.of(URL(fileURLWithPath: path))))"
+        case .offline: what = "offline: replies say that no model is available"
+        }
+        let notes = ["chosen because \(selection.reason)"] + selection.rejected.filter { !$0.reason.isEmpty }
+            .map { "not \($0.candidate.rawValue): \($0.reason)" }
+        return .init(name: "llm", status: selection.choice == .offline && runtime.llm.backend != .offline ? .warning : .ok, detail: what, notes: notes)
     }
 
     static func redisCheck(_ runtime: RuntimeConfig, home: URL, store: SQLiteStore?) async -> DoctorReport.Check {

@@ -8,7 +8,11 @@ import TroupeLLM
 extension Runtime {
     /// The `llm:` settings for `persona`: the config's, with the persona's overrides.
     public func llmSettings(for persona: PersonaDefinition?) -> LLMSettings {
-        let llm = configuration.runtime.llm
+        Self.llmSettings(configuration.runtime, persona: persona)
+    }
+
+    static func llmSettings(_ runtime: RuntimeConfig, persona: PersonaDefinition?) -> LLMSettings {
+        let llm = runtime.llm
         let settings = LLMSettings(
             backend: BackendPreference(rawValue: llm.backend.rawValue) ?? .auto, baseURL: llm.baseURL, model: llm.model,
             apiKeyEnv: llm.apiKeyEnv, temperature: llm.temperature, maxTokens: llm.maxTokens,
@@ -20,12 +24,14 @@ extension Runtime {
     /// Where the embedded model's file is looked for: `$TROUPE_LLM_MODEL_DIR`, else
     /// `<home>/models/smollm2-135m-instruct`, else `~/.troupe/models/smollm2-135m-instruct`
     /// (where Scripts/setup installs it).
-    public var embeddedModelFile: URL {
+    public var embeddedModelFile: URL { Self.embeddedModelFile(home: configuration.location.home) }
+
+    static func embeddedModelFile(home: URL) -> URL {
         let name = "SmolLM2-135M-Instruct.Q4_1.gguf", folder = "smollm2-135m-instruct"
         if let dir = ProcessInfo.processInfo.environment["TROUPE_LLM_MODEL_DIR"], !dir.isEmpty {
             return URL(fileURLWithPath: dir).appendingPathComponent(name)
         }
-        let inHome = configuration.location.home.appendingPathComponent("models/\(folder)/\(name)")
+        let inHome = home.appendingPathComponent("models/\(folder)/\(name)")
         if FileManager.default.fileExists(atPath: inHome.path) { return inHome }
         let user = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         return URL(fileURLWithPath: user).appendingPathComponent(".troupe/models/\(folder)/\(name)")
