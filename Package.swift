@@ -68,7 +68,7 @@ let package = Package(
         ]),
         // Benchmarks and their peers' drivers (not part of the library).
         .target(name: "TroupeBenchmarks", dependencies: [
-            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "CBLAS",
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM", "CBLAS",
         ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",

@@ -54,6 +54,18 @@ package struct MemoryWrites: Sendable {
         return stored
     }
 
+    /// Stores new records with their vectors: embedded in one batch, committed in one
+    /// transaction (one fsync), made known once. For what a turn writes.
+    func add(_ records: [MemoryRecord], writer: String) async throws -> [MemoryRecord] {
+        let flagged = records.map(Self.flagged)
+        let vectors = try await embed(flagged.map(\.content))
+        var byID: [String: EmbeddedVector] = [:]
+        for (record, vector) in zip(flagged, vectors) { byID[record.id] = vector }
+        let result = try await store.upsert(flagged, vectors: byID.compactMapValues { $0 }, writer: writer, at: clock.now())
+        await committed(result.written.map { ($0, byID[$0.id] ?? nil) })
+        return result.written
+    }
+
     /// Writes a new version of a record based on version `base`.
     func update(_ id: String, basedOn base: Int, change: MemoryChange, writer: String) async throws -> MemoryRecord {
         var vector: EmbeddedVector?

@@ -78,6 +78,24 @@ public actor PersonaActor {
         return try await writes.add(record)
     }
 
+    /// Writes several new memories to this persona's private slices at once: one embedding
+    /// batch and one commit (what a conversation turn stores).
+    public func remember(_ items: [(content: String, slice: SliceKind, importance: Double, metadata: JSONValue?)]) async throws
+        -> [MemoryRecord]
+    {
+        let start = clock.now()
+        let records = try items.enumerated().map { index, item in
+            // A millisecond apart, so that they keep their order (a message before its reply).
+            let now = start.addingTimeInterval(Double(index) / 1000)
+            var record = MemoryRecord(
+                id: writes.ids.next("m"), owner: name, slice: item.slice, content: try Self.validated(item.content, importance: item.importance),
+                importance: item.importance, source: name.rawValue, createdAt: now, metadata: item.metadata)
+            if item.slice == .working { record.expiresAt = now.addingTimeInterval(definition.memory.workingTTL) }
+            return record
+        }
+        return try await writes.add(records, writer: name.rawValue)
+    }
+
     /// Writes a new version of a record based on version `base`: one of this persona's own (a
     /// stale base is a conflict), or one of a shared slice it belongs to (the slice's policy
     /// decides).

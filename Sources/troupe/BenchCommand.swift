@@ -8,7 +8,30 @@ import TroupeRuntime
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
-        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self])
+        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self])
+
+    struct Turn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What a conversation turn costs besides the model, and the embedded model's time to first token.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Memories of the persona that answers.") var memories = 100_000
+        @Option(help: "Turns to time.") var turns = 200
+        @Option(help: "redis.mode of the temporary home: managed or off.") var redis = "managed"
+        @Option(help: "Turns with the embedded model (0 skips them).") var embeddedTurns = 5
+
+        func validate() throws {
+            try FlagRange.check(memories, 1...2_000_000, "--memories")
+            try FlagRange.check(turns, 1...100_000, "--turns")
+            try FlagRange.check(embeddedTurns, 0...1000, "--embedded-turns")
+            guard ["managed", "off"].contains(redis) else { throw ValidationError("--redis: managed or off") }
+        }
+
+        func run() async throws {
+            var bench = ConversationBenchmark()
+            (bench.memories, bench.turns, bench.redis, bench.embeddedTurns) = (memories, turns, redis, embeddedTurns)
+            Output.stdout(try await bench.run { Output.stderr($0) }.text)
+        }
+    }
 
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -146,7 +146,6 @@ public actor Conversation {
         _ = elapsed()
 
         record.written += try await store(record, persona: persona)
-        record.timings.storing = elapsed()
         if record.complete {
             runtime.formation.enqueue(
                 FormationJob(
@@ -154,6 +153,7 @@ public actor Conversation {
                     message: message),
                 runtime: runtime, conversation: self)
         }
+        record.timings.storing = elapsed()  // the formation job written down included
         return record
     }
 
@@ -178,15 +178,15 @@ public actor Conversation {
     private func store(_ record: TurnRecord, persona: PersonaActor) async throws -> [TurnRecord.Written] {
         let said = Provenance(saidBy: record.speaker, conversation: id, turn: record.number, basis: .stated)
         let answered = Provenance(saidBy: persona.name.rawValue, conversation: id, turn: record.number, basis: .stated)
-        var written: [TurnRecord.Written] = []
-        let message = try await persona.remember(record.message, in: .working, metadata: .object(said.metadata))
-        written.append(.init(what: .message, id: message.id, slice: .working, content: message.content))
+        var items: [(content: String, slice: SliceKind, importance: Double, metadata: JSONValue?)] = []
+        var kinds: [TurnRecord.Written.What] = [.message]
+        items.append((record.message, .working, 0.5, .object(said.metadata)))
         let partial = !record.complete
         if !record.reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             var meta = answered.metadata
             if partial { meta["partial"] = .bool(true) }
-            let reply = try await persona.remember(record.reply, in: .working, metadata: .object(meta))
-            written.append(.init(what: .reply, id: reply.id, slice: .working, content: reply.content))
+            items.append((record.reply, .working, 0.5, .object(meta)))
+            kinds.append(.reply)
         }
         var episode = said.metadata
         episode["recalled"] = .array(record.recalled.map { .string($0.record.id) })
@@ -194,9 +194,11 @@ public actor Conversation {
         if partial { episode["partial"] = .bool(true) }
         if let failure = record.failure { episode["failure"] = .string(failure) }
         let text = "\(record.speaker): \(record.message)\n\(persona.name): \(record.reply)" + (partial ? " [the reply broke off]" : "")
-        let stored = try await persona.remember(text, in: .episodic, importance: 0.4, metadata: .object(episode))
-        written.append(.init(what: .episode, id: stored.id, slice: .episodic, content: stored.content))
-        return written
+        items.append((text, .episodic, 0.4, .object(episode)))
+        kinds.append(.episode)
+        // One embedding batch, one commit.
+        let stored = try await persona.remember(items)
+        return zip(kinds, stored).map { .init(what: $0, id: $1.id, slice: $1.slice, content: $1.content) }
     }
 
     static func milliseconds(_ d: Duration) -> Double {
