@@ -80,7 +80,7 @@ let package = Package(
 
         .testTarget(name: "TroupeCoreTests", dependencies: ["TroupeCore"]),
         .testTarget(name: "TroupeConfigTests", dependencies: ["TroupeConfig"],
-                    resources: [.copy("Corpus")]),
+                    resources: [.copy("Corpus"), .copy("SessionCorpus")]),
         // The storage contract's conformance suites, run by each store's tests with its own factory.
         .target(name: "TroupeStoreConformance", dependencies: ["TroupeStore", "TroupeCore"], path: "Tests/TroupeStoreConformance"),
         .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore", "TroupeStoreConformance"]),

@@ -88,4 +88,14 @@ extension SQLiteStore {
             return problems
         }
     }
+
+    /// Writes a consistent copy of the whole store to `path` (a new file), while writers go on:
+    /// the start of a sandboxed or resumable session.
+    public func copy(to path: String) async throws {
+        do {
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        } catch {
+            throw TroupeError(.storage, "cannot copy the store", context: path, cause: StoreFailure(error))
+        }
+    }
 }

@@ -17,14 +17,18 @@ public actor Conversation {
     let runtime: Runtime
     /// How many memories a turn recalls.
     public nonisolated let recallLimit: Int
+    /// Whether a turn forms its facts before it ends (a scripted session, which must be the
+    /// same when replayed) instead of in the background after the reply.
+    public nonisolated let formsInline: Bool
     /// Backends by persona (chosen on first use; a persona may name its own server).
     private var backends: [PersonaID: any ChatBackend] = [:]
     public private(set) var turns: [TurnRecord] = []
 
-    public init(runtime: Runtime, id: String? = nil, recallLimit: Int = 10) {
+    public init(runtime: Runtime, id: String? = nil, recallLimit: Int = 10, formsInline: Bool = false) {
         self.runtime = runtime
         self.id = id ?? runtime.ids.next("c")
         self.recallLimit = recallLimit
+        self.formsInline = formsInline
     }
 
     /// The last turn, for `:why`.
@@ -146,7 +150,11 @@ public actor Conversation {
         _ = elapsed()
 
         record.written += try await store(record, persona: persona)
-        if record.complete {
+        if record.complete, formsInline {
+            let (facts, basis) = await formation.extract(message, speaker: speaker)
+            let provenance = Provenance(saidBy: speaker, conversation: id, turn: number, basis: basis)
+            record.written += try await formation.keep(facts, provenance: provenance)
+        } else if record.complete {
             runtime.formation.enqueue(
                 FormationJob(
                     id: runtime.ids.next("f"), persona: persona.name.rawValue, conversation: id, turn: number, speaker: speaker,

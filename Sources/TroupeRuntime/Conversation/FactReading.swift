@@ -69,7 +69,9 @@ enum FactReading {
         for (raw, question) in sentences where !question {
             let sentence = raw.trimmingCharacters(in: .whitespaces)
             let list = words(sentence)
-            guard (3...40).contains(list.count), let first = list.first,
+            // Said to someone ("bella, keep us to time"), or about the listener: not a fact.
+            let vocative = sentence.split(separator: " ").first?.hasSuffix(",") ?? false
+            guard (3...40).contains(list.count), let first = list.first, !vocative, !list.contains("you"), !list.contains("your"),
                 !openers.contains(first), list.contains(where: verbs.contains),
                 let subject = subject(of: sentence, speaker: speaker)
             else { continue }

@@ -29,7 +29,9 @@ struct MemoryFormation {
 
     /// The fact in `message` when it asks to be remembered ("remember that …", "remember: …").
     static func explicit(_ message: String) -> String? {
-        let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The first paragraph: what follows is context (a session's "before that, … said").
+        let first = message.components(separatedBy: "\n\n").first ?? message
+        let trimmed = first.trimmingCharacters(in: .whitespacesAndNewlines)
         let lower = trimmed.lowercased()
         for prefix in ["please remember that ", "remember that ", "remember: ", "remember, "] where lower.hasPrefix(prefix) {
             let fact = String(trimmed.dropFirst(prefix.count)).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,0 +1,129 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeLLM
+import TroupeStore
+
+/// One run of a session: the round loop and its state.
+struct SessionRun {
+    let runner: SessionRunner
+    let runtime: Runtime
+    let clock: ManualClock
+    let book: CallBook
+    /// Turns at the start that come from the log (a replay, or what a resumed run had done).
+    let replayedTurns: Int
+    /// For a replay: the number of turns the recorded run had.
+    let recordedEnd: Int?
+    var definition: SessionDefinition { runner.definition }
+    let conversation: Conversation
+    let log: SessionLog
+    var turns: [SessionLog.Turn] = []
+    var stoppedBy = "max_rounds"
+    var tokens = 0
+    var lastSpeaker: PersonaID?
+    var lastReply: (from: String, text: String)?
+    let startedAt = Date()
+    /// Slice versions of the shared slices before the first round (for `untouched`).
+    var versionsBefore: [String: Int64] = [:]
+    var conflictsBefore = 0
+    /// The recorded lines (replay, resume), for the order of parallel rounds' writes.
+    var recordedLines: [[String: JSONValue]] = []
+    /// The moderator's choice for the turn about to run, for its log line.
+    var pendingChoice: JSONValue?
+    /// The recorded run's stop reason (replay).
+    var recordedStop: String?
+
+    init(runner: SessionRunner, runtime: Runtime, clock: ManualClock, book: CallBook, replayedTurns: Int, recordedEnd: Int?) {
+        self.runner = runner
+        self.runtime = runtime
+        self.clock = clock
+        self.book = book
+        self.replayedTurns = replayedTurns
+        self.recordedEnd = recordedEnd
+        conversation = Conversation(runtime: runtime, id: "session-\(runner.definition.seed)", formsInline: true)
+        log = SessionLog(url: runner.logURL)
+    }
+
+    /// Whether the next turn comes from the log.
+    var replaying: Bool { turns.count < replayedTurns }
+
+    /// Seeds the memory and writes the log's header (a resumed run keeps its log).
+    mutating func start() async throws {
+        let seeds = definition.seeds
+        let runtime = runtime
+        try await SessionIDs.$scope.withValue("seed") {
+            for seed in seeds {
+                if let writer = seed.by {
+                    _ = try await runtime.persona(writer.rawValue).share(seed.content, in: seed.owner, importance: seed.importance, tags: seed.tags)
+                } else {
+                    _ = try await runtime.persona(seed.owner.rawValue).remember(seed.content, in: seed.slice, importance: seed.importance, tags: seed.tags)
+                }
+            }
+        }
+        versionsBefore = try await runtime.store.sliceVersions(owners: definition.shared, slices: SliceKind.allCases)
+        conflictsBefore = await runtime.coordinator.committed.conflicts
+        if runner.options.resume {
+            // The log holds the turns to replay; new ones are appended.
+            let read = try SessionLog.read(runner.logURL)
+            try rewriteLog(keeping: read)
+        } else {
+            try log.start(.object([
+                "kind": .string("session"), "title": .string(definition.title), "file": .string(definition.file),
+                "seed": .number(Double(definition.seed)), "start": .string(Timestamp.format(definition.start)),
+                "personas": .array(definition.personas.map { .string($0.rawValue) }),
+            ]))
+        }
+    }
+
+    /// A resumed log keeps its header and whole turn lines only (a line cut by the kill goes).
+    private func rewriteLog(keeping read: (header: [String: JSONValue], turns: [[String: JSONValue]], end: [String: JSONValue]?)) throws {
+        try log.start(.object(read.header))
+        for turn in read.turns { try log.append(.object(turn)) }
+    }
+
+    /// The rounds, until a stop condition or `max_rounds`.
+    mutating func rounds() async throws -> [SessionLog.Turn] {
+        for round in 1...definition.maxRounds {
+            if let end = recordedEnd, turns.count >= end { break }
+            clock.advance(by: 60)
+            if let parallel = definition.parallel.first(where: { $0.round == round }) {
+                try await parallelRound(parallel)
+            } else {
+                let speaker = try await nextSpeaker(round: round)
+                let (from, message) = input(round: round)
+                let choice = pendingChoice
+                pendingChoice = nil
+                try await turn(round: round, speaker: speaker, from: from, message: message, choice: choice)
+            }
+            if let reason = stopReason() {
+                stoppedBy = reason
+                break
+            }
+        }
+        if let end = recordedEnd, turns.count < end {
+            throw TroupeError(.invalidInput, "the replay ended after \(turns.count) of the \(end) recorded turns: the session file changed since?")
+        }
+        if let recordedStop { stoppedBy = recordedStop }
+        return turns
+    }
+
+    /// What the round's speaker hears: the opening, else the last reply, with an injected
+    /// message of the round before it.
+    func input(round: Int) -> (from: String, text: String) {
+        var (from, text) = lastReply ?? (definition.opening.from, definition.opening.text)
+        if let injection = definition.injections.first(where: { $0.round == round }) {
+            text = injection.message.text + (lastReply.map { "\n\n(Before that, \($0.from) said: \($0.text))" } ?? "")
+            from = injection.message.from
+        }
+        return (from, text)
+    }
+
+    func stopReason() -> String? {
+        guard let last = turns.last?.record else { return nil }
+        if let phrase = definition.stop.phrase, last.reply.lowercased().contains(phrase.lowercased()) { return "phrase" }
+        if definition.stop.done, last.reply.split(whereSeparator: { !$0.isLetter }).contains("DONE") { return "done" }
+        if let budget = definition.stop.tokens, tokens >= budget { return "tokens" }
+        if !replaying, let time = definition.stop.time, Date().timeIntervalSince(startedAt) >= time { return "time" }
+        return nil
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+
+/// A session's `transcript.md`: the title, a heading per turn with who spoke, what each reply
+/// recalled as footnotes with its scores, the shared writes and their conflicts, why the run
+/// stopped, its expectations, and per persona the memories it gained, changed and superseded.
+enum SessionTranscript {
+    static func markdown(_ definition: SessionDefinition, turns: [SessionLog.Turn], result: SessionResult) -> String {
+        func safe(_ text: String) -> String { TerminalText.escaped(text) }
+        var out = "# \(safe(definition.title))\n\n"
+        out += "Personas: \(definition.personas.map(\.rawValue).joined(separator: ", "))"
+        if !definition.shared.isEmpty { out += ". Shared slices: \(definition.shared.map(\.rawValue).joined(separator: ", "))" }
+        out += ". Opening, from \(definition.opening.from): \(safe(definition.opening.text))\n"
+        var note = 0
+        var currentRound = 0
+        for turn in turns {
+            let t = turn.record
+            if turn.round != currentRound {
+                currentRound = turn.round
+                out += "\n## Round \(turn.round)\n"
+            }
+            var marks = ""
+            var notes: [String] = []
+            for hit in t.recalled {
+                note += 1
+                marks += "[^\(note)]"
+                let components = hit.components.map { "\($0.name) \(String(format: "%.2f", $0.value))" }.joined(separator: ", ")
+                notes.append("[^\(note)]: \(String(format: "%.3f", hit.score)) (\(components)) \(hit.record.owner)/\(hit.record.slice.rawValue): "
+                    + safe(hit.record.content.replacingOccurrences(of: "\n", with: " ")))
+            }
+            out += "\n### \(t.persona)\n\n*\(safe(t.speaker)) said:* \(safe(t.message.replacingOccurrences(of: "\n", with: " ")))\n\n"
+            out += safe(t.reply.isEmpty ? "(no reply)" : t.reply)
+            if let failure = t.failure { out += " *(the reply broke off: \(safe(failure)))*" }
+            out += (marks.isEmpty ? "" : " " + marks) + "\n"
+            for entry in turn.shared {
+                out += "\n- wrote to \(entry.slice) (record `\(entry.record)`, based on version \(entry.base)): \(entry.outcome)"
+                    + (entry.audit.map { ", audit #\($0)" } ?? "") + "\n"
+            }
+            if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
+        }
+        out += "\n## How it ended\n\nStopped because of \(result.stoppedBy) after \(result.turns) turns in \(result.rounds) rounds; "
+            + "\(result.conflicts) conflicting shared writes resolved.\n"
+        if !result.checks.isEmpty {
+            out += "\n" + result.checks.map { "- \($0.passed ? "passed" : "FAILED"): \(safe($0.expectation)) — \(safe($0.found))" }.joined(separator: "\n") + "\n"
+        }
+        out += "\n## What each persona now remembers\n"
+        for persona in definition.personas {
+            let written = turns.filter { $0.record.persona == persona }.flatMap(\.record.written)
+            let gained = written.filter { $0.what == .fact }, changed = written.filter { $0.what == .strengthened }
+            let superseded = written.filter { $0.what == .superseded }
+            out += "\n### \(persona)\n\n"
+            if gained.isEmpty && changed.isEmpty && superseded.isEmpty { out += "No new facts.\n" }
+            for w in gained { out += "- gained: \(safe(w.content)) (`\(w.id)`)\n" }
+            for w in changed { out += "- strengthened: \(safe(w.content)) (`\(w.id)`)\n" }
+            for w in superseded { out += "- superseded version \(w.replacedVersion ?? 0) with: \(safe(w.content)) (`\(w.id)`)\n" }
+            let episodes = written.filter { $0.what == .episode }.count
+            out += "- \(episodes) episode\(episodes == 1 ? "" : "s") of this session in episodic memory\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeRuntime
+
+/// `troupe run`: a scripted multi-persona session.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a scripted multi-persona session (a YAML file, e.g. in Scripts/sessions/).",
+        discussion: """
+            Writes transcript.md and log.jsonl into --out (default: sessions/<file name> in the home), prints progress on \
+            stderr and a summary on stdout (--json for machines). --replay LOG re-runs with the replies recorded in LOG \
+            instead of a model (same transcript, same memory); --resume continues a killed run from its log; --sandbox runs \
+            on a copy of the home and, when the session has expectations, writes its memory changes into the home only if \
+            all of them pass. Exit code 1 when an expectation fails.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The session file.") var session: String
+    @Option(help: ArgumentHelp("Where transcript.md and log.jsonl go.", valueName: "dir")) var out: String?
+    @Option(help: ArgumentHelp("Replay this log instead of asking a model.", valueName: "log")) var replay: String?
+    @Flag(help: "Continue the killed run in --out from its log.") var resume = false
+    @Flag(help: "Run on a copy of the home (see above).") var sandbox = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        if resume && replay != nil { throw ValidationError("--resume continues a run; --replay re-runs a log: give one") }
+    }
+
+    func run() async throws {
+        let runtime = try global.runtime()
+        let url = URL(fileURLWithPath: session)
+        let (definition, diagnostics) = SessionDefinition.load(url, configuration: runtime.configuration)
+        for diagnostic in diagnostics where diagnostic.severity != .error { Output.stderr(diagnostic.rendered) }
+        guard let definition else { throw ConfigError(diagnostics) }
+        let name = url.deletingPathExtension().lastPathComponent
+        let folder = out.map { URL(fileURLWithPath: $0) }
+            ?? runtime.configuration.location.home.appendingPathComponent("sessions").appendingPathComponent(name)
+        await runtime.shutdown()
+        let options = SessionOptions(
+            out: folder, replay: replay.map { URL(fileURLWithPath: $0) }, resume: resume, sandbox: sandbox,
+            progress: { Output.stderr($0) })
+        let result = try await SessionRunner(definition: definition, configuration: runtime.configuration, options: options).run()
+        if json {
+            Output.json(result.json)
+        } else {
+            Output.stdout("\(definition.title): stopped because of \(result.stoppedBy) after \(result.turns) turns "
+                + String(format: "(%.1f s, %.1f s in the model)", result.seconds, result.modelSeconds))
+            for check in result.checks { Output.stdout("  \(check.passed ? "passed" : "FAILED"): \(check.expectation) — \(check.found)") }
+            if let committed = result.committed {
+                Output.stdout(committed ? "the sandbox's memory changes were written into the home" : "sandbox: the home was left untouched")
+            }
+            Output.stdout("transcript: \(result.transcript.path)\nlog:        \(result.log.path)")
+        }
+        if !result.passed { throw ExitCode(1) }
+    }
+}
