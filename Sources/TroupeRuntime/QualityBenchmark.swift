@@ -21,6 +21,7 @@ public struct QualityBenchmark: Sendable {
         public var weights: RecallWeights
         public var fusion: RecallFusion
         public var semantic: Bool
+        public var options = RecallOptions()
     }
 
     public struct Row: Sendable {
@@ -53,19 +54,19 @@ public struct QualityBenchmark: Sendable {
         self.readable = readable
     }
 
-    /// The rankings compared: the default weights (from config) fused both ways, and each signal alone.
-    public static func variants(defaults w: RecallWeights) -> [Variant] {
-        [
+    /// The rankings compared: the default weights fused both ways with the configured `options`
+    /// (scales, stopwords, context, dates), the same with none of them (the plain weighted sum as
+    /// it was before they existed), and each signal alone.
+    public static func variants(defaults w: RecallWeights, options: RecallOptions = RecallOptions()) -> [Variant] {
+        let bare = RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0)
+        return [
             Variant(name: "lexical only (BM25)", weights: RecallWeights(semantic: 0, lexical: 1, recency: 0, importance: 0), fusion: .weighted, semantic: false),
             Variant(name: "dense only (cosine)", weights: RecallWeights(semantic: 1, lexical: 0, recency: 0, importance: 0), fusion: .weighted, semantic: true),
-            Variant(name: "hybrid, weighted sum", weights: w, fusion: .weighted, semantic: true),
-            Variant(name: "hybrid, RRF", weights: w, fusion: .reciprocalRank, semantic: true),
-            Variant(
-                name: "hybrid, weighted, no recency/importance",
-                weights: RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0), fusion: .weighted, semantic: true),
-            Variant(
-                name: "hybrid, RRF, no recency/importance",
-                weights: RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0), fusion: .reciprocalRank, semantic: true),
+            Variant(name: "hybrid, weighted sum", weights: w, fusion: .weighted, semantic: true, options: options),
+            Variant(name: "hybrid, RRF", weights: w, fusion: .reciprocalRank, semantic: true, options: options),
+            Variant(name: "hybrid, weighted, no recency/importance", weights: bare, fusion: .weighted, semantic: true, options: options),
+            Variant(name: "hybrid, RRF, no recency/importance", weights: bare, fusion: .reciprocalRank, semantic: true, options: options),
+            Variant(name: "hybrid, weighted sum, plain options", weights: w, fusion: .weighted, semantic: true),
         ]
     }
 
@@ -88,7 +89,7 @@ public struct QualityBenchmark: Sendable {
         for variant in variants where embedder != nil || !variant.semantic {
             let recaller = Recaller(
                 store: store, index: index, embedder: variant.semantic ? embedder : nil, weights: variant.weights,
-                fusion: variant.fusion, clock: ManualClock(now))
+                fusion: variant.fusion, clock: ManualClock(now), options: variant.options)
             let requests = questions.map { RecallRequest(query: $0.question, owners: readable($0.persona), limit: 10) }
             let answers = try await recaller.recall(batch: requests)
             let ranked = answers.map { $0.map(\.record.id) }

@@ -102,7 +102,7 @@ public final class Workspace: Sendable {
         let r = configuration.runtime.retrieval
         return Recaller(
             store: store, index: index, embedder: try embedder(), weights: recallWeights,
-            fusion: RecallFusion(rawValue: r.fusion) ?? .weighted, clock: clock, candidates: r.candidates)
+            fusion: RecallFusion(rawValue: r.fusion) ?? .weighted, clock: clock, candidates: r.candidates, options: RecallOptions(r))
     }
 
     /// A batcher over `recaller()` with the configured window (`retrieval.batch_window`).

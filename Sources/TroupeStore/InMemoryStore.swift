@@ -24,6 +24,7 @@ public actor InMemoryStore: MemoryStore {
         }
         let count = (state.versions.removeValue(forKey: id)?.count ?? 0) + 1
         state.vectors[id] = nil
+        state.sequence[id] = nil
         state.lost[id] = nil
         for link in state.links.removeValue(forKey: id) ?? [] { state.links[link.other]?.removeAll { $0.other == id } }
         state.changeLog.append((id, true))
@@ -195,7 +196,7 @@ public actor InMemoryStore: MemoryStore {
 
     private func entry(_ record: MemoryRecord, model: String?) -> IndexEntry {
         let stored = state.vectors[record.id]
-        return IndexEntry(record, vector: stored?.model == model ? stored?.values : nil)
+        return IndexEntry(record, vector: stored?.model == model ? stored?.values : nil, sequence: state.sequence[record.id] ?? 0)
     }
 }
 
@@ -214,6 +215,9 @@ extension InMemoryStore {
         var links: [String: [RecordLink]] = [:]
         /// Per `owner/slice`: bumped by every write that changes what recall ranks there.
         var sliceVersions: [String: Int64] = [:]
+        /// The order of first writes, as SQLite's `seq`: the index breaks creation-time ties by it.
+        var sequence: [String: Int64] = [:]
+        var nextSequence: Int64 = 1
 
         mutating func bump(_ record: MemoryRecord) { sliceVersions["\(record.owner)/\(record.slice.rawValue)", default: 0] += 1 }
 
@@ -230,6 +234,8 @@ extension InMemoryStore {
             }
             current[record.id] = stored
             forgotten[record.id] = nil
+            sequence[record.id] = nextSequence
+            nextSequence += 1
             changeLog.append((record.id, false))
             bump(record)
         }

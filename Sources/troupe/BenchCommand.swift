@@ -41,7 +41,8 @@ struct BenchCommand: AsyncParsableCommand {
             let benchmark = QualityBenchmark(
                 memories: folder.appendingPathComponent("memories.jsonl"), questions: folder.appendingPathComponent("questions.jsonl"),
                 embedder: embedder, knownOwners: workspace.knownOwners, readable: { personas[$0] ?? [] })
-            let rows = try await benchmark.run(variants: QualityBenchmark.variants(defaults: workspace.recallWeights)) { Output.stderr($0) }
+            let variants = QualityBenchmark.variants(defaults: workspace.recallWeights, options: RecallOptions(workspace.configuration.runtime.retrieval))
+            let rows = try await benchmark.run(variants: variants) { Output.stderr($0) }
             if json {
                 for row in rows {
                     Output.json(.object([
@@ -77,9 +78,10 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try global.workspace()
-            let benchmark = RetrievalBenchmark(
+            var benchmark = RetrievalBenchmark(
                 rows: rows.split(separator: ",").compactMap { Int($0) }, queries: queries.split(separator: ",").compactMap { Int($0) },
                 records: records, recalls: recalls)
+            benchmark.options = RecallOptions(workspace.configuration.runtime.retrieval)
             func emit(_ object: [String: JSONValue], _ text: String) {
                 if json { Output.json(.object(object)) } else { Output.stdout(text) }
             }

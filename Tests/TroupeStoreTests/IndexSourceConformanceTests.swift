@@ -89,4 +89,19 @@ struct IndexSourceConformanceTests {
         #expect(semantic.map(\.id) == ["a0", "a2", "a4", "a6", "h0"])
         #expect(try await store.records(ids: ["h0", "missing", "a1"]).map(\.id) == ["h0", "a1"])
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func entriesCarryTheOrderOfFirstWriteAcrossVersions(kind: StoreKind) async throws {
+        let (store, dir) = try kind.make()
+        defer { _ = dir }
+        // Same creation time, written in an order that is not the ids' order.
+        for id in ["turn-2", "turn-10", "turn-1"] { try await store.put(record(id, content: "said \(id)")) }
+        _ = try await store.update("turn-2", expectedVersion: 1, change: MemoryChange(content: "said it again"), writer: "t", at: t0)
+        let entries = try await store.indexEntries(ids: ["turn-1", "turn-2", "turn-10"], model: nil)
+        let order = entries.sorted { $0.sequence < $1.sequence }.map(\.id)
+        #expect(order == ["turn-2", "turn-10", "turn-1"])
+        let scanned = try await store.indexEntries(owners: ["athena"], slices: nil, model: nil, after: nil, limit: 10)
+        #expect(Dictionary(uniqueKeysWithValues: scanned.map { ($0.id, $0.sequence) }) == Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0.sequence) }))
+        #expect(Set(entries.map(\.sequence)).count == 3)
+    }
 }
