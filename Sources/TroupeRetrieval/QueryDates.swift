@@ -35,7 +35,9 @@ public struct QueryDates: Sendable, Hashable {
             case .interval(let start, let end): return Self.distance(date, start, end)
             case .month(let month), .day(let month, _):
                 let year = Self.calendar.component(.year, from: date)
-                return (year - 1...year + 1).compactMap { y -> TimeInterval? in
+                // Near years; for a day, enough of them to hold a 29 February.
+                let years = if case .day = span { year - 4...year + 4 } else { year - 1...year + 1 }
+                return years.compactMap { y -> TimeInterval? in
                     guard case .day(_, let day) = span else {
                         return Self.date(y, month, 1).map { Self.distance(date, $0, Self.add(.month, 1, to: $0)) }
                     }
@@ -146,11 +148,12 @@ public struct QueryDates: Sendable, Hashable {
             let yearAt = after != nil ? i + 2 : i + 1
             if let (d, at) = dayFound {
                 take(i, at)
-                if let y = year(yearAt), let start = QueryDates.date(y, m, d) {
+                if let y = year(yearAt) {
                     take(yearAt)
-                    return .interval(start: start, end: start.addingTimeInterval(86_400))
+                    // No such day (31 February): nothing is named.
+                    return QueryDates.date(y, m, d).map { .interval(start: $0, end: $0.addingTimeInterval(86_400)) }
                 }
-                return .day(month: m, day: d)
+                return QueryDates.date(2000, m, d) != nil ? .day(month: m, day: d) : nil  // 2000 was a leap year
             }
             if let y = year(i + 1) {
                 take(i, i + 1)

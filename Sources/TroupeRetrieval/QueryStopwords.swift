@@ -4,8 +4,8 @@
 /// apostrophe (the other 26 are contractions, and the pieces FTS5's tokenizer cuts them into —
 /// "didn", "t", "ll" — are in the list, so "didn't" drops whole). Only queries are filtered: the index keeps every word, and BM25 over the words
 /// kept is still exactly FTS5's for those words.
-enum QueryStopwords {
-    static let english: Set<String> = [
+public enum QueryStopwords {
+    public static let english: Set<String> = [
         "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself", "yourselves", "he",
         "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself", "they", "them", "their", "theirs",
         "themselves", "what", "which", "who", "whom", "this", "that", "these", "those", "am", "is", "are", "was", "were", "be",
@@ -20,7 +20,7 @@ enum QueryStopwords {
     ]
 
     /// The stemmed tokens of `text` without its stopwords, or all of them when nothing else is left.
-    static func contentTokens(_ text: String) -> [String] {
+    public static func contentTokens(_ text: String) -> [String] {
         var kept: [String] = [], all: [String] = []
         LexicalTokenizer.forEachWord(in: text) { word in
             let folded = String(decoding: word, as: UTF8.self)

@@ -70,7 +70,11 @@ public struct QualityBenchmark: Sendable {
         ]
     }
 
-    public func run(variants: [Variant], log: (String) -> Void) async throws -> [Row] {
+    /// Recall figures of each variant; `placed` hears, for every variant and question, the rank
+    /// (1-based) of the question's first answer in the top 10, `nil` when none made it.
+    public func run(
+        variants: [Variant], log: (String) -> Void, placed: (_ variant: String, _ question: Question, _ rank: Int?) -> Void = { _, _, _ in }
+    ) async throws -> [Row] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-quality-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -93,6 +97,9 @@ public struct QualityBenchmark: Sendable {
             let requests = questions.map { RecallRequest(query: $0.question, owners: readable($0.persona), limit: 10) }
             let answers = try await recaller.recall(batch: requests)
             let ranked = answers.map { $0.map(\.record.id) }
+            for (question, ids) in zip(questions, ranked) {
+                placed(variant.name, question, ids.firstIndex(where: Set(question.relevant).contains).map { $0 + 1 })
+            }
             for kind in ["all"] + Array(Set(questions.map(\.kind))).sorted() {
                 let picked = questions.indices.filter { kind == "all" || questions[$0].kind == kind }
                 func recall(at k: Int) -> Double {

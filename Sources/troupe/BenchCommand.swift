@@ -31,6 +31,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Folder with memories.jsonl and questions.jsonl.", valueName: "dir"))
         var data = "Tests/TroupeRetrievalTests/Quality"
         @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Also list the questions whose first answer moved between the plain options and the configured ones.")
+        var moves = false
 
         func run() async throws {
             let workspace = try global.workspace()
@@ -42,7 +44,18 @@ struct BenchCommand: AsyncParsableCommand {
                 memories: folder.appendingPathComponent("memories.jsonl"), questions: folder.appendingPathComponent("questions.jsonl"),
                 embedder: embedder, knownOwners: workspace.knownOwners, readable: { personas[$0] ?? [] })
             let variants = QualityBenchmark.variants(defaults: workspace.recallWeights, options: RecallOptions(workspace.configuration.runtime.retrieval))
-            let rows = try await benchmark.run(variants: variants) { Output.stderr($0) }
+            var places: [String: [String: Int]] = [:]
+            let rows = try await benchmark.run(variants: variants, log: { Output.stderr($0) }) { variant, question, rank in
+                places[question.id, default: [:]][variant] = rank ?? 99
+            }
+            if moves {
+                for (id, ranks) in places.sorted(by: { $0.key < $1.key }) {
+                    let before = ranks["hybrid, weighted sum, plain options"] ?? 99, after = ranks["hybrid, weighted sum"] ?? 99
+                    guard before != after else { continue }
+                    func place(_ r: Int) -> String { r > 10 ? "-" : "\(r)" }
+                    Output.stderr("moved \(id): \(place(before)) -> \(place(after))")
+                }
+            }
             if json {
                 for row in rows {
                     Output.json(.object([
