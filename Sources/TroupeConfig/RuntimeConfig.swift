@@ -36,8 +36,10 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var fusion = "weighted"
         /// How long recall requests wait to be scored together with others.
         public var batchWindow = 0.002
-        public var semanticWeight = 0.5
-        public var lexicalWeight = 0.3
+        /// 0.6 and 0.2 since BM25 counts as a share of a full match (`scales.lexical`): 0.2 of
+        /// that is about 1.5 times what 0.3 of the old ceiling share gave.
+        public var semanticWeight = 0.6
+        public var lexicalWeight = 0.2
         public var recencyWeight = 0.1
         public var importanceWeight = 0.1
         /// Age at which the recency component is worth half.
@@ -59,7 +61,7 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var contextGap: Double = 3600
         /// How much a memory made at a date the query names adds (0: nothing), and how fast that
         /// falls off outside the date.
-        public var dateWeight = 0.1
+        public var dateWeight = 0.2
         public var dateHalfLife: Double = 7 * 86_400
     }
 

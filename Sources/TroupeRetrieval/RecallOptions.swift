@@ -75,7 +75,7 @@ public struct DateMatching: Sendable, Hashable {
     public var weight: Double
     public var halfLife: TimeInterval
 
-    public init(weight: Double = 0.1, halfLife: TimeInterval = 7 * 86_400) {
+    public init(weight: Double = 0.2, halfLife: TimeInterval = 7 * 86_400) {
         self.weight = weight
         self.halfLife = halfLife
     }

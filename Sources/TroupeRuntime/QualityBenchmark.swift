@@ -55,8 +55,8 @@ public struct QualityBenchmark: Sendable {
     }
 
     /// The rankings compared: the default weights fused both ways with the configured `options`
-    /// (scales, stopwords, context, dates), the same with none of them (the plain weighted sum as
-    /// it was before they existed), and each signal alone.
+    /// (scales, stopwords, context, dates), each signal alone, and the plain weighted sum with the
+    /// weights it had before those options existed.
     public static func variants(defaults w: RecallWeights, options: RecallOptions = RecallOptions()) -> [Variant] {
         let bare = RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0)
         return [
@@ -66,7 +66,8 @@ public struct QualityBenchmark: Sendable {
             Variant(name: "hybrid, RRF", weights: w, fusion: .reciprocalRank, semantic: true, options: options),
             Variant(name: "hybrid, weighted, no recency/importance", weights: bare, fusion: .weighted, semantic: true, options: options),
             Variant(name: "hybrid, RRF, no recency/importance", weights: bare, fusion: .reciprocalRank, semantic: true, options: options),
-            Variant(name: "hybrid, weighted sum, plain options", weights: w, fusion: .weighted, semantic: true),
+            // A fixed point of comparison: the defaults before the scales, stopwords, context and dates.
+            Variant(name: "plain weighted sum (0.5/0.3/0.1/0.1)", weights: RecallWeights(), fusion: .weighted, semantic: true),
         ]
     }
 

@@ -11,7 +11,8 @@ public struct RetrievalBenchmark: Sendable {
     public var queries: [Int]
     public var records: Int
     public var recalls: Int
-    /// The recall options of the end-to-end part (the runtime config's, from the CLI).
+    /// The weights and options of the end-to-end part (the runtime config's, from the CLI).
+    public var weights = RecallWeights()
     public var options = RecallOptions()
 
     public init(rows: [Int] = [10_000, 100_000, 1_000_000], queries: [Int] = [1, 32, 256], records: Int = 100_000, recalls: Int = 1000) {
@@ -95,7 +96,7 @@ public struct RetrievalBenchmark: Sendable {
             after = last
         }
         let index = RecallIndex(source: store, model: embedder.modelID, dimension: embedder.dimension)
-        let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock, options: options)
+        let recaller = Recaller(store: store, index: index, embedder: embedder, weights: weights, clock: clock, options: options)
         log("loading the index and timing \(recalls) recalls (resident now: \(ByteCount.format(StoreBenchmark.currentRSS())))")
         let loadStart = DispatchTime.now()
         _ = try await recaller.recall(RecallRequest(query: "warm up", owners: spread.readable, limit: 10))

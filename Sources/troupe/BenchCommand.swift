@@ -31,7 +31,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Folder with memories.jsonl and questions.jsonl.", valueName: "dir"))
         var data = "Tests/TroupeRetrievalTests/Quality"
         @Flag(help: "Print JSON.") var json = false
-        @Flag(help: "Also list the questions whose first answer moved between the plain options and the configured ones.")
+        @Flag(help: "Also list the questions whose first answer moved between the plain weighted sum and the configured ranking.")
         var moves = false
 
         func run() async throws {
@@ -50,7 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             if moves {
                 for (id, ranks) in places.sorted(by: { $0.key < $1.key }) {
-                    let before = ranks["hybrid, weighted sum, plain options"] ?? 99, after = ranks["hybrid, weighted sum"] ?? 99
+                    let before = ranks["plain weighted sum (0.5/0.3/0.1/0.1)"] ?? 99, after = ranks["hybrid, weighted sum"] ?? 99
                     guard before != after else { continue }
                     func place(_ r: Int) -> String { r > 10 ? "-" : "\(r)" }
                     Output.stderr("moved \(id): \(place(before)) -> \(place(after))")
@@ -94,6 +94,7 @@ struct BenchCommand: AsyncParsableCommand {
             var benchmark = RetrievalBenchmark(
                 rows: rows.split(separator: ",").compactMap { Int($0) }, queries: queries.split(separator: ",").compactMap { Int($0) },
                 records: records, recalls: recalls)
+            benchmark.weights = workspace.recallWeights
             benchmark.options = RecallOptions(workspace.configuration.runtime.retrieval)
             func emit(_ object: [String: JSONValue], _ text: String) {
                 if json { Output.json(.object(object)) } else { Output.stdout(text) }

@@ -15,7 +15,7 @@ struct RetrievalConfigTests {
         #expect(errors.isEmpty)
         #expect(r.lexicalScale == "full-match" && r.semanticScale == "best" && r.stopwords)
         #expect(r.contextWeight == 0.5 && r.contextWindow == 2 && r.contextGap == 3600)
-        #expect(r.dateWeight == 0.1 && r.dateHalfLife == 7 * 86_400)
+        #expect(r.dateWeight == 0.2 && r.dateHalfLife == 7 * 86_400)
     }
 
     @Test func everyKeyIsRead() {
