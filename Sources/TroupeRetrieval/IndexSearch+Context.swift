@@ -1,11 +1,14 @@
 import Foundation
 
 extension IndexSearch {
-    /// `candidates` (at `places`), then their conversation neighbours that are not candidates
-    /// yet, each with every signal; every candidate lists its neighbours among them.
+    /// `candidates` (at `places`), then the conversation neighbours of the best `contextFrom` of
+    /// each ranking that are not candidates yet, each with every signal; every candidate lists
+    /// its neighbours among them.
     ///
-    /// One hop only: a neighbour's own neighbours are listed when they are candidates, never
-    /// fetched, so the list grows by at most `2 × window` per candidate.
+    /// Only the best bring neighbours in: a neighbour gains at most the context weight × the
+    /// relevance of the candidate beside it, so beside a weak candidate it cannot reach the top,
+    /// and fetching it would cost a cosine, a BM25 and a ranked candidate each (a fivefold list).
+    /// One hop only: a neighbour's own neighbours are listed when they are candidates, never fetched.
     func addingContext(
         _ candidates: [IndexCandidate], places: [(partition: IndexPartition, row: Int)], query: IndexQuery, terms: [Int32],
         scorer: BM25Scorer
@@ -17,7 +20,7 @@ extension IndexSearch {
             return p.neighbours(of: place.row, window: query.contextWindow, gap: query.contextGap) { Self.accepts(p, $0, query) }
         }
         var found = places.map(neighbours)
-        for (i, rows) in found.enumerated() {
+        for (i, rows) in found.enumerated() where min(candidates[i].lexicalRank ?? .max, candidates[i].denseRank ?? .max) <= query.contextFrom {
             let p = places[i].partition
             for row in rows where position[p.ids[row]] == nil {
                 position[p.ids[row]] = all.count

@@ -17,9 +17,10 @@ public struct IndexQuery: Sendable {
     public var candidates: Int
     /// Records that expired by then (working memory past its TTL) are left out; `nil` keeps all.
     public var now: Date?
-    /// Conversation neighbours looked at on each side of every candidate (0: none), each made a
-    /// candidate too, and how far apart in time two records of one conversation may be.
-    public var contextWindow = 0, contextGap: TimeInterval = 0
+    /// Conversation neighbours looked at on each side of a candidate (0: none), how far apart in
+    /// time two records of one conversation may be, and how many of each ranking's best bring
+    /// their neighbours in as candidates (every candidate lists the neighbours among them).
+    public var contextWindow = 0, contextGap: TimeInterval = 0, contextFrom = 20
 
     public init(
         terms: [String], vector: [Float]?, owners: [PersonaID], slices: [SliceKind]?, tag: String? = nil, candidates: Int, now: Date? = nil

@@ -134,6 +134,7 @@ public struct Recaller: Sendable {
             if let context = options.context, context.weight > 0 {
                 query.contextWindow = context.window
                 query.contextGap = context.gap
+                query.contextFrom = max(20, request.limit)
             }
             return query
         }
