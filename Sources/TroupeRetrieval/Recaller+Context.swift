@@ -8,14 +8,16 @@ extension Recaller {
     }
 
     /// Adds the `context` component: `weight` × the relevance of the candidate's most relevant
-    /// conversation neighbour (0 without one), naming that neighbour.
+    /// conversation neighbour, naming that neighbour. A memory without neighbours (a note, not a
+    /// turn of a conversation) has no such signal, and gets no component, as semantic is left out
+    /// without an embedder.
     func addingContext(_ ranked: [Ranked], weight: Double) -> [Ranked] {
         let relevance = Dictionary(uniqueKeysWithValues: ranked.map { ($0.candidate.id, Self.relevance($0)) })
         return ranked.map { r in
-            let best = r.candidate.neighbours.compactMap { id in relevance[id].map { (id, $0) } }
-                .max { ($0.1, $1.0) < ($1.1, $0.0) }
+            let found = r.candidate.neighbours.compactMap { id in relevance[id].map { (id, $0) } }
+            guard let best = found.max(by: { ($0.1, $1.0) < ($1.1, $0.0) }) else { return r }
             var r = r
-            let part = ScoreComponent(name: "context", raw: best?.1 ?? 0, value: best?.1 ?? 0, weight: weight, source: best?.0)
+            let part = ScoreComponent(name: "context", raw: best.1, value: best.1, weight: weight, source: best.0)
             r.components.append(part)
             r.score += part.contribution
             return r
