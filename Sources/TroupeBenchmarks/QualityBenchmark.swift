@@ -22,6 +22,7 @@ public struct QualityBenchmark: Sendable {
         public var weights: RecallWeights
         public var fusion: RecallFusion
         public var semantic: Bool
+        public var options = RecallOptions()
     }
 
     public struct Row: Sendable {
@@ -54,23 +55,28 @@ public struct QualityBenchmark: Sendable {
         self.readable = readable
     }
 
-    /// The rankings compared: the default weights (from config) fused both ways, and each signal alone.
-    public static func variants(defaults w: RecallWeights) -> [Variant] {
-        [
+    /// The rankings compared: the default weights fused both ways with the configured `options`
+    /// (scales, stopwords, context, dates), each signal alone, and the plain weighted sum with the
+    /// weights it had before those options existed.
+    public static func variants(defaults w: RecallWeights, options: RecallOptions = RecallOptions()) -> [Variant] {
+        let bare = RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0)
+        return [
             Variant(name: "lexical only (BM25)", weights: RecallWeights(semantic: 0, lexical: 1, recency: 0, importance: 0), fusion: .weighted, semantic: false),
             Variant(name: "dense only (cosine)", weights: RecallWeights(semantic: 1, lexical: 0, recency: 0, importance: 0), fusion: .weighted, semantic: true),
-            Variant(name: "hybrid, weighted sum", weights: w, fusion: .weighted, semantic: true),
-            Variant(name: "hybrid, RRF", weights: w, fusion: .reciprocalRank, semantic: true),
-            Variant(
-                name: "hybrid, weighted, no recency/importance",
-                weights: RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0), fusion: .weighted, semantic: true),
-            Variant(
-                name: "hybrid, RRF, no recency/importance",
-                weights: RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0), fusion: .reciprocalRank, semantic: true),
+            Variant(name: "hybrid, weighted sum", weights: w, fusion: .weighted, semantic: true, options: options),
+            Variant(name: "hybrid, RRF", weights: w, fusion: .reciprocalRank, semantic: true, options: options),
+            Variant(name: "hybrid, weighted, no recency/importance", weights: bare, fusion: .weighted, semantic: true, options: options),
+            Variant(name: "hybrid, RRF, no recency/importance", weights: bare, fusion: .reciprocalRank, semantic: true, options: options),
+            // A fixed point of comparison: the defaults before the scales, stopwords, context and dates.
+            Variant(name: "plain weighted sum (0.5/0.3/0.1/0.1)", weights: RecallWeights(), fusion: .weighted, semantic: true),
         ]
     }
 
-    public func run(variants: [Variant], log: (String) -> Void) async throws -> [Row] {
+    /// Recall figures of each variant; `placed` hears, for every variant and question, the rank
+    /// (1-based) of the question's first answer in the top 10, `nil` when none made it.
+    public func run(
+        variants: [Variant], log: (String) -> Void, placed: (_ variant: String, _ question: Question, _ rank: Int?) -> Void = { _, _, _ in }
+    ) async throws -> [Row] {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-quality-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -89,10 +95,13 @@ public struct QualityBenchmark: Sendable {
         for variant in variants where embedder != nil || !variant.semantic {
             let recaller = Recaller(
                 store: store, index: index, embedder: variant.semantic ? embedder : nil, weights: variant.weights,
-                fusion: variant.fusion, clock: ManualClock(now))
+                fusion: variant.fusion, clock: ManualClock(now), options: variant.options)
             let requests = questions.map { RecallRequest(query: $0.question, owners: readable($0.persona), limit: 10) }
             let answers = try await recaller.recall(batch: requests)
             let ranked = answers.map { $0.map(\.record.id) }
+            for (question, ids) in zip(questions, ranked) {
+                placed(variant.name, question, ids.firstIndex(where: Set(question.relevant).contains).map { $0 + 1 })
+            }
             for kind in ["all"] + Array(Set(questions.map(\.kind))).sorted() {
                 let picked = questions.indices.filter { kind == "all" || questions[$0].kind == kind }
                 func recall(at k: Int) -> Double {

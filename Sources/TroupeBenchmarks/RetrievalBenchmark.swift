@@ -12,6 +12,9 @@ public struct RetrievalBenchmark: Sendable {
     public var queries: [Int]
     public var records: Int
     public var recalls: Int
+    /// The weights and options of the end-to-end part (the runtime config's, from the CLI).
+    public var weights = RecallWeights()
+    public var options = RecallOptions()
 
     public init(rows: [Int] = [10_000, 100_000, 1_000_000], queries: [Int] = [1, 32, 256], records: Int = 100_000, recalls: Int = 1000) {
         self.rows = rows
@@ -94,7 +97,7 @@ public struct RetrievalBenchmark: Sendable {
             after = last
         }
         let index = RecallIndex(source: store, model: embedder.modelID, dimension: embedder.dimension)
-        let recaller = Recaller(store: store, index: index, embedder: embedder, weights: RecallWeights(), clock: clock)
+        let recaller = Recaller(store: store, index: index, embedder: embedder, weights: weights, clock: clock, options: options)
         log("loading the index and timing \(recalls) recalls (resident now: \(ByteCount.format(StoreBenchmark.currentRSS())))")
         let loadStart = DispatchTime.now()
         _ = try await recaller.recall(RecallRequest(query: "warm up", owners: spread.readable, limit: 10))
@@ -109,6 +112,11 @@ public struct RetrievalBenchmark: Sendable {
         }
         // Where the time goes: the same kind of queries through each stage alone.
         var embedTimes: [Double] = [], lexicalTimes: [Double] = [], denseTimes: [Double] = []
+        // What the recall options cost: one hybrid search without and with the conversation
+        // neighbours, and ranking with plain options and with the configured ones.
+        var hybridTimes: [Double] = [], contextTimes: [Double] = [], plainRankTimes: [Double] = [], rankTimes: [Double] = []
+        var counts = (plain: 0, context: 0)
+        let plainRecaller = Recaller(store: store, index: index, embedder: embedder, weights: weights, clock: clock)
         for _ in 0..<min(recalls, 300) {
             let text = StoreBenchmark.sentence(&rng, words: 6)
             var start = DispatchTime.now()
@@ -120,7 +128,29 @@ public struct RetrievalBenchmark: Sendable {
             start = DispatchTime.now()
             _ = try await index.search([IndexQuery(terms: [], vector: vector, owners: spread.readable, slices: nil, candidates: 100)])
             denseTimes.append(StoreBenchmark.seconds(since: start))
+            var query = IndexQuery(terms: LexicalTokenizer.tokens(text), vector: vector, owners: spread.readable, slices: nil, candidates: 100)
+            start = DispatchTime.now()
+            let plain = try await index.search([query])[0]
+            hybridTimes.append(StoreBenchmark.seconds(since: start))
+            query.contextWindow = options.context?.window ?? 0
+            query.contextGap = options.context?.gap ?? 0
+            query.contextFrom = 20
+            start = DispatchTime.now()
+            let widened = try await index.search([query])[0]
+            contextTimes.append(StoreBenchmark.seconds(since: start))
+            counts.plain += plain.count
+            counts.context += widened.count
+            start = DispatchTime.now()
+            _ = plainRecaller.rank(plain, limit: 10, now: clock.now(), semantic: true, query: text)
+            plainRankTimes.append(StoreBenchmark.seconds(since: start))
+            start = DispatchTime.now()
+            _ = recaller.rank(widened, limit: 10, now: clock.now(), semantic: true, query: text)
+            rankTimes.append(StoreBenchmark.seconds(since: start))
         }
+        func ms(_ t: [Double]) -> String { String(format: "%.2f/%.2f", StoreBenchmark.Percentiles(t).p50 * 1000, StoreBenchmark.Percentiles(t).p99 * 1000) }
+        let n = Double(min(recalls, 300))
+        log("options, p50/p99 ms: hybrid search \(ms(hybridTimes)), with context \(ms(contextTimes)) (candidates \(Int(Double(counts.plain) / n)) → "
+            + "\(Int(Double(counts.context) / n))); ranking, plain \(ms(plainRankTimes)), with the options \(ms(rankTimes))")
         log(String(format: "stages, p50/p99 ms: query embedding %.2f/%.2f, lexical search %.2f/%.2f, dense search %.2f/%.2f",
                    StoreBenchmark.Percentiles(embedTimes).p50 * 1000, StoreBenchmark.Percentiles(embedTimes).p99 * 1000,
                    StoreBenchmark.Percentiles(lexicalTimes).p50 * 1000, StoreBenchmark.Percentiles(lexicalTimes).p99 * 1000,

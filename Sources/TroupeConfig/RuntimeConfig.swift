@@ -43,8 +43,10 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var fusion = Fusion.weighted
         /// How long recall requests wait to be scored together with others.
         public var batchWindow = 0.002
-        public var semanticWeight = 0.5
-        public var lexicalWeight = 0.3
+        /// 0.6 and 0.2 since BM25 counts as a share of a full match (`scales.lexical`): 0.2 of
+        /// that is about 1.5 times what 0.3 of the old ceiling share gave.
+        public var semanticWeight = 0.6
+        public var lexicalWeight = 0.2
         public var recencyWeight = 0.1
         public var importanceWeight = 0.1
         /// Age at which the recency component is worth half.
@@ -59,6 +61,22 @@ public struct RuntimeConfig: Sendable, Hashable {
             /// Reciprocal-rank fusion.
             case rrf
         }
+        /// How BM25 becomes 0…1: `full-match` (a share of what a record holding every query word
+        /// once scores) or `ceiling` (a share of the most any record could score).
+        public var lexicalScale = "full-match"
+        /// How cosine becomes 0…1: `best` (a share of the best candidate's) or `cosine` (as is).
+        public var semanticScale = "best"
+        /// Leave common English function words out of the lexical query.
+        public var stopwords = true
+        /// How much a memory's most relevant conversation neighbour adds (0: nothing), how many
+        /// neighbours on each side count, and how far apart in time one conversation's records may be.
+        public var contextWeight = 0.5
+        public var contextWindow = 2
+        public var contextGap: Double = 3600
+        /// How much a memory made at a date the query names adds (0: nothing), and how fast that
+        /// falls off outside the date.
+        public var dateWeight = 0.2
+        public var dateHalfLife: Double = 7 * 86_400
     }
 
     /// A slice shared by several personas, owned by the coordinator.
@@ -164,6 +182,7 @@ extension RuntimeConfig {
             config.retrieval.defaultLimit = r.int("default_limit", in: Self.limitRange) ?? config.retrieval.defaultLimit
             config.retrieval.candidates = r.int("candidates", in: 1...100_000) ?? config.retrieval.candidates
             config.retrieval.fusion = r.choice("fusion") ?? config.retrieval.fusion
+            readRecallOptions(r, into: &config.retrieval)
             if case .some(.some(let w)) = r.duration("batch_window") { config.retrieval.batchWindow = w }
             r.finish()
         }
@@ -198,6 +217,27 @@ extension RuntimeConfig {
         }
         root.finish()
         return (config, members)
+    }
+
+    /// `scales`, `stopwords`, `context` and `dates` of the `retrieval` section.
+    private static func readRecallOptions(_ r: MappingReader, into retrieval: inout Retrieval) {
+        if let s = r.mapping("scales") {
+            retrieval.lexicalScale = s.choice("lexical", ["full-match", "ceiling"]) ?? retrieval.lexicalScale
+            retrieval.semanticScale = s.choice("semantic", ["best", "cosine"]) ?? retrieval.semanticScale
+            s.finish()
+        }
+        retrieval.stopwords = r.bool("stopwords") ?? retrieval.stopwords
+        if let c = r.mapping("context") {
+            retrieval.contextWeight = c.double("weight", in: 0...1) ?? retrieval.contextWeight
+            retrieval.contextWindow = c.int("window", in: 1...20) ?? retrieval.contextWindow
+            if case .some(.some(let g)) = c.duration("gap") { retrieval.contextGap = g }
+            c.finish()
+        }
+        if let d = r.mapping("dates") {
+            retrieval.dateWeight = d.double("weight", in: 0...1) ?? retrieval.dateWeight
+            if case .some(.some(let h)) = d.duration("half_life") { retrieval.dateHalfLife = h }
+            d.finish()
+        }
     }
 
     private static func readSharedSlice(

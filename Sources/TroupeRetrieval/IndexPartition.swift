@@ -19,6 +19,9 @@ final class IndexPartition {
     private(set) var ids: [String] = []
     private(set) var live: [Bool] = []
     private(set) var createdAt: [Double] = []
+    /// The store's order of first writes (``IndexEntry/sequence``): it orders records made at the
+    /// same instant.
+    private(set) var sequence: [Int64] = []
     private(set) var importance: [Double] = []
     /// Seconds since 1970 at which the row leaves the live set (infinity: never).
     private(set) var expiresAt: [Double] = []
@@ -32,6 +35,8 @@ final class IndexPartition {
     private(set) var quantized = QuantizedRows.Storage()
     private(set) var lexical = LexicalPostings()
     private var rowOf: [String: Int] = [:]
+    /// Rows in conversation order, for neighbours (see IndexPartition+Context.swift).
+    var timeline = PartitionTimeline()
     private(set) var liveCount = 0
     /// Tokens in live rows, for BM25's average length.
     private(set) var liveLength = 0
@@ -58,6 +63,8 @@ final class IndexPartition {
         ids.append(entry.id)
         live.append(true)
         createdAt.append(entry.createdAt.timeIntervalSince1970)
+        sequence.append(entry.sequence)
+        timeline.append(Int32(ids.count - 1), after: precedes)
         importance.append(entry.importance)
         expiresAt.append(entry.expiresAt?.timeIntervalSince1970 ?? .infinity)
         tags.append(entry.tags)
@@ -105,6 +112,8 @@ final class IndexPartition {
         quantized.filter(dimension: dimension) { live[$0] }
         ids = keep(ids)
         createdAt = keep(createdAt)
+        sequence = keep(sequence)
+        timeline.compact(newRow)
         importance = keep(importance)
         expiresAt = keep(expiresAt)
         tags = keep(tags)

@@ -130,34 +130,39 @@ struct IndexSearch {
     // MARK: Union
 
     private func merge(lexical: [Hit], dense: [Hit], query: IndexQuery, terms: [Int32], scorer: BM25Scorer) -> [IndexCandidate] {
-        var byID: [String: IndexCandidate] = [:]
-        var order: [String] = []
-        func candidate(_ hit: Hit) -> IndexCandidate {
-            let p = hit.partition, row = hit.row
-            var bm25 = 0.0
-            for (i, term) in terms.enumerated() {
-                bm25 += scorer.weight(term: i, count: p.lexical.count(of: term, in: Int32(row)), length: p.lexical.lengths[row])
-            }
-            return IndexCandidate(
-                id: p.ids[row], owner: p.key.owner, slice: p.key.slice, bm25: bm25, bm25Ceiling: scorer.ceiling,
-                cosine: cosine(query.vector, p, row), createdAt: Date(timeIntervalSince1970: p.createdAt[row]),
-                importance: p.importance[row], lexicalRank: nil, denseRank: nil)
-        }
+        var byID: [String: Int] = [:]
+        var merged: [IndexCandidate] = []
+        var places: [(partition: IndexPartition, row: Int)] = []
         for (rank, hit) in lexical.enumerated() {
-            var c = candidate(hit)
+            var c = candidate(hit.partition, hit.row, query: query, terms: terms, scorer: scorer)
             c.lexicalRank = rank + 1
-            byID[c.id] = c
-            order.append(c.id)
+            byID[c.id] = merged.count
+            merged.append(c)
+            places.append((hit.partition, hit.row))
         }
         for (rank, hit) in dense.enumerated() {
             let id = hit.partition.ids[hit.row]
             if byID[id] == nil {
-                byID[id] = candidate(hit)
-                order.append(id)
+                byID[id] = merged.count
+                merged.append(candidate(hit.partition, hit.row, query: query, terms: terms, scorer: scorer))
+                places.append((hit.partition, hit.row))
             }
-            byID[id]!.denseRank = rank + 1
+            merged[byID[id]!].denseRank = rank + 1
         }
-        return order.map { byID[$0]! }
+        guard query.contextWindow > 0 else { return merged }
+        return addingContext(merged, places: places, query: query, terms: terms, scorer: scorer)
+    }
+
+    /// A candidate with every signal of `row`: BM25 over the query's terms, cosine, creation time.
+    func candidate(_ p: IndexPartition, _ row: Int, query: IndexQuery, terms: [Int32], scorer: BM25Scorer) -> IndexCandidate {
+        var bm25 = 0.0
+        for (i, term) in terms.enumerated() {
+            bm25 += scorer.weight(term: i, count: p.lexical.count(of: term, in: Int32(row)), length: p.lexical.lengths[row])
+        }
+        return IndexCandidate(
+            id: p.ids[row], owner: p.key.owner, slice: p.key.slice, bm25: bm25, bm25Ceiling: scorer.ceiling,
+            cosine: cosine(query.vector, p, row), createdAt: Date(timeIntervalSince1970: p.createdAt[row]),
+            importance: p.importance[row], lexicalRank: nil, denseRank: nil)
     }
 
     private func cosine(_ vector: [Float]?, _ p: IndexPartition, _ row: Int) -> Double? {
@@ -167,7 +172,7 @@ struct IndexSearch {
         }
     }
 
-    private static func accepts(_ p: IndexPartition, _ row: Int, _ query: IndexQuery) -> Bool {
+    static func accepts(_ p: IndexPartition, _ row: Int, _ query: IndexQuery) -> Bool {
         p.live[row] && (query.tag.map { p.tags[row].contains($0) } ?? true)
             && (query.now.map { p.expiresAt[row] > $0.timeIntervalSince1970 } ?? true)
     }

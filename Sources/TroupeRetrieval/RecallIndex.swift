@@ -17,6 +17,10 @@ public struct IndexQuery: Sendable {
     public var candidates: Int
     /// Records that expired by then (working memory past its TTL) are left out; `nil` keeps all.
     public var now: Date?
+    /// Conversation neighbours looked at on each side of a candidate (0: none), how far apart in
+    /// time two records of one conversation may be, and how many of each ranking's best bring
+    /// their neighbours in as candidates (every candidate lists the neighbours among them).
+    public var contextWindow = 0, contextGap: TimeInterval = 0, contextFrom = 20
 
     public init(
         terms: [String], vector: [Float]?, owners: [PersonaID], slices: [SliceKind]?, tag: String? = nil, candidates: Int, now: Date? = nil
@@ -45,9 +49,12 @@ public struct IndexCandidate: Sendable, Hashable {
     public var cosine: Double?
     public var createdAt: Date
     public var importance: Double
-    /// 1-based places in the lexical and dense rankings, when the record made them.
+    /// 1-based places in the lexical and dense rankings, when the record made them (neither, for
+    /// a record that is a candidate as another's neighbour).
     public var lexicalRank: Int?
     public var denseRank: Int?
+    /// Ids of the candidates next to it in its conversation (see ``ConversationContext``).
+    public var neighbours: [String] = []
 
     public init(
         id: String, owner: PersonaID, slice: SliceKind, bm25: Double, bm25Ceiling: Double = 0, cosine: Double?, createdAt: Date,

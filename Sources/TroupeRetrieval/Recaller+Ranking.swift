@@ -9,14 +9,20 @@ extension Recaller {
         package var components: [ScoreComponent]
     }
 
-    /// Scores candidates and keeps the best `limit`; `semantic` says whether cosine counts.
+    /// Scores candidates and keeps the best `limit`; `semantic` says whether cosine counts, and
+    /// `query` is read for the dates it names (with ``RecallOptions/dates`` on).
     /// Exposed for tests and the quality benchmark.
-    package func rank(_ candidates: [IndexCandidate], limit: Int, now: Date, semantic: Bool) -> [Ranked] {
+    package func rank(_ candidates: [IndexCandidate], limit: Int, now: Date, semantic: Bool, query: String = "") -> [Ranked] {
         let w = effectiveWeights(semantic: semantic)
-        let ranked: [Ranked]
+        var ranked: [Ranked]
         switch fusion {
         case .weighted: ranked = weightedSum(candidates, w, now: now)
         case .reciprocalRank: ranked = reciprocalRank(candidates, w)
+        }
+        if let context = options.context, context.weight > 0 { ranked = addingContext(ranked, weight: context.weight) }
+        if let dates = options.dates, dates.weight > 0 {
+            let named = QueryDates(parsing: query, now: now)
+            if !named.isEmpty { ranked = addingDates(ranked, named, dates) }
         }
         return Array(ranked.sorted { ($0.score, $1.candidate.id) > ($1.score, $0.candidate.id) }.prefix(limit))
     }
@@ -37,16 +43,20 @@ extension Recaller {
     private func weightedSum(
         _ candidates: [IndexCandidate], _ w: (semantic: Double, lexical: Double, recency: Double, importance: Double), now: Date
     ) -> [Ranked] {
+        let best = candidates.reduce(0.0) { max($0, $1.cosine ?? 0) }
         return candidates.map { c in
             let (age, recent) = recency(c, now: now)
             var components: [ScoreComponent] = []
             if w.semantic > 0 {
-                components.append(ScoreComponent(name: "semantic", raw: c.cosine ?? 0, value: max(0, c.cosine ?? 0), weight: w.semantic))
+                let cosine = max(0, c.cosine ?? 0)
+                let value = options.semanticScale == .best ? (best > 0 ? cosine / best : 0) : cosine
+                components.append(ScoreComponent(name: "semantic", raw: c.cosine ?? 0, value: value, weight: w.semantic))
             }
+            // A share of what the query's words could score, never of the best candidate's score: a
+            // record that matched only common words stays low even when nothing matched better.
+            let full = options.lexicalScale == .fullMatch ? c.bm25Ceiling / (BM25Scorer.k1 + 1) : c.bm25Ceiling
             components += [
-                // As a share of the query's ceiling, not of the best candidate's score: a record that
-                // matched only common words stays low even when nothing matched better.
-                ScoreComponent(name: "lexical", raw: c.bm25, value: c.bm25Ceiling > 0 ? min(1, c.bm25 / c.bm25Ceiling) : 0, weight: w.lexical),
+                ScoreComponent(name: "lexical", raw: c.bm25, value: full > 0 ? min(1, c.bm25 / full) : 0, weight: w.lexical),
                 ScoreComponent(name: "recency", raw: age, value: recent, weight: w.recency),
                 ScoreComponent(name: "importance", raw: c.importance, value: c.importance, weight: w.importance),
             ]

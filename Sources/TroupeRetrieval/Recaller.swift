@@ -52,23 +52,26 @@ public struct RecallRequest: Sendable, Hashable {
 
 /// One part of a score, as `--why` shows it.
 public struct ScoreComponent: Sendable, Hashable {
-    /// `semantic`, `lexical`, `recency` or `importance`.
+    /// `semantic`, `lexical`, `recency`, `importance`, and with their options on, `context` and `date`.
     public var name: String
-    /// The value before normalisation (cosine, BM25, age in seconds, importance), or the rank
-    /// under reciprocal-rank fusion.
+    /// The value before normalisation (cosine, BM25, age in seconds, importance, the neighbour's
+    /// relevance, seconds from the named date), or the rank under reciprocal-rank fusion.
     public var raw: Double
     /// The value that is weighted.
     public var value: Double
     /// The effective weight after rescaling.
     public var weight: Double
+    /// The record the value comes from, when it is another's (the neighbour, for `context`).
+    public var source: String?
 
     public var contribution: Double { value * weight }
 
-    public init(name: String, raw: Double, value: Double, weight: Double) {
+    public init(name: String, raw: Double, value: Double, weight: Double, source: String? = nil) {
         self.name = name
         self.raw = raw
         self.value = value
         self.weight = weight
+        self.source = source
     }
 }
 
@@ -85,8 +88,9 @@ public struct RecallHit: Sendable, Hashable {
     }
 }
 
-/// Hybrid recall (see DESIGN.md, Retrieval): candidates from BM25 and from dense vectors, ranked
-/// by cosine, BM25, recency and importance, fused as configured.
+/// Hybrid recall (see DESIGN.md, Retrieval): candidates from BM25 and from dense vectors (and
+/// their conversation neighbours), ranked by cosine, BM25, recency and importance fused as
+/// configured, plus the context and date components that ``RecallOptions`` turns on.
 public struct Recaller: Sendable {
     let store: any RecordStore
     let index: RecallIndex
@@ -96,21 +100,23 @@ public struct Recaller: Sendable {
     let clock: any WallClock
     /// Candidates each ranking contributes per query.
     let candidates: Int
+    let options: RecallOptions
 
     public init(
         store: any RecordStore, index: RecallIndex, embedder: (any Embedder)?, weights: RecallWeights,
-        fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100
+        fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100, options: RecallOptions = RecallOptions()
     ) {
         self.init(
             store: store, index: index, embedding: embedder.map(EmbeddingQueue.init), weights: weights, fusion: fusion, clock: clock,
-            candidates: candidates)
+            candidates: candidates, options: options)
     }
 
     /// A recaller that embeds its queries on `embedding` (shared with the writers that embed).
     public init(
         store: any RecordStore, index: RecallIndex, embedding: EmbeddingQueue?, weights: RecallWeights,
-        fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100
+        fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100, options: RecallOptions = RecallOptions()
     ) {
+        self.options = options
         self.store = store
         self.index = index
         self.embedding = embedding
@@ -132,13 +138,19 @@ public struct Recaller: Sendable {
         let now = clock.now()
         let vectors = try await embedding?.embed(requests.map(\.query))
         let queries = requests.enumerated().map { i, request in
-            IndexQuery(
-                terms: Self.terms(request.query), vector: vectors?[i], owners: request.owners, slices: request.slices,
-                tag: request.tag, candidates: max(candidates, request.limit), now: now)
+            var query = IndexQuery(
+                terms: Self.terms(request.query, droppingStopwords: options.dropStopwords), vector: vectors?[i], owners: request.owners,
+                slices: request.slices, tag: request.tag, candidates: max(candidates, request.limit), now: now)
+            if let context = options.context, context.weight > 0 {
+                query.contextWindow = context.window
+                query.contextGap = context.gap
+                query.contextFrom = max(20, request.limit)
+            }
+            return query
         }
         let found = try await index.search(queries)
         let ranked = zip(requests, found).map { request, candidates in
-            rank(candidates, limit: request.limit, now: now, semantic: vectors != nil)
+            rank(candidates, limit: request.limit, now: now, semantic: vectors != nil, query: request.query)
         }
         let wanted = Array(Set(ranked.flatMap { $0.map(\.candidate.id) })).sorted()
         let records = Dictionary(uniqueKeysWithValues: try await store.records(ids: wanted).map { ($0.id, $0) })
@@ -151,9 +163,11 @@ public struct Recaller: Sendable {
         }
     }
 
-    /// The query's distinct lexical terms (at most 32), in order.
-    static func terms(_ query: String) -> [String] {
+    /// The query's distinct lexical terms (at most 32), in order; without function words when
+    /// `droppingStopwords` (unless nothing else is left).
+    static func terms(_ query: String, droppingStopwords: Bool = false) -> [String] {
         var seen = Set<String>()
-        return Array(LexicalTokenizer.tokens(query).filter { seen.insert($0).inserted }.prefix(32))
+        let tokens = droppingStopwords ? QueryStopwords.contentTokens(query) : LexicalTokenizer.tokens(query)
+        return Array(tokens.filter { seen.insert($0).inserted }.prefix(32))
     }
 }

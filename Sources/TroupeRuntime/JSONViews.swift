@@ -25,10 +25,12 @@ public enum JSONView {
     public static func hit(_ h: RecallHit) -> JSONValue {
         var components: [String: JSONValue] = [:]
         for c in h.components {
-            components[c.name] = .object([
+            var o: [String: JSONValue] = [
                 "value": .number(round6(c.value)), "weight": .number(round6(c.weight)),
                 "contribution": .number(round6(c.contribution)), "raw": .number(round6(c.raw)),
-            ])
+            ]
+            if let source = c.source { o["from"] = .string(source) }
+            components[c.name] = .object(o)
         }
         var object: [String: JSONValue] = [
             "id": .string(h.record.id), "persona": .string(h.record.owner.rawValue), "slice": .string(h.record.slice.rawValue),

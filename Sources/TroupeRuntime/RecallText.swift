@@ -22,6 +22,8 @@ public enum RecallText {
         case "lexical": raw = "bm25 \(String(format: "%.2f", c.raw))"
         case "semantic": raw = "cosine \(String(format: "%.3f", c.raw))"
         case "recency": raw = "age \(age(c.raw))"
+        case "context": raw = c.source.map { "from \($0)" } ?? "no neighbour"
+        case "date": raw = c.raw == 0 ? "on the date named" : "\(age(c.raw)) from the date named"
         default: raw = "raw \(String(format: "%.2f", c.raw))"
         }
         return "\(c.name) \(String(format: "%.3f", c.value))×\(String(format: "%.2f", c.weight)) (\(raw))"

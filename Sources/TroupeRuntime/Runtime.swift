@@ -74,7 +74,8 @@ public final class Runtime: Service, Sendable {
             recaller: {
                 Recaller(
                     store: store, index: index, embedding: try embedding.queue(), weights: weights,
-                    fusion: r.fusion == .rrf ? .reciprocalRank : .weighted, clock: clock, candidates: r.candidates)
+                    fusion: r.fusion == .rrf ? .reciprocalRank : .weighted, clock: clock, candidates: r.candidates,
+                    options: RecallOptions(r))
             },
             batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), defaultLimit: r.defaultLimit,
             modelID: embedding.choice.modelID, defaultMemory: runtime.memory)

@@ -54,6 +54,6 @@ extension InMemoryStore {
 
     private func entry(_ record: MemoryRecord, model: String?) -> IndexEntry {
         let stored = state.vectors[record.id]
-        return IndexEntry(record, vector: stored?.model == model ? stored?.values : nil)
+        return IndexEntry(record, vector: stored?.model == model ? stored?.values : nil, sequence: state.sequence[record.id] ?? 0)
     }
 }

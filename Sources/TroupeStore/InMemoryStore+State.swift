@@ -16,6 +16,9 @@ extension InMemoryStore {
         var links: [String: [RecordLink]] = [:]
         /// Per `owner/slice`: bumped by every write that changes what recall ranks there.
         var sliceVersions: [String: Int64] = [:]
+        /// The order of first writes, as SQLite's `seq`: the index breaks creation-time ties by it.
+        var sequence: [String: Int64] = [:]
+        var nextSequence: Int64 = 1
 
         mutating func bump(_ record: MemoryRecord) { sliceVersions["\(record.owner)/\(record.slice.rawValue)", default: 0] += 1 }
 
@@ -32,6 +35,8 @@ extension InMemoryStore {
             }
             current[record.id] = stored
             forgotten[record.id] = nil
+            sequence[record.id] = nextSequence
+            nextSequence += 1
             changeLog.append((record.id, false))
             bump(record)
         }

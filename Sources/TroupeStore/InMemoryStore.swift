@@ -26,6 +26,7 @@ public actor InMemoryStore: RecordStore, SharedSliceStore, IndexSource, HotTierS
         }
         let count = (state.versions.removeValue(forKey: id)?.count ?? 0) + 1
         state.vectors[id] = nil
+        state.sequence[id] = nil
         state.lost[id] = nil
         for link in state.links.removeValue(forKey: id) ?? [] { state.links[link.other]?.removeAll { $0.other == id } }
         state.changeLog.append((id, true))

@@ -15,17 +15,22 @@ public struct IndexEntry: Sendable, Hashable {
     public var expiresAt: Date?
     /// The record's embedding by the model asked for, if one is stored.
     public var vector: [Float]?
+    /// The order in which the store first wrote the record (kept across its versions): records
+    /// created at the same instant, such as the lines of one import, keep the order they came in.
+    public var sequence: Int64
 
-    public init(_ record: MemoryRecord, vector: [Float]?) {
+    public init(_ record: MemoryRecord, vector: [Float]?, sequence: Int64 = 0) {
         self.init(
             id: record.id, owner: record.owner, slice: record.slice, content: record.content, importance: record.importance,
-            tags: record.tags, createdAt: record.createdAt, version: record.version, expiresAt: record.expiresAt, vector: vector)
+            tags: record.tags, createdAt: record.createdAt, version: record.version, expiresAt: record.expiresAt, vector: vector,
+            sequence: sequence)
     }
 
     public init(
         id: String, owner: PersonaID, slice: SliceKind, content: String, importance: Double, tags: [String], createdAt: Date,
-        version: Int, expiresAt: Date? = nil, vector: [Float]?
+        version: Int, expiresAt: Date? = nil, vector: [Float]?, sequence: Int64 = 0
     ) {
+        self.sequence = sequence
         self.id = id
         self.owner = owner
         self.slice = slice

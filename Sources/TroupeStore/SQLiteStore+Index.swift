@@ -121,7 +121,7 @@ extension SQLiteStore {
     }
 
     /// What an index entry reads, in the order ``indexEntries(_:)`` expects.
-    static let indexColumns = "m.id, m.owner, m.slice, m.content, m.importance, m.tags, m.created_at, m.version, v.vector, m.expires_at"
+    static let indexColumns = "m.id, m.owner, m.slice, m.content, m.importance, m.tags, m.created_at, m.version, v.vector, m.expires_at, m.seq"
 
     /// Decodes rows of ``indexColumns`` by position: a load reads every record, so this skips
     /// the named-column lookups and full record decoding of ``record(_:)``.
@@ -141,7 +141,7 @@ extension SQLiteStore {
                 id: id, owner: owner, slice: slice, content: try codec.decode(row[3]), importance: row[4], tags: tags,
                 createdAt: Date(millisecondsSince1970: row[6]), version: row[7],
                 expiresAt: (row[9] as Int64?).map(Date.init(millisecondsSince1970:)),
-                vector: (row[8] as Data?).flatMap([Float].init(storedBytes:))))
+                vector: (row[8] as Data?).flatMap([Float].init(storedBytes:)), sequence: row[10]))
         }
         return entries
     }

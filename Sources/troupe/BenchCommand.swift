@@ -61,6 +61,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Folder with memories.jsonl and questions.jsonl.", valueName: "dir"))
         var data = "Tests/TroupeRetrievalTests/Quality"
         @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Also list the questions whose first answer moved between the plain weighted sum and the configured ranking.")
+        var moves = false
 
         func run() async throws {
             let workspace = try global.runtime()
@@ -71,7 +73,19 @@ struct BenchCommand: AsyncParsableCommand {
             let benchmark = QualityBenchmark(
                 memories: folder.appendingPathComponent("memories.jsonl"), questions: folder.appendingPathComponent("questions.jsonl"),
                 embedder: embedder, knownOwners: workspace.knownOwners, readable: { personas[$0] ?? [] })
-            let rows = try await benchmark.run(variants: QualityBenchmark.variants(defaults: workspace.recallWeights)) { Output.stderr($0) }
+            let variants = QualityBenchmark.variants(defaults: workspace.recallWeights, options: RecallOptions(workspace.configuration.runtime.retrieval))
+            var places: [String: [String: Int]] = [:]
+            let rows = try await benchmark.run(variants: variants, log: { Output.stderr($0) }) { variant, question, rank in
+                places[question.id, default: [:]][variant] = rank ?? 99
+            }
+            if moves {
+                for (id, ranks) in places.sorted(by: { $0.key < $1.key }) {
+                    let before = ranks["plain weighted sum (0.5/0.3/0.1/0.1)"] ?? 99, after = ranks["hybrid, weighted sum"] ?? 99
+                    guard before != after else { continue }
+                    func place(_ r: Int) -> String { r > 10 ? "-" : "\(r)" }
+                    Output.stderr("moved \(id): \(place(before)) -> \(place(after))")
+                }
+            }
             if json {
                 for row in rows {
                     Output.json(.object([
@@ -110,9 +124,11 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try global.runtime()
-            let benchmark = RetrievalBenchmark(
+            var benchmark = RetrievalBenchmark(
                 rows: rows.split(separator: ",").compactMap { Int($0) }, queries: queries.split(separator: ",").compactMap { Int($0) },
                 records: records, recalls: recalls)
+            benchmark.weights = workspace.recallWeights
+            benchmark.options = RecallOptions(workspace.configuration.runtime.retrieval)
             func emit(_ object: [String: JSONValue], _ text: String) {
                 if json { Output.json(.object(object)) } else { Output.stdout(text) }
             }

@@ -7,6 +7,7 @@ import TroupeStore
 public enum IndexSourceConformance {
     /// Every check of the suite, by name; a store's test target runs each on a fresh store.
     public static let checks: [ConformanceCheck] = [
+        ConformanceCheck("entriesCarryTheOrderOfFirstWriteAcrossVersions", entriesCarryTheOrderOfFirstWriteAcrossVersions),
         ConformanceCheck("changeFeedReportsWritesAndRemovalsAfterACursor", changeFeedReportsWritesAndRemovalsAfterACursor),
         ConformanceCheck("vectorsAreStoredPerModelAndDroppedWhenContentChanges", vectorsAreStoredPerModelAndDroppedWhenContentChanges),
         ConformanceCheck("scansPageByIDWithinOwnersAndSlices", scansPageByIDWithinOwnersAndSlices),
@@ -85,5 +86,17 @@ public enum IndexSourceConformance {
         let semantic = try await store.indexEntries(owners: ["athena", "hestia"], slices: [.semantic], model: nil, after: nil, limit: 100)
         #expect(semantic.map(\.id) == ["a0", "a2", "a4", "a6", "h0"])
         #expect(try await store.records(ids: ["h0", "missing", "a1"]).map(\.id) == ["h0", "a1"])
+    }
+
+    static func entriesCarryTheOrderOfFirstWriteAcrossVersions(_ store: any MemoryStore) async throws {
+        // Same creation time, written in an order that is not the ids' order.
+        for id in ["turn-2", "turn-10", "turn-1"] { try await store.put(record(id, content: "said \(id)")) }
+        _ = try await store.update("turn-2", expectedVersion: 1, change: MemoryChange(content: "said it again"), writer: "t", at: t0)
+        let entries = try await store.indexEntries(ids: ["turn-1", "turn-2", "turn-10"], model: nil)
+        let order = entries.sorted { $0.sequence < $1.sequence }.map(\.id)
+        #expect(order == ["turn-2", "turn-10", "turn-1"])
+        let scanned = try await store.indexEntries(owners: ["athena"], slices: nil, model: nil, after: nil, limit: 10)
+        #expect(Dictionary(uniqueKeysWithValues: scanned.map { ($0.id, $0.sequence) }) == Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0.sequence) }))
+        #expect(Set(entries.map(\.sequence)).count == 3)
     }
 }

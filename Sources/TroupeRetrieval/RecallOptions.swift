@@ -1,0 +1,82 @@
+import Foundation
+
+/// How recall turns raw signals into the values its weights multiply, and the signals it adds to
+/// the four weighted ones. `RecallOptions()` is the plain weighted sum (every query word, BM25 as
+/// a share of the query's ceiling, cosine as is, no context, no dates); the runtime config's
+/// `retrieval:` section chooses what Troupe runs with (see Config/troupe.yaml).
+public struct RecallOptions: Sendable, Hashable {
+    /// How a BM25 score becomes a value in 0…1.
+    public enum LexicalScale: String, Sendable, CaseIterable {
+        /// A share of the most any record could score (every query term saturated). A record that
+        /// holds each query word once scores about 0.45 of it, so lexical evidence stays small.
+        case ceiling
+        /// A share of what a record of average length holding each query word once scores (the
+        /// sum of the terms' idf), capped at 1: 1 means "every query word is there".
+        case fullMatch = "full-match"
+    }
+
+    /// How a cosine becomes a value in 0…1.
+    public enum SemanticScale: String, Sendable, CaseIterable {
+        /// The cosine itself (below 0 counts as 0).
+        case cosine
+        /// A share of the best cosine among the query's candidates. MiniLM's cosines sit in a
+        /// different band for every query (0.3 for one, 0.7 for another); as a share of the best
+        /// they mean the same for every query, and so do the weights next to the other components.
+        case best
+    }
+
+    public var lexicalScale: LexicalScale
+    public var semanticScale: SemanticScale
+    /// Leave common function words ("when", "did", "the") out of the lexical query. BM25 of the
+    /// remaining words is still exactly FTS5's for those words; a query of nothing but function
+    /// words keeps them all.
+    public var dropStopwords: Bool
+    /// The conversation around a memory counts (see ``ConversationContext``); `nil` for none.
+    public var context: ConversationContext?
+    /// Dates the query names count against when memories were made (see ``DateMatching``).
+    public var dates: DateMatching?
+
+    public init(
+        lexicalScale: LexicalScale = .ceiling, semanticScale: SemanticScale = .cosine, dropStopwords: Bool = false,
+        context: ConversationContext? = nil, dates: DateMatching? = nil
+    ) {
+        self.lexicalScale = lexicalScale
+        self.semanticScale = semanticScale
+        self.dropStopwords = dropStopwords
+        self.context = context
+        self.dates = dates
+    }
+}
+
+/// A memory's neighbours in its conversation — the records of the same owner and slice made just
+/// before and after it — often hold what it leaves implicit: the question that "yes, last week"
+/// answers, what "it" is. A record scores `weight` × the query relevance (the semantic and lexical
+/// contributions) of its most relevant neighbour on top of its own, and neighbours of candidates
+/// become candidates themselves.
+public struct ConversationContext: Sendable, Hashable {
+    /// How much the best neighbour's relevance adds.
+    public var weight: Double
+    /// Neighbours looked at on each side.
+    public var window: Int
+    /// Two records further apart in time than this are not in the same conversation.
+    public var gap: TimeInterval
+
+    public init(weight: Double = 0.5, window: Int = 2, gap: TimeInterval = 3600) {
+        self.weight = weight
+        self.window = window
+        self.gap = gap
+    }
+}
+
+/// A query that names a date ("on 13 October 2023", "in May", "last week") prefers memories made
+/// then: `weight` × 1 inside the named span, halving every `halfLife` outside it. Queries without
+/// a date are not affected.
+public struct DateMatching: Sendable, Hashable {
+    public var weight: Double
+    public var halfLife: TimeInterval
+
+    public init(weight: Double = 0.2, halfLife: TimeInterval = 7 * 86_400) {
+        self.weight = weight
+        self.halfLife = halfLife
+    }
+}
