@@ -14,7 +14,7 @@ struct ImportFuzzCorpusTests {
         let inputs = (try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []
         #expect(inputs.count >= 20, "run Scripts/fuzz import-line to grow the corpus")
         let context = MemoryLine.Context(
-            knownOwners: ["athena", "team-decisions"], now: Date(timeIntervalSince1970: 1_800_000_000),
+            knownOwners: nil, now: Date(timeIntervalSince1970: 1_800_000_000),
             sharedKinds: ["team-decisions": .semantic])
         var trusted = context
         trusted.keepSource = true

@@ -11,7 +11,7 @@ func fuzzImportLine(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let url = URL(fileURLWithPath: "/dev/shm/troupe-fuzz-import-\(getpid()).jsonl")
     _ = FileManager.default.createFile(atPath: url.path, contents: Data(bytes: data, count: size))
     let context = MemoryLine.Context(
-        knownOwners: ["athena", "team-decisions"], now: Date(timeIntervalSince1970: 1_800_000_000),
+        knownOwners: nil, now: Date(timeIntervalSince1970: 1_800_000_000),
         sharedKinds: ["team-decisions": .semantic])
     guard var reader = try? JSONLReader(url: url, chunkSize: 64, maxLineBytes: 512) else { return 0 }
     while let line = try? reader.next() {
