@@ -16,6 +16,7 @@ extension JSONView {
             "speaker": .string(t.speaker), "message": .string(t.message), "reply": .string(t.reply), "finish": .string(t.finish.rawValue),
             "backend": .object([
                 "kind": .string(t.backend.kind), "model": .string(t.backend.model), "location": .string(t.backend.location),
+                "context_length": .number(Double(t.backend.contextLength)),
             ]),
             "usage": .object(["prompt_tokens": .number(Double(t.promptTokens)), "completion_tokens": .number(Double(t.completionTokens))]),
             "recalled": .array(t.recalled.map(hit)), "timings": .object(timing),

@@ -3,8 +3,8 @@ import Testing
 import TroupeCore
 
 /// A small OpenAI-compatible server (Python's standard library) on a free loopback port, for
-/// the CLI's real HTTP backend: `slow` streams a word every 30 ms, `fail` drops the connection
-/// after three words.
+/// the CLI's real HTTP backend: `slow` streams 200 words, one every 30 ms, `short` 20 of them,
+/// `fixed` twenty times "banana", `fail` drops the connection after three words.
 final class ModelServer: @unchecked Sendable {
     // Safe: immutable after init.
     let process: Process
@@ -25,7 +25,8 @@ final class ModelServer: @unchecked Sendable {
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 self.send_response(200); self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close"); self.end_headers()
-                words = ["word%d " % i for i in range(200)]
+                n = 20 if mode in ("short", "fixed") else 200
+                words = ["banana " if mode == "fixed" else "word%d " % i for i in range(n)]
                 for i, w in enumerate(words):
                     if mode == "fail" and i == 3:
                         self.wfile.flush(); self.connection.shutdown(2); return

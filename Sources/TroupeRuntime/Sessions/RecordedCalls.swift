@@ -38,8 +38,13 @@ public struct RecordedCall: Sendable, Hashable {
 public final class CallBook: @unchecked Sendable {
     private let lock = NSLock()
     private var calls: [String: [RecordedCall]] = [:]
+    /// Which backend answered each scope, as the log says.
+    let backends: [String: BackendDescription]
 
-    public init(_ calls: [String: [RecordedCall]] = [:]) { self.calls = calls }
+    public init(_ calls: [String: [RecordedCall]] = [:], backends: [String: BackendDescription] = [:]) {
+        self.calls = calls
+        self.backends = backends
+    }
 
     func append(_ call: RecordedCall, scope: String) { lock.withLock { calls[scope, default: []].append(call) } }
 
@@ -95,12 +100,12 @@ struct RecordingBackend: ChatBackend {
 }
 
 /// Replies from a session's log instead of a model: each call gets the next recorded reply of
-/// its scope, whole. Token counts are the recorded backend's estimate, so prompts fit alike.
+/// its scope, whole, and the turn is told the backend that answered it then.
 struct ReplayBackend: ChatBackend {
     let book: CallBook
-    let recorded: BackendDescription
+    let fallback: BackendDescription
 
-    var description: BackendDescription { recorded }
+    var description: BackendDescription { book.backends[SessionIDs.scope] ?? fallback }
 
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
         let scope = SessionIDs.scope

@@ -9,7 +9,7 @@ extension SessionRun {
     /// backend, recorded.
     func backend(for persona: PersonaID) async throws -> any ChatBackend {
         let live = try await runtime.chatBackend(for: runtime.definition(persona.rawValue)).backend
-        return replaying ? ReplayBackend(book: book, recorded: live.description) : RecordingBackend(inner: live, book: book)
+        return replaying ? ReplayBackend(book: book, fallback: live.description) : RecordingBackend(inner: live, book: book)
     }
 
     var sampling: SamplingOptions {

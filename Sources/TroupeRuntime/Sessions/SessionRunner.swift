@@ -123,13 +123,21 @@ public final class SessionRunner: Sendable {
 
     static func book(from turns: [[String: JSONValue]]) -> CallBook {
         var calls: [String: [RecordedCall]] = [:]
+        var backends: [String: BackendDescription] = [:]
         for turn in turns {
+            if case .string(let scope)? = turn["scope"], case .object(let b)? = turn["backend"], case .string(let kind)? = b["kind"],
+                case .string(let model)? = b["model"], case .string(let location)? = b["location"]
+            {
+                var context = 4096
+                if case .number(let n)? = b["context_length"] { context = Int(n) }
+                backends[scope] = BackendDescription(kind: kind, model: model, location: location, contextLength: context)
+            }
             if case .object(let choice)? = turn["choice"], case .string(let scope)? = choice["scope"], case .array(let list)? = choice["calls"] {
                 calls[scope, default: []] += list.compactMap(RecordedCall.init)
             }
             guard case .string(let scope)? = turn["scope"], case .array(let list)? = turn["calls"] else { continue }
             calls[scope, default: []] += list.compactMap(RecordedCall.init)
         }
-        return CallBook(calls)
+        return CallBook(calls, backends: backends)
     }
 }

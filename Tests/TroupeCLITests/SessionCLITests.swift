@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+import TroupeCore
+
+/// `troupe run`: the shipped offline session, replays that give the same memory byte for byte,
+/// a resume after kill -9, sandboxes, a moderator that names no one, a parallel round.
+@Suite("troupe run", .serialized)
+struct SessionCLITests {
+    static let sessions = CLITests.repo.appendingPathComponent("Scripts/sessions")
+
+    /// A home whose config answers with `backend` (offline, or the test model server).
+    static func home(llm: String) throws -> (home: URL, config: URL) {
+        let (home, config) = try HostileInputCLITests.home()
+        let text = try String(contentsOf: config, encoding: .utf8)
+        let start = try #require(text.range(of: "\nllm:"))
+        let end = text[start.upperBound...].range(of: "\n\n")?.lowerBound ?? text.endIndex
+        try (String(text[..<start.lowerBound]) + "\nllm:\n" + llm + String(text[end...])).write(to: config, atomically: true, encoding: .utf8)
+        return (home, config)
+    }
+
+    static let offline = "  backend: offline"
+    static func server(_ port: Int) -> String { "  backend: openai\n  base_url: http://127.0.0.1:\(port)/v1\n  model: test\n  timeout: 20s" }
+
+    /// The session's own memory as export lines (personas and shared slices of the session).
+    static func memory(_ home: URL, _ config: URL, owners: [String]) throws -> String {
+        try owners.map { try CLITests.troupe(["memory", "export", "--persona", $0], home: home, config: config).stdout }.joined()
+    }
+
+    static func write(_ text: String, _ name: String, in folder: URL) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    static func lines(_ log: URL, kind: String) throws -> [[String: Any]] {
+        try String(contentsOf: log, encoding: .utf8).split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.filter { $0["kind"] as? String == kind }
+    }
+
+    @Test func theOfflineHandOverPassesAndAReplayGivesTheSameTranscriptAndMemory() throws {
+        let (home, config) = try Self.home(llm: Self.offline)
+        defer { CLITests.removeHome(home) }
+        let out = home.appendingPathComponent("run1")
+        let run = try CLITests.troupe(["run", Self.sessions.appendingPathComponent("knowledge-handover.yaml").path, "--out", out.path, "--json"], home: home, config: config)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(summary["passed"] as? Bool == true && summary["stopped_by"] as? String == "max_rounds")
+        #expect(run.stderr.contains("round 1/4 seshat"))
+        let transcript = try String(contentsOf: out.appendingPathComponent("transcript.md"), encoding: .utf8)
+        #expect(transcript.hasPrefix("# On-call knowledge hand-over to seshat") && transcript.contains("### seshat") && transcript.contains("[^1]"))
+        #expect(transcript.contains("Stopped because of max_rounds") && transcript.contains("gained: the on-call rota lives in the ops wiki"))
+        let log = out.appendingPathComponent("log.jsonl")
+        #expect(try Self.lines(log, kind: "turn").count == 4 && Self.lines(log, kind: "end").count == 1)
+
+        let (other, otherConfig) = try Self.home(llm: Self.offline)
+        defer { CLITests.removeHome(other) }
+        let again = other.appendingPathComponent("replay")
+        let replay = try CLITests.troupe(
+            ["run", Self.sessions.appendingPathComponent("knowledge-handover.yaml").path, "--out", again.path, "--replay", log.path], home: other, config: otherConfig)
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(try String(contentsOf: again.appendingPathComponent("transcript.md"), encoding: .utf8) == transcript)
+        let owners = ["seshat", "bellona", "hestia", "team-decisions"]
+        let first = try Self.memory(home, config, owners: owners), second = try Self.memory(other, otherConfig, owners: owners)
+        #expect(first == second && first.split(separator: "\n").count > 20)
+    }
+
+    @Test func aRunKilledMidTurnResumesWithoutRepeatingOrLosingATurn() async throws {
+        let server = try ModelServer(mode: "short")
+        let (home, config) = try Self.home(llm: Self.server(server.port))
+        defer { CLITests.removeHome(home) }
+        let file = Self.sessions.appendingPathComponent("knowledge-handover.yaml").path
+        let out = home.appendingPathComponent("run")
+        let started = try CLITests.start(["run", file, "--out", out.path], home: home, config: config)
+        let progress = Screen()
+        started.err.fileHandleForReading.readabilityHandler = { progress.add($0.availableData) }
+        #expect(await eventually(120) { progress.text.contains("round 2/4") })
+        try await Task.sleep(for: .milliseconds(300))  // into round 3's reply
+        kill(started.process.processIdentifier, SIGKILL)
+        started.process.waitUntilExit()
+        started.err.fileHandleForReading.readabilityHandler = nil
+        let done = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn").count
+        #expect(done >= 2 && done < 4, "\(done) turns logged before the kill")
+
+        let resumed = try CLITests.troupe(["run", file, "--out", out.path, "--resume"], home: home, config: config)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let turns = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn")
+        #expect(turns.compactMap { $0["round"] as? Int } == [1, 2, 3, 4])
+
+        // The same memory as a run that was never killed.
+        let (clean, cleanConfig) = try Self.home(llm: Self.server(server.port))
+        defer { CLITests.removeHome(clean) }
+        #expect(try CLITests.troupe(["run", file, "--out", clean.appendingPathComponent("run").path], home: clean, config: cleanConfig).status == 0)
+        let owners = ["seshat", "bellona", "hestia", "team-decisions"]
+        #expect(try Self.memory(home, config, owners: owners) == Self.memory(clean, cleanConfig, owners: owners))
+    }
+
+    @Test func aSandboxCommitsOnlyWhenItsExpectationsPass() throws {
+        let (home, config) = try Self.home(llm: Self.offline)
+        defer { CLITests.removeHome(home) }
+        let failing = try Self.write("""
+            title: A trial that fails
+            personas: [athena, hestia]
+            opening: remember that the trial runs on Friday
+            max_rounds: 2
+            expect:
+              - recalls: {persona: athena, query: "when is the trial", contains: "Saturday"}
+
+            """, "trial.yaml", in: home)
+        let before = try CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout
+        let run = try CLITests.troupe(["run", failing.path, "--sandbox", "--out", home.appendingPathComponent("t1").path], home: home, config: config)
+        #expect(run.status == 1 && run.stdout.contains("FAILED") && run.stdout.contains("sandbox: the home was left untouched"), "\(run.stdout)")
+        #expect(try CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout == before)
+
+        let passing = try Self.write(try String(contentsOf: failing, encoding: .utf8).replacingOccurrences(of: "Saturday", with: "Friday"), "ok.yaml", in: home)
+        let good = try CLITests.troupe(["run", passing.path, "--sandbox", "--out", home.appendingPathComponent("t2").path], home: home, config: config)
+        #expect(good.status == 0 && good.stdout.contains("written into the home"), "\(good.stdout)")
+        #expect(try CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout.contains("the trial runs on Friday"))
+    }
+
+    @Test func aModeratorWhoNamesNoOneNeverStallsTheSession() throws {
+        let server = try ModelServer(mode: "fixed")  // every answer is "banana banana …"
+        let (home, config) = try Self.home(llm: Self.server(server.port))
+        defer { CLITests.removeHome(home) }
+        let file = try Self.write("""
+            title: A moderator who only says banana
+            personas: [bellona, athena, hestia]
+            opening: What do we ship first?
+            turns:
+              policy: moderator
+              moderator: bellona
+            max_rounds: 6
+            expect:
+              - stopped_by: max_rounds
+
+            """, "moderated.yaml", in: home)
+        let out = home.appendingPathComponent("m")
+        let run = try CLITests.troupe(["run", file.path, "--out", out.path], home: home, config: config)
+        #expect(run.status == 0, "\(run.stderr)")
+        let turns = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn")
+        #expect(turns.count == 6)
+        let speakers = turns.compactMap { $0["persona"] as? String }
+        for (a, b) in zip(speakers, speakers.dropFirst()) { #expect(a != b, "\(speakers)") }
+        let choices = turns.compactMap { $0["choice"] as? [String: Any] }
+        #expect(choices.count == 6 && choices.allSatisfy { $0["fallback"] as? Bool == true })
+    }
+
+    @Test func aParallelRoundResolvesConflictsAndReplaysTheSame() throws {
+        let server = try ModelServer(mode: "short")
+        let (home, config) = try Self.home(llm: Self.server(server.port))
+        defer { CLITests.removeHome(home) }
+        let file = Self.sessions.appendingPathComponent("incident-retrospective.yaml")
+        let out = home.appendingPathComponent("p")
+        let run = try CLITests.troupe(["run", file.path, "--out", out.path, "--json"], home: home, config: config)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let turns = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn")
+        let shared = turns.filter { $0["round"] as? Int == 1 }.compactMap { ($0["shared"] as? [[String: Any]])?.first }
+        #expect(shared.count == 3)
+        #expect(shared.filter { $0["outcome"] as? String == "applied" }.count == 1)
+        #expect(shared.filter { $0["outcome"] as? String == "overwrote" }.count == 2, "\(shared)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(summary["conflicts"] as? Int == 2)
+        #expect(try String(contentsOf: out.appendingPathComponent("transcript.md"), encoding: .utf8).contains("overwrote, audit #"))
+
+        let (other, otherConfig) = try Self.home(llm: Self.offline)
+        defer { CLITests.removeHome(other) }
+        let replay = try CLITests.troupe(
+            ["run", file.path, "--out", other.appendingPathComponent("r").path, "--replay", out.appendingPathComponent("log.jsonl").path],
+            home: other, config: otherConfig)
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let owners = ["bellona", "artemis", "hestia", "incident-log", "team-decisions"]
+        #expect(try Self.memory(home, config, owners: owners) == Self.memory(other, otherConfig, owners: owners))
+    }
+}
