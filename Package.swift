@@ -42,7 +42,7 @@ let package = Package(
             "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
         ]),
         // Chat models: the embedded SmolLM2 decoder, OpenAI-compatible HTTP backends, offline.
-        .target(name: "TroupeLLM", dependencies: ["TroupeCore"]),
+        .target(name: "TroupeLLM", dependencies: ["TroupeCore", "CKernels"]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,6 +64,7 @@ let package = Package(
             // The retrieval-quality set, read by `troupe bench quality` and checked by a test.
             exclude: ["Quality"]),
         .testTarget(name: "TroupeRuntimeTests", dependencies: ["TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore"]),
+        .testTarget(name: "TroupeLLMTests", dependencies: ["TroupeLLM", "TroupeCore"]),
         .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,68 @@
+// Helpers shared by the AVX2 LLM kernels (llm_kernels_avx2*.c), and the dense kernels those
+// files share out between them.
+#ifndef TROUPE_LLM_AVX2_H
+#define TROUPE_LLM_AVX2_H
+#if defined(__x86_64__)
+#include "llm_internal.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define INLINE AVX2 static inline __attribute__((always_inline))
+
+INLINE float hsum(__m256 v) {
+    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+    return _mm_cvtss_f32(sum);
+}
+
+INLINE float hmax(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/// The f16 at p, widened to 32 bits (for a vector conversion of several).
+INLINE int half_bits(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return (int)h;
+}
+
+INLINE float half(const uint16_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/// e^x to about 1 ulp over [-87.3, 88.3] (clamped outside): Cephes' expf, as in kernels_avx2.c.
+INLINE __m256 exp256(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    x = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i power = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(power));
+}
+
+void tk_avx2_gemm_nt(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);
+void tk_avx2_gemm_nn(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);
+void tk_avx2_rmsnorm_row(const float *x, const float *w, long cols, float eps, float *out);
+void tk_avx2_rope_row(float *x, long heads, long head_size, const float *table);
+void tk_avx2_swiglu_row(float *gate, const float *up, long count);
+void tk_avx2_add_row(float *x, const float *y, long count);
+void tk_avx2_softmax_row(float *x, long n, long len, float scale);
+
+#endif
+#endif

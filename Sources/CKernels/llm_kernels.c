@@ -1,0 +1,331 @@
+// The LLM kernels' drivers: they cut each product and each attention into work items for the
+// pool and run the kernel table of the pool's vector unit on them.
+#include "llm_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+/// AVX2, FMA and F16C in the CPU, and YMM state saved by the OS (XCR0 bits 1 and 2).
+static int detect_level(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return TK_LEVEL_PORTABLE;
+    const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
+    if (!(fma && osxsave && avx && f16c)) return TK_LEVEL_PORTABLE;
+    unsigned xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 6) != 6) return TK_LEVEL_PORTABLE;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return TK_LEVEL_PORTABLE;
+    return ((b >> 5) & 1) ? TK_LEVEL_AVX2 : TK_LEVEL_PORTABLE;
+}
+#else
+static int detect_level(void) { return TK_LEVEL_PORTABLE; }
+#endif
+
+int tk_llm_best_level(void) {
+    // -1 until the first call; racing threads compute and store the same value.
+    static int known = -1;
+    int value = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (value < 0) {
+        value = detect_level();
+        __atomic_store_n(&known, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
+
+size_t tk_llm_row_bytes(int type, long cols) {
+    switch (type) {
+    case TK_TYPE_F32: return (size_t)cols * 4;
+    case TK_TYPE_F16: return (size_t)cols * 2;
+    case TK_TYPE_Q4_1: return (size_t)(cols / TK_BLOCK) * sizeof(tk_block_q4_1);
+    case TK_TYPE_Q8_0: return (size_t)(cols / TK_BLOCK) * sizeof(tk_block_q8_0);
+    default: return 0;
+    }
+}
+
+void tk_llm_dequantize(int type, const void *src, long count, float *dst) {
+    tk_llm_portable_kernels.dequantize(type, src, count, dst);
+}
+
+// MARK: Products
+
+#define MAX_PROJECTIONS 8
+#define PANEL_ROWS 16
+#define MATVEC_ROWS 32
+
+typedef struct {
+    tk_pool *pool;
+    const tk_llm_kernels *k;
+    const tk_projection *projections;
+    int count;
+    long cols, blocks;
+    const float *x;
+    long x_stride, tokens;
+    // The single-token path: Float32 x with its block sums, or x quantised to int8.
+    int int8;
+    const int8_t *q;
+    const float *d, *block_sums;
+    // The item where each projection's items begin (one more entry: the total).
+    long first_item[MAX_PROJECTIONS + 1];
+    long chunk_tokens, chunks;
+    // Which panel each thread holds dequantised (projection · 2^32 + panel, or −1).
+    long held[64];
+} product;
+
+static int projection_of(const product *p, long item) {
+    int j = 0;
+    while (item >= p->first_item[j + 1]) j++;
+    return j;
+}
+
+static void matvec_item(void *context, long item, int thread) {
+    (void)thread;
+    const product *p = context;
+    const int j = projection_of(p, item);
+    const tk_projection *proj = &p->projections[j];
+    const long r0 = (item - p->first_item[j]) * MATVEC_ROWS;
+    const long rows = proj->rows - r0 < MATVEC_ROWS ? proj->rows - r0 : MATVEC_ROWS;
+    const char *w = (const char *)proj->weights + (size_t)r0 * tk_llm_row_bytes(proj->type, p->cols);
+    float *out = proj->out + r0;
+    if (proj->type == TK_TYPE_Q4_1) {
+        if (p->int8) p->k->matvec_q4_1_q8(w, rows, p->blocks, p->q, p->d, p->block_sums, out);
+        else p->k->matvec_q4_1_f32(w, rows, p->blocks, p->x, p->block_sums, out);
+    } else {
+        if (p->int8) p->k->matvec_q8_0_q8(w, rows, p->blocks, p->q, p->d, out);
+        else p->k->matvec_q8_0_f32(w, rows, p->blocks, p->x, out);
+    }
+}
+
+static void gemm_item(void *context, long item, int thread) {
+    product *p = context;
+    const int j = projection_of(p, item);
+    const tk_projection *proj = &p->projections[j];
+    const long local = item - p->first_item[j], panel = local / p->chunks, chunk = local % p->chunks;
+    const long r0 = panel * PANEL_ROWS, t0 = chunk * p->chunk_tokens;
+    const long tokens = p->tokens - t0 < p->chunk_tokens ? p->tokens - t0 : p->chunk_tokens;
+    // Reserved by the caller before the job: PANEL_ROWS · cols floats per thread.
+    float *dequantized = tk_pool_scratch(p->pool, thread, 0);
+    const long tag = (long)j << 32 | panel;
+    if (p->held[thread] != tag) {
+        const char *w = (const char *)proj->weights + (size_t)r0 * tk_llm_row_bytes(proj->type, p->cols);
+        p->k->dequantize(proj->type, w, PANEL_ROWS * p->cols, dequantized);
+        p->held[thread] = tag;
+    }
+    p->k->gemm_nt(p->x + t0 * p->x_stride, p->x_stride, dequantized, p->cols, proj->out + t0 * proj->out_stride + r0,
+                  proj->out_stride, tokens, PANEL_ROWS, p->cols);
+}
+
+int tk_llm_matmul(tk_pool *pool, const tk_projection *projections, int count, long cols, const float *x, long x_stride,
+                  long tokens, int int8) {
+    if (count < 1 || count > MAX_PROJECTIONS || cols % TK_BLOCK || tokens < 1) return -1;
+    product p = {.pool = pool, .k = tk_pool_kernels(pool), .projections = projections, .count = count, .cols = cols,
+                 .blocks = cols / TK_BLOCK, .x = x, .x_stride = x_stride, .tokens = tokens, .int8 = int8};
+    int quantised = 1;
+    for (int j = 0; j < count; j++) {
+        if (projections[j].rows % PANEL_ROWS) return -1;
+        quantised &= projections[j].type == TK_TYPE_Q4_1 || projections[j].type == TK_TYPE_Q8_0;
+    }
+    if (tokens == 1 && quantised) {
+        // One token: a matrix-vector product per projection, which reads each weight once.
+        float *scratch = tk_pool_shared(pool, (size_t)cols * 2 + (size_t)p.blocks * 8);
+        if (!scratch) return -1;
+        float *sums = scratch, *d = scratch + p.blocks;
+        if (int8) {
+            int8_t *q = (int8_t *)(scratch + 2 * p.blocks);
+            p.k->quantize_q8(x, cols, q, d, sums);
+            p.q = q;
+            p.d = d;
+        } else {
+            for (long i = 0; i < p.blocks; i++) {
+                float sum = 0;
+                for (int l = 0; l < TK_BLOCK; l++) sum += x[i * TK_BLOCK + l];
+                sums[i] = sum;
+            }
+        }
+        p.block_sums = sums;
+        p.first_item[0] = 0;
+        for (int j = 0; j < count; j++) p.first_item[j + 1] = p.first_item[j] + (projections[j].rows + MATVEC_ROWS - 1) / MATVEC_ROWS;
+        tk_pool_run(pool, matvec_item, &p, p.first_item[count]);
+        return 0;
+    }
+    // Several tokens: each item dequantises a panel of 16 weight rows to Float32 (once per
+    // thread, kept while that thread's next item is the same panel) and multiplies a chunk of
+    // tokens by it. A chunk's activations stay within about 192 KB, so they stay in L2.
+    long chunk = (192 * 1024) / (cols * 4);
+    chunk = chunk < 6 ? 6 : chunk - chunk % 3;
+    p.chunk_tokens = tokens < chunk ? tokens : chunk;
+    p.chunks = (tokens + p.chunk_tokens - 1) / p.chunk_tokens;
+    for (int t = 0; t < tk_pool_threads(pool); t++) {
+        if (!tk_pool_scratch(pool, t, (size_t)PANEL_ROWS * cols * 4)) return -1;
+        p.held[t] = -1;
+    }
+    p.first_item[0] = 0;
+    for (int j = 0; j < count; j++) p.first_item[j + 1] = p.first_item[j] + projections[j].rows / PANEL_ROWS * p.chunks;
+    tk_pool_run(pool, gemm_item, &p, p.first_item[count]);
+    return 0;
+}
+
+// MARK: Element-wise steps (small: they run on the caller's thread)
+
+void tk_llm_rmsnorm(tk_pool *pool, const float *x, const float *weight, long rows, long cols, float eps, float *out) {
+    const tk_llm_kernels *k = tk_pool_kernels(pool);
+    for (long r = 0; r < rows; r++) k->rmsnorm_row(x + r * cols, weight, cols, eps, out + r * cols);
+}
+
+void tk_llm_rope_table(long first_position, long count, long head_size, double theta, float *table) {
+    for (long p = 0; p < count; p++) {
+        const double position = (double)(first_position + p);
+        for (long i = 0; i < head_size / 2; i++) {
+            const double angle = position * pow(theta, -(double)(2 * i) / (double)head_size);
+            table[p * head_size + 2 * i] = (float)cos(angle);
+            table[p * head_size + 2 * i + 1] = (float)sin(angle);
+        }
+    }
+}
+
+void tk_llm_rope(tk_pool *pool, float *x, long tokens, long stride, long heads, long head_size, const float *table) {
+    const tk_llm_kernels *k = tk_pool_kernels(pool);
+    for (long t = 0; t < tokens; t++) k->rope_row(x + t * stride, heads, head_size, table + t * head_size);
+}
+
+void tk_llm_swiglu(tk_pool *pool, float *gate, long gate_stride, const float *up, long up_stride, long rows, long count) {
+    const tk_llm_kernels *k = tk_pool_kernels(pool);
+    for (long r = 0; r < rows; r++) k->swiglu_row(gate + r * gate_stride, up + r * up_stride, count);
+}
+
+void tk_llm_add(tk_pool *pool, float *x, long x_stride, const float *y, long y_stride, long rows, long count) {
+    const tk_llm_kernels *k = tk_pool_kernels(pool);
+    for (long r = 0; r < rows; r++) k->add_row(x + r * x_stride, y + r * y_stride, count);
+}
+
+// MARK: Attention
+
+#define QUERY_CHUNK 32
+
+typedef struct {
+    tk_pool *pool;
+    const tk_llm_kernels *k;
+    const float *q, *k_cache, *v_cache;
+    float *out;
+    long q_stride, out_stride, tokens, first_position, heads, kv_heads, head_size, group, padded;
+    long chunks;
+    float scale;
+} attention;
+
+/// One item: a KV head and its query heads for one token (decode), or one query head and a chunk
+/// of queries (prefill). Scores for keys past a query's position are computed with the rest of
+/// the chunk's and then zeroed by the softmax (the causal mask).
+static void attention_item(void *context, long item, int thread) {
+    const attention *a = context;
+    const long kv_dim = a->kv_heads * a->head_size;
+    float *scores = tk_pool_scratch(a->pool, thread, 0);
+    long head, rows, t0, lda, ldc;
+    if (a->tokens == 1) {
+        head = item * a->group;
+        rows = a->group;
+        t0 = 0;
+        lda = a->head_size;
+        ldc = a->head_size;
+    } else {
+        head = item / a->chunks;
+        t0 = (item % a->chunks) * QUERY_CHUNK;
+        rows = a->tokens - t0 < QUERY_CHUNK ? a->tokens - t0 : QUERY_CHUNK;
+        lda = a->q_stride;
+        ldc = a->out_stride;
+    }
+    const long kv = head / a->group, keys = a->first_position + t0 + (a->tokens == 1 ? 1 : rows);
+    a->k->gemm_nt(a->q + t0 * a->q_stride + head * a->head_size, lda, a->k_cache + kv * a->head_size, kv_dim, scores,
+                  a->padded, rows, keys, a->head_size);
+    for (long i = 0; i < rows; i++) {
+        const long visible = a->tokens == 1 ? keys : a->first_position + t0 + i + 1;
+        a->k->softmax_row(scores + i * a->padded, visible, keys, a->scale);
+    }
+    a->k->gemm_nn(scores, a->padded, a->v_cache + kv * a->head_size, kv_dim, a->out + t0 * a->out_stride + head * a->head_size,
+                  ldc, rows, a->head_size, keys);
+}
+
+int tk_llm_attention(tk_pool *pool, const float *q, long q_stride, long tokens, long first_position, long heads,
+                     long kv_heads, long head_size, const float *k_cache, const float *v_cache, float *out,
+                     long out_stride) {
+    if (tokens < 1 || kv_heads < 1 || heads % kv_heads || head_size % 16) return -1;
+    attention a = {.pool = pool, .k = tk_pool_kernels(pool), .q = q, .k_cache = k_cache, .v_cache = v_cache, .out = out,
+                   .q_stride = q_stride, .out_stride = out_stride, .tokens = tokens, .first_position = first_position,
+                   .heads = heads, .kv_heads = kv_heads, .head_size = head_size, .group = heads / kv_heads,
+                   .scale = 1.0f / sqrtf((float)head_size)};
+    const long keys = first_position + tokens;
+    a.padded = (keys + 15) / 16 * 16;
+    const long rows = tokens == 1 ? a.group : QUERY_CHUNK;
+    for (int t = 0; t < tk_pool_threads(pool); t++)
+        if (!tk_pool_scratch(pool, t, (size_t)rows * a.padded * 4)) return -1;
+    a.chunks = (tokens + QUERY_CHUNK - 1) / QUERY_CHUNK;
+    tk_pool_run(pool, attention_item, &a, tokens == 1 ? kv_heads : heads * a.chunks);
+    return 0;
+}
+
+// MARK: Choosing tokens
+
+long tk_llm_argmax(const float *x, long n) {
+    long best = 0;
+    float top = -INFINITY;
+    for (long i = 0; i < n; i++)
+        if (x[i] > top) {
+            top = x[i];
+            best = i;
+        }
+    return best;
+}
+
+/// Heap order: the root is the worst kept candidate (smallest value; among equals, highest id).
+static int worse(float va, int32_t ia, float vb, int32_t ib) { return va < vb || (va == vb && ia > ib); }
+
+static void sift_down(int32_t *ids, float *values, long size, long i) {
+    for (;;) {
+        long child = 2 * i + 1, smallest = i;
+        if (child < size && worse(values[child], ids[child], values[smallest], ids[smallest])) smallest = child;
+        if (child + 1 < size && worse(values[child + 1], ids[child + 1], values[smallest], ids[smallest])) smallest = child + 1;
+        if (smallest == i) return;
+        const int32_t id = ids[i];
+        const float value = values[i];
+        ids[i] = ids[smallest];
+        values[i] = values[smallest];
+        ids[smallest] = id;
+        values[smallest] = value;
+        i = smallest;
+    }
+}
+
+long tk_llm_top_k(const float *x, long n, long k, int32_t *ids, float *values) {
+    if (k > n) k = n;
+    if (k <= 0) return 0;
+    long size = 0;
+    for (long i = 0; i < n; i++) {
+        const float v = isnan(x[i]) ? -INFINITY : x[i];
+        if (size < k) {
+            ids[size] = (int32_t)i;
+            values[size] = v;
+            size++;
+            if (size == k)
+                for (long j = k / 2 - 1; j >= 0; j--) sift_down(ids, values, k, j);
+        } else if (worse(values[0], ids[0], v, (int32_t)i)) {
+            ids[0] = (int32_t)i;
+            values[0] = v;
+            sift_down(ids, values, k, 0);
+        }
+    }
+    if (size < k)
+        for (long j = size / 2 - 1; j >= 0; j--) sift_down(ids, values, size, j);
+    // Pop the worst to the end, one at a time: the array ends up best first.
+    for (long end = size - 1; end > 0; end--) {
+        const int32_t id = ids[0];
+        const float value = values[0];
+        ids[0] = ids[end];
+        values[0] = values[end];
+        ids[end] = id;
+        values[end] = value;
+        sift_down(ids, values, end, 0);
+    }
+    return size;
+}

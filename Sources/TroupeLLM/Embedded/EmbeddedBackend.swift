@@ -1,0 +1,94 @@
+import Foundation
+import TroupeCore
+
+/// SmolLM2-135M-Instruct (or another llama-architecture GGUF with a ChatML template) run in
+/// this process: the GGUF is memory-mapped once, the tokenizer and decoder are Troupe's own (Swift
+/// over C SIMD kernels), and no Python or server is involved.
+///
+/// Requests are served one at a time, in the order they arrive, on the backend's own thread:
+/// one model instance, one KV cache. A request that arrives while another runs waits; cancelling
+/// its consumer ends it (waiting or running) between two tokens. The KV cache keeps the last
+/// conversation, so a next turn that repeats it only computes what is new.
+public final class EmbeddedBackend: ChatBackend {
+    /// How the model runs.
+    public struct Options: Sendable, Hashable {
+        /// Threads for the matrix products (the generation thread included). 1 by default: on
+        /// 2 cores a second thread gains little when the other core is busy, and can lose
+        /// (see the README's figures).
+        public var threads: Int
+        /// Decode steps quantise activations to int8 per block of 32 (as llama.cpp does) instead
+        /// of multiplying in Float32; prompts always run in Float32.
+        public var int8Decode: Bool
+        /// Keep the cached start of the previous conversation when a prompt begins with it.
+        public var reusePrompt: Bool
+        /// Cap on the context (prompt and reply), at most the model's; nil for the model's.
+        public var contextLength: Int?
+
+        public init(threads: Int = 1, int8Decode: Bool = true, reusePrompt: Bool = true, contextLength: Int? = nil) {
+            self.threads = threads
+            self.int8Decode = int8Decode
+            self.reusePrompt = reusePrompt
+            self.contextLength = contextLength
+        }
+    }
+
+    /// The file Scripts/setup installs.
+    public static let modelFileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// Where Scripts/setup puts the model: `$TROUPE_LLM_MODEL_DIR`, else
+    /// `$TROUPE_HOME/models/smollm2-135m-instruct`, else `~/.troupe/models/smollm2-135m-instruct`;
+    /// the first that holds the file, or nil.
+    public static func installedModel(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        let home = environment["TROUPE_HOME"] ?? (NSHomeDirectory() + "/.troupe")
+        let directories = [environment["TROUPE_LLM_MODEL_DIR"], home + "/models/smollm2-135m-instruct",
+                           NSHomeDirectory() + "/.troupe/models/smollm2-135m-instruct"].compactMap { $0 }
+        return directories.map { URL(fileURLWithPath: $0).appendingPathComponent(modelFileName) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    public let description: BackendDescription
+    let tokenizer: BPETokenizer
+    let template: ChatTemplate
+    let options: Options
+    private let queue: GenerationQueue
+
+    /// Loads `modelFile` (a GGUF); errors name the file and what is wrong with it.
+    public init(modelFile: URL, options: Options = Options()) throws {
+        let gguf = try GGUFFile(path: modelFile.path)
+        let configuration = try LlamaConfiguration(gguf: gguf)
+        let weights = try LlamaWeights(file: gguf, configuration: configuration)
+        tokenizer = try BPETokenizer(gguf: gguf)
+        template = try ChatTemplate(tokenizer: tokenizer, gguf: gguf)
+        self.options = options
+        let model = try LlamaModel(
+            weights: weights, configuration: configuration, threads: options.threads, int8Decode: options.int8Decode,
+            contextLength: options.contextLength)
+        description = BackendDescription(
+            kind: "embedded", model: gguf.metadata["general.name"]?.string ?? modelFile.deletingPathExtension().lastPathComponent,
+            location: modelFile.path, contextLength: model.capacity)
+        let run = Generation(tokenizer: tokenizer, template: template, reusePrompt: options.reusePrompt)
+        queue = GenerationQueue(model: model) { model, job in run.serve(job, on: model) }
+    }
+
+    /// Loads the model Scripts/setup installed, or says how to install it.
+    public convenience init(options: Options = Options()) throws {
+        guard let file = Self.installedModel() else {
+            throw TroupeError(.unavailable, "the embedded chat model is not installed (run Scripts/setup, or set TROUPE_LLM_MODEL_DIR)")
+        }
+        try self.init(modelFile: file, options: options)
+    }
+
+    deinit { queue.shutdown() }
+
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self, throwing: (any Error).self)
+        let job = GenerationJob(request: request, continuation: continuation)
+        continuation.onTermination = { _ in job.cancel() }
+        queue.submit(job)
+        return stream
+    }
+
+    public func countTokens(_ messages: [ChatMessage]) async throws -> Int {
+        template.render(messages, tokenizer: tokenizer).count
+    }
+}

@@ -1,0 +1,149 @@
+import TroupeCore
+
+/// The llama decoder: pre-norm blocks (RMSNorm, grouped-query attention with RoPE on adjacent
+/// pairs, SwiGLU), a final RMSNorm and the output head, over a KV cache.
+///
+/// A prompt runs in batches of up to `batchLimit` tokens, each weight matrix multiplied by the
+/// whole batch at once (the kernels dequantise a panel of rows and reuse it for every token);
+/// after it, one token per step. Not `Sendable`: one thread (the backend's generation thread, or
+/// a test) owns an instance.
+final class LlamaModel {
+    let configuration: LlamaConfiguration
+    let weights: LlamaWeights
+    let kernels: LLMKernels
+    /// Decode steps quantise activations to int8 (prompt batches are always Float32).
+    let int8Decode: Bool
+    static let batchLimit = 256
+
+    private let cache: KVCache
+    /// The tokens whose keys and values the cache holds, by position.
+    private(set) var cachedTokens: [Int32] = []
+    private let buffers: Buffers
+
+    /// Scratch for one batch, allocated once.
+    private struct Buffers {
+        let x, normed, query, attended, projected, gate, up, rope, logits: UnsafeMutablePointer<Float>
+
+        init(_ c: LlamaConfiguration, batch: Int) {
+            func make(_ count: Int) -> UnsafeMutablePointer<Float> {
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                p.initialize(repeating: 0, count: count)
+                return p
+            }
+            x = make(batch * c.hidden)
+            normed = make(batch * c.hidden)
+            query = make(batch * c.hidden)
+            attended = make(batch * c.hidden)
+            projected = make(batch * c.hidden)
+            gate = make(batch * c.feedForward)
+            up = make(batch * c.feedForward)
+            rope = make(batch * c.headSize)
+            logits = make(c.vocabulary)
+        }
+
+        func free() {
+            for p in [x, normed, query, attended, projected, gate, up, rope, logits] { p.deallocate() }
+        }
+    }
+
+    /// A decoder over `weights` on `threads` threads; `contextLength` caps the cache (the
+    /// model's own context when nil).
+    init(weights: LlamaWeights, configuration: LlamaConfiguration, threads: Int, int8Decode: Bool,
+         contextLength: Int? = nil, level: LLMKernels.Level? = nil) throws {
+        self.configuration = configuration
+        self.weights = weights
+        self.int8Decode = int8Decode
+        kernels = try LLMKernels(threads: threads, level: level)
+        let capacity = min(contextLength ?? configuration.contextLength, configuration.contextLength)
+        cache = try KVCache(layers: configuration.layers, capacity: capacity, rowWidth: configuration.kvDimension)
+        buffers = Buffers(configuration, batch: Self.batchLimit)
+    }
+
+    deinit { buffers.free() }
+
+    /// Positions the cache holds.
+    var capacity: Int { cache.capacity }
+
+    /// Forgets the cached tokens (and gives the cache's memory back).
+    func reset() {
+        cachedTokens.removeAll()
+        cache.release()
+    }
+
+    /// Runs `prompt` and returns the logits after its last token. The cached tokens that begin
+    /// the prompt are kept (a conversation's next turn only runs what is new) unless `reuse` is
+    /// off; the last token always runs, for its logits. Nil when `isCancelled` says so between
+    /// two batches.
+    func prefill(_ prompt: [Int32], reuse: Bool = true, isCancelled: () -> Bool = { false }) throws -> UnsafeMutableBufferPointer<Float>? {
+        guard !prompt.isEmpty else { throw TroupeError(.invalidInput, "the prompt is empty") }
+        guard prompt.count <= cache.capacity else {
+            throw TroupeError(.invalidInput, "the prompt takes \(prompt.count) tokens; the context holds \(cache.capacity)")
+        }
+        try check(prompt)
+        var keep = 0
+        if reuse {
+            while keep < min(prompt.count - 1, cachedTokens.count), prompt[keep] == cachedTokens[keep] { keep += 1 }
+        }
+        cachedTokens.removeSubrange(keep...)
+        var start = keep
+        while start < prompt.count {
+            if isCancelled() { return nil }
+            let end = min(start + Self.batchLimit, prompt.count)
+            try forward(Array(prompt[start..<end]), int8: false, logits: end == prompt.count)
+            start = end
+        }
+        return UnsafeMutableBufferPointer(start: buffers.logits, count: configuration.vocabulary)
+    }
+
+    /// Runs one more token and returns the logits after it.
+    func decode(_ token: Int32) throws -> UnsafeMutableBufferPointer<Float> {
+        guard cachedTokens.count < cache.capacity else { throw TroupeError(.invalidInput, "the context of \(cache.capacity) tokens is full") }
+        try check([token])
+        try forward([token], int8: int8Decode, logits: true)
+        return UnsafeMutableBufferPointer(start: buffers.logits, count: configuration.vocabulary)
+    }
+
+    private func check(_ tokens: [Int32]) throws {
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= configuration.vocabulary }) {
+            throw TroupeError(.invalidInput, "token id \(bad) is outside the vocabulary of \(configuration.vocabulary)")
+        }
+    }
+
+    /// Runs `tokens` at the positions after the cached ones, filling the cache; writes the last
+    /// token's logits when asked.
+    private func forward(_ tokens: [Int32], int8: Bool, logits wanted: Bool) throws {
+        let c = configuration, b = buffers, k = kernels
+        let n = tokens.count, first = cachedTokens.count, d = c.hidden, kv = c.kvDimension, ff = c.feedForward
+        for (t, id) in tokens.enumerated() { weights.embed(id, into: b.x + t * d) }
+        LLMKernels.ropeTable(firstPosition: first, count: n, headSize: c.headSize, theta: c.ropeTheta, into: b.rope)
+        for (l, layer) in weights.layers.enumerated() {
+            let keys = cache.keys(l), values = cache.values(l)
+            k.rmsnorm(b.x, weight: layer.attentionNorm, rows: n, columns: d, epsilon: c.rmsEpsilon, output: b.normed)
+            try k.matmul(
+                [project(layer.query, b.query, d), project(layer.key, keys + first * kv, kv), project(layer.value, values + first * kv, kv)],
+                columns: d, input: b.normed, inputStride: d, tokens: n, int8: int8)
+            k.rope(b.query, tokens: n, stride: d, heads: c.heads, headSize: c.headSize, table: b.rope)
+            k.rope(keys + first * kv, tokens: n, stride: kv, heads: c.kvHeads, headSize: c.headSize, table: b.rope)
+            try k.attention(
+                queries: b.query, queryStride: d, tokens: n, firstPosition: first, heads: c.heads, kvHeads: c.kvHeads,
+                headSize: c.headSize, keys: keys, values: values, output: b.attended, outputStride: d)
+            try k.matmul([project(layer.attentionOutput, b.projected, d)], columns: d, input: b.attended, inputStride: d, tokens: n, int8: int8)
+            k.add(b.x, xStride: d, b.projected, yStride: d, rows: n, count: d)
+
+            k.rmsnorm(b.x, weight: layer.feedForwardNorm, rows: n, columns: d, epsilon: c.rmsEpsilon, output: b.normed)
+            try k.matmul([project(layer.gate, b.gate, ff), project(layer.up, b.up, ff)], columns: d, input: b.normed, inputStride: d, tokens: n, int8: int8)
+            k.swiglu(gate: b.gate, gateStride: ff, up: b.up, upStride: ff, rows: n, count: ff)
+            try k.matmul([project(layer.down, b.projected, d)], columns: ff, input: b.gate, inputStride: ff, tokens: n, int8: int8)
+            k.add(b.x, xStride: d, b.projected, yStride: d, rows: n, count: d)
+        }
+        cachedTokens += tokens
+        if wanted {
+            k.rmsnorm(b.x + (n - 1) * d, weight: weights.outputNorm, rows: 1, columns: d, epsilon: c.rmsEpsilon, output: b.normed)
+            try k.matmul([project(weights.output, b.logits, c.vocabulary)], columns: d, input: b.normed, inputStride: d, tokens: 1, int8: int8)
+        }
+    }
+
+    private func project(_ m: LlamaWeights.Matrix, _ output: UnsafeMutablePointer<Float>, _ stride: Int) -> LLMKernels.Projection {
+        LLMKernels.Projection(type: m.type, weights: m.data, rows: m.rows, output: output, outputStride: stride)
+    }
+}

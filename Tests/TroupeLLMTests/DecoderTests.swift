@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import TroupeLLM
+
+/// The decoder against the NumPy reference (../shared/reference/smollm2, README "What a Swift
+/// implementation should check"). Prompts run in Float32 (weights dequantised on the fly, F32
+/// accumulation), so the README's strict thresholds apply to the first-step logits; decode steps
+/// run as the backend's default does (int8 activations), held to the margin rule.
+@Suite("Llama decoder against the reference")
+struct DecoderTests {
+    static func correlation(_ a: [Double], _ b: [Double]) -> Double {
+        let n = Double(a.count), ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for (x, y) in zip(a, b) {
+            ab += (x - ma) * (y - mb)
+            aa += (x - ma) * (x - ma)
+            bb += (y - mb) * (y - mb)
+        }
+        return ab / (aa * bb).squareRoot()
+    }
+
+    @Test func firstStepLogitsOfPromptZeroMatchTheWholeVector() throws {
+        let decoder = try ModelFixture.decoder()
+        let c = try #require(ModelFixture.promptCases.first)
+        let reference = try ModelFixture.referenceLogits0()
+        #expect(reference.count == 49152)
+        let logits = try #require(try decoder.prefill(c.ids, reuse: false))
+        let corr = Self.correlation(logits.map(Double.init), reference.map(Double.init))
+        let largest = zip(logits, reference).map { abs($0 - $1) }.max() ?? .infinity
+        print("DIAG full corr \(corr) largest \(largest)")
+        #expect(corr >= 0.99999, "full-vector correlation \(corr)")
+        #expect(largest < 1e-2, "largest |Δ| \(largest)")
+    }
+
+    /// Per prompt: top-1, the 20 top values (correlation and largest difference), then greedy
+    /// decoding until the reference's margin drops to 0.5 or below (check 3).
+    @Test(arguments: 0..<8)
+    func promptMatchesTheReference(index: Int) throws {
+        let cases = ModelFixture.promptCases
+        try #require(cases.count == 8, "reference logits.jsonl not found")
+        let c = cases[index]
+        let decoder = try ModelFixture.decoder(int8Decode: false)
+        var logits = try #require(try decoder.prefill(c.ids, reuse: false))
+        let topIDs = c.top.map { Int($0[0]) }, topValues = c.top.map { $0[1] }
+        #expect(LLMKernels.argmax(logits.baseAddress!, count: logits.count) == topIDs[0], "prompt \(index): top-1")
+        let ours = topIDs.map { Double(logits[$0]) }
+        let corr = Self.correlation(ours, topValues)
+        let largest = zip(ours, topValues).map { abs($0 - $1) }.max()!
+        print("DIAG prompt \(index) corr \(corr) largest \(largest)")
+        #expect(corr >= 0.999, "prompt \(index): top-20 correlation \(corr)")
+        #expect(largest < 0.01, "prompt \(index): top-20 largest |Δ| \(largest)")
+
+        var generated: [Int32] = []
+        while generated.count < 32 {
+            let next = Int32(LLMKernels.argmax(logits.baseAddress!, count: logits.count))
+            generated.append(next)
+            if next == 2 || generated.count == 32 { break }
+            logits = try decoder.decode(next)
+        }
+        print("DIAG prompt \(index) greedy \(generated == c.greedy) \(generated.count)/\(c.greedy.count) first diff \((0..<min(generated.count, c.greedy.count)).first(where: { generated[$0] != c.greedy[$0] }) ?? -1)")
+        if let k = (0..<min(generated.count, c.greedy.count)).first(where: { generated[$0] != c.greedy[$0] }) {
+            #expect(c.margins[k] <= 0.5, "prompt \(index): token \(k) differs (\(generated[k]) vs \(c.greedy[k])) at reference margin \(c.margins[k])")
+        } else {
+            #expect(generated.count == c.greedy.count, "prompt \(index): \(generated.count) tokens, reference \(c.greedy.count)")
+        }
+    }
+}
