@@ -43,8 +43,10 @@ let package = Package(
         ]),
         // Chat models: the embedded SmolLM2 decoder, OpenAI-compatible HTTP backends, offline.
         .target(name: "TroupeLLM", dependencies: ["TroupeCore", "CKernels"]),
+        // Benchmarks and their peers' drivers (not part of the library).
+        .target(name: "TroupeBenchmarks", dependencies: ["TroupeLLM", "TroupeCore"]),
         .executableTarget(name: "troupe", dependencies: [
-            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval",
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM", "TroupeBenchmarks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -57,7 +57,9 @@ INLINE __m256 exp256(__m256 x) {
 }
 
 void tk_avx2_gemm_nt(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);
-void tk_avx2_gemm_nn(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);
+void tk_avx2_gemm_nt_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k);
+void tk_avx2_gemm_nn_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k);
+void tk_avx2_to_half(const float *x, long count, uint16_t *out);
 void tk_avx2_rmsnorm_row(const float *x, const float *w, long cols, float eps, float *out);
 void tk_avx2_rope_row(float *x, long heads, long head_size, const float *table);
 void tk_avx2_swiglu_row(float *gate, const float *up, long count);

@@ -26,6 +26,8 @@ _Static_assert(sizeof(tk_block_q4_1) == 20, "Q4_1 block is 20 bytes");
 _Static_assert(sizeof(tk_block_q8_0) == 34, "Q8_0 block is 34 bytes");
 
 float tk_half_to_float(uint16_t h);
+/// Round to nearest, ties to even (as F16C's vcvtps2ph with rounding mode 0).
+uint16_t tk_float_to_half(float f);
 
 /// The kernels one vector unit provides. Row kernels work on one row; the drivers split rows
 /// between threads. The int8 activations of a row of cols values are codes q[cols], a scale d
@@ -40,8 +42,12 @@ typedef struct {
     void (*dequantize)(int type, const void *src, long count, float *dst);
     /// c[i·ldc + j] = a_i · b_j over k values (k a multiple of 8), i < m, j < n.
     void (*gemm_nt)(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);
-    /// c[i·ldc + j] = Σ_l a[i·lda + l] · b[l·ldb + j], i < m, j < n (n a multiple of 16), l < k.
-    void (*gemm_nn)(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);
+    /// gemm_nt with b in f16 (attention scores against the KV cache's keys).
+    void (*gemm_nt_h)(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k);
+    /// c[i·ldc + j] = Σ_l a[i·lda + l] · b[l·ldb + j], i < m, j < n (n a multiple of 16), l < k, b in
+    /// f16 (attention's weighted sum of the cache's values).
+    void (*gemm_nn_h)(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k);
+    void (*to_half)(const float *x, long count, uint16_t *out);
     void (*rmsnorm_row)(const float *x, const float *w, long cols, float eps, float *out);
     void (*rope_row)(float *x, long heads, long head_size, const float *table);
     void (*swiglu_row)(float *gate, const float *up, long count);

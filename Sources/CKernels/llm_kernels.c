@@ -119,8 +119,9 @@ static void gemm_item(void *context, long item, int thread) {
 }
 
 int tk_llm_matmul(tk_pool *pool, const tk_projection *projections, int count, long cols, const float *x, long x_stride,
-                  long tokens, int int8) {
+                  long tokens, int mode) {
     if (count < 1 || count > MAX_PROJECTIONS || cols % TK_BLOCK || tokens < 1) return -1;
+    const int int8 = mode == TK_MATMUL_VECTOR_INT8;
     product p = {.pool = pool, .k = tk_pool_kernels(pool), .projections = projections, .count = count, .cols = cols,
                  .blocks = cols / TK_BLOCK, .x = x, .x_stride = x_stride, .tokens = tokens, .int8 = int8};
     int quantised = 1;
@@ -128,7 +129,7 @@ int tk_llm_matmul(tk_pool *pool, const tk_projection *projections, int count, lo
         if (projections[j].rows % PANEL_ROWS) return -1;
         quantised &= projections[j].type == TK_TYPE_Q4_1 || projections[j].type == TK_TYPE_Q8_0;
     }
-    if (tokens == 1 && quantised) {
+    if (tokens == 1 && quantised && mode != TK_MATMUL_BATCH) {
         // One token: a matrix-vector product per projection, which reads each weight once.
         float *scratch = tk_pool_shared(pool, (size_t)cols * 2 + (size_t)p.blocks * 8);
         if (!scratch) return -1;
@@ -205,12 +206,24 @@ void tk_llm_add(tk_pool *pool, float *x, long x_stride, const float *y, long y_s
 
 #define QUERY_CHUNK 32
 
+void tk_llm_kv_store(tk_pool *pool, const float *k, const float *v, long stride, long tokens, long first_position,
+                     long kv_heads, long head_size, uint16_t *k_cache, uint16_t *v_cache, long head_stride) {
+    const tk_llm_kernels *kernels = tk_pool_kernels(pool);
+    for (long t = 0; t < tokens; t++)
+        for (long h = 0; h < kv_heads; h++) {
+            const size_t at = (size_t)h * head_stride + (size_t)(first_position + t) * head_size;
+            kernels->to_half(k + t * stride + h * head_size, head_size, k_cache + at);
+            kernels->to_half(v + t * stride + h * head_size, head_size, v_cache + at);
+        }
+}
+
 typedef struct {
     tk_pool *pool;
     const tk_llm_kernels *k;
-    const float *q, *k_cache, *v_cache;
+    const float *q;
+    const uint16_t *k_cache, *v_cache;
     float *out;
-    long q_stride, out_stride, tokens, first_position, heads, kv_heads, head_size, group, padded;
+    long q_stride, out_stride, tokens, first_position, heads, kv_heads, head_size, head_stride, group, padded;
     long chunks;
     float scale;
 } attention;
@@ -220,7 +233,6 @@ typedef struct {
 /// the chunk's and then zeroed by the softmax (the causal mask).
 static void attention_item(void *context, long item, int thread) {
     const attention *a = context;
-    const long kv_dim = a->kv_heads * a->head_size;
     float *scores = tk_pool_scratch(a->pool, thread, 0);
     long head, rows, t0, lda, ldc;
     if (a->tokens == 1) {
@@ -237,24 +249,25 @@ static void attention_item(void *context, long item, int thread) {
         ldc = a->out_stride;
     }
     const long kv = head / a->group, keys = a->first_position + t0 + (a->tokens == 1 ? 1 : rows);
-    a->k->gemm_nt(a->q + t0 * a->q_stride + head * a->head_size, lda, a->k_cache + kv * a->head_size, kv_dim, scores,
-                  a->padded, rows, keys, a->head_size);
+    const uint16_t *k_head = a->k_cache + kv * a->head_stride, *v_head = a->v_cache + kv * a->head_stride;
+    a->k->gemm_nt_h(a->q + t0 * a->q_stride + head * a->head_size, lda, k_head, a->head_size, scores, a->padded, rows, keys,
+                    a->head_size);
     for (long i = 0; i < rows; i++) {
         const long visible = a->tokens == 1 ? keys : a->first_position + t0 + i + 1;
         a->k->softmax_row(scores + i * a->padded, visible, keys, a->scale);
     }
-    a->k->gemm_nn(scores, a->padded, a->v_cache + kv * a->head_size, kv_dim, a->out + t0 * a->out_stride + head * a->head_size,
-                  ldc, rows, a->head_size, keys);
+    a->k->gemm_nn_h(scores, a->padded, v_head, a->head_size, a->out + t0 * a->out_stride + head * a->head_size, ldc, rows,
+                    a->head_size, keys);
 }
 
 int tk_llm_attention(tk_pool *pool, const float *q, long q_stride, long tokens, long first_position, long heads,
-                     long kv_heads, long head_size, const float *k_cache, const float *v_cache, float *out,
-                     long out_stride) {
+                     long kv_heads, long head_size, const uint16_t *k_cache, const uint16_t *v_cache, long head_stride,
+                     float *out, long out_stride) {
     if (tokens < 1 || kv_heads < 1 || heads % kv_heads || head_size % 16) return -1;
     attention a = {.pool = pool, .k = tk_pool_kernels(pool), .q = q, .k_cache = k_cache, .v_cache = v_cache, .out = out,
                    .q_stride = q_stride, .out_stride = out_stride, .tokens = tokens, .first_position = first_position,
-                   .heads = heads, .kv_heads = kv_heads, .head_size = head_size, .group = heads / kv_heads,
-                   .scale = 1.0f / sqrtf((float)head_size)};
+                   .heads = heads, .kv_heads = kv_heads, .head_size = head_size, .head_stride = head_stride,
+                   .group = heads / kv_heads, .scale = 1.0f / sqrtf((float)head_size)};
     const long keys = first_position + tokens;
     a.padded = (keys + 15) / 16 * 16;
     const long rows = tokens == 1 ? a.group : QUERY_CHUNK;

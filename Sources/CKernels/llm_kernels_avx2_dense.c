@@ -12,15 +12,20 @@ INLINE void store_sums2(__m256 a, __m256 b, float *c) {
     _mm_storel_pi((__m64 *)c, halves);
 }
 
+/// Eight values of b from Float32 or f16 storage.
+INLINE __m256 load8(const void *b, long at, const int HALF) {
+    return HALF ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)b + at))) : _mm256_loadu_ps((const float *)b + at);
+}
+
 /// An M × N tile (M ≤ 6 rows of a, N ≤ 2 rows of b) of c = a · bᵀ: 12 accumulators, and per
 /// 8 values of k 8 loads for 12 FMAs, so the FMA units, not the loads, set the pace.
-INLINE void nt_tile(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long k, const int M,
-                    const int N) {
+INLINE void nt_tile(const float *a, long lda, const void *b, long ldb, float *c, long ldc, long k, const int M, const int N,
+                    const int HALF) {
     __m256 acc[6][2];
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) acc[i][j] = _mm256_setzero_ps();
     for (long l = 0; l < k; l += 8) {
-        const __m256 b0 = _mm256_loadu_ps(b + l), b1 = N > 1 ? _mm256_loadu_ps(b + ldb + l) : b0;
+        const __m256 b0 = load8(b, l, HALF), b1 = N > 1 ? load8(b, ldb + l, HALF) : b0;
         for (int i = 0; i < M; i++) {
             const __m256 av = _mm256_loadu_ps(a + i * lda + l);
             acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
@@ -34,14 +39,15 @@ INLINE void nt_tile(const float *a, long lda, const float *b, long ldb, float *c
 }
 
 #define NT_CASE(M, N)                                                                                                  \
-    case (M) * 2 + (N) - 1: nt_tile(ap, lda, bp, ldb, cp, ldc, k, M, N); break;
+    case (M) * 2 + (N) - 1: nt_tile(ap, lda, bp, ldb, cp, ldc, k, M, N, HALF); break;
 
-AVX2 void tk_avx2_gemm_nt(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k) {
+INLINE void gemm_nt(const float *a, long lda, const void *b, long ldb, float *c, long ldc, long m, long n, long k, const int HALF) {
     for (long i = 0; i < m; i += 6) {
         const long rows = m - i < 6 ? m - i : 6;
         for (long j = 0; j < n; j += 2) {
             const long cols = n - j < 2 ? n - j : 2;
-            const float *ap = a + i * lda, *bp = b + j * ldb;
+            const float *ap = a + i * lda;
+            const void *bp = HALF ? (const void *)((const uint16_t *)b + j * ldb) : (const void *)((const float *)b + j * ldb);
             float *cp = c + i * ldc + j;
             switch (rows * 2 + cols - 1) {
                 NT_CASE(1, 1) NT_CASE(1, 2) NT_CASE(2, 1) NT_CASE(2, 2) NT_CASE(3, 1) NT_CASE(3, 2)
@@ -51,13 +57,21 @@ AVX2 void tk_avx2_gemm_nt(const float *a, long lda, const float *b, long ldb, fl
     }
 }
 
-/// An M × 16 tile (M ≤ 6) of c = a · b: per value of k, two loads of b and M broadcasts of a for
-/// 2·M FMAs.
-INLINE void nn_tile(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long k, const int M) {
+AVX2 void tk_avx2_gemm_nt(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k) {
+    gemm_nt(a, lda, b, ldb, c, ldc, m, n, k, 0);
+}
+
+AVX2 void tk_avx2_gemm_nt_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k) {
+    gemm_nt(a, lda, b, ldb, c, ldc, m, n, k, 1);
+}
+
+/// An M × 16 tile (M ≤ 6) of c = a · b, b in f16: per value of k, two loads of b and M broadcasts
+/// of a for 2·M FMAs.
+INLINE void nn_tile(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long k, const int M) {
     __m256 acc[6][2];
     for (int i = 0; i < M; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (long l = 0; l < k; l++) {
-        const __m256 b0 = _mm256_loadu_ps(b + l * ldb), b1 = _mm256_loadu_ps(b + l * ldb + 8);
+        const __m256 b0 = load8(b, l * ldb, 1), b1 = load8(b, l * ldb + 8, 1);
         for (int i = 0; i < M; i++) {
             const __m256 av = _mm256_broadcast_ss(a + i * lda + l);
             acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
@@ -70,11 +84,12 @@ INLINE void nn_tile(const float *a, long lda, const float *b, long ldb, float *c
     }
 }
 
-AVX2 void tk_avx2_gemm_nn(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k) {
+AVX2 void tk_avx2_gemm_nn_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k) {
     for (long i = 0; i < m; i += 6) {
         const long rows = m - i < 6 ? m - i : 6;
         for (long j = 0; j < n; j += 16) {
-            const float *ap = a + i * lda, *bp = b + j;
+            const float *ap = a + i * lda;
+            const uint16_t *bp = b + j;
             float *cp = c + i * ldc + j;
             switch (rows) {
             case 1: nn_tile(ap, lda, bp, ldb, cp, ldc, k, 1); break;
@@ -85,6 +100,16 @@ AVX2 void tk_avx2_gemm_nn(const float *a, long lda, const float *b, long ldb, fl
             default: nn_tile(ap, lda, bp, ldb, cp, ldc, k, 6); break;
             }
         }
+    }
+}
+
+AVX2 void tk_avx2_to_half(const float *x, long count, uint16_t *out) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8)
+        _mm_storeu_si128((__m128i *)(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < count; i++) {
+        const uint16_t h = tk_float_to_half(x[i]);
+        memcpy(out + i, &h, 2);
     }
 }
 

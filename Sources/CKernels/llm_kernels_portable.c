@@ -31,6 +31,31 @@ float tk_half_to_float(uint16_t h) {
     return out;
 }
 
+uint16_t tk_float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    const uint32_t sign = (x >> 16) & 0x8000, exponent = (x >> 23) & 0xff;
+    uint32_t mantissa = x & 0x7fffff;
+    if (exponent == 0xff) return (uint16_t)(sign | 0x7c00 | (mantissa ? 0x200 | (mantissa >> 13) : 0));
+    const int e = (int)exponent - 127 + 15;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00);
+    if (e <= 0) {
+        // A subnormal half (or zero): the 24-bit significand shifted down, rounded to even.
+        if (e < -10) return (uint16_t)sign;
+        mantissa |= 0x800000;
+        const int shift = 14 - e;
+        uint32_t half = mantissa >> shift;
+        const uint32_t rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rest > halfway || (rest == halfway && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = ((uint32_t)e << 10) | (mantissa >> 13);
+    const uint32_t rest = mantissa & 0x1fff;
+    // A carry out of the mantissa rounds into the exponent, up to infinity: what rounding wants.
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+}
+
 static uint16_t half_at(const uint16_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
@@ -154,15 +179,31 @@ static void gemm_nt(const float *a, long lda, const float *b, long ldb, float *c
         }
 }
 
-static void gemm_nn(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k) {
+static void gemm_nt_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k) {
+    for (long i = 0; i < m; i++)
+        for (long j = 0; j < n; j++) {
+            float dot = 0;
+            for (long l = 0; l < k; l++) dot += a[i * lda + l] * tk_half_to_float(half_at(b + j * ldb + l));
+            c[i * ldc + j] = dot;
+        }
+}
+
+static void gemm_nn_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k) {
     for (long i = 0; i < m; i++) {
         float *row = c + i * ldc;
         for (long j = 0; j < n; j++) row[j] = 0;
         for (long l = 0; l < k; l++) {
             const float weight = a[i * lda + l];
-            const float *brow = b + l * ldb;
-            for (long j = 0; j < n; j++) row[j] += weight * brow[j];
+            const uint16_t *brow = b + l * ldb;
+            for (long j = 0; j < n; j++) row[j] += weight * tk_half_to_float(half_at(brow + j));
         }
+    }
+}
+
+static void to_half(const float *x, long count, uint16_t *out) {
+    for (long i = 0; i < count; i++) {
+        const uint16_t h = tk_float_to_half(x[i]);
+        memcpy(out + i, &h, 2);
     }
 }
 
@@ -213,7 +254,9 @@ const tk_llm_kernels tk_llm_portable_kernels = {
     .quantize_q8 = quantize_q8,
     .dequantize = dequantize,
     .gemm_nt = gemm_nt,
-    .gemm_nn = gemm_nn,
+    .gemm_nt_h = gemm_nt_h,
+    .gemm_nn_h = gemm_nn_h,
+    .to_half = to_half,
     .rmsnorm_row = rmsnorm_row,
     .rope_row = rope_row,
     .swiglu_row = swiglu_row,

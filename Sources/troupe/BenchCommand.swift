@@ -7,7 +7,7 @@ import TroupeRuntime
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
-        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self])
+        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, LLMBench.self])
 
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

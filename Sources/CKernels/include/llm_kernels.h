@@ -53,13 +53,19 @@ typedef struct {
     long out_stride;
 } tk_projection;
 
+/// How a product computes. Batch arithmetic dequantises panels of weight rows to Float32 and
+/// multiplies every token row by them, so a row's result does not depend on how many tokens
+/// share the batch (a prompt gives the same cache however it is cut). The single-token modes read
+/// each quantised weight once: Float32 activations, or activations quantised to int8 per block of
+/// 32 with integer products (faster, less exact). They apply to Q4_1 and Q8_0 weights and one
+/// token; anything else runs as a batch.
+enum { TK_MATMUL_BATCH = 0, TK_MATMUL_VECTOR_F32 = 1, TK_MATMUL_VECTOR_INT8 = 2 };
+
 /// out_p[t][r] = W_p[r] · x[t] for each projection p, token t < tokens and row r, over `cols`
 /// columns (a multiple of 32). Several projections of the same input (Q, K and V) share one
-/// hand-off to the pool. With `int8` set and a single token, the activations are quantised to int8
-/// per block of 32 and the products are integer (faster, less exact); otherwise every product is
-/// Float32 against weights dequantised on the fly. Returns 0, or −1 when scratch memory fails.
+/// hand-off to the pool. Returns 0, or −1 when scratch memory fails.
 int tk_llm_matmul(tk_pool *pool, const tk_projection *projections, int count, long cols, const float *x, long x_stride,
-                  long tokens, int int8);
+                  long tokens, int mode);
 
 /// out[r] = x[r] / sqrt(mean(x[r]²) + eps) · weight, for rows × cols values (out may be x).
 void tk_llm_rmsnorm(tk_pool *pool, const float *x, const float *weight, long rows, long cols, float eps, float *out);
@@ -78,14 +84,20 @@ void tk_llm_swiglu(tk_pool *pool, float *gate, long gate_stride, const float *up
 /// x[t][i] += y[t][i] for `rows` rows of `count` values.
 void tk_llm_add(tk_pool *pool, float *x, long x_stride, const float *y, long y_stride, long rows, long count);
 
+/// Stores `tokens` rows of keys and values (stride `stride` floats, kv_heads × head_size wide) at
+/// positions first_position… of a KV cache in f16 (rounded to nearest even), head by head: head
+/// h's row for position p starts at cache + h · head_stride + p · head_size.
+void tk_llm_kv_store(tk_pool *pool, const float *k, const float *v, long stride, long tokens, long first_position,
+                     long kv_heads, long head_size, uint16_t *k_cache, uint16_t *v_cache, long head_stride);
+
 /// Causal attention of `tokens` queries at positions first_position… over the cache's first
-/// first_position + tokens positions. Row t of q (stride q_stride) holds `heads` heads of
-/// head_size; query head h reads KV head h / (heads / kv_heads). The cache rows (one per position,
-/// stride kv_heads · head_size) hold K and V, RoPE already applied to K. Row t of out (stride
+/// first_position + tokens positions (laid out as tk_llm_kv_store writes them, RoPE already
+/// applied to the keys). Row t of q (stride q_stride) holds `heads` heads of head_size (a
+/// multiple of 16); query head h reads KV head h / (heads / kv_heads). Row t of out (stride
 /// out_stride) receives the heads side by side. Returns 0, or −1 when scratch memory fails.
 int tk_llm_attention(tk_pool *pool, const float *q, long q_stride, long tokens, long first_position, long heads,
-                     long kv_heads, long head_size, const float *k_cache, const float *v_cache, float *out,
-                     long out_stride);
+                     long kv_heads, long head_size, const uint16_t *k_cache, const uint16_t *v_cache, long head_stride,
+                     float *out, long out_stride);
 
 /// The index of the largest of n values (the lowest index among equals; NaN never wins).
 long tk_llm_argmax(const float *x, long n);

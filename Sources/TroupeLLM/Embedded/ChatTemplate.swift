@@ -12,7 +12,7 @@ struct ChatTemplate: Sendable {
     let start: Int32
     let end: Int32
     /// What stops a reply: `<|im_end|>`, the model's end-of-sequence token, `<|endoftext|>`.
-    let stopTokens: Set<Int32>
+    var stopTokens: Set<Int32>
     let defaultSystem: String?
 
     init(tokenizer: BPETokenizer, gguf: GGUFFile) throws {

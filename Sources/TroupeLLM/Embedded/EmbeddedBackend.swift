@@ -50,7 +50,8 @@ public final class EmbeddedBackend: ChatBackend {
     let tokenizer: BPETokenizer
     let template: ChatTemplate
     let options: Options
-    private let queue: GenerationQueue
+    let generation: Generation
+    let queue: GenerationQueue
 
     /// Loads `modelFile` (a GGUF); errors name the file and what is wrong with it.
     public init(modelFile: URL, options: Options = Options()) throws {
@@ -66,8 +67,8 @@ public final class EmbeddedBackend: ChatBackend {
         description = BackendDescription(
             kind: "embedded", model: gguf.metadata["general.name"]?.string ?? modelFile.deletingPathExtension().lastPathComponent,
             location: modelFile.path, contextLength: model.capacity)
-        let run = Generation(tokenizer: tokenizer, template: template, reusePrompt: options.reusePrompt)
-        queue = GenerationQueue(model: model) { model, job in run.serve(job, on: model) }
+        generation = Generation(tokenizer: tokenizer, template: template, reusePrompt: options.reusePrompt)
+        queue = GenerationQueue(model: model)
     }
 
     /// Loads the model Scripts/setup installed, or says how to install it.
@@ -81,11 +82,18 @@ public final class EmbeddedBackend: ChatBackend {
     deinit { queue.shutdown() }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        Self.submit(request, generation: generation, to: queue).stream
+    }
+
+    /// Queues `request`; the stream's end (its consumer cancelled or gone) cancels the job.
+    static func submit(_ request: ChatRequest, generation: Generation, to queue: GenerationQueue)
+        -> (stream: AsyncThrowingStream<ChatEvent, any Error>, job: GenerationJob)
+    {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self, throwing: (any Error).self)
-        let job = GenerationJob(request: request, continuation: continuation)
+        let job = GenerationJob(request: request, generation: generation, continuation: continuation)
         continuation.onTermination = { _ in job.cancel() }
         queue.submit(job)
-        return stream
+        return (stream, job)
     }
 
     public func countTokens(_ messages: [ChatMessage]) async throws -> Int {

@@ -10,11 +10,7 @@ struct Generation: Sendable {
 
     func serve(_ job: GenerationJob, on model: LlamaModel) {
         let out = job.continuation
-        guard !job.isCancelled else {
-            out.yield(.finished(.cancelled, ChatUsage()))
-            out.finish()
-            return
-        }
+        guard !job.isCancelled else { return job.finish(.cancelled, ChatUsage()) }
         let sampling = job.request.sampling
         let prompt = template.render(job.request.messages, tokenizer: tokenizer)
         guard prompt.count < model.capacity else {
@@ -24,9 +20,7 @@ struct Generation: Sendable {
         }
         do {
             guard var logits = try model.prefill(prompt, reuse: reusePrompt, isCancelled: { job.isCancelled }) else {
-                out.yield(.finished(.cancelled, ChatUsage(promptTokens: prompt.count)))
-                out.finish()
-                return
+                return job.finish(.cancelled, ChatUsage(promptTokens: prompt.count))
             }
             var sampler = TokenSampler(options: sampling)
             var text = ReplyText(stop: sampling.stop)
@@ -46,6 +40,7 @@ struct Generation: Sendable {
                     break
                 }
                 generated += 1
+                job.advance()
                 history.append(token)
                 emit(text.append(tokenizer.bytes(of: token)))
                 if text.stopped {
@@ -62,8 +57,7 @@ struct Generation: Sendable {
             if reason != .cancelled { emit(text.finish()) }
             let usage = ChatUsage(
                 promptTokens: prompt.count, completionTokens: generated, timeToFirstToken: firstDelta, total: .now - job.submitted)
-            out.yield(.finished(reason, usage))
-            out.finish()
+            job.finish(reason, usage)
         } catch {
             out.finish(throwing: error)
         }

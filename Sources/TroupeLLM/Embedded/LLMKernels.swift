@@ -49,14 +49,25 @@ final class LLMKernels: @unchecked Sendable {
         tk_llm_dequantize(Int32(type.rawValue), data.baseAddress, count, output)
     }
 
+    /// How a product computes (see llm_kernels.h).
+    enum Arithmetic: Int32, Sendable {
+        /// Float32 panels times every token row: a row's result is the same in any batch.
+        case batch = 0
+        /// One token, each quantised weight read once, Float32 activations.
+        case vectorFloat32 = 1
+        /// One token, activations quantised to int8 per block of 32, integer products.
+        case vectorInt8 = 2
+    }
+
     /// output_p[t][r] = W_p[r] · input[t] for every projection (sharing one input of `columns`
-    /// values per token). `int8` quantises a single token's activations to int8 (see the README).
-    func matmul(_ projections: [Projection], columns: Int, input: UnsafePointer<Float>, inputStride: Int, tokens: Int, int8: Bool) throws {
+    /// values per token).
+    func matmul(_ projections: [Projection], columns: Int, input: UnsafePointer<Float>, inputStride: Int, tokens: Int,
+                arithmetic: Arithmetic) throws {
         let status = withUnsafeTemporaryAllocation(of: tk_projection.self, capacity: projections.count) { buffer in
             for (i, p) in projections.enumerated() {
                 buffer[i] = tk_projection(type: Int32(p.type.rawValue), weights: p.weights, rows: p.rows, out: p.output, out_stride: p.outputStride)
             }
-            return tk_llm_matmul(pool, buffer.baseAddress, Int32(projections.count), columns, input, inputStride, tokens, int8 ? 1 : 0)
+            return tk_llm_matmul(pool, buffer.baseAddress, Int32(projections.count), columns, input, inputStride, tokens, arithmetic.rawValue)
         }
         guard status == 0 else { throw TroupeError(.unavailable, "matrix product failed: out of memory or a shape the kernels refuse") }
     }
@@ -81,13 +92,22 @@ final class LLMKernels: @unchecked Sendable {
         tk_llm_add(pool, x, xStride, y, yStride, rows, count)
     }
 
+    /// Stores `tokens` rows of keys and values at positions firstPosition… of the cache, in f16.
+    func storeKV(keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int, tokens: Int, firstPosition: Int,
+                 kvHeads: Int, headSize: Int, keyCache: UnsafeMutablePointer<UInt16>, valueCache: UnsafeMutablePointer<UInt16>,
+                 headStride: Int) {
+        tk_llm_kv_store(pool, keys, values, stride, tokens, firstPosition, kvHeads, headSize, keyCache, valueCache, headStride)
+    }
+
     /// Causal attention of `tokens` queries at positions firstPosition… over the cache.
     func attention(
         queries: UnsafePointer<Float>, queryStride: Int, tokens: Int, firstPosition: Int, heads: Int, kvHeads: Int, headSize: Int,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputStride: Int
+        keyCache: UnsafePointer<UInt16>, valueCache: UnsafePointer<UInt16>, headStride: Int, output: UnsafeMutablePointer<Float>,
+        outputStride: Int
     ) throws {
         let status = tk_llm_attention(
-            pool, queries, queryStride, tokens, firstPosition, heads, kvHeads, headSize, keys, values, output, outputStride)
+            pool, queries, queryStride, tokens, firstPosition, heads, kvHeads, headSize, keyCache, valueCache, headStride, output,
+            outputStride)
         guard status == 0 else { throw TroupeError(.unavailable, "attention failed: out of memory or a shape the kernels refuse") }
     }
 

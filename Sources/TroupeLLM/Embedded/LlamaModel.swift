@@ -18,11 +18,15 @@ final class LlamaModel {
     private let cache: KVCache
     /// The tokens whose keys and values the cache holds, by position.
     private(set) var cachedTokens: [Int32] = []
+    /// How many of them a prompt run computed (the rest are decode steps, whose arithmetic
+    /// differs): only these are reused, so that a prompt's logits do not depend on what the
+    /// cache held before, and a seeded reply repeats exactly.
+    private var promptComputed = 0
     private let buffers: Buffers
 
     /// Scratch for one batch, allocated once.
     private struct Buffers {
-        let x, normed, query, attended, projected, gate, up, rope, logits: UnsafeMutablePointer<Float>
+        let x, normed, query, keys, values, attended, projected, gate, up, rope, logits: UnsafeMutablePointer<Float>
 
         init(_ c: LlamaConfiguration, batch: Int) {
             func make(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -33,6 +37,8 @@ final class LlamaModel {
             x = make(batch * c.hidden)
             normed = make(batch * c.hidden)
             query = make(batch * c.hidden)
+            keys = make(batch * c.kvDimension)
+            values = make(batch * c.kvDimension)
             attended = make(batch * c.hidden)
             projected = make(batch * c.hidden)
             gate = make(batch * c.feedForward)
@@ -42,7 +48,7 @@ final class LlamaModel {
         }
 
         func free() {
-            for p in [x, normed, query, attended, projected, gate, up, rope, logits] { p.deallocate() }
+            for p in [x, normed, query, keys, values, attended, projected, gate, up, rope, logits] { p.deallocate() }
         }
     }
 
@@ -55,7 +61,7 @@ final class LlamaModel {
         self.int8Decode = int8Decode
         kernels = try LLMKernels(threads: threads, level: level)
         let capacity = min(contextLength ?? configuration.contextLength, configuration.contextLength)
-        cache = try KVCache(layers: configuration.layers, capacity: capacity, rowWidth: configuration.kvDimension)
+        cache = try KVCache(layers: configuration.layers, capacity: capacity, kvHeads: configuration.kvHeads, headSize: configuration.headSize)
         buffers = Buffers(configuration, batch: Self.batchLimit)
     }
 
@@ -67,6 +73,7 @@ final class LlamaModel {
     /// Forgets the cached tokens (and gives the cache's memory back).
     func reset() {
         cachedTokens.removeAll()
+        promptComputed = 0
         cache.release()
     }
 
@@ -82,14 +89,16 @@ final class LlamaModel {
         try check(prompt)
         var keep = 0
         if reuse {
-            while keep < min(prompt.count - 1, cachedTokens.count), prompt[keep] == cachedTokens[keep] { keep += 1 }
+            while keep < min(prompt.count - 1, promptComputed), prompt[keep] == cachedTokens[keep] { keep += 1 }
         }
         cachedTokens.removeSubrange(keep...)
+        promptComputed = keep
         var start = keep
         while start < prompt.count {
             if isCancelled() { return nil }
             let end = min(start + Self.batchLimit, prompt.count)
-            try forward(Array(prompt[start..<end]), int8: false, logits: end == prompt.count)
+            try forward(Array(prompt[start..<end]), arithmetic: .batch, logits: end == prompt.count)
+            promptComputed = end
             start = end
         }
         return UnsafeMutableBufferPointer(start: buffers.logits, count: configuration.vocabulary)
@@ -99,7 +108,7 @@ final class LlamaModel {
     func decode(_ token: Int32) throws -> UnsafeMutableBufferPointer<Float> {
         guard cachedTokens.count < cache.capacity else { throw TroupeError(.invalidInput, "the context of \(cache.capacity) tokens is full") }
         try check([token])
-        try forward([token], int8: int8Decode, logits: true)
+        try forward([token], arithmetic: int8Decode ? .vectorInt8 : .vectorFloat32, logits: true)
         return UnsafeMutableBufferPointer(start: buffers.logits, count: configuration.vocabulary)
     }
 
@@ -110,36 +119,40 @@ final class LlamaModel {
     }
 
     /// Runs `tokens` at the positions after the cached ones, filling the cache; writes the last
-    /// token's logits when asked.
-    private func forward(_ tokens: [Int32], int8: Bool, logits wanted: Bool) throws {
+    /// token's logits when asked. The output head always runs as a single-token product (Float32
+    /// after a prompt), so the first logits of a prompt are the same whichever batch it ends.
+    private func forward(_ tokens: [Int32], arithmetic: LLMKernels.Arithmetic, logits wanted: Bool) throws {
         let c = configuration, b = buffers, k = kernels
         let n = tokens.count, first = cachedTokens.count, d = c.hidden, kv = c.kvDimension, ff = c.feedForward
         for (t, id) in tokens.enumerated() { weights.embed(id, into: b.x + t * d) }
         LLMKernels.ropeTable(firstPosition: first, count: n, headSize: c.headSize, theta: c.ropeTheta, into: b.rope)
         for (l, layer) in weights.layers.enumerated() {
-            let keys = cache.keys(l), values = cache.values(l)
             k.rmsnorm(b.x, weight: layer.attentionNorm, rows: n, columns: d, epsilon: c.rmsEpsilon, output: b.normed)
             try k.matmul(
-                [project(layer.query, b.query, d), project(layer.key, keys + first * kv, kv), project(layer.value, values + first * kv, kv)],
-                columns: d, input: b.normed, inputStride: d, tokens: n, int8: int8)
+                [project(layer.query, b.query, d), project(layer.key, b.keys, kv), project(layer.value, b.values, kv)],
+                columns: d, input: b.normed, inputStride: d, tokens: n, arithmetic: arithmetic)
             k.rope(b.query, tokens: n, stride: d, heads: c.heads, headSize: c.headSize, table: b.rope)
-            k.rope(keys + first * kv, tokens: n, stride: kv, heads: c.kvHeads, headSize: c.headSize, table: b.rope)
+            k.rope(b.keys, tokens: n, stride: kv, heads: c.kvHeads, headSize: c.headSize, table: b.rope)
+            k.storeKV(keys: b.keys, values: b.values, stride: kv, tokens: n, firstPosition: first, kvHeads: c.kvHeads,
+                      headSize: c.headSize, keyCache: cache.keys(l), valueCache: cache.values(l), headStride: cache.headStride)
             try k.attention(
                 queries: b.query, queryStride: d, tokens: n, firstPosition: first, heads: c.heads, kvHeads: c.kvHeads,
-                headSize: c.headSize, keys: keys, values: values, output: b.attended, outputStride: d)
-            try k.matmul([project(layer.attentionOutput, b.projected, d)], columns: d, input: b.attended, inputStride: d, tokens: n, int8: int8)
+                headSize: c.headSize, keyCache: cache.keys(l), valueCache: cache.values(l), headStride: cache.headStride,
+                output: b.attended, outputStride: d)
+            try k.matmul([project(layer.attentionOutput, b.projected, d)], columns: d, input: b.attended, inputStride: d, tokens: n, arithmetic: arithmetic)
             k.add(b.x, xStride: d, b.projected, yStride: d, rows: n, count: d)
 
             k.rmsnorm(b.x, weight: layer.feedForwardNorm, rows: n, columns: d, epsilon: c.rmsEpsilon, output: b.normed)
-            try k.matmul([project(layer.gate, b.gate, ff), project(layer.up, b.up, ff)], columns: d, input: b.normed, inputStride: d, tokens: n, int8: int8)
+            try k.matmul([project(layer.gate, b.gate, ff), project(layer.up, b.up, ff)], columns: d, input: b.normed, inputStride: d, tokens: n, arithmetic: arithmetic)
             k.swiglu(gate: b.gate, gateStride: ff, up: b.up, upStride: ff, rows: n, count: ff)
-            try k.matmul([project(layer.down, b.projected, d)], columns: ff, input: b.gate, inputStride: ff, tokens: n, int8: int8)
+            try k.matmul([project(layer.down, b.projected, d)], columns: ff, input: b.gate, inputStride: ff, tokens: n, arithmetic: arithmetic)
             k.add(b.x, xStride: d, b.projected, yStride: d, rows: n, count: d)
         }
         cachedTokens += tokens
         if wanted {
             k.rmsnorm(b.x + (n - 1) * d, weight: weights.outputNorm, rows: 1, columns: d, epsilon: c.rmsEpsilon, output: b.normed)
-            try k.matmul([project(weights.output, b.logits, c.vocabulary)], columns: d, input: b.normed, inputStride: d, tokens: 1, int8: int8)
+            try k.matmul([project(weights.output, b.logits, c.vocabulary)], columns: d, input: b.normed, inputStride: d, tokens: 1,
+                         arithmetic: arithmetic == .batch ? .vectorFloat32 : arithmetic)
         }
     }
 
