@@ -56,6 +56,46 @@ INLINE __m256 exp256(__m256 x) {
     return _mm256_mul_ps(y, _mm256_castsi256_ps(power));
 }
 
+INLINE float hsum128(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// The f16 pairs (d, m) of block i of four rows as Float32: (d0, m0, d1, m1, d2, m2, d3, m3), in
+/// one conversion instead of eight.
+INLINE __m256 scales4_q4_1(const tk_block_q4_1 *b0, const tk_block_q4_1 *b1, const tk_block_q4_1 *b2,
+                          const tk_block_q4_1 *b3) {
+    uint32_t h0, h1, h2, h3;
+    memcpy(&h0, b0, 4);
+    memcpy(&h1, b1, 4);
+    memcpy(&h2, b2, 4);
+    memcpy(&h3, b3, 4);
+    return _mm256_cvtph_ps(_mm_setr_epi32((int)h0, (int)h1, (int)h2, (int)h3));
+}
+
+/// The f16 scales of block i of four rows as Float32, in lanes 0, 2, 4 and 6.
+INLINE __m256 scales4_q8_0(const tk_block_q8_0 *b0, const tk_block_q8_0 *b1, const tk_block_q8_0 *b2,
+                          const tk_block_q8_0 *b3) {
+    return _mm256_cvtph_ps(_mm_setr_epi32(half_bits(b0), half_bits(b1), half_bits(b2), half_bits(b3)));
+}
+
+#define LANE(v, i) _mm256_permutevar8x32_ps((v), _mm256_set1_epi32(i))
+
+/// Rows the kernels prefetch ahead of: four rows at a time stream through memory, and the
+/// hardware prefetcher alone leaves the loads waiting.
+#define PREFETCH(row, i, bytes) _mm_prefetch((const char *)((row) + (i)) + (bytes), _MM_HINT_T0)
+
+/// Two rows' nibbles of block i, side by side: row a's 16 bytes in the low lane, row b's in the high.
+INLINE __m256i nibbles2(const tk_block_q4_1 *a, const tk_block_q4_1 *b) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)a->qs)),
+                                   _mm_loadu_si128((const __m128i *)b->qs), 1);
+}
+
+void tk_avx2_matvec_q4_1_q16(const void *w, long rows, long blocks, const int16_t *q, const float *d,
+                             const float *block_sums, float *out);
+void tk_avx2_matvec_q8_0_q16(const void *w, long rows, long blocks, const int16_t *q, const float *d, float *out);
+void tk_avx2_quantize_q16(const float *x, long cols, int16_t *q, float *d, float *block_sums);
 void tk_avx2_gemm_nt(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);
 void tk_avx2_gemm_nt_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k);
 void tk_avx2_gemm_nn_h(const float *a, long lda, const uint16_t *b, long ldb, float *c, long ldc, long m, long n, long k);

@@ -39,6 +39,11 @@ typedef struct {
     void (*matvec_q8_0_f32)(const void *w, long rows, long blocks, const float *x, float *out);
     void (*matvec_q8_0_q8)(const void *w, long rows, long blocks, const int8_t *q, const float *d, float *out);
     void (*quantize_q8)(const float *x, long cols, int8_t *q, float *d, float *block_sums);
+    /// The int16 activations: codes, a scale per block of 32 (max |x| / 32767), the block sums.
+    void (*matvec_q4_1_q16)(const void *w, long rows, long blocks, const int16_t *q, const float *d,
+                            const float *block_sums, float *out);
+    void (*matvec_q8_0_q16)(const void *w, long rows, long blocks, const int16_t *q, const float *d, float *out);
+    void (*quantize_q16)(const float *x, long cols, int16_t *q, float *d, float *block_sums);
     void (*dequantize)(int type, const void *src, long count, float *dst);
     /// c[i·ldc + j] = a_i · b_j over k values (k a multiple of 8), i < m, j < n.
     void (*gemm_nt)(const float *a, long lda, const float *b, long ldb, float *c, long ldc, long m, long n, long k);

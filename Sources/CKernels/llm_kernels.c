@@ -64,9 +64,10 @@ typedef struct {
     long cols, blocks;
     const float *x;
     long x_stride, tokens;
-    // The single-token path: Float32 x with its block sums, or x quantised to int8.
-    int int8;
+    // The single-token path: Float32 x with its block sums, or x quantised to int8 or int16.
+    int mode;
     const int8_t *q;
+    const int16_t *q16;
     const float *d, *block_sums;
     // The item where each projection's items begin (one more entry: the total).
     long first_item[MAX_PROJECTIONS + 1];
@@ -90,12 +91,20 @@ static void matvec_item(void *context, long item, int thread) {
     const long rows = proj->rows - r0 < MATVEC_ROWS ? proj->rows - r0 : MATVEC_ROWS;
     const char *w = (const char *)proj->weights + (size_t)r0 * tk_llm_row_bytes(proj->type, p->cols);
     float *out = proj->out + r0;
-    if (proj->type == TK_TYPE_Q4_1) {
-        if (p->int8) p->k->matvec_q4_1_q8(w, rows, p->blocks, p->q, p->d, p->block_sums, out);
-        else p->k->matvec_q4_1_f32(w, rows, p->blocks, p->x, p->block_sums, out);
-    } else {
-        if (p->int8) p->k->matvec_q8_0_q8(w, rows, p->blocks, p->q, p->d, out);
+    const int q4_1 = proj->type == TK_TYPE_Q4_1;
+    switch (p->mode) {
+    case TK_MATMUL_VECTOR_INT8:
+        if (q4_1) p->k->matvec_q4_1_q8(w, rows, p->blocks, p->q, p->d, p->block_sums, out);
+        else p->k->matvec_q8_0_q8(w, rows, p->blocks, p->q, p->d, out);
+        break;
+    case TK_MATMUL_VECTOR_INT16:
+        if (q4_1) p->k->matvec_q4_1_q16(w, rows, p->blocks, p->q16, p->d, p->block_sums, out);
+        else p->k->matvec_q8_0_q16(w, rows, p->blocks, p->q16, p->d, out);
+        break;
+    default:
+        if (q4_1) p->k->matvec_q4_1_f32(w, rows, p->blocks, p->x, p->block_sums, out);
         else p->k->matvec_q8_0_f32(w, rows, p->blocks, p->x, out);
+        break;
     }
 }
 
@@ -121,9 +130,8 @@ static void gemm_item(void *context, long item, int thread) {
 int tk_llm_matmul(tk_pool *pool, const tk_projection *projections, int count, long cols, const float *x, long x_stride,
                   long tokens, int mode) {
     if (count < 1 || count > MAX_PROJECTIONS || cols % TK_BLOCK || tokens < 1) return -1;
-    const int int8 = mode == TK_MATMUL_VECTOR_INT8;
     product p = {.pool = pool, .k = tk_pool_kernels(pool), .projections = projections, .count = count, .cols = cols,
-                 .blocks = cols / TK_BLOCK, .x = x, .x_stride = x_stride, .tokens = tokens, .int8 = int8};
+                 .blocks = cols / TK_BLOCK, .x = x, .x_stride = x_stride, .tokens = tokens, .mode = mode};
     int quantised = 1;
     for (int j = 0; j < count; j++) {
         if (projections[j].rows % PANEL_ROWS) return -1;
@@ -134,10 +142,15 @@ int tk_llm_matmul(tk_pool *pool, const tk_projection *projections, int count, lo
         float *scratch = tk_pool_shared(pool, (size_t)cols * 2 + (size_t)p.blocks * 8);
         if (!scratch) return -1;
         float *sums = scratch, *d = scratch + p.blocks;
-        if (int8) {
+        if (mode == TK_MATMUL_VECTOR_INT8) {
             int8_t *q = (int8_t *)(scratch + 2 * p.blocks);
             p.k->quantize_q8(x, cols, q, d, sums);
             p.q = q;
+            p.d = d;
+        } else if (mode == TK_MATMUL_VECTOR_INT16) {
+            int16_t *q = (int16_t *)(scratch + 2 * p.blocks);
+            p.k->quantize_q16(x, cols, q, d, sums);
+            p.q16 = q;
             p.d = d;
         } else {
             for (long i = 0; i < p.blocks; i++) {

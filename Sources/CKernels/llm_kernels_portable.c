@@ -123,6 +123,53 @@ static void matvec_q8_0_q8(const void *w, long rows, long blocks, const int8_t *
     }
 }
 
+static void matvec_q4_1_q16(const void *w, long rows, long blocks, const int16_t *q, const float *d, const float *block_sums,
+                            float *out) {
+    const tk_block_q4_1 *row = w;
+    for (long r = 0; r < rows; r++, row += blocks) {
+        float acc = 0;
+        for (long i = 0; i < blocks; i++) {
+            const tk_block_q4_1 *b = row + i;
+            const int16_t *qb = q + i * TK_BLOCK;
+            int32_t dot = 0;
+            for (int j = 0; j < 16; j++) dot += (int32_t)(b->qs[j] & 15) * qb[j] + (int32_t)(b->qs[j] >> 4) * qb[j + 16];
+            acc += tk_half_to_float(half_at(&b->d)) * d[i] * (float)dot + tk_half_to_float(half_at(&b->m)) * block_sums[i];
+        }
+        out[r] = acc;
+    }
+}
+
+static void matvec_q8_0_q16(const void *w, long rows, long blocks, const int16_t *q, const float *d, float *out) {
+    const tk_block_q8_0 *row = w;
+    for (long r = 0; r < rows; r++, row += blocks) {
+        float acc = 0;
+        for (long i = 0; i < blocks; i++) {
+            const tk_block_q8_0 *b = row + i;
+            const int16_t *qb = q + i * TK_BLOCK;
+            int32_t dot = 0;
+            for (int j = 0; j < TK_BLOCK; j++) dot += (int32_t)b->qs[j] * qb[j];
+            acc += tk_half_to_float(half_at(&b->d)) * d[i] * (float)dot;
+        }
+        out[r] = acc;
+    }
+}
+
+static void quantize_q16(const float *x, long cols, int16_t *q, float *d, float *block_sums) {
+    for (long i = 0; i < cols / TK_BLOCK; i++) {
+        const float *xb = x + i * TK_BLOCK;
+        float largest = 0, sum = 0;
+        for (int j = 0; j < TK_BLOCK; j++) {
+            largest = fmaxf(largest, fabsf(xb[j]));
+            sum += xb[j];
+        }
+        const float scale = largest / 32767.0f, inverse = scale != 0 ? 1.0f / scale : 0.0f;
+        for (int j = 0; j < TK_BLOCK; j++)
+            q[i * TK_BLOCK + j] = (int16_t)fminf(32767.0f, fmaxf(-32767.0f, nearbyintf(xb[j] * inverse)));
+        d[i] = scale;
+        block_sums[i] = sum;
+    }
+}
+
 static void quantize_q8(const float *x, long cols, int8_t *q, float *d, float *block_sums) {
     for (long i = 0; i < cols / TK_BLOCK; i++) {
         const float *xb = x + i * TK_BLOCK;
@@ -252,6 +299,9 @@ const tk_llm_kernels tk_llm_portable_kernels = {
     .matvec_q8_0_f32 = matvec_q8_0_f32,
     .matvec_q8_0_q8 = matvec_q8_0_q8,
     .quantize_q8 = quantize_q8,
+    .matvec_q4_1_q16 = matvec_q4_1_q16,
+    .matvec_q8_0_q16 = matvec_q8_0_q16,
+    .quantize_q16 = quantize_q16,
     .dequantize = dequantize,
     .gemm_nt = gemm_nt,
     .gemm_nt_h = gemm_nt_h,

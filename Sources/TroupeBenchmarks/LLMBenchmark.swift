@@ -20,7 +20,7 @@ public struct LLMBenchmark: Sendable {
     public struct Row: Sendable {
         public var prompt: String
         public var threads: Int
-        public var int8Decode: Bool
+        public var decode: EmbeddedBackend.DecodeArithmetic
         public var promptIDs: [Int32]
         public var replyTokens: Int
         public var prefillTokensPerSecond: Double
@@ -36,16 +36,16 @@ public struct LLMBenchmark: Sendable {
     public var threads: [Int]
     public var replyTokens: Int
     public var runs: Int
-    public var int8Decode: Bool
+    public var decode: EmbeddedBackend.DecodeArithmetic
 
     public init(modelFile: URL, prompts: [Prompt], threads: [Int] = [1, 2], replyTokens: Int = 128, runs: Int = 3,
-                int8Decode: Bool = EmbeddedBackend.Options().int8Decode) {
+                decode: EmbeddedBackend.DecodeArithmetic = EmbeddedBackend.Options().decodeArithmetic) {
         self.modelFile = modelFile
         self.prompts = prompts
         self.threads = threads
         self.replyTokens = replyTokens
         self.runs = runs
-        self.int8Decode = int8Decode
+        self.decode = decode
     }
 
     /// Runs every prompt at every thread count (a fresh backend per thread count, warmed up by
@@ -53,7 +53,7 @@ public struct LLMBenchmark: Sendable {
     public func run(progress: (String) -> Void) async throws -> [Row] {
         var rows: [Row] = []
         for count in threads {
-            let backend = try EmbeddedBackend(modelFile: modelFile, options: .init(threads: count, int8Decode: int8Decode))
+            let backend = try EmbeddedBackend(modelFile: modelFile, options: .init(threads: count, decodeArithmetic: decode))
             _ = try await backend.measure([ChatMessage(.user, "Hello!")], replyTokens: 8)
             for prompt in prompts {
                 var measured: [EmbeddedBackend.Run] = []
@@ -65,7 +65,7 @@ public struct LLMBenchmark: Sendable {
                     measured.append(run)
                 }
                 rows.append(Row(
-                    prompt: prompt.name, threads: count, int8Decode: int8Decode, promptIDs: measured[0].promptIDs, replyTokens: replyTokens,
+                    prompt: prompt.name, threads: count, decode: decode, promptIDs: measured[0].promptIDs, replyTokens: replyTokens,
                     prefillTokensPerSecond: Self.median(measured.map(\.prefillTokensPerSecond)),
                     decodeTokensPerSecond: Self.median(measured.map(\.decodeTokensPerSecond)),
                     timeToFirstTokenMilliseconds: Self.median(measured.map(\.timeToFirstTokenMilliseconds)),
@@ -97,7 +97,7 @@ public struct LLMBenchmark: Sendable {
     public static func json(_ row: Row) -> JSONValue {
         .object([
             "kind": .string("llm"), "prompt": .string(row.prompt), "threads": .number(Double(row.threads)),
-            "int8_decode": .bool(row.int8Decode), "prompt_tokens": .number(Double(row.promptIDs.count)),
+            "decode": .string(row.decode.rawValue), "prompt_tokens": .number(Double(row.promptIDs.count)),
             "prompt_ids": .array(row.promptIDs.map { .number(Double($0)) }), "reply_tokens": .number(Double(row.replyTokens)),
             "prefill_tok_s": .number((row.prefillTokensPerSecond * 10).rounded() / 10),
             "decode_tok_s": .number((row.decodeTokensPerSecond * 10).rounded() / 10),
@@ -112,8 +112,8 @@ public struct LLMBenchmark: Sendable {
             lines.append(String(format: "%-12@ %7d  %7d | %13.0f  %12.1f  %14.0f | %12.0f", r.prompt as NSString, r.promptIDs.count, r.threads,
                                 r.prefillTokensPerSecond, r.decodeTokensPerSecond, r.timeToFirstTokenMilliseconds, Double(r.peakRSS) / 1_048_576))
         }
-        lines.append("\(rows.first?.replyTokens ?? 0)-token greedy replies; medians of \(rows.first?.runs ?? 0) runs; decode " +
-                     ((rows.first?.int8Decode ?? true) ? "with int8 activations" : "in Float32"))
+        lines.append("\(rows.first?.replyTokens ?? 0)-token greedy replies; medians of \(rows.first?.runs ?? 0) runs; decode arithmetic "
+                     + (rows.first?.decode.rawValue ?? "?"))
         return lines.joined(separator: "\n")
     }
 

@@ -18,8 +18,8 @@ extension BenchCommand {
         @Option(help: "Thread counts (comma-separated).") var threads = "1,2"
         @Option(help: "Reply tokens per run.") var replyTokens = 128
         @Option(help: "Runs per prompt and thread count (the median is reported).") var runs = 3
-        @Flag(inversion: .prefixedNo, help: "Decode with int8 activations (else Float32).")
-        var int8Decode = EmbeddedBackend.Options().int8Decode
+        @Option(help: ArgumentHelp("Decode arithmetic: int16, int8 or float32.", valueName: "arithmetic"))
+        var decode = EmbeddedBackend.Options().decodeArithmetic.rawValue
         @Flag(help: "Print one JSON object per line.") var json = false
 
         func validate() throws {
@@ -27,6 +27,7 @@ extension BenchCommand {
                 throw ValidationError("--threads: comma-separated counts from 1 to 64")
             }
             guard replyTokens >= 2, runs >= 1 else { throw ValidationError("--reply-tokens must be at least 2 and --runs at least 1") }
+            guard EmbeddedBackend.DecodeArithmetic(rawValue: decode) != nil else { throw ValidationError("--decode: int16, int8 or float32") }
         }
 
         private func parsed(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -37,7 +38,7 @@ extension BenchCommand {
             }
             let benchmark = LLMBenchmark(
                 modelFile: file, prompts: try LLMBenchmark.prompts(file: URL(fileURLWithPath: prompts), lines: parsed(lines)),
-                threads: parsed(threads), replyTokens: replyTokens, runs: runs, int8Decode: int8Decode)
+                threads: parsed(threads), replyTokens: replyTokens, runs: runs, decode: EmbeddedBackend.DecodeArithmetic(rawValue: decode)!)
             let rows = try await benchmark.run { Output.stderr($0) }
             if json {
                 for row in rows { Output.json(LLMBenchmark.json(row)) }

@@ -5,7 +5,7 @@ import Testing
 /// The decoder against the NumPy reference (../shared/reference/smollm2, README "What a Swift
 /// implementation should check"). Prompts run in Float32 (weights dequantised on the fly, F32
 /// accumulation), so the README's strict thresholds apply to the first-step logits; decode steps
-/// run as the backend's default does (int8 activations), held to the margin rule.
+/// run as the backend's default does (int16 activations), held to the margin rule.
 @Suite("Llama decoder against the reference")
 struct DecoderTests {
     static func correlation(_ a: [Double], _ b: [Double]) -> Double {
@@ -33,13 +33,14 @@ struct DecoderTests {
     }
 
     /// Per prompt: top-1, the 20 top values (correlation and largest difference), then greedy
-    /// decoding until the reference's margin drops to 0.5 or below (check 3).
+    /// decoding, in the backend's default arithmetic, until the reference's margin drops to 0.5 or
+    /// below (check 3).
     @Test(arguments: 0..<8)
     func promptMatchesTheReference(index: Int) throws {
         let cases = ModelFixture.promptCases
         try #require(cases.count == 8, "reference logits.jsonl not found")
         let c = cases[index]
-        let decoder = try ModelFixture.decoder(int8Decode: EmbeddedBackend.Options().int8Decode)
+        let decoder = try ModelFixture.decoder(decode: EmbeddedBackend.Options().decodeArithmetic)
         var logits = try #require(try decoder.prefill(c.ids, reuse: false))
         let topIDs = c.top.map { Int($0[0]) }, topValues = c.top.map { $0[1] }
         #expect(LLMKernels.argmax(logits.baseAddress!, count: logits.count) == topIDs[0], "prompt \(index): top-1")
@@ -69,7 +70,7 @@ struct DecoderTests {
         let cases = ModelFixture.promptCases
         try #require(cases.count == 8, "reference logits.jsonl not found")
         let prompt = cases[7].ids  // 427 tokens: two batches of at most 256
-        let decoder = try ModelFixture.decoder(int8Decode: true)
+        let decoder = try ModelFixture.decoder(decode: .int8)
         let fresh = Array(try #require(try decoder.prefill(prompt, reuse: false)))
         _ = try decoder.decode(Int32(LLMKernels.argmax(fresh, count: fresh.count)))
         let again = Array(try #require(try decoder.prefill(prompt, reuse: true)))  // only the last token runs

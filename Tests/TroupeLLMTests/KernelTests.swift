@@ -76,11 +76,17 @@ struct KernelTests {
             let exact: [Float] = (0..<tokens).flatMap { t in
                 (0..<rows).map { r in Float((0..<columns).reduce(0.0) { $0 + Double(dequantized[r * columns + $1]) * Double(x[t * columns + $1]) }) }
             }
-            for arithmetic in [LLMKernels.Arithmetic.batch, .vectorFloat32, .vectorInt8] {
+            for arithmetic in [LLMKernels.Arithmetic.batch, .vectorFloat32, .vectorInt16, .vectorInt8] {
                 let reference = try Self.matmul(portable, type, w, rows: rows, columns: columns, x: x, tokens: tokens, arithmetic: arithmetic)
-                // Float32 against double: summation order only. int8 activations: about 1% of a value.
-                let int8 = arithmetic == .vectorInt8 && tokens == 1 && (type == .q4_1 || type == .q8_0)
-                #expect(Self.relativeError(reference, exact) < (int8 ? 0.05 : 1e-5), "portable \(type) tokens \(tokens) \(arithmetic)")
+                // Float32 against double: summation order only. Quantised activations (Q4_1 and Q8_0
+                // weights, one token): int16 within 1e-4 of a value, int8 within 2%.
+                let quantised = tokens == 1 && (type == .q4_1 || type == .q8_0)
+                let allowed = quantised && arithmetic == .vectorInt8 ? 0.02 : quantised && arithmetic == .vectorInt16 ? 1e-4 : 1e-5
+                #expect(Self.relativeError(reference, exact) < allowed, "portable \(type) tokens \(tokens) \(arithmetic)")
+                if quantised && arithmetic == .vectorInt8 {
+                    // int8 is as coarse as it should be, not coarser nor finer (a broken scale shows).
+                    #expect(Self.relativeError(reference, exact) > 1e-4)
+                }
                 for level in Self.levels {
                     for threads in [1, 2] {
                         let kernels = try LLMKernels(threads: threads, level: level)

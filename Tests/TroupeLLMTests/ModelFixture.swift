@@ -40,9 +40,9 @@ enum ModelFixture {
     static func model() throws -> Loaded { try #require(loaded, Comment(rawValue: missing)) }
 
     /// A decoder on its own cache (tests run in parallel; each gets its own).
-    static func decoder(threads: Int = 1, int8Decode: Bool = false, contextLength: Int = 1024) throws -> LlamaModel {
+    static func decoder(threads: Int = 1, decode: EmbeddedBackend.DecodeArithmetic = .float32, contextLength: Int = 1024) throws -> LlamaModel {
         let m = try model()
-        return try LlamaModel(weights: m.weights, configuration: m.configuration, threads: threads, int8Decode: int8Decode,
+        return try LlamaModel(weights: m.weights, configuration: m.configuration, threads: threads, decode: decode.kernels,
                               contextLength: contextLength)
     }
 

@@ -56,10 +56,11 @@ typedef struct {
 /// How a product computes. Batch arithmetic dequantises panels of weight rows to Float32 and
 /// multiplies every token row by them, so a row's result does not depend on how many tokens
 /// share the batch (a prompt gives the same cache however it is cut). The single-token modes read
-/// each quantised weight once: Float32 activations, or activations quantised to int8 per block of
-/// 32 with integer products (faster, less exact). They apply to Q4_1 and Q8_0 weights and one
-/// token; anything else runs as a batch.
-enum { TK_MATMUL_BATCH = 0, TK_MATMUL_VECTOR_F32 = 1, TK_MATMUL_VECTOR_INT8 = 2 };
+/// each quantised weight once, with Float32 activations, or with activations quantised per block
+/// of 32 to int16 (integer products; within about 1e-5 of Float32) or to int8 (as llama.cpp does:
+/// fastest, but logits move by a few tenths). They apply to Q4_1 and Q8_0 weights and one token;
+/// anything else runs as a batch.
+enum { TK_MATMUL_BATCH = 0, TK_MATMUL_VECTOR_F32 = 1, TK_MATMUL_VECTOR_INT8 = 2, TK_MATMUL_VECTOR_INT16 = 3 };
 
 /// out_p[t][r] = W_p[r] · x[t] for each projection p, token t < tokens and row r, over `cols`
 /// columns (a multiple of 32). Several projections of the same input (Q, K and V) share one

@@ -110,6 +110,9 @@ struct GGUFFile: Sendable {
         UnsafeRawBufferPointer(rebasing: file.bytes[tensor.offset..<(tensor.offset + tensor.byteCount)])
     }
 
+    /// Drops the tensor's pages from the resident set (after it was copied elsewhere).
+    func discard(_ tensor: GGUFTensor) { file.discard(tensor.offset..<(tensor.offset + tensor.byteCount)) }
+
     /// The tensor's values as Float32 (dequantised), for tests and small tensors.
     func floats(_ tensor: GGUFTensor) -> [Float] {
         let count = tensor.rows * tensor.columns

@@ -57,6 +57,8 @@ final class LLMKernels: @unchecked Sendable {
         case vectorFloat32 = 1
         /// One token, activations quantised to int8 per block of 32, integer products.
         case vectorInt8 = 2
+        /// One token, activations quantised to int16 per block of 32, integer products.
+        case vectorInt16 = 3
     }
 
     /// output_p[t][r] = W_p[r] · input[t] for every projection (sharing one input of `columns`

@@ -11,8 +11,8 @@ final class LlamaModel {
     let configuration: LlamaConfiguration
     let weights: LlamaWeights
     let kernels: LLMKernels
-    /// Decode steps quantise activations to int8 (prompt batches are always Float32).
-    let int8Decode: Bool
+    /// The arithmetic of decode steps (prompt batches are always Float32).
+    let decode: LLMKernels.Arithmetic
     static let batchLimit = 256
 
     private let cache: KVCache
@@ -54,11 +54,11 @@ final class LlamaModel {
 
     /// A decoder over `weights` on `threads` threads; `contextLength` caps the cache (the
     /// model's own context when nil).
-    init(weights: LlamaWeights, configuration: LlamaConfiguration, threads: Int, int8Decode: Bool,
+    init(weights: LlamaWeights, configuration: LlamaConfiguration, threads: Int, decode: LLMKernels.Arithmetic,
          contextLength: Int? = nil, level: LLMKernels.Level? = nil) throws {
         self.configuration = configuration
         self.weights = weights
-        self.int8Decode = int8Decode
+        self.decode = decode
         kernels = try LLMKernels(threads: threads, level: level)
         let capacity = min(contextLength ?? configuration.contextLength, configuration.contextLength)
         cache = try KVCache(layers: configuration.layers, capacity: capacity, kvHeads: configuration.kvHeads, headSize: configuration.headSize)
@@ -108,7 +108,7 @@ final class LlamaModel {
     func decode(_ token: Int32) throws -> UnsafeMutableBufferPointer<Float> {
         guard cachedTokens.count < cache.capacity else { throw TroupeError(.invalidInput, "the context of \(cache.capacity) tokens is full") }
         try check([token])
-        try forward([token], arithmetic: int8Decode ? .vectorInt8 : .vectorFloat32, logits: true)
+        try forward([token], arithmetic: decode, logits: true)
         return UnsafeMutableBufferPointer(start: buffers.logits, count: configuration.vocabulary)
     }
 

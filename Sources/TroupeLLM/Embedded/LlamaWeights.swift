@@ -1,12 +1,13 @@
 import TroupeCore
 
-/// The model's tensors, checked against the configuration: matrices stay as they are in the
-/// file (quantised, read in place from the mapping); the small norm vectors are dequantised
-/// into arrays.
+/// The model's tensors, checked against the configuration: matrices stay quantised as in the
+/// file, copied once into a ``WeightArena`` (huge pages; the file's own pages are then dropped
+/// from the resident set); the small norm vectors are dequantised into arrays.
 struct LlamaWeights: Sendable {
-    /// A weight matrix in the mapping: `rows` outputs of `columns` inputs.
+    /// A weight matrix: `rows` outputs of `columns` inputs.
     struct Matrix: @unchecked Sendable {
-        // `@unchecked`: a pointer into the read-only mapping that `LlamaWeights.file` keeps alive.
+        // `@unchecked`: a pointer into the arena, read-only once loaded, which `LlamaWeights.arena`
+        // keeps alive.
         var type: GGMLType
         var data: UnsafeRawPointer
         var rows: Int
@@ -20,6 +21,7 @@ struct LlamaWeights: Sendable {
     }
 
     let file: GGUFFile
+    let arena: WeightArena
     let tokenEmbedding: Matrix
     /// The output head: `output.weight`, or the token embedding when the model ties them.
     let output: Matrix
@@ -28,6 +30,17 @@ struct LlamaWeights: Sendable {
 
     init(file: GGUFFile, configuration c: LlamaConfiguration) throws {
         self.file = file
+        var names = ["token_embd.weight"] + (file.hasTensor("output.weight") ? ["output.weight"] : [])
+        for l in 0..<c.layers {
+            names += ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"].map { "blk.\(l).\($0).weight" }
+        }
+        var offsets: [String: Int] = [:], total = 0
+        for name in names {
+            offsets[name] = total
+            total += (try file.tensor(name).byteCount + 63) / 64 * 64
+        }
+        let arena = try WeightArena(bytes: total)
+        self.arena = arena
         func matrix(_ name: String, rows: Int, columns: Int) throws -> Matrix {
             let tensor = try file.tensor(name)
             guard tensor.dimensions == [columns, rows] else {
@@ -36,7 +49,10 @@ struct LlamaWeights: Sendable {
             guard rows % 16 == 0 else {
                 throw TroupeError(.invalidInput, "tensor '\(name)' has \(rows) rows, not a multiple of 16 (the kernels' panels)", context: file.path)
             }
-            return Matrix(type: tensor.type, data: file.data(tensor).baseAddress!, rows: rows, columns: columns)
+            let destination = arena.base + offsets[name]!
+            destination.copyMemory(from: file.data(tensor).baseAddress!, byteCount: tensor.byteCount)
+            file.discard(tensor)
+            return Matrix(type: tensor.type, data: UnsafeRawPointer(destination), rows: rows, columns: columns)
         }
         func vector(_ name: String) throws -> [Float] {
             let tensor = try file.tensor(name)
