@@ -182,11 +182,44 @@ int tk_llm_matmul(tk_pool *pool, const tk_projection *projections, int count, lo
     return 0;
 }
 
-// MARK: Element-wise steps (small: they run on the caller's thread)
+// MARK: Element-wise steps (one token: on the caller's thread; a prompt's rows: across the pool)
+
+#define ROWS_PER_ITEM 8
+
+typedef struct {
+    const tk_llm_kernels *k;
+    int kind;
+    const float *x, *y;
+    float *out;
+    long rows, x_stride, y_stride, out_stride, cols, heads, head_size;
+    float eps;
+} rows_job;
+
+enum { ROWS_RMSNORM, ROWS_ROPE, ROWS_SWIGLU, ROWS_ADD };
+
+static void rows_item(void *context, long item, int thread) {
+    (void)thread;
+    const rows_job *j = context;
+    for (long r = item * ROWS_PER_ITEM; r < (item + 1) * ROWS_PER_ITEM && r < j->rows; r++) {
+        switch (j->kind) {
+        case ROWS_RMSNORM: j->k->rmsnorm_row(j->x + r * j->x_stride, j->y, j->cols, j->eps, j->out + r * j->out_stride); break;
+        case ROWS_ROPE: j->k->rope_row(j->out + r * j->out_stride, j->heads, j->head_size, j->y + r * j->head_size); break;
+        case ROWS_SWIGLU: j->k->swiglu_row(j->out + r * j->out_stride, j->y + r * j->y_stride, j->cols); break;
+        default: j->k->add_row(j->out + r * j->out_stride, j->y + r * j->y_stride, j->cols); break;
+        }
+    }
+}
+
+static void run_rows(tk_pool *pool, rows_job *job, long rows) {
+    job->rows = rows;
+    if (rows == 1) rows_item(job, 0, 0);
+    else tk_pool_run(pool, rows_item, job, (rows + ROWS_PER_ITEM - 1) / ROWS_PER_ITEM);
+}
 
 void tk_llm_rmsnorm(tk_pool *pool, const float *x, const float *weight, long rows, long cols, float eps, float *out) {
-    const tk_llm_kernels *k = tk_pool_kernels(pool);
-    for (long r = 0; r < rows; r++) k->rmsnorm_row(x + r * cols, weight, cols, eps, out + r * cols);
+    rows_job j = {.k = tk_pool_kernels(pool), .kind = ROWS_RMSNORM, .x = x, .y = weight, .out = out, .x_stride = cols,
+                  .out_stride = cols, .cols = cols, .eps = eps};
+    run_rows(pool, &j, rows);
 }
 
 void tk_llm_rope_table(long first_position, long count, long head_size, double theta, float *table) {
@@ -201,18 +234,21 @@ void tk_llm_rope_table(long first_position, long count, long head_size, double t
 }
 
 void tk_llm_rope(tk_pool *pool, float *x, long tokens, long stride, long heads, long head_size, const float *table) {
-    const tk_llm_kernels *k = tk_pool_kernels(pool);
-    for (long t = 0; t < tokens; t++) k->rope_row(x + t * stride, heads, head_size, table + t * head_size);
+    rows_job j = {.k = tk_pool_kernels(pool), .kind = ROWS_ROPE, .y = table, .out = x, .out_stride = stride, .heads = heads,
+                  .head_size = head_size};
+    run_rows(pool, &j, tokens);
 }
 
 void tk_llm_swiglu(tk_pool *pool, float *gate, long gate_stride, const float *up, long up_stride, long rows, long count) {
-    const tk_llm_kernels *k = tk_pool_kernels(pool);
-    for (long r = 0; r < rows; r++) k->swiglu_row(gate + r * gate_stride, up + r * up_stride, count);
+    rows_job j = {.k = tk_pool_kernels(pool), .kind = ROWS_SWIGLU, .y = up, .out = gate, .y_stride = up_stride,
+                  .out_stride = gate_stride, .cols = count};
+    run_rows(pool, &j, rows);
 }
 
 void tk_llm_add(tk_pool *pool, float *x, long x_stride, const float *y, long y_stride, long rows, long count) {
-    const tk_llm_kernels *k = tk_pool_kernels(pool);
-    for (long r = 0; r < rows; r++) k->add_row(x + r * x_stride, y + r * y_stride, count);
+    rows_job j = {.k = tk_pool_kernels(pool), .kind = ROWS_ADD, .y = y, .out = x, .y_stride = y_stride, .out_stride = x_stride,
+                  .cols = count};
+    run_rows(pool, &j, rows);
 }
 
 // MARK: Attention

@@ -28,14 +28,9 @@ AVX2 static void matvec_q4_1_f32(const void *w, long rows, long blocks, const fl
     const long ahead = 4 * blocks * (long)sizeof(tk_block_q4_1);
     for (long r = 0; r + 4 <= rows; r += 4) {
         const tk_block_q4_1 *b0 = base + r * blocks, *b1 = b0 + blocks, *b2 = b1 + blocks, *b3 = b2 + blocks;
+        prefetch_group(b0, ahead);
         __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, low = acc0;
         for (long i = 0; i < blocks; i++) {
-            if (!(i & 1)) {
-                PREFETCH(b0, i, ahead);
-                PREFETCH(b1, i, ahead);
-                PREFETCH(b2, i, ahead);
-                PREFETCH(b3, i, ahead);
-            }
             const float *xb = x + i * TK_BLOCK;
             const __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8), x2 = _mm256_loadu_ps(xb + 16),
                          x3 = _mm256_loadu_ps(xb + 24);
@@ -70,14 +65,9 @@ AVX2 static void matvec_q4_1_q8_rows(const void *w, long rows, long blocks, cons
     const long ahead = 4 * blocks * (long)sizeof(tk_block_q4_1);
     for (long r = 0; r + 4 <= rows; r += 4) {
         const tk_block_q4_1 *b0 = base + r * blocks, *b1 = b0 + blocks, *b2 = b1 + blocks, *b3 = b2 + blocks;
+        prefetch_group(b0, ahead);
         __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, low = acc0;
         for (long i = 0; i < blocks; i++) {
-            if (!(i & 1)) {
-                PREFETCH(b0, i, ahead);
-                PREFETCH(b1, i, ahead);
-                PREFETCH(b2, i, ahead);
-                PREFETCH(b3, i, ahead);
-            }
             const __m256i a = _mm256_loadu_si256((const __m256i *)(q + i * TK_BLOCK));
             const __m256 dm = scales4_q4_1(b0 + i, b1 + i, b2 + i, b3 + i);
             const __m256 scaled = _mm256_mul_ps(dm, _mm256_set1_ps(d[i]));
@@ -124,14 +114,9 @@ AVX2 static void matvec_q4_1_q8(const void *w, long rows, long blocks, const int
     const __m256i lanes01 = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2), lanes23 = _mm256_setr_epi32(4, 4, 4, 4, 6, 6, 6, 6);
     for (long r = 0; r + 4 <= rows; r += 4) {
         const tk_block_q4_1 *b0 = base + r * blocks, *b1 = b0 + blocks, *b2 = b1 + blocks, *b3 = b2 + blocks;
+        prefetch_group(b0, ahead);
         __m256 acc01 = _mm256_setzero_ps(), acc23 = acc01, low = acc01;
         for (long i = 0; i < blocks; i++) {
-            if (!(i & 1)) {
-                PREFETCH(b0, i, ahead);
-                PREFETCH(b1, i, ahead);
-                PREFETCH(b2, i, ahead);
-                PREFETCH(b3, i, ahead);
-            }
             const __m256 dm = scales4_q4_1(b0 + i, b1 + i, b2 + i, b3 + i);
             const __m256 scaled = _mm256_mul_ps(dm, _mm256_set1_ps(d[i]));
             low = _mm256_fmadd_ps(dm, _mm256_set1_ps(block_sums[i]), low);
@@ -162,12 +147,9 @@ AVX2 static void matvec_q8_0_f32(const void *w, long rows, long blocks, const fl
     const long ahead = 4 * blocks * (long)sizeof(tk_block_q8_0);
     for (long r = 0; r + 4 <= rows; r += 4) {
         const tk_block_q8_0 *b0 = base + r * blocks, *b1 = b0 + blocks, *b2 = b1 + blocks, *b3 = b2 + blocks;
+        prefetch_group(b0, ahead);
         __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (long i = 0; i < blocks; i++) {
-            PREFETCH(b0, i, ahead);
-            PREFETCH(b1, i, ahead);
-            PREFETCH(b2, i, ahead);
-            PREFETCH(b3, i, ahead);
             const float *xb = x + i * TK_BLOCK;
             const __m256 s = scales4_q8_0(b0 + i, b1 + i, b2 + i, b3 + i);
             acc0 = _mm256_fmadd_ps(q8_0_dot_f32(b0 + i, xb), LANE(s, 0), acc0);
@@ -194,12 +176,9 @@ AVX2 static void matvec_q8_0_q8(const void *w, long rows, long blocks, const int
     const long ahead = 4 * blocks * (long)sizeof(tk_block_q8_0);
     for (long r = 0; r + 4 <= rows; r += 4) {
         const tk_block_q8_0 *b0 = base + r * blocks, *b1 = b0 + blocks, *b2 = b1 + blocks, *b3 = b2 + blocks;
+        prefetch_group(b0, ahead);
         __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (long i = 0; i < blocks; i++) {
-            PREFETCH(b0, i, ahead);
-            PREFETCH(b1, i, ahead);
-            PREFETCH(b2, i, ahead);
-            PREFETCH(b3, i, ahead);
             const __m256i a = _mm256_loadu_si256((const __m256i *)(q + i * TK_BLOCK));
             const __m256 s = _mm256_mul_ps(scales4_q8_0(b0 + i, b1 + i, b2 + i, b3 + i), _mm256_set1_ps(d[i]));
             acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q8_0_dot_q8(b0 + i, a)), LANE(s, 0), acc0);

@@ -73,14 +73,9 @@ AVX2 void tk_avx2_matvec_q4_1_q16(const void *w, long rows, long blocks, const i
     const __m256i lanes01 = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2), lanes23 = _mm256_setr_epi32(4, 4, 4, 4, 6, 6, 6, 6);
     for (long r = 0; r + 4 <= rows; r += 4) {
         const tk_block_q4_1 *b0 = base + r * blocks, *b1 = b0 + blocks, *b2 = b1 + blocks, *b3 = b2 + blocks;
+        prefetch_group(b0, ahead);
         __m256 acc01 = _mm256_setzero_ps(), acc23 = acc01, low = acc01;
         for (long i = 0; i < blocks; i++) {
-            if (!(i & 1)) {
-                PREFETCH(b0, i, ahead);
-                PREFETCH(b1, i, ahead);
-                PREFETCH(b2, i, ahead);
-                PREFETCH(b3, i, ahead);
-            }
             const __m256 dm = scales4_q4_1(b0 + i, b1 + i, b2 + i, b3 + i);
             const __m256 scaled = _mm256_mul_ps(dm, _mm256_set1_ps(d[i]));
             low = _mm256_fmadd_ps(dm, _mm256_set1_ps(block_sums[i]), low);
@@ -111,12 +106,9 @@ AVX2 void tk_avx2_matvec_q8_0_q16(const void *w, long rows, long blocks, const i
     const long ahead = 4 * blocks * (long)sizeof(tk_block_q8_0);
     for (long r = 0; r + 4 <= rows; r += 4) {
         const tk_block_q8_0 *b0 = base + r * blocks, *b1 = b0 + blocks, *b2 = b1 + blocks, *b3 = b2 + blocks;
+        prefetch_group(b0, ahead);
         __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         for (long i = 0; i < blocks; i++) {
-            PREFETCH(b0, i, ahead);
-            PREFETCH(b1, i, ahead);
-            PREFETCH(b2, i, ahead);
-            PREFETCH(b3, i, ahead);
             const __m256i first = _mm256_loadu_si256((const __m256i *)(q + i * TK_BLOCK));
             const __m256i last = _mm256_loadu_si256((const __m256i *)(q + i * TK_BLOCK + 16));
             const __m256 s = _mm256_mul_ps(scales4_q8_0(b0 + i, b1 + i, b2 + i, b3 + i), _mm256_set1_ps(d[i]));
