@@ -5,11 +5,13 @@ into the git-ignored .venv.
 
   python llamacpp_peer.py --troupe PATH/troupe --model MODEL.gguf [--threads 1,2] [--runs 3] [--busy]
 
-Speeds are the server's own `timings` (prompt and generation tokens/s); its time to first token is
-measured here, from sending the request to the first streamed token. Peak RSS is the server
-process's VmHWM. Before each block of runs the script waits (up to a minute) until other processes
-use less than 0.15 of a core, and reports what they used during the block: the machine is shared.
-With --busy, a second pass repeats everything with one busy-looping process on the other core.
+Each round runs Troupe once (`troupe bench llm --runs 1`, a process of its own) and then llama.cpp
+once on the same prompt, so both see the same conditions on a shared machine; the table holds the
+medians. llama.cpp's speeds are its server's own `timings` (prompt and generation tokens/s), its
+time to first token is measured here, from sending the request to the first streamed token, its
+peak RSS is the server's VmHWM. Before each round the script waits (up to a minute) until other
+processes use less than 0.15 of a core, and the table reports what they used (median over the
+rounds). With --busy, a second pass repeats everything beside one busy-looping process.
 """
 import argparse, json, os, signal, socket, statistics, subprocess, sys, time, urllib.request
 
@@ -110,48 +112,53 @@ class Llama:
         self.proc.wait(10)
 
 
-def ours(troupe, model, threads, runs, reply, busy_pids):
-    wait_quiet(busy_pids)
-    load = OtherLoad(busy_pids)
-    out = subprocess.run([troupe, "bench", "llm", "--json", "--model", model, "--threads", str(threads), "--runs", str(runs),
-                          "--reply-tokens", str(reply)], capture_output=True, text=True, check=True).stdout
-    cores = load.cores()
-    rows = [json.loads(l) for l in out.splitlines() if l.strip()]
-    for r in rows:
-        r["other_cores"] = round(cores, 2)
-    return rows
+def ours(troupe, model, threads, line, reply):
+    """One measured run of Troupe (a process of its own: its peak RSS is this run's)."""
+    out = subprocess.run([troupe, "bench", "llm", "--json", "--model", model, "--threads", str(threads), "--runs", "1",
+                          "--lines", str(line), "--reply-tokens", str(reply)], capture_output=True, text=True, check=True).stdout
+    return [json.loads(l) for l in out.splitlines() if l.strip()][0]
 
 
-def peer(model, threads, rows, runs, reply, busy_pids):
+def measure(troupe, model, threads, lines, runs, reply, busy_pids):
+    """For each prompt, `runs` rounds of one Troupe run then one llama.cpp run, so that both see
+    the same conditions on a shared machine; medians per prompt."""
     llama = Llama(model, threads)
     try:
-        llama.completion(rows[0]["prompt_ids"], 8)       # warm-up
-        results = []
-        for r in rows:
-            wait_quiet([llama.proc.pid] + busy_pids)
-            load = OtherLoad([llama.proc.pid] + busy_pids)
-            measured = [llama.completion(r["prompt_ids"], reply) for _ in range(runs)]
-            results.append({"prefill_tok_s": statistics.median(t["prompt_per_second"] for t, _ in measured),
-                            "decode_tok_s": statistics.median(t["predicted_per_second"] for t, _ in measured),
-                            "ttft_ms": statistics.median(ms for _, ms in measured), "other_cores": round(load.cores(), 2)})
-        rss = llama.peak_rss()
-        for x in results:
-            x["peak_rss_bytes"] = rss
-        return results
+        first = ours(troupe, model, threads, lines[0], 8)
+        llama.completion(first["prompt_ids"], 8)       # warm-up
+        pairs = []
+        for line in lines:
+            mine, theirs, loads = [], [], []
+            for _ in range(runs):
+                wait_quiet([llama.proc.pid] + busy_pids)
+                load = OtherLoad([llama.proc.pid] + busy_pids)
+                mine.append(ours(troupe, model, threads, line, reply))
+                timings, ttft = llama.completion(mine[-1]["prompt_ids"], reply)
+                theirs.append({"prefill_tok_s": timings["prompt_per_second"], "decode_tok_s": timings["predicted_per_second"],
+                               "ttft_ms": ttft})
+                loads.append(load.cores())
+            row = dict(mine[0])
+            for key in ("prefill_tok_s", "decode_tok_s", "ttft_ms", "peak_rss_bytes"):
+                row[key] = statistics.median(m[key] for m in mine)
+            peer = {key: statistics.median(t[key] for t in theirs) for key in ("prefill_tok_s", "decode_tok_s", "ttft_ms")}
+            peer["peak_rss_bytes"] = llama.peak_rss()
+            row["other_cores"] = peer["other_cores"] = round(statistics.median(loads), 2)
+            pairs.append((row, peer))
+        return pairs
     finally:
         llama.close()
 
 
 def table(title, pairs):
     print(f"\n{title}")
-    print(f"{'prompt':<9} {'tok':>4} {'thr':>3} | {'prefill tok/s':^23} | {'decode tok/s':^23} | {'first token ms':^23} | {'peak RSS MiB':^17} | {'others':^9}")
+    print(f"{'prompt':<9} {'tok':>4} {'thr':>3} | {'prefill tok/s':^23} | {'decode tok/s':^23} | {'first token ms':^23} | {'peak RSS MiB':^17} | {'others':>7}")
     print(f"{'':<9} {'':>4} {'':>3} | {'troupe':>7} {'llama':>7} {'ratio':>7} | {'troupe':>7} {'llama':>7} {'ratio':>7} | "
-          f"{'troupe':>7} {'llama':>7} {'ratio':>7} | {'troupe':>8} {'llama':>8} | {'cores':^9}")
+          f"{'troupe':>7} {'llama':>7} {'ratio':>7} | {'troupe':>8} {'llama':>8} | {'cores':>7}")
     for o, p in pairs:
         print(f"{o['prompt']:<9} {o['prompt_tokens']:>4.0f} {o['threads']:>3.0f} | {o['prefill_tok_s']:>7.0f} {p['prefill_tok_s']:>7.0f} "
               f"{o['prefill_tok_s'] / p['prefill_tok_s']:>7.2f} | {o['decode_tok_s']:>7.1f} {p['decode_tok_s']:>7.1f} "
               f"{o['decode_tok_s'] / p['decode_tok_s']:>7.2f} | {o['ttft_ms']:>7.0f} {p['ttft_ms']:>7.0f} {o['ttft_ms'] / p['ttft_ms']:>7.2f} | "
-              f"{o['peak_rss_bytes'] / 2**20:>8.0f} {p['peak_rss_bytes'] / 2**20:>8.0f} | {o['other_cores']:>4.2f} {p['other_cores']:>4.2f}")
+              f"{o['peak_rss_bytes'] / 2**20:>8.0f} {p['peak_rss_bytes'] / 2**20:>8.0f} | {o['other_cores']:>7.2f}")
 
 
 def main():
@@ -172,16 +179,14 @@ def main():
         try:
             pairs = []
             for threads in map(int, a.threads.split(",")):
-                mine = ours(a.troupe, a.model, threads, a.runs, a.reply_tokens, [hog.pid] if hog else [])
-                theirs = peer(a.model, threads, mine, a.runs, a.reply_tokens, [hog.pid] if hog else [])
-                pairs += list(zip(mine, theirs))
+                pairs += measure(a.troupe, a.model, threads, [6, 7], a.runs, a.reply_tokens, [hog.pid] if hog else [])
         finally:
             if hog:
                 hog.kill()
         table(f"{title}: {a.reply_tokens}-token greedy replies, medians of {a.runs} runs (ratio = troupe / llama.cpp; "
               "above 1 is faster for tok/s, below 1 is faster for first token)", pairs)
     print("\nllama.cpp: xllamacpp's prebuilt server (generic x86-64 build), same GGUF and prompt ids, cache_prompt off, "
-          "ignore_eos; 'others' = cores used by other processes during the block (the machine is shared).")
+          "ignore_eos; 'others' = cores used by other processes during the rounds (the machine is shared).")
 
 
 if __name__ == "__main__":
