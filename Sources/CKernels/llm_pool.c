@@ -1,5 +1,6 @@
 // The LLM kernels' thread pool: persistent workers that spin briefly between jobs (a decode step
-// hands over a job every ~50 µs) and sleep on a condition variable after that.
+// hands over a job every ~50 µs), then spin yielding the core, and sleep on a condition variable
+// after 300 µs without work.
 //
 // A job is a count of items that threads claim one at a time with a compare-and-swap on one word
 // holding (job generation << 32 | next item). A worker that wakes late sees a newer generation
@@ -59,6 +60,9 @@ static long nanoseconds(void) {
     return (long)t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
+/// Claims and runs items until none is left. A claim takes a share of what remains (guided
+/// scheduling: half of it split between the threads, at least one item), so a job costs a few
+/// claims, not one per item: each claim moves the claim word's cache line between cores.
 static void run_items(tk_pool *pool, uint32_t generation, int thread) {
     tk_task task = __atomic_load_n(&pool->task, __ATOMIC_RELAXED);
     void *context = __atomic_load_n(&pool->context, __ATOMIC_RELAXED);
@@ -68,11 +72,13 @@ static void run_items(tk_pool *pool, uint32_t generation, int thread) {
         if ((uint32_t)(word >> 32) != generation) return;
         long next = (long)(uint32_t)word;
         if (next >= items) return;
-        // Success means item `next` of this generation was unclaimed, so the job is not over and
-        // the task, context and count read above are this job's.
-        if (__atomic_compare_exchange_n(&pool->claim, &word, word + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            task(context, next, thread);
-            __atomic_fetch_add(&pool->done, 1, __ATOMIC_RELEASE);
+        long chunk = (items - next) / (2 * pool->threads);
+        if (chunk < 1) chunk = 1;
+        // Success means items from `next` of this generation were unclaimed, so the job is not
+        // over and the task, context and count read above are this job's.
+        if (__atomic_compare_exchange_n(&pool->claim, &word, word + (uint64_t)chunk, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            for (long i = next; i < next + chunk; i++) task(context, i, thread);
+            __atomic_fetch_add(&pool->done, chunk, __ATOMIC_RELEASE);
             word = __atomic_load_n(&pool->claim, __ATOMIC_ACQUIRE);
         }
     }
@@ -90,7 +96,13 @@ static void *worker_main(void *raw) {
             word = __atomic_load_n(&pool->claim, __ATOMIC_SEQ_CST);
             if ((uint32_t)(word >> 32) != seen || __atomic_load_n(&pool->stop, __ATOMIC_SEQ_CST)) break;
             cpu_relax();
-            if (++spins % 256 || nanoseconds() - spin_start < SPIN_NANOSECONDS) continue;
+            if (++spins % 256) continue;
+            if (nanoseconds() - spin_start < SPIN_NANOSECONDS) {
+                // Past a short spin, offer the core to whoever waits for it (on a busy machine:
+                // our own caller, often): spinning against it made two threads slower than one.
+                if (spins > 4096) sched_yield();
+                continue;
+            }
             pthread_mutex_lock(&pool->lock);
             __atomic_fetch_add(&pool->sleepers, 1, __ATOMIC_SEQ_CST);
             while ((uint32_t)(__atomic_load_n(&pool->claim, __ATOMIC_SEQ_CST) >> 32) == seen &&

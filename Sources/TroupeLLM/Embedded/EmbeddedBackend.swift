@@ -8,7 +8,8 @@ import TroupeCore
 /// Requests are served one at a time, in the order they arrive, on the backend's own thread:
 /// one model instance, one KV cache. A request that arrives while another runs waits; cancelling
 /// its consumer ends it (waiting or running) between two tokens. The KV cache keeps the last
-/// conversation, so a next turn that repeats it only computes what is new.
+/// conversation, so a next turn that repeats it only computes what is new. `ChatRequest.model` is
+/// ignored: the backend serves the one model it loaded.
 public final class EmbeddedBackend: ChatBackend {
     /// How the model runs.
     public struct Options: Sendable, Hashable {

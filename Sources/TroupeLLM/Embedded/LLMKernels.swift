@@ -31,7 +31,7 @@ final class LLMKernels: @unchecked Sendable {
     /// A pool of `threads` threads (the caller's included) at `level` (the best one when nil,
     /// or when the CPU lacks it).
     init(threads: Int, level: Level? = nil) throws {
-        guard let pool = tk_pool_create(Int32(max(1, threads)), Int32(level?.rawValue ?? -1)) else {
+        guard let pool = tk_pool_create(Int32(clamping: max(1, threads)), Int32(level?.rawValue ?? -1)) else {
             throw TroupeError(.unavailable, "cannot start the model's \(threads) threads")
         }
         self.pool = pool

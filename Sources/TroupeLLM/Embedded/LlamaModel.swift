@@ -61,6 +61,7 @@ final class LlamaModel {
         self.decode = decode
         kernels = try LLMKernels(threads: threads, level: level)
         let capacity = min(contextLength ?? configuration.contextLength, configuration.contextLength)
+        guard capacity >= 2 else { throw TroupeError(.invalidInput, "a context of \(capacity) tokens cannot hold a prompt and a reply") }
         cache = try KVCache(layers: configuration.layers, capacity: capacity, kvHeads: configuration.kvHeads, headSize: configuration.headSize)
         buffers = Buffers(configuration, batch: Self.batchLimit)
     }
