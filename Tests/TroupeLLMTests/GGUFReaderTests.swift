@@ -169,6 +169,37 @@ struct GGUFReaderTests {
         #expect(try message(badUTF8.bytes).contains("not valid UTF-8"))
     }
 
+    /// Random corruption of the header, metadata and tensor infos: every file either opens, with
+    /// every tensor inside it, or is refused with an error; none crashes.
+    @Test func randomCorruptionNeverCrashes() throws {
+        let bytes = Self.sampleFile()
+        let original = try GGUFWriter.temporary(bytes)
+        defer { try? FileManager.default.removeItem(atPath: original) }
+        let headerEnd = try GGUFFile(path: original).dataOffset
+        var random = SplitMix64(seed: 2024)
+        var opened = 0, refused = 0
+        for round in 0..<200 {
+            var mutated = bytes
+            for _ in 0..<(1 + Int(random.next() % 4)) {
+                let at = Int(random.next() % UInt64(headerEnd))
+                mutated[at] = random.next() % 3 == 0 ? 0xFF : UInt8(truncatingIfNeeded: random.next())
+            }
+            let path = try GGUFWriter.temporary(mutated, name: "fuzz\(round)")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            do {
+                let file = try GGUFFile(path: path)
+                for tensor in file.tensors where tensor.byteCount <= 1 << 20 {
+                    #expect(file.floats(tensor).count == tensor.rows * tensor.columns)
+                }
+                opened += 1
+            } catch let error as TroupeError {
+                #expect(error.context == path)
+                refused += 1
+            }
+        }
+        #expect(opened + refused == 200 && refused > 0)
+    }
+
     @Test func missingFileIsNamed() throws {
         let path = "/nonexistent/troupe/model.gguf"
         let error = #expect(throws: TroupeError.self) { try GGUFFile(path: path) }
