@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "TroupeRetrieval", dependencies: ["TroupeCore", "TroupeStore", "CBLAS", "CKernels"]),
         // Chat models: the embedded SmolLM2 decoder, OpenAI-compatible HTTP backends, offline.
         .target(name: "TroupeLLM", dependencies: [
-            "TroupeCore",
+            "TroupeCore", "CKernels",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,8 +3,9 @@ import TroupeCore
 import TroupeLLM
 
 extension Runtime {
-    /// The embedded SmolLM2 backend for the model at `file`.
+    /// The embedded SmolLM2 backend for the model at `file` (loaded once per process: the
+    /// runtime keeps the backends it made).
     static func embeddedBackend(_ file: URL) throws -> any ChatBackend {
-        throw TroupeError(.unavailable, "the embedded chat model is not part of this build yet", context: file.path)
+        try EmbeddedBackend(modelFile: file)
     }
 }

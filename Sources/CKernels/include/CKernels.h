@@ -5,12 +5,15 @@
 // SwiftPM compiles for baseline x86-64 (SSE2), where Swift cannot reach AVX2 or FMA, and the
 // scalar `erff` alone was a tenth of the encoder's time. Each kernel has an AVX2+FMA version,
 // chosen at run time when the CPU has it, and a portable one. Only TroupeRetrieval imports this
-// module, `internal`ly; every argument is a plain pointer or integer.
+// module, `internal`ly; every argument is a plain pointer or integer. The embedded chat model's
+// kernels (TroupeLLM) are declared in llm_kernels.h.
 #ifndef TROUPE_CKERNELS_H
 #define TROUPE_CKERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "llm_kernels.h"
 
 #ifdef __cplusplus
 extern "C" {

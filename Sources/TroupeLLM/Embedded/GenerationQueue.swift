@@ -1,0 +1,122 @@
+import Foundation
+import TroupeCore
+
+/// Work for the model's thread: a chat request, or a measured run.
+protocol QueuedWork: Sendable {
+    /// Runs on the generation thread, which owns `model`.
+    func run(on model: LlamaModel)
+    /// The backend shut down before this ran.
+    func abandon()
+}
+
+/// One chat request waiting for, or in, generation.
+///
+/// `@unchecked Sendable`: `cancelled` and `ended` are only touched under `lock`; everything
+/// else is immutable (the continuation is Sendable).
+final class GenerationJob: QueuedWork, @unchecked Sendable {
+    let request: ChatRequest
+    let continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation
+    let submitted: ContinuousClock.Instant
+    let generation: Generation
+    private let lock = NSLock()
+    private var cancelled = false
+    private var ended: (reason: FinishReason, usage: ChatUsage)?
+    private var produced = 0
+    private var producedAtCancel: Int?
+
+    init(request: ChatRequest, generation: Generation, continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation) {
+        self.request = request
+        self.generation = generation
+        self.continuation = continuation
+        submitted = .now
+    }
+
+    var isCancelled: Bool { lock.withLock { cancelled } }
+
+    func cancel() {
+        lock.withLock {
+            if !cancelled { producedAtCancel = produced }
+            cancelled = true
+        }
+    }
+
+    /// Counts one more reply token.
+    func advance() { lock.withLock { produced += 1 } }
+
+    /// Reply tokens generated when the cancel came (nil if none came).
+    var tokensAtCancel: Int? { lock.withLock { producedAtCancel } }
+
+    /// How the job ended, once it has (also when nobody was listening any more).
+    var outcome: (reason: FinishReason, usage: ChatUsage)? { lock.withLock { ended } }
+
+    /// Ends the reply: records the outcome, then yields it and closes the stream.
+    func finish(_ reason: FinishReason, _ usage: ChatUsage) {
+        lock.withLock { ended = (reason, usage) }
+        continuation.yield(.finished(reason, usage))
+        continuation.finish()
+    }
+
+    func run(on model: LlamaModel) { generation.serve(self, on: model) }
+
+    func abandon() { finish(.cancelled, ChatUsage()) }
+}
+
+/// The model's own thread and the requests waiting for it: requests run one at a time, in
+/// order, on this thread (and the kernels' pool threads), never on Swift's cooperative pool, so
+/// awaiting callers block nothing.
+///
+/// `@unchecked Sendable`: the queue and the flag are only touched under `condition`; the model
+/// lives inside the thread's closure and is used by that thread alone.
+final class GenerationQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [any QueuedWork] = []
+    private var stopping = false
+
+    /// Starts the thread, which runs each job with the model it was handed.
+    init(model: LlamaModel) {
+        // The model is handed to the thread once and used only there from then on.
+        let owned = Handoff(model)
+        let thread = Thread { [self] in
+            let model = owned.value
+            while let job = self.nextJob() { job.run(on: model) }
+        }
+        thread.name = "troupe-llm"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    func submit(_ job: any QueuedWork) {
+        let refused: Bool = condition.withLock {
+            if stopping { return true }
+            jobs.append(job)
+            condition.signal()
+            return false
+        }
+        if refused { job.abandon() }
+    }
+
+    /// Ends the thread once the job in progress is done; waiting jobs end as cancelled.
+    func shutdown() {
+        let waiting: [any QueuedWork] = condition.withLock {
+            stopping = true
+            defer { jobs.removeAll() }
+            condition.signal()
+            return jobs
+        }
+        for job in waiting { job.abandon() }
+    }
+
+    private func nextJob() -> (any QueuedWork)? {
+        condition.withLock {
+            while jobs.isEmpty && !stopping { condition.wait() }
+            return stopping ? nil : jobs.removeFirst()
+        }
+    }
+}
+
+/// Moves a non-Sendable value to the one thread that will use it.
+private final class Handoff<Value>: @unchecked Sendable {
+    // `@unchecked`: written once before the thread starts, then read by that thread only.
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import TroupeCore
+@testable import TroupeLLM
+
+/// The installed model and the reference data, loaded once for the whole suite.
+enum ModelFixture {
+    static let missing = "the chat model is not installed: run Scripts/setup (or set TROUPE_LLM_MODEL_DIR)"
+
+    /// The package root (Tests/TroupeLLMTests/ModelFixture.swift is three levels down).
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/reference/smollm2`, beside the package.
+    static let referenceDirectory = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/smollm2")
+
+    struct Loaded: Sendable {
+        let gguf: GGUFFile
+        let configuration: LlamaConfiguration
+        let weights: LlamaWeights
+        let tokenizer: BPETokenizer
+        let template: ChatTemplate
+    }
+
+    /// Parsed once (Swift globals are initialised lazily and exactly once).
+    static let loaded: Loaded? = {
+        guard let file = EmbeddedBackend.installedModel() else { return nil }
+        do {
+            let gguf = try GGUFFile(path: file.path)
+            let configuration = try LlamaConfiguration(gguf: gguf)
+            let tokenizer = try BPETokenizer(gguf: gguf)
+            return Loaded(
+                gguf: gguf, configuration: configuration, weights: try LlamaWeights(file: gguf, configuration: configuration),
+                tokenizer: tokenizer, template: try ChatTemplate(tokenizer: tokenizer, gguf: gguf))
+        } catch {
+            Issue.record("the installed model does not load: \(error)")
+            return nil
+        }
+    }()
+
+    static func model() throws -> Loaded { try #require(loaded, Comment(rawValue: missing)) }
+
+    /// A decoder on its own cache (tests run in parallel; each gets its own).
+    static func decoder(threads: Int = 1, decode: EmbeddedBackend.DecodeArithmetic = .float32, contextLength: Int = 1024) throws -> LlamaModel {
+        let m = try model()
+        return try LlamaModel(weights: m.weights, configuration: m.configuration, threads: threads, decode: decode.kernels,
+                              contextLength: contextLength)
+    }
+
+    struct TokenCase: Decodable, Sendable {
+        var text: String
+        var ids: [Int32]
+    }
+
+    struct PromptCase: Decodable, Sendable {
+        var prompt: String
+        var system: String
+        var user: String
+        var ids: [Int32]
+        var top: [[Double]]
+        var greedy: [Int32]
+        var margins: [Double]
+        var greedy_text: String
+    }
+
+    static func jsonLines<T: Decodable>(_ name: String, as: T.Type) throws -> [T] {
+        let text = try String(contentsOf: referenceDirectory.appendingPathComponent(name), encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(T.self, from: Data($0.utf8)) }
+    }
+
+    static let tokenCases: [TokenCase] = (try? jsonLines("tokens.jsonl", as: TokenCase.self)) ?? []
+    static let promptCases: [PromptCase] = (try? jsonLines("logits.jsonl", as: PromptCase.self)) ?? []
+
+    /// The reference's full first-step logits for prompt 0.
+    static func referenceLogits0() throws -> [Float] {
+        let data = try Data(contentsOf: referenceDirectory.appendingPathComponent("logits0.f32"))
+        return data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
+    }
+}
