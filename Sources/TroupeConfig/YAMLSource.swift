@@ -98,30 +98,34 @@ public final class YAMLSource {
             guard length > 0, !sequence.isEmpty, String(validating: sequence, as: UTF8.self) != nil else {
                 return (line, column, "not valid UTF-8: byte 0x\(String(byte, radix: 16, uppercase: true)) (save the file as UTF-8)")
             }
-            if byte == 0x0A { (line, column) = (line + 1, 1) } else { column += 1 }
+            let lineBreak = byte == 0x0A || (byte == 0x0D && (i + 1 == bytes.count || bytes[i + 1] != 0x0A))
+            if lineBreak { (line, column) = (line + 1, 1) } else if byte != 0x0D { column += 1 }
             i += length
         }
         return nil
     }
 
-    /// The file's lines without their line breaks (LF, or CRLF as Windows writes them).
+    /// The file's lines without their line breaks: LF, CRLF (as Windows writes them) or a lone
+    /// CR, as YAML counts them, so that line numbers agree with the parser's.
     static func lines(of text: String) -> [Substring] {
         // By scalars: in Swift a CR LF pair is one Character, which a split on "\n" never meets.
+        let scalars = text.unicodeScalars
         var lines: [Substring] = []
-        var start = text.unicodeScalars.startIndex
+        var start = scalars.startIndex
         var index = start
-        while index < text.unicodeScalars.endIndex {
-            if text.unicodeScalars[index] == "\n" {
-                var end = index
-                if end > start, text.unicodeScalars[text.unicodeScalars.index(before: end)] == "\r" {
-                    end = text.unicodeScalars.index(before: end)
-                }
-                lines.append(Substring(text.unicodeScalars[start..<end]))
-                start = text.unicodeScalars.index(after: index)
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            if scalar == "\n" || scalar == "\r" {
+                lines.append(Substring(scalars[start..<index]))
+                var next = scalars.index(after: index)
+                if scalar == "\r", next < scalars.endIndex, scalars[next] == "\n" { next = scalars.index(after: next) }
+                start = next
+                index = next
+                continue
             }
-            index = text.unicodeScalars.index(after: index)
+            index = scalars.index(after: index)
         }
-        lines.append(Substring(text.unicodeScalars[start...]))
+        lines.append(Substring(scalars[start...]))
         return lines
     }
 
@@ -169,7 +173,9 @@ public final class YAMLSource {
     /// Yams reports a duplicate key at its first occurrence; point at the repeat instead.
     private func secondOccurrence(of key: String, after mark: Mark) -> (Int, Int) {
         let column = mark.column
-        for lineNumber in (mark.line + 1)..<(lines.count + 1) {
+        // (A mark past the last line, as a file of lone CRs can give, has no repeat to find.)
+        guard mark.line + 1 <= lines.count else { return (mark.line, mark.column) }
+        for lineNumber in (mark.line + 1)...lines.count {
             let line = lines[lineNumber - 1]
             let start = line.index(line.startIndex, offsetBy: min(column - 1, line.count))
             let rest = line[start...]

@@ -45,6 +45,15 @@ struct HostilePersonaFileTests {
         #expect(unknown.rendered.split(separator: "\n").count == 3)
     }
 
+    @Test func loneCarriageReturnsCountAsLineBreaksAndCrashNothing() throws {
+        // Found by the fuzzer: a duplicate key after a run of lone CRs (which YAML counts as line
+        // breaks) once pointed past the last line the excerpt knew.
+        let text = "name:\r\r\r\r athena\ndisplay_name: A\nrole: r\ndescription: d\nsystem_prompt: s\ndescription: again\n"
+        let bad = try diagnostics("athena.yaml", Array(text.utf8))
+        let duplicate = try #require(bad.first { $0.message.hasPrefix("duplicate key 'description'") })
+        #expect(duplicate.line == 10 && duplicate.sourceLine == "description: again")
+    }
+
     @Test func aHugeLineIsClippedInTheExcerpt() throws {
         let long = "description: " + String(repeating: "x", count: 200_000) + "\nmemroy: " + String(repeating: "y", count: 200_000) + "\n"
         let text = "name: nike\ndisplay_name: Nike\nrole: r\nsystem_prompt: s\n" + long
