@@ -12,8 +12,13 @@ final class ModelServer: @unchecked Sendable {
     let directory: URL
 
     static let script = #"""
-        import http.server, json, socketserver, sys, time
+        import http.server, json, os, socketserver, sys, threading, time
         port, mode = int(sys.argv[1]), sys.argv[2]
+        parent = os.getppid()
+        def orphaned():  # a test process killed before its deinit leaves no server behind
+            while os.getppid() == parent: time.sleep(0.5)
+            os._exit(0)
+        threading.Thread(target=orphaned, daemon=True).start()
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             def log_message(self, *a): pass
@@ -51,7 +56,7 @@ final class ModelServer: @unchecked Sendable {
         close(socket)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", file.path, String(port), mode]
+        process.arguments = ["python3", file.path, String(port), mode]  // env execs, so the parent stays the test
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
