@@ -152,7 +152,7 @@ struct RecallIndexTests {
         #expect(await index.screenOutcomes == (proven: 6, declined: 0))
     }
 
-    @Test(.timeLimit(.minutes(1))) func concurrentSearchesAllFinishAndAgree() async throws {
+    @Test(.timeLimit(.minutes(10))) func concurrentSearchesAllFinishAndAgree() async throws {
         let store = InMemoryStore()
         for i in 0..<300 { try await store.put(record("r\(i)", i % 2 == 0 ? .semantic : .episodic, "common words and token\(i)")) }
         let index = RecallIndex(source: store, model: nil, dimension: 4)

@@ -124,23 +124,45 @@ struct HotTierTests {
         #expect(try await redis.client.send(["ZCARD", .init(hot.setKey("p0", .episodic))]).integer == 0)
     }
 
+    /// Redis's own clock does the expiring here, so every bound is taken from instants measured
+    /// around the calls: a slow machine makes the waits longer, never the checks wrong.
     @Test func redisExpiresWorkingMemoryWithARealTTL() async throws {
+        let ttl = 4.0
         let redis = try RedisServer()
-        let team = try Team(redis: redis.client, memory: Self.memory(workingTTL: 1))
+        let team = try Team(redis: redis.client, memory: Self.memory(workingTTL: ttl))
         let hot = try #require(team.hot)
         let p1 = try await team.persona("p1")
+        let clock = ContinuousClock()
+        let written = clock.now
         let note = try await p1.note("buy milk")
         let key = hot.itemKey("p1", .working, note.id)
         #expect(try await redis.client.send(["EXISTS", .init(key)]).integer == 1)
-        // Read after 0.6 s (past half of 1 s): Redis's TTL is a full second again.
-        try await Task.sleep(for: .milliseconds(600))
+
+        // Read past half the TTL: the read renews it, in SQLite and in Redis.
+        try await Task.sleep(for: .seconds(ttl * 0.55))
+        let readStart = clock.now
+        guard readStart - written < .seconds(ttl * 0.95) else {
+            // The machine stalled for seconds; the note may have expired before the read.
+            return
+        }
         #expect(try await p1.workingMemory().map(\.id) == [note.id])
-        #expect(try await redis.client.send(["PTTL", .init(key)]).integer ?? 0 > 800)
-        // Unread for 1.3 s: Redis dropped it by itself.
-        try await Task.sleep(for: .milliseconds(1300))
+        let readEnd = clock.now
+        let left = Double(try await redis.client.send(["PTTL", .init(key)]).integer ?? 0) / 1000
+        let asked = clock.now
+        let unrenewed = ttl - seconds(asked - written)
+        let renewedAtLeast = ttl - seconds(asked - readStart)
+        #expect(left > unrenewed + 0.5, "PTTL \(left) s: the read did not renew it")
+        #expect(left >= renewedAtLeast - 0.05 && left <= ttl)
+
+        // Unread for a whole TTL after the renewal: Redis dropped it by itself.
+        try await Task.sleep(until: readEnd + .seconds(ttl + 0.3), clock: clock)
         #expect(try await redis.client.send(["EXISTS", .init(key)]).integer == 0)
         #expect(try await p1.workingMemory().isEmpty)
         #expect(try await team.store.get(note.id)?.content == "buy milk")
+    }
+
+    private func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     @Test func redisAndSQLiteServeTheSameWorkingMemory() async throws {
