@@ -9,7 +9,8 @@ import TroupeStore
 /// `troupe bench turn`: what a conversation turn costs besides the model (recall over a persona
 /// with many memories, fitting the prompt, storing the exchange, writing the formation job
 /// down), with a backend that answers at once; and, with the embedded model, the time to the
-/// first token of a reply to a full prompt. Prints figures; asserts nothing.
+/// first token of a reply to a full prompt. Formation runs in the background as it does in a
+/// conversation (reading facts with the conversation's backend). Prints figures; asserts nothing.
 public struct ConversationBenchmark: Sendable {
     public var memories = 100_000
     public var turns = 200
@@ -18,12 +19,27 @@ public struct ConversationBenchmark: Sendable {
 
     public init() {}
 
-    public struct Result: Sendable {
-        public var memories: Int
+    public struct Phase: Sendable {
         public var overhead: StoreBenchmark.Percentiles
         public var recall: StoreBenchmark.Percentiles
         public var storing: StoreBenchmark.Percentiles
         public var assembly: StoreBenchmark.Percentiles
+
+        init(_ records: [TurnRecord]) {
+            func ms(_ values: [Double]) -> StoreBenchmark.Percentiles { StoreBenchmark.Percentiles(values.map { $0 / 1000 }) }
+            overhead = ms(records.map(\.timings.overhead))
+            recall = ms(records.map(\.timings.recall))
+            storing = ms(records.map(\.timings.storing))
+            assembly = ms(records.map(\.timings.assembly))
+        }
+    }
+
+    public struct Result: Sendable {
+        public var memories: Int
+        /// Turns back to back: each shares the cores with the formation of the one before.
+        public var backToBack: Phase
+        /// Formation done before each turn, as the time a user takes to type allows.
+        public var quiet: Phase
         /// With the embedded model: time to first token and the prompt's size.
         public var firstToken: StoreBenchmark.Percentiles?
         public var promptTokens: Int?
@@ -61,14 +77,16 @@ public struct ConversationBenchmark: Sendable {
         let conversation = Conversation(runtime: runtime)
         await conversation.setBackend(Instant(), for: name)
         var rng = SplitMix64(seed: 3)
-        log("warming up, then \(turns) turns with a backend that answers at once")
+        log("warming up, then \(turns) turns back to back and \(turns) with formation done before each, with a backend that answers at once")
         for _ in 0..<5 { _ = try await conversation.turn(StoreBenchmark.sentence(&rng, words: 12), to: name.rawValue) }
-        var records: [TurnRecord] = []
-        for _ in 0..<turns { records.append(try await conversation.turn(StoreBenchmark.sentence(&rng, words: 12), to: name.rawValue)) }
+        var backToBack: [TurnRecord] = [], quiet: [TurnRecord] = []
+        for _ in 0..<turns { backToBack.append(try await conversation.turn(StoreBenchmark.sentence(&rng, words: 12), to: name.rawValue)) }
+        for _ in 0..<turns {
+            await runtime.formation.drain(timeout: .seconds(600))
+            quiet.append(try await conversation.turn(StoreBenchmark.sentence(&rng, words: 12), to: name.rawValue))
+        }
         func ms(_ values: [Double]) -> StoreBenchmark.Percentiles { StoreBenchmark.Percentiles(values.map { $0 / 1000 }) }
-        var result = Result(
-            memories: memories, overhead: ms(records.map(\.timings.overhead)), recall: ms(records.map(\.timings.recall)),
-            storing: ms(records.map(\.timings.storing)), assembly: ms(records.map(\.timings.assembly)), model: embedder.modelID)
+        var result = Result(memories: memories, backToBack: Phase(backToBack), quiet: Phase(quiet), model: embedder.modelID)
 
         if embeddedTurns > 0, case .embedded = await runtime.selectBackend(for: runtime.personas.first).choice {
             let real = Conversation(runtime: runtime)
@@ -77,9 +95,15 @@ public struct ConversationBenchmark: Sendable {
             var first: [Double] = []
             var tokens = 0
             for _ in 0..<embeddedTurns {
+                // The previous turn's formation (the model reading facts) done first: the
+                // figure is the prompt's, not a backlog's.
+                await runtime.formation.drain(timeout: .seconds(600))
                 let record = try await real.turn(StoreBenchmark.sentence(&rng, words: 14), to: name.rawValue,
                                                  sampling: SamplingOptions(temperature: 0, maxTokens: 16, seed: 1))
-                if let f = record.timings.firstToken { first.append(f) }
+                if let f = record.timings.firstToken {
+                    first.append(f)
+                    log(String(format: "  turn %d: %d prompt tokens, first token after %.0f ms", first.count, record.promptTokens, f))
+                }
                 tokens = record.promptTokens
             }
             result.firstToken = ms(first)
@@ -93,11 +117,15 @@ public struct ConversationBenchmark: Sendable {
 extension ConversationBenchmark.Result {
     public var text: String {
         func f(_ p: StoreBenchmark.Percentiles) -> String { String(format: "p50 %.2f ms  p99 %.2f ms", p.p50 * 1000, p.p99 * 1000) }
-        var lines = [
-            "conversation turn at \(memories) memories (\(model)), model excluded:",
-            "  overhead (recall + prompt + storing): \(f(overhead))   (aim p99 < 30 ms)",
-            "  recall \(f(recall)); prompt \(f(assembly)); storing and formation job \(f(storing))",
-        ]
+        func phase(_ p: ConversationBenchmark.Phase, _ title: String) -> [String] {
+            [
+                "  \(title): overhead (recall + prompt + storing) \(f(p.overhead))   (aim p99 < 30 ms)",
+                "    recall \(f(p.recall)); prompt \(f(p.assembly)); storing and formation job \(f(p.storing))",
+            ]
+        }
+        var lines = ["conversation turn at \(memories) memories (\(model)), model excluded:"]
+        lines += phase(quiet, "formation done between turns")
+        lines += phase(backToBack, "turns back to back (formation of the last one running)")
         if let firstToken {
             lines.append("  embedded model, full prompt of \(promptTokens ?? 0) tokens: time to first token \(f(firstToken))")
         } else {

@@ -107,7 +107,7 @@ public struct Recaller: Sendable {
         fusion: RecallFusion = .weighted, clock: any WallClock, candidates: Int = 100, options: RecallOptions = RecallOptions()
     ) {
         self.init(
-            store: store, index: index, embedding: embedder.map(EmbeddingQueue.init), weights: weights, fusion: fusion, clock: clock,
+            store: store, index: index, embedding: embedder.map { EmbeddingQueue($0) }, weights: weights, fusion: fusion, clock: clock,
             candidates: candidates, options: options)
     }
 
@@ -154,7 +154,8 @@ public struct Recaller: Sendable {
         }
         let wanted = Array(Set(ranked.flatMap { $0.map(\.candidate.id) })).sorted()
         let records = Dictionary(uniqueKeysWithValues: try await store.records(ids: wanted).map { ($0.id, $0) })
-        try await store.touch(Array(records.keys).sorted(), at: now)
+        // One use per request that returned a record, however the requests were batched.
+        try await store.touch(ranked.flatMap { $0.map(\.candidate.id) }.filter { records[$0] != nil }.sorted(), at: now)
         // A record forgotten since the index saw it is left out.
         return ranked.map { hits in
             hits.compactMap { hit in

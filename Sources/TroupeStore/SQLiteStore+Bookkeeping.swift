@@ -14,10 +14,14 @@ extension SQLiteStore {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
                 defer { try? db.execute(sql: "PRAGMA synchronous = \(self.synchronous.rawValue.uppercased())") }
                 try db.inTransaction(.immediate) {
-                    let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-                    try db.execute(
-                        sql: "UPDATE memory SET last_accessed_at = ?, access_count = access_count + 1 WHERE id IN (\(marks))",
-                        arguments: StatementArguments([time.millisecondsSince1970] + ids))
+                    // One statement per number of uses (nearly always just "once").
+                    let uses = ids.reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+                    for (times, group) in Dictionary(grouping: uses.keys.sorted(), by: { uses[$0]! }).sorted(by: { $0.key < $1.key }) {
+                        let marks = Array(repeating: "?", count: group.count).joined(separator: ",")
+                        try db.execute(
+                            sql: "UPDATE memory SET last_accessed_at = ?, access_count = access_count + ? WHERE id IN (\(marks))",
+                            arguments: StatementArguments([time.millisecondsSince1970, Int64(times)] + group.map { $0 as any DatabaseValueConvertible }))
+                    }
                     return .commit
                 }
             }

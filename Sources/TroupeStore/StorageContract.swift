@@ -43,8 +43,9 @@ public protocol RecordStore: Sendable {
     /// Counts and sizes.
     func stats() async throws -> StoreStats
 
-    /// Marks records as used now (last access time and access count). Bookkeeping: no new
-    /// version, no change in the feed.
+    /// Marks records as used now (last access time and access count; an id given n times is n
+    /// uses, so counts do not depend on how recalls were batched). Bookkeeping: no new version,
+    /// no change in the feed.
     func touch(_ ids: [String], at time: Date) async throws
 }
 

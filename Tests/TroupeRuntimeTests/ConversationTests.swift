@@ -79,9 +79,10 @@ struct ConversationTests {
         let reply = try await home.runtime.record(record.written[1].id)
         #expect(Provenance(reply.metadata)?.saidBy == "athena")
 
-        // The next turn sees the exchange as chat messages, oldest first.
+        // The next turn sees the exchange as chat messages, oldest first. (The same backend also
+        // gets formation's requests, reading facts.)
         _ = try await conversation.turn("And who approves it?", to: "athena")
-        let second = try #require(backend.requests.last)
+        let second = try #require(backend.requests.last { $0.messages.last?.content == "And who approves it?" })
         #expect(second.messages.map(\.role) == [.system, .user, .assistant, .user])
         #expect(second.messages[1].content == "When is the deploy window?")
         await home.stop()

@@ -138,6 +138,11 @@ public enum MemoryStoreConformance {
         try await store.touch(["a"], at: later)
         let r = try await store.get("a")
         #expect(r?.accessCount == 2 && r?.lastAccessedAt == later)
+        // An id given twice is two uses: two recalls answered in one batch count as two.
+        try await store.put(record("b", content: "beta"))
+        try await store.touch(["b", "a", "b"], at: later)
+        #expect(try await store.get("a")?.accessCount == 3)
+        #expect(try await store.get("b")?.accessCount == 2)
     }
 
     static func statsCountPerOwnerAndSlice(_ store: any MemoryStore) async throws {

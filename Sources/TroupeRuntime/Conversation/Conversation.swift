@@ -151,7 +151,7 @@ public actor Conversation {
 
         record.written += try await store(record, persona: persona)
         if record.complete, formsInline {
-            let (facts, basis) = await formation.extract(message, speaker: speaker)
+            let (facts, basis) = await formation.extract(message, speaker: speaker, backend: backend)
             let provenance = Provenance(saidBy: speaker, conversation: id, turn: number, basis: basis)
             record.written += try await formation.keep(facts, provenance: provenance)
         } else if record.complete {

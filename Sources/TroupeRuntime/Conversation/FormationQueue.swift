@@ -33,13 +33,17 @@ public struct FormationJob: Sendable, Hashable {
 /// Formation after the reply, in the background, and never lost: a job is written (and
 /// fsynced) to `<home>/formation/pending.jsonl` before it starts and marked done when its facts
 /// are stored, so one still running when the process ends is done by the next runtime of the
-/// home (``Runtime/resumeFormation()``).
+/// home (``Runtime/resumeFormation()``). Jobs run one at a time, in the order they were
+/// written: reading facts may take the chat model, and a backlog must not crowd out the next
+/// turn (or run the model many times over at once).
 ///
-/// `@unchecked Sendable`: `running` and the file are only touched under `lock`.
+/// `@unchecked Sendable`: `running`, `last` and the file are only touched under `lock`.
 public final class FormationQueue: @unchecked Sendable {
     let file: URL
     private let lock = NSLock()
     private var running: [String: Task<Void, Never>] = [:]
+    /// The job started last: the next one waits for it.
+    private var last: Task<Void, Never>?
 
     init(home: URL) { file = home.appendingPathComponent("formation/pending.jsonl") }
 
@@ -60,7 +64,7 @@ public final class FormationQueue: @unchecked Sendable {
     }
 
     /// Waits for the jobs under way, at most `timeout`; those not done stay written down.
-    func drain(timeout: Duration) async {
+    package func drain(timeout: Duration) async {
         let tasks = lock.withLock { Array(running.values) }
         guard !tasks.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
@@ -72,21 +76,28 @@ public final class FormationQueue: @unchecked Sendable {
     }
 
     private func start(_ job: FormationJob, runtime: Runtime, conversation: Conversation?) {
-        let task = Task { [weak conversation] in
-            do {
-                let persona = try await runtime.persona(job.persona)
-                let formation = MemoryFormation(persona: persona, runtime: runtime)
-                let (facts, basis) = await formation.extract(job.message, speaker: job.speaker)
-                let provenance = Provenance(saidBy: job.speaker, conversation: job.conversation, turn: job.turn, basis: basis)
-                let written = try await formation.keep(facts, provenance: provenance)
-                await conversation?.formed(written, turn: job.turn)
-                self.done(job.id)
-            } catch {
-                runtime.logger.warning("memory formation for turn \(job.turn) of \(job.conversation) failed: \(error); it stays queued")
-                self.lock.withLock { _ = self.running.removeValue(forKey: job.id) }
+        lock.withLock {
+            let previous = last
+            let task = Task { [weak conversation] in
+                await previous?.value
+                do {
+                    let persona = try await runtime.persona(job.persona)
+                    let formation = MemoryFormation(persona: persona, runtime: runtime)
+                    // The conversation's own model reads the facts; a resumed job takes the runtime's.
+                    let backend = try? await conversation?.backend(for: persona)
+                    let (facts, basis) = await formation.extract(job.message, speaker: job.speaker, backend: backend)
+                    let provenance = Provenance(saidBy: job.speaker, conversation: job.conversation, turn: job.turn, basis: basis)
+                    let written = try await formation.keep(facts, provenance: provenance)
+                    await conversation?.formed(written, turn: job.turn)
+                    self.done(job.id)
+                } catch {
+                    runtime.logger.warning("memory formation for turn \(job.turn) of \(job.conversation) failed: \(error); it stays queued")
+                    self.lock.withLock { _ = self.running.removeValue(forKey: job.id) }
+                }
             }
+            running[job.id] = task
+            last = task
         }
-        lock.withLock { running[job.id] = task }
     }
 
     private func done(_ id: String) {

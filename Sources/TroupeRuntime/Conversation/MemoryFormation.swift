@@ -88,10 +88,13 @@ struct MemoryFormation {
 
     // MARK: Extraction
 
-    /// The facts worth keeping in a message: through the model, with a JSON answer, when there
-    /// is one; by reading the sentences otherwise (or when the model's answer is not usable).
-    func extract(_ message: String, speaker: String) async -> (facts: [Fact], basis: Provenance.Basis) {
-        if let backend = try? await runtime.chatBackend(for: persona.definition).backend, backend.description.kind != "offline",
+    /// The facts worth keeping in a message: through the model (`backend`, or the runtime's for
+    /// the persona), with a JSON answer, when there is one; by reading the sentences otherwise
+    /// (or when the model's answer is not usable).
+    func extract(_ message: String, speaker: String, backend given: (any ChatBackend)? = nil) async -> (facts: [Fact], basis: Provenance.Basis) {
+        var backend = given
+        if backend == nil { backend = try? await runtime.chatBackend(for: persona.definition).backend }
+        if let backend, backend.description.kind != "offline",
             let facts = await FactReading.byModel(message, speaker: speaker, backend: backend), !facts.isEmpty
         {
             return (facts, .inferred)
