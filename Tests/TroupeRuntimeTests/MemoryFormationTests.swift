@@ -108,4 +108,50 @@ struct MemoryFormationTests {
         #expect(facts.map(\.text) == ["I prefer short meetings"])
         #expect(facts.first?.subject == "user")
     }
+
+    /// A backend that answers turns at once and reads facts slowly, counting how many readings
+    /// are under way together.
+    final class SlowFactReader: ChatBackend, @unchecked Sendable {
+        // Safe: the counters are only touched under `lock`.
+        private let lock = NSLock()
+        private var inFlight = 0
+        private(set) var most = 0
+        private(set) var read: [String] = []
+        var description: BackendDescription { BackendDescription(kind: "scripted", model: "slow", location: "-", contextLength: 4096) }
+
+        func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+            let reading = request.messages.first?.content.hasPrefix("You extract facts") == true
+            return AsyncThrowingStream { continuation in
+                Task {
+                    if reading {
+                        self.lock.withLock {
+                            self.inFlight += 1
+                            self.most = max(self.most, self.inFlight)
+                            self.read.append(request.messages.last?.content ?? "")
+                        }
+                        try? await Task.sleep(for: .milliseconds(100))
+                        self.lock.withLock { self.inFlight -= 1 }
+                    }
+                    continuation.yield(.delta(reading ? #"{"facts": []}"# : "Noted."))
+                    continuation.yield(.finished(.stop, ChatUsage(promptTokens: 1, completionTokens: 1)))
+                    continuation.finish()
+                }
+            }
+        }
+        func countTokens(_ messages: [ChatMessage]) async throws -> Int { OpenAIBackend.estimateTokens(messages) }
+    }
+
+    @Test func formationJobsRunOneAtATimeInTheirOrderWithTheConversationsModel() async throws {
+        let home = try Home()
+        let reader = SlowFactReader()
+        let conversation = Conversation(runtime: home.runtime)
+        try await conversation.use(reader, for: ["athena"])
+        for i in 1...5 { _ = try await conversation.turn("Note \(i): the build takes ten minutes.", to: "athena") }
+        #expect(await formed(home))
+        // Five turns faster than their formation: the readings still came one by one, in order,
+        // from the conversation's backend (not the runtime's default).
+        #expect(reader.read == (1...5).map { "user says: Note \($0): the build takes ten minutes." })
+        #expect(reader.most == 1)
+        await home.stop()
+    }
 }
