@@ -13,6 +13,7 @@ let package = Package(
         .executableTarget(name: "FuzzPersona", dependencies: ["FuzzSupport", .product(name: "TroupeConfig", package: "Troupe")]),
         .executableTarget(name: "FuzzConfig", dependencies: ["FuzzSupport", .product(name: "TroupeConfig", package: "Troupe")]),
         .executableTarget(name: "FuzzImportLine", dependencies: ["FuzzSupport", .product(name: "TroupeStore", package: "Troupe")]),
+        .executableTarget(name: "FuzzSession", dependencies: ["FuzzSupport", .product(name: "TroupeConfig", package: "Troupe")]),
         .executableTarget(name: "FuzzSSE", dependencies: ["FuzzSupport", .product(name: "TroupeLLM", package: "Troupe")]),
     ],
     swiftLanguageModes: [.v6]
