@@ -25,8 +25,11 @@ public struct ConversationBenchmark: Sendable {
         public var storing: StoreBenchmark.Percentiles
         public var assembly: StoreBenchmark.Percentiles
 
+        /// Percentiles of timings in milliseconds (kept in seconds).
+        static func ms(_ values: [Double]) -> StoreBenchmark.Percentiles { StoreBenchmark.Percentiles(values.map { $0 / 1000 }) }
+
         init(_ records: [TurnRecord]) {
-            func ms(_ values: [Double]) -> StoreBenchmark.Percentiles { StoreBenchmark.Percentiles(values.map { $0 / 1000 }) }
+            let ms = Self.ms
             overhead = ms(records.map(\.timings.overhead))
             recall = ms(records.map(\.timings.recall))
             storing = ms(records.map(\.timings.storing))
@@ -85,7 +88,6 @@ public struct ConversationBenchmark: Sendable {
             await runtime.formation.drain(timeout: .seconds(600))
             quiet.append(try await conversation.turn(StoreBenchmark.sentence(&rng, words: 12), to: name.rawValue))
         }
-        func ms(_ values: [Double]) -> StoreBenchmark.Percentiles { StoreBenchmark.Percentiles(values.map { $0 / 1000 }) }
         var result = Result(memories: memories, backToBack: Phase(backToBack), quiet: Phase(quiet), model: embedder.modelID)
 
         if embeddedTurns > 0, case .embedded = await runtime.selectBackend(for: runtime.personas.first).choice {
@@ -106,7 +108,7 @@ public struct ConversationBenchmark: Sendable {
                 }
                 tokens = record.promptTokens
             }
-            result.firstToken = ms(first)
+            result.firstToken = Phase.ms(first)
             result.promptTokens = tokens
         }
         await runtime.shutdown()

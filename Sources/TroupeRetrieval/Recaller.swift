@@ -152,10 +152,10 @@ public struct Recaller: Sendable {
         let ranked = zip(requests, found).map { request, candidates in
             rank(candidates, limit: request.limit, now: now, semantic: vectors != nil, query: request.query)
         }
-        let wanted = Array(Set(ranked.flatMap { $0.map(\.candidate.id) })).sorted()
-        let records = Dictionary(uniqueKeysWithValues: try await store.records(ids: wanted).map { ($0.id, $0) })
+        let returned = ranked.flatMap { $0.map(\.candidate.id) }
+        let records = Dictionary(uniqueKeysWithValues: try await store.records(ids: Array(Set(returned)).sorted()).map { ($0.id, $0) })
         // One use per request that returned a record, however the requests were batched.
-        try await store.touch(ranked.flatMap { $0.map(\.candidate.id) }.filter { records[$0] != nil }.sorted(), at: now)
+        try await store.touch(returned.filter { records[$0] != nil }.sorted(), at: now)
         // A record forgotten since the index saw it is left out.
         return ranked.map { hits in
             hits.compactMap { hit in
