@@ -149,7 +149,9 @@ struct ReplCLITests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         let command = [CLITests.binary.path, "--home", home.path, "--config", config.path, "repl", "--persona", "athena"]
             .map { "'\($0)'" }.joined(separator: " ")
-        process.arguments = ["-qfec", command, "/dev/null"]
+        // `exec`: without it, a shell that stays as troupe's parent (dash when SHELL is unset, as
+        // in CI) dies of the Ctrl-C, and `script` reports its exit, 130.
+        process.arguments = ["-qfec", "exec " + command, "/dev/null"]
         process.environment = ProcessInfo.processInfo.environment.merging(["HOME": home.path, "TERM": "xterm"]) { $1 }
         let keys = Pipe(), shown = Pipe()
         process.standardInput = keys
