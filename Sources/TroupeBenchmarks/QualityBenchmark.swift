@@ -56,15 +56,18 @@ public struct QualityBenchmark: Sendable {
     }
 
     /// The rankings compared: the default weights fused both ways with the configured `options`
-    /// (scales, stopwords, context, dates), each signal alone, and the plain weighted sum with the
-    /// weights it had before those options existed.
+    /// (scales, stopwords, context, dates, balance) and once with a fixed semantic/lexical split,
+    /// each signal alone, and the plain weighted sum with the weights it had before those options.
     public static func variants(defaults w: RecallWeights, options: RecallOptions = RecallOptions()) -> [Variant] {
         let bare = RecallWeights(semantic: w.semantic, lexical: w.lexical, recency: 0, importance: 0)
+        var fixedSplit = options
+        fixedSplit.balance = nil
         return [
             Variant(name: "lexical only (BM25)", weights: RecallWeights(semantic: 0, lexical: 1, recency: 0, importance: 0), fusion: .weighted, semantic: false),
             Variant(name: "dense only (cosine)", weights: RecallWeights(semantic: 1, lexical: 0, recency: 0, importance: 0), fusion: .weighted, semantic: true),
             Variant(name: "hybrid, weighted sum", weights: w, fusion: .weighted, semantic: true, options: options),
             Variant(name: "hybrid, RRF", weights: w, fusion: .reciprocalRank, semantic: true, options: options),
+            Variant(name: "hybrid, weighted, fixed split", weights: w, fusion: .weighted, semantic: true, options: fixedSplit),
             Variant(name: "hybrid, weighted, no recency/importance", weights: bare, fusion: .weighted, semantic: true, options: options),
             Variant(name: "hybrid, RRF, no recency/importance", weights: bare, fusion: .reciprocalRank, semantic: true, options: options),
             // A fixed point of comparison: the defaults before the scales, stopwords, context and dates.

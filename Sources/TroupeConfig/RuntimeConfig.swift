@@ -77,6 +77,13 @@ public struct RuntimeConfig: Sendable, Hashable {
         /// falls off outside the date.
         public var dateWeight = 0.2
         public var dateHalfLife: Double = 7 * 86_400
+        /// Whether the semantic and lexical weights' split follows each query's dense ranking:
+        /// semantic's share of their sum is `balanceFloor` + the spread of the best
+        /// `balanceDepth` cosines (as a share of the best), at most `balanceCeiling`.
+        public var balanceAdaptive = true
+        public var balanceFloor = 0.4
+        public var balanceCeiling = 0.8
+        public var balanceDepth = 10
     }
 
     /// A slice shared by several personas, owned by the coordinator.
@@ -219,7 +226,7 @@ extension RuntimeConfig {
         return (config, members)
     }
 
-    /// `scales`, `stopwords`, `context` and `dates` of the `retrieval` section.
+    /// `scales`, `stopwords`, `context`, `dates` and `balance` of the `retrieval` section.
     private static func readRecallOptions(_ r: MappingReader, into retrieval: inout Retrieval) {
         if let s = r.mapping("scales") {
             retrieval.lexicalScale = s.choice("lexical", ["full-match", "ceiling"]) ?? retrieval.lexicalScale
@@ -237,6 +244,16 @@ extension RuntimeConfig {
             retrieval.dateWeight = d.double("weight", in: 0...1) ?? retrieval.dateWeight
             if case .some(.some(let h)) = d.duration("half_life") { retrieval.dateHalfLife = h }
             d.finish()
+        }
+        if let b = r.mapping("balance") {
+            retrieval.balanceAdaptive = b.bool("adaptive") ?? retrieval.balanceAdaptive
+            retrieval.balanceFloor = b.double("floor", in: 0...1) ?? retrieval.balanceFloor
+            retrieval.balanceCeiling = b.double("ceiling", in: 0...1) ?? retrieval.balanceCeiling
+            retrieval.balanceDepth = b.int("depth", in: 2...1000) ?? retrieval.balanceDepth
+            if retrieval.balanceCeiling < retrieval.balanceFloor {
+                r.source.error("'retrieval.balance.ceiling' (\(retrieval.balanceCeiling)) is below its floor (\(retrieval.balanceFloor))", at: b.node("ceiling") ?? b.node)
+            }
+            b.finish()
         }
     }
 

@@ -35,17 +35,54 @@ public struct RecallOptions: Sendable, Hashable {
     public var context: ConversationContext?
     /// Dates the query names count against when memories were made (see ``DateMatching``).
     public var dates: DateMatching?
+    /// How decisive the dense ranking is sets the semantic and lexical weights' split (see
+    /// ``SignalBalance``); `nil` keeps the configured weights for every query.
+    public var balance: SignalBalance?
 
     public init(
         lexicalScale: LexicalScale = .ceiling, semanticScale: SemanticScale = .cosine, dropStopwords: Bool = false,
-        context: ConversationContext? = nil, dates: DateMatching? = nil
+        context: ConversationContext? = nil, dates: DateMatching? = nil, balance: SignalBalance? = nil
     ) {
         self.lexicalScale = lexicalScale
         self.semanticScale = semanticScale
         self.dropStopwords = dropStopwords
         self.context = context
         self.dates = dates
+        self.balance = balance
     }
+}
+
+/// The semantic and lexical weights keep their sum, but how they split it follows, per query, how
+/// decisive the dense ranking is. Its *spread* is how far the `depth`-th best cosine among the
+/// candidates falls below the best, as a share of the best. MiniLM gives the turns of one long
+/// conversation much the same cosine for a question (a spread near 0.15): there it cannot tell
+/// them apart, and the words must. A question close to one memory in meaning stands out (a spread
+/// of 0.3 to 0.7), and a paraphrase that shares no word with its answer is found by meaning alone.
+/// Semantic's share of the sum is `floor + spread`, at most `ceiling`.
+public struct SignalBalance: Sendable, Hashable {
+    /// Semantic's share when the dense ranking is flat.
+    public var floor: Double
+    /// Semantic's share at most.
+    public var ceiling: Double
+    /// Which cosine, counted from the best, the spread is measured to.
+    public var depth: Int
+
+    public init(floor: Double = 0.4, ceiling: Double = 0.8, depth: Int = 10) {
+        self.floor = floor
+        self.ceiling = max(floor, ceiling)
+        self.depth = max(2, depth)
+    }
+
+    /// The spread of `cosines` (any order; negative ones count as 0): 0 with fewer than two.
+    public func spread(of cosines: [Double]) -> Double {
+        guard cosines.count >= 2 else { return 0 }
+        let top = cosines.map { max(0, $0) }.sorted(by: >).prefix(depth)
+        guard let best = top.first, best > 0 else { return 0 }
+        return (best - top.last!) / best
+    }
+
+    /// Semantic's share of the two weights for a dense ranking of this spread.
+    public func semanticShare(spread: Double) -> Double { min(ceiling, floor + spread) }
 }
 
 /// A memory's neighbours in its conversation — the records of the same owner and slice made just

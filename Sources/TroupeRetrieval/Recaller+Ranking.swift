@@ -44,19 +44,27 @@ extension Recaller {
         _ candidates: [IndexCandidate], _ w: (semantic: Double, lexical: Double, recency: Double, importance: Double), now: Date
     ) -> [Ranked] {
         let best = candidates.reduce(0.0) { max($0, $1.cosine ?? 0) }
+        var w = w, spread: Double?
+        if let balance = options.balance, w.semantic > 0 {
+            // The two weights keep their sum; how decisive the dense ranking is splits it.
+            let s = balance.spread(of: candidates.compactMap(\.cosine)), sum = w.semantic + w.lexical
+            w.semantic = sum * balance.semanticShare(spread: s)
+            w.lexical = sum - w.semantic
+            spread = s
+        }
         return candidates.map { c in
             let (age, recent) = recency(c, now: now)
             var components: [ScoreComponent] = []
             if w.semantic > 0 {
                 let cosine = max(0, c.cosine ?? 0)
                 let value = options.semanticScale == .best ? (best > 0 ? cosine / best : 0) : cosine
-                components.append(ScoreComponent(name: "semantic", raw: c.cosine ?? 0, value: value, weight: w.semantic))
+                components.append(ScoreComponent(name: "semantic", raw: c.cosine ?? 0, value: value, weight: w.semantic, spread: spread))
             }
             // A share of what the query's words could score, never of the best candidate's score: a
             // record that matched only common words stays low even when nothing matched better.
             let full = options.lexicalScale == .fullMatch ? c.bm25Ceiling / (BM25Scorer.k1 + 1) : c.bm25Ceiling
             components += [
-                ScoreComponent(name: "lexical", raw: c.bm25, value: full > 0 ? min(1, c.bm25 / full) : 0, weight: w.lexical),
+                ScoreComponent(name: "lexical", raw: c.bm25, value: full > 0 ? min(1, c.bm25 / full) : 0, weight: w.lexical, spread: spread),
                 ScoreComponent(name: "recency", raw: age, value: recent, weight: w.recency),
                 ScoreComponent(name: "importance", raw: c.importance, value: c.importance, weight: w.importance),
             ]

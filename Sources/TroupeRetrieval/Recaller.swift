@@ -63,15 +63,19 @@ public struct ScoreComponent: Sendable, Hashable {
     public var weight: Double
     /// The record the value comes from, when it is another's (the neighbour, for `context`).
     public var source: String?
+    /// For `semantic` and `lexical` under a ``SignalBalance``: the dense ranking's spread, which
+    /// split their weights for this query.
+    public var spread: Double?
 
     public var contribution: Double { value * weight }
 
-    public init(name: String, raw: Double, value: Double, weight: Double, source: String? = nil) {
+    public init(name: String, raw: Double, value: Double, weight: Double, source: String? = nil, spread: Double? = nil) {
         self.name = name
         self.raw = raw
         self.value = value
         self.weight = weight
         self.source = source
+        self.spread = spread
     }
 }
 

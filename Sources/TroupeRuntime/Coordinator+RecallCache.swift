@@ -44,7 +44,10 @@ extension Coordinator {
             .object([
                 "id": .string(hit.record.id), "score": .number(hit.score),
                 "components": .array(hit.components.map { c in
-                    .array([.string(c.name), .number(c.raw), .number(c.value), .number(c.weight)])
+                    .array([
+                        .string(c.name), .number(c.raw), .number(c.value), .number(c.weight),
+                        c.source.map(JSONValue.string) ?? .null, c.spread.map(JSONValue.number) ?? .null,
+                    ])
                 }),
             ])
         }).canonicalText.utf8)
@@ -59,10 +62,16 @@ extension Coordinator {
             else { return nil }
             var components: [ScoreComponent] = []
             for part in parts {
-                guard case .array(let f) = part, f.count == 4, case .string(let name) = f[0], case .number(let raw) = f[1],
-                    case .number(let value) = f[2], case .number(let weight) = f[3]
+                // Six fields (name, raw, value, weight, source, spread); four in entries of older builds.
+                guard case .array(let f) = part, f.count == 4 || f.count == 6, case .string(let name) = f[0],
+                    case .number(let raw) = f[1], case .number(let value) = f[2], case .number(let weight) = f[3]
                 else { return nil }
-                components.append(ScoreComponent(name: name, raw: raw, value: value, weight: weight))
+                var component = ScoreComponent(name: name, raw: raw, value: value, weight: weight)
+                if f.count == 6 {
+                    if case .string(let source) = f[4] { component.source = source }
+                    if case .number(let spread) = f[5] { component.spread = spread }
+                }
+                components.append(component)
             }
             hits.append(CachedHit(id: id, score: score, components: components))
         }

@@ -21,7 +21,8 @@ public enum JSONView {
         return .object(o)
     }
 
-    /// `{"id", "persona", "slice", "content", "score", "components": {name: {value, weight, raw}}}`.
+    /// `{"id", "persona", "slice", "content", "score", "components": {name: {value, weight, raw}}}`
+    /// (and `from`, `spread` where a component has them).
     public static func hit(_ h: RecallHit) -> JSONValue {
         var components: [String: JSONValue] = [:]
         for c in h.components {
@@ -30,6 +31,7 @@ public enum JSONView {
                 "contribution": .number(round6(c.contribution)), "raw": .number(round6(c.raw)),
             ]
             if let source = c.source { o["from"] = .string(source) }
+            if let spread = c.spread { o["spread"] = .number(round6(spread)) }
             components[c.name] = .object(o)
         }
         var object: [String: JSONValue] = [

@@ -15,12 +15,12 @@ public enum RecallText {
         }
     }
 
-    /// One component: `semantic 0.803×0.50 (cosine 0.803)`.
+    /// One component: `semantic 0.803×0.50 (cosine 0.803; dense spread 0.21)`.
     public static func explain(_ c: ScoreComponent) -> String {
         let raw: String
         switch c.name {
         case "lexical": raw = "bm25 \(String(format: "%.2f", c.raw))"
-        case "semantic": raw = "cosine \(String(format: "%.3f", c.raw))"
+        case "semantic": raw = "cosine \(String(format: "%.3f", c.raw))" + (c.spread.map { String(format: "; dense spread %.2f", $0) } ?? "")
         case "recency": raw = "age \(age(c.raw))"
         case "context": raw = c.source.map { "from \($0)" } ?? "no neighbour"
         case "date": raw = c.raw == 0 ? "on the date named" : "\(age(c.raw)) from the date named"

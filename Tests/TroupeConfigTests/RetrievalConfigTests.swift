@@ -16,6 +16,7 @@ struct RetrievalConfigTests {
         #expect(r.lexicalScale == "full-match" && r.semanticScale == "best" && r.stopwords)
         #expect(r.contextWeight == 0.5 && r.contextWindow == 2 && r.contextGap == 3600)
         #expect(r.dateWeight == 0.2 && r.dateHalfLife == 7 * 86_400)
+        #expect(r.balanceAdaptive && r.balanceFloor == 0.4 && r.balanceCeiling == 0.8 && r.balanceDepth == 10)
     }
 
     @Test func everyKeyIsRead() {
@@ -32,11 +33,25 @@ struct RetrievalConfigTests {
               dates:
                 weight: 0.2
                 half_life: 3d
+              balance:
+                adaptive: false
+                floor: 0.3
+                ceiling: 0.9
+                depth: 5
             """)
         #expect(errors.isEmpty)
         #expect(r.lexicalScale == "ceiling" && r.semanticScale == "cosine" && !r.stopwords)
         #expect(r.contextWeight == 0 && r.contextWindow == 3 && r.contextGap == 1800)
         #expect(r.dateWeight == 0.2 && r.dateHalfLife == 3 * 86_400)
+        #expect(!r.balanceAdaptive && r.balanceFloor == 0.3 && r.balanceCeiling == 0.9 && r.balanceDepth == 5)
+    }
+
+    @Test func aBalanceCeilingBelowItsFloorIsAnError() {
+        let (_, errors) = read("retrieval:\n  balance:\n    floor: 0.7\n    ceiling: 0.5\n    depth: 1\n")
+        #expect(errors == [
+            "4:14: 'retrieval.balance.ceiling' (0.5) is below its floor (0.7)",
+            "5:12: 'retrieval.balance.depth' must be between 2 and 1000, found 1",
+        ])
     }
 
     @Test func badValuesAreReportedAndKeepTheirDefaults() {
