@@ -103,6 +103,23 @@ struct MemoryFormationTests {
         await home.stop()
     }
 
+    @Test func aJobAnotherProcessLeftOnFileKeepsTheFileWhenThisProcessIsDone() async throws {
+        let home = try Home()
+        let file = home.runtime.formation.file
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try #"{"conversation":"c-9","id":"other","message":"Elif runs the release.","persona":"hestia","speaker":"user","turn":2}"#
+            .appending("\n").write(to: file, atomically: true, encoding: .utf8)
+        home.runtime.formation.enqueue(
+            FormationJob(id: "mine", persona: "hestia", conversation: "c-1", turn: 1, speaker: "user", message: "Carla leads the audit team."),
+            runtime: home.runtime, conversation: nil)
+        #expect(await eventually(30) { home.runtime.formation.pending.map(\.id) == ["other"] })
+        #expect(FileManager.default.fileExists(atPath: file.path), "the other process's job is still written down")
+        home.runtime.resumeFormation()
+        #expect(await formed(home))
+        #expect(!FileManager.default.fileExists(atPath: file.path), "all done: the file starts over")
+        await home.stop()
+    }
+
     @Test func questionsPronounsAndSmallTalkAreNotFacts() {
         let facts = FactReading.sentences("Hi there! What is the plan? She said yes. Thanks. I prefer short meetings.", speaker: "user")
         #expect(facts.map(\.text) == ["I prefer short meetings"])

@@ -37,7 +37,8 @@ public struct FormationJob: Sendable, Hashable {
 /// written: reading facts may take the chat model, and a backlog must not crowd out the next
 /// turn (or run the model many times over at once).
 ///
-/// `@unchecked Sendable`: `running`, `last` and the file are only touched under `lock`.
+/// `@unchecked Sendable`: `running`, `last` and the file are only touched under `lock` (and
+/// the file, across processes, under its `flock`).
 public final class FormationQueue: @unchecked Sendable {
     let file: URL
     private let lock = NSLock()
@@ -52,9 +53,12 @@ public final class FormationQueue: @unchecked Sendable {
         lock.withLock { pendingUnlocked() }
     }
 
-    /// Writes `job` down, then forms its memories in the background.
+    /// Writes `job` down, then forms its memories in the background. A job that cannot be
+    /// written down (a full disk) is still formed, with a warning that a crash would lose it.
     func enqueue(_ job: FormationJob, runtime: Runtime, conversation: Conversation?) {
-        lock.withLock { append(job.json) }
+        if let problem = lock.withLock({ append(job.json) }) {
+            runtime.logger.warning("memory formation for turn \(job.turn) of \(job.conversation) is not written down (\(problem)); it is formed now, but a crash before it is done loses it")
+        }
         start(job, runtime: runtime, conversation: conversation)
     }
 
@@ -103,14 +107,19 @@ public final class FormationQueue: @unchecked Sendable {
     private func done(_ id: String) {
         lock.withLock {
             running[id] = nil
-            append(.object(["done": .string(id)]))
-            // All done: the file starts over.
-            if pendingUnlocked().isEmpty { try? FileManager.default.removeItem(at: file) }
+            _ = append(.object(["done": .string(id)]))
+            // The last of this process's jobs: the file starts over if no job on it (this
+            // process's or another's) is left. Checked once per backlog, not once per job.
+            if running.isEmpty { removeIfAllDone() }
         }
     }
 
     private func pendingUnlocked() -> [FormationJob] {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        return Self.pending(in: text)
+    }
+
+    private static func pending(in text: String) -> [FormationJob] {
         var jobs: [FormationJob] = []
         var done = Set<String>()
         for line in text.split(separator: "\n") {
@@ -120,15 +129,34 @@ public final class FormationQueue: @unchecked Sendable {
         return jobs.filter { !done.contains($0.id) }
     }
 
-    /// Appends a line and fsyncs it: written down means it survives a crash.
-    private func append(_ value: JSONValue) {
+    /// Appends a line and fsyncs it: written down means it survives a crash. Other processes of
+    /// the home append to the same file: each append and the removal hold an exclusive `flock`,
+    /// and an append that finds the file removed under it opens the new one. What went wrong,
+    /// or `nil`.
+    private func append(_ value: JSONValue) -> String? {
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let fd = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let bytes = Array((value.canonicalText + "\n").utf8)
+        while true {
+            let fd = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return "\(file.path): \(String(cString: strerror(errno)))" }
+            defer { close(fd) }
+            flock(fd, LOCK_EX)
+            var status = stat()
+            if fstat(fd, &status) == 0, status.st_nlink == 0 { continue }  // removed while we waited
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written != bytes.count || fsync(fd) != 0 { return "\(file.path): \(String(cString: strerror(errno)))" }
+            return nil
+        }
+    }
+
+    /// Removes the file when every job on it is done, holding its lock (see ``append(_:)``).
+    private func removeIfAllDone() {
+        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        let bytes = Array((value.canonicalText + "\n").utf8)
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
+        flock(fd, LOCK_EX)
+        guard let text = try? String(contentsOf: file, encoding: .utf8), Self.pending(in: text).isEmpty else { return }
+        unlink(file.path)
     }
 }
 
