@@ -76,9 +76,11 @@ public struct SignalBalance: Sendable, Hashable {
     /// The spread of `cosines` (any order; negative ones count as 0): 0 with fewer than two.
     public func spread(of cosines: [Double]) -> Double {
         guard cosines.count >= 2 else { return 0 }
-        let top = cosines.map { max(0, $0) }.sorted(by: >).prefix(depth)
-        guard let best = top.first, best > 0 else { return 0 }
-        return (best - top.last!) / best
+        // The best `depth`, never sorted: the heap's root is the depth-th best (or the last).
+        var top = BoundedHeap<Double>(capacity: depth, isWorse: <)
+        for cosine in cosines { top.insert(max(0, cosine)) }
+        guard let best = top.items.max(), best > 0, let deepest = top.worst else { return 0 }
+        return (best - deepest) / best
     }
 
     /// Semantic's share of the two weights for a dense ranking of this spread.
