@@ -59,25 +59,25 @@ struct DefinitionWatchTests {
         // A new file: validated and loaded.
         let newFile = personas.appendingPathComponent("nike.yaml")
         try Self.persona("nike", role: "victory").write(to: newFile, atomically: true, encoding: .utf8)
-        #expect(await eventually(30) { (try? runtime.definition("nike"))?.role == "victory" })
+        #expect(await eventually { (try? runtime.definition("nike"))?.role == "victory" })
         let nike = try await runtime.persona("nike")
         let memory = try await nike.remember("the race is on sunday", in: .semantic)
 
         // A changed file: the new definition is in force, and the actor follows it.
         try Self.persona("nike", role: "speed").write(to: newFile, atomically: true, encoding: .utf8)
-        #expect(await eventually(30) { (try? runtime.definition("nike"))?.role == "speed" })
+        #expect(await eventually { (try? runtime.definition("nike"))?.role == "speed" })
         #expect(try await runtime.persona("nike").definition.role == "speed")
 
         // A broken file: reported with its position, and the previous definition stays.
         try "name: nike\nrole: [broken\n".write(to: newFile, atomically: true, encoding: .utf8)
-        #expect(await eventually(30) { log.all.contains { $0.hasPrefix("error: ") && $0.contains("nike.yaml:") } })
+        #expect(await eventually { log.all.contains { $0.hasPrefix("error: ") && $0.contains("nike.yaml:") } })
         let report = try #require(log.all.first { $0.hasPrefix("error: ") && $0.contains("nike.yaml:") })
         #expect(report.range(of: #"nike\.yaml:\d+:\d+: error"#, options: .regularExpression) != nil, "\(report)")
         #expect((try? runtime.definition("nike"))?.role == "speed")
 
         // A removed file: no more turns, and the memory stays.
         try FileManager.default.removeItem(at: newFile)
-        #expect(await eventually(30) { (try? runtime.definition("nike")) == nil })
+        #expect(await eventually { (try? runtime.definition("nike")) == nil })
         let error = await #expect(throws: TroupeError.self) { _ = try await runtime.persona("nike") }
         #expect(error?.message.contains("was removed") == true)
         #expect(try await runtime.record(memory.id).content == "the race is on sunday")

@@ -22,7 +22,7 @@ struct MemoryFormationTests {
 
     /// Waits until the background formation of every turn so far is done.
     func formed(_ home: Home) async -> Bool {
-        await eventually(30) { home.runtime.formation.pending.isEmpty }
+        await eventually { home.runtime.formation.pending.isEmpty }
     }
 
     @Test func rememberThatKeepsAFactBeforeTheReply() async throws {
@@ -76,7 +76,7 @@ struct MemoryFormationTests {
         let facts = try await semantic(home).map(\.content).sorted()
         #expect(facts == ["Bruno works at Initech", "The release is on Thursday"])
         // The turn's record learns what formation wrote.
-        #expect(await eventually(10) { await conversation.lastTurn?.written.filter { $0.what == .fact }.count == 2 })
+        #expect(await eventually { await conversation.lastTurn?.written.filter { $0.what == .fact }.count == 2 })
         _ = try await conversation.turn("The release moved to Friday.", to: "athena")
         #expect(await formed(home))
         #expect(try await semantic(home).map(\.content).sorted() == ["Bruno works at Initech", "The release moved to Friday"])
@@ -112,7 +112,7 @@ struct MemoryFormationTests {
         home.runtime.formation.enqueue(
             FormationJob(id: "mine", persona: "hestia", conversation: "c-1", turn: 1, speaker: "user", message: "Carla leads the audit team."),
             runtime: home.runtime, conversation: nil)
-        #expect(await eventually(30) { home.runtime.formation.pending.map(\.id) == ["other"] })
+        #expect(await eventually { home.runtime.formation.pending.map(\.id) == ["other"] })
         #expect(FileManager.default.fileExists(atPath: file.path), "the other process's job is still written down")
         home.runtime.resumeFormation()
         #expect(await formed(home))

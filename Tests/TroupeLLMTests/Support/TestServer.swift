@@ -94,7 +94,7 @@ final class TestServer: Sendable {
     }
 
     /// Waits (polling, up to `timeout`) until `condition` holds; whether it did.
-    func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable (TestServer) -> Bool) async -> Bool {
+    func eventually(timeout: Duration = .seconds(300), _ condition: @Sendable (TestServer) -> Bool) async -> Bool {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
             if condition(self) { return true }
