@@ -33,10 +33,12 @@ let package = Package(
         ]),
         // hiredis, for the Redis hot tier (module map only: its pkg-config file has a flag SwiftPM refuses).
         .systemLibrary(name: "CHiredis"),
-        // The storage contract, its in-memory and SQLite conformances, import and export, and
-        // the Redis hot tier.
+        // libpq (libpq-dev), PostgreSQL's own client, for the PostgreSQL store.
+        .systemLibrary(name: "CLibPQ"),
+        // The storage contract, its in-memory, SQLite and PostgreSQL conformances, import and
+        // export, and the Redis hot tier.
         .target(name: "TroupeStore", dependencies: [
-            "TroupeCore", "CHiredis",
+            "TroupeCore", "CHiredis", "CLibPQ",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -8,6 +8,7 @@ import TroupeStoreConformance
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case inMemory
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
 
@@ -16,6 +17,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .inMemory: return (InMemoryStore(), directory)
         case .sqlite: return (try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path), directory)
+        case .postgres: return (try TestPostgres.freshStore(), directory)
         }
     }
 }
