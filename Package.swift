@@ -98,7 +98,7 @@ let package = Package(
             // The retrieval-quality set, read by `troupe bench quality` and checked by a test.
             exclude: ["Quality"]),
         .testTarget(name: "TroupeRuntimeTests", dependencies: [
-            "TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore",
+            "TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore", "TroupeStoreConformance",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -152,7 +152,7 @@ public enum CoordinatorBenchmark {
     /// `slices`, with random unit vectors under the embedder's model id (embedding them would
     /// take minutes and change no timing; queries are embedded for real).
     public static func fill(
-        _ store: SQLiteStore, owners: [PersonaID], perOwner: Int, slices: [SliceKind] = [.episodic, .semantic], embedder: any Embedder
+        _ store: any MemoryStore, owners: [PersonaID], perOwner: Int, slices: [SliceKind] = [.episodic, .semantic], embedder: any Embedder
     ) async throws {
         var rng = SplitMix64(seed: 5)
         let now = Date()

@@ -20,8 +20,23 @@ public struct RuntimeConfig: Sendable, Hashable {
     public init() {}
 
     public struct Storage: Sendable, Hashable {
+        /// Where the durable truth lives: a SQLite file in the home, or a PostgreSQL server.
+        public var backend = Backend.sqlite
         /// The SQLite file, relative to the home.
         public var database = "memory.sqlite"
+        /// The PostgreSQL server (`backend: postgres`): `postgres://user@host:port/db`, or a unix
+        /// socket (`postgres://user@%2Frun%2Fpostgresql/db`). No password in it: see `passwordEnv`.
+        public var url: String?
+        /// The environment variable holding the PostgreSQL password, if it needs one.
+        public var passwordEnv: String?
+        /// The schema of Troupe's tables on PostgreSQL (created if missing); `nil`: `public`.
+        public var schema: String?
+        /// Connections each process keeps to PostgreSQL.
+        public var connections = 4
+
+        public enum Backend: String, Sendable, Hashable, CaseIterable {
+            case sqlite, postgres
+        }
         /// How long a writer waits for another process's transaction.
         public var busyTimeout: Double = 10
         /// Records per transaction during import.
@@ -157,6 +172,26 @@ extension RuntimeConfig {
     public static let maxLineRange = 1024...(1 << 30)
     public static let limitRange = 1...10_000
 
+    /// What `backend: postgres` needs: a URL of the right scheme without a password in it, and a
+    /// schema that is a plain name.
+    private static func readPostgresChecks(_ s: MappingReader, into storage: Storage) {
+        if storage.backend == .postgres, storage.url == nil {
+            s.source.error("'storage.backend: postgres' needs 'storage.url' (postgres://user@host:port/db)", at: s.node("backend") ?? s.node)
+        }
+        if let url = storage.url {
+            if !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+                s.source.error("'storage.url' must start with postgres:// or postgresql://", at: s.node("url") ?? s.node)
+            } else if let rest = url.split(separator: "://", maxSplits: 1).last, let at = rest.firstIndex(of: "@"),
+                rest[..<at].contains(":")
+            {
+                s.source.error("'storage.url' holds a password; put it in an environment variable and name it in 'storage.password_env'", at: s.node("url") ?? s.node)
+            }
+        }
+        if let schema = storage.schema, schema.isEmpty || !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+            s.source.error("'storage.schema' must be letters, digits and underscores", at: s.node("schema") ?? s.node)
+        }
+    }
+
     /// Reads `source`; problems go to its diagnostics, and every bad value keeps its default.
     /// `directory` resolves relative paths in the file.
     /// Also returns each shared slice's member names with their nodes, for the loader's check
@@ -170,7 +205,13 @@ extension RuntimeConfig {
         config.home = root.string("home").map { Self.resolve($0, against: directory) }
         config.personasDirectory = root.string("personas").map { Self.resolve($0, against: directory) }
         if let s = root.mapping("storage") {
+            config.storage.backend = s.choice("backend") ?? config.storage.backend
             config.storage.database = s.string("database") ?? config.storage.database
+            config.storage.url = s.string("url")
+            config.storage.passwordEnv = s.string("password_env")
+            config.storage.schema = s.string("schema")
+            config.storage.connections = s.int("connections", in: 1...64) ?? config.storage.connections
+            readPostgresChecks(s, into: config.storage)
             if case .some(.some(let t)) = s.duration("busy_timeout") { config.storage.busyTimeout = t }
             config.storage.importBatch = s.int("import_batch", in: Self.importBatchRange) ?? config.storage.importBatch
             config.storage.maxLineBytes = s.int("max_line_bytes", in: Self.maxLineRange) ?? config.storage.maxLineBytes

@@ -79,32 +79,11 @@ public enum Doctor {
             name: "home", status: .ok,
             detail: location.home.path + (FileManager.default.fileExists(atPath: location.home.path) && !HomeDirectory.isWritable(location.home)
                 ? " (read-only: recall and export work, writes fail)" : "")))
-        let path = runtime.storage.database.hasPrefix("/") ? runtime.storage.database
-            : location.home.appendingPathComponent(runtime.storage.database).path
-        if FileManager.default.fileExists(atPath: path) {
-            do {
-                let store = try SQLiteStore(path: path, busyTimeout: runtime.storage.busyTimeout)
-                let stats = try await store.stats()
-                report.stats = stats
-                var notes: [String] = []
-                if let model = embedderModelID(runtime, home: location.home) {
-                    let missing = try await store.countWithoutVector(model: model)
-                    notes.append("vectors: \(stats.total - missing) of \(stats.total) records embedded with \(model)"
-                        + (missing > 0 ? "; run `troupe memory reembed` for the rest" : ""))
-                }
-                report.checks.append(.init(
-                    name: "store", status: .ok,
-                    detail: "\(DisplayPath.of(URL(fileURLWithPath: path))) (schema \(stats.schemaVersion ?? "?"), "
-                        + "\(stats.total) records, \(ByteCount.format(stats.bytesOnDisk ?? 0)))", notes: notes))
-            } catch {
-                report.checks.append(.init(name: "store", status: .error, detail: "\(path): \(error)"))
-            }
-        } else {
-            report.checks.append(.init(name: "store", status: .ok, detail: "\(path) (not created yet; the first write creates it)"))
-        }
+        let (check, store) = await storeCheck(runtime, home: location.home)
+        report.checks.append(check)
+        if let store { report.stats = try? await store.stats() }
 
         // Components of later tiers.
-        let store = FileManager.default.fileExists(atPath: path) ? try? SQLiteStore(path: path, busyTimeout: runtime.storage.busyTimeout) : nil
         report.checks.append(await redisCheck(runtime, home: location.home, store: store))
         report.checks.append(blasCheck())
         report.checks.append(modelCheck(runtime, home: location.home))
@@ -129,7 +108,7 @@ public enum Doctor {
         return .init(name: "llm", status: selection.choice == .offline && runtime.llm.backend != .offline ? .warning : .ok, detail: what, notes: notes)
     }
 
-    static func redisCheck(_ runtime: RuntimeConfig, home: URL, store: SQLiteStore?) async -> DoctorReport.Check {
+    static func redisCheck(_ runtime: RuntimeConfig, home: URL, store: (any MemoryStore)?) async -> DoctorReport.Check {
         if runtime.redis.mode == .off { return .init(name: "redis", status: .ok, detail: "off (SQLite only, by config)") }
         let endpoint: RedisEndpoint
         var detail: String

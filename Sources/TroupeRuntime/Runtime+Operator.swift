@@ -31,9 +31,6 @@ extension Runtime {
         return try await store.countWithoutVector(model: model)
     }
 
-    /// Where the store lives.
-    public var storePath: String { store.path }
-
     /// Audit lines of stale shared writes, newest first.
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] { try await store.audit(query) }
 

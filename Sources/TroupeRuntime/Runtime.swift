@@ -21,7 +21,9 @@ public final class Runtime: Service, Sendable {
     public let configuration: Configuration
     public let clock: any WallClock
     public let ids: any IDGenerator
-    package let store: SQLiteStore
+    package let store: any MemoryStore
+    /// The store again when it is SQLite (a scripted session copies its file); `nil` on PostgreSQL.
+    package let sqlite: SQLiteStore?
     package let index: RecallIndex
     package let writes: MemoryWrites
     package let registry: PersonaRegistry
@@ -52,9 +54,7 @@ public final class Runtime: Service, Sendable {
         // A malformed redis.url is an error now, not a silent SQLite-only run.
         let endpoint = try Self.redisEndpoint(configuration)
         try HomeDirectory.prepare(configuration.location.home)
-        store = try SQLiteStore(
-            path: Self.databasePath(configuration), busyTimeout: runtime.storage.busyTimeout,
-            synchronous: runtime.storage.synchronous == .normal ? .normal : .full)
+        (store, sqlite) = try Self.openStore(configuration)
         let embedding = LazyEmbedding(choice: EmbedderChoice.resolve(configuration))
         self.embedding = embedding
         index = RecallIndex(source: store, model: embedding.choice.modelID, dimension: 384)
@@ -137,9 +137,18 @@ public final class Runtime: Service, Sendable {
         if let tier = lazyHotTier.existing { await tier.close() }
     }
 
+    /// Catches the index up every second, and on PostgreSQL also as soon as another process's
+    /// commit is announced on the store's channel.
     private func keepIndexCurrent() async {
+        let listener = (store as? PostgresStore).map(PostgresChangeListener.init)
+        defer { listener?.stop() }
+        var seen: Int64 = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
+            if let listener {
+                seen = await withTaskCancellationHandler { await listener.next(after: seen) } onCancel: { listener.stop() }
+            } else {
+                try? await Task.sleep(for: .seconds(1))
+            }
             do { try await index.catchUp() } catch { logger.warning("the recall index could not catch up: \(error)") }
         }
     }

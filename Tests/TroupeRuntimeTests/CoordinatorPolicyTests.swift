@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TroupeConfig
 import TroupeCore
 import TroupeRuntime
 import TroupeStore
@@ -22,9 +23,9 @@ struct CoordinatorPolicyTests {
         var sibling: String?
     }
 
-    @Test(arguments: ConflictPolicy.allCases)
-    func eightPersonasWritingAtOnceLoseNothing(policy: ConflictPolicy) async throws {
-        let team = try Team()
+    @Test(arguments: [RuntimeConfig.Storage.Backend.sqlite, .postgres], ConflictPolicy.allCases)
+    func eightPersonasWritingAtOnceLoseNothing(backend: RuntimeConfig.Storage.Backend, policy: ConflictPolicy) async throws {
+        let team = try Team(on: backend)
         let slice = Team.slices.first { $0.1 == policy }!.0
         let first = try await team.persona("p0")
         var ids: [String] = []

@@ -4,6 +4,7 @@ import TroupeCore
 import TroupeRetrieval
 import TroupeRuntime
 import TroupeStore
+import TroupeStoreConformance
 
 /// A directory removed when the value is released.
 final class TemporaryDirectory: @unchecked Sendable {
@@ -21,7 +22,7 @@ final class TemporaryDirectory: @unchecked Sendable {
 /// A coordinator over a real SQLite file, with eight personas and one shared slice per policy.
 struct Team: Sendable {
     let directory: TemporaryDirectory
-    let store: SQLiteStore
+    let store: any MemoryStore
     let coordinator: Coordinator
     let personas: [PersonaDefinition]
     /// The Redis hot tier, when the team was made with a Redis endpoint.
@@ -40,10 +41,14 @@ struct Team: Sendable {
     /// `memory` is every persona's memory policy.
     init(
         clock: any WallClock = SystemClock(), redis: RedisClient? = nil, memory: MemoryPolicy = MemoryPolicy(),
-        warn: @escaping @Sendable (String) -> Void = { _ in }, restart: (@Sendable () throws -> Void)? = nil
+        warn: @escaping @Sendable (String) -> Void = { _ in }, restart: (@Sendable () throws -> Void)? = nil,
+        on backend: RuntimeConfig.Storage.Backend = .sqlite
     ) throws {
         directory = try TemporaryDirectory()
-        store = try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path)
+        switch backend {
+        case .sqlite: store = try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path)
+        case .postgres: store = try TestPostgres.freshStore()
+        }
         personas = zip(Self.names, Self.priorities).map { name, priority in
             PersonaDefinition(
                 name: name, priority: priority, memory: memory,

@@ -95,11 +95,20 @@ public final class SessionRunner: Sendable {
     private func prepareHome() async throws -> Configuration {
         var home = configuration
         let fresh = options.replay == nil && !options.resume
+        if configuration.runtime.storage.backend == .postgres {
+            // A copy of the start is a SQLite file; a shared PostgreSQL store has none to take.
+            guard fresh, !options.sandbox else {
+                throw TroupeError(
+                    .invalidInput, "--sandbox, --resume and --replay copy the home's SQLite file; with 'storage.backend: postgres' "
+                        + "a session runs on the shared store only")
+            }
+            return home
+        }
         if fresh || options.replay != nil {
             // What the home is before the session: kept for a resume, and the sandbox's start.
             let original = try Runtime(configuration: configuration)
             try? FileManager.default.removeItem(at: startCopy)
-            try await original.store.copy(to: startCopy.path)
+            try await original.sqlite?.copy(to: startCopy.path)
             await original.shutdown()
         }
         if options.sandbox {

@@ -1,0 +1,49 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeStore
+
+extension Runtime {
+    /// Opens the configured store: the home's SQLite file, or the PostgreSQL server of
+    /// `storage.url` (the same contract; see StorageContract.swift). The SQLite store is also
+    /// returned on its own, for what only a file can do (sessions copy it).
+    static func openStore(_ configuration: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> (any MemoryStore, SQLiteStore?)
+    {
+        let storage = configuration.runtime.storage
+        switch storage.backend {
+        case .sqlite:
+            let store = try SQLiteStore(
+                path: databasePath(configuration), busyTimeout: storage.busyTimeout,
+                synchronous: storage.synchronous == .normal ? .normal : .full)
+            return (store, store)
+        case .postgres:
+            let store = try PostgresStore(
+                location: try postgresLocation(storage, environment: environment), connections: storage.connections,
+                reconnectWindow: storage.busyTimeout)
+            return (store, nil)
+        }
+    }
+
+    /// Where `storage` puts a PostgreSQL store, with the password read from the variable
+    /// `storage.password_env` names.
+    public static func postgresLocation(_ storage: RuntimeConfig.Storage, environment: [String: String]) throws -> PostgresLocation {
+        guard let url = storage.url else {
+            throw TroupeError(.invalidConfig, "'storage.backend: postgres' needs 'storage.url' (postgres://user@host:port/db)")
+        }
+        var password: String?
+        if let variable = storage.passwordEnv {
+            guard let value = environment[variable] else {
+                throw TroupeError(.invalidConfig, "'storage.password_env' names \(variable), which is not set in the environment")
+            }
+            password = value
+        }
+        return PostgresLocation(url: url, password: password, schema: storage.schema)
+    }
+
+    /// Where the store lives: the SQLite file, or the PostgreSQL server (without a password).
+    public var storePath: String {
+        if let sqlite { return sqlite.path }
+        return (store as? PostgresStore)?.location.displayed ?? "?"
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Follows a PostgreSQL store's change channel (LISTEN) on a connection and thread of its own,
+/// so that a long-lived process learns of another process's commit as it happens, instead of at
+/// its next poll. Each commit notifies its last change number (see ``PGChanges``).
+///
+/// The connection is reopened by itself when PostgreSQL goes away; waiters are woken then too,
+/// since a notification may have been missed meanwhile, and at least once a second in any case.
+public final class PostgresChangeListener: @unchecked Sendable {
+    // Safe: `latest`, `waiters` and `stopped` are only touched under `lock`.
+    private let lock = NSLock()
+    private var latest: Int64 = 0
+    private var waiters: [CheckedContinuation<Int64, Never>] = []
+    private var stopped = false
+    private let location: PostgresLocation
+    private let channel: String
+
+    /// Starts listening to `store`'s channel.
+    public init(store: PostgresStore) {
+        location = store.location
+        channel = store.channel
+        let thread = Thread { [self] in listen() }
+        thread.name = "troupe.postgres.listen"
+        thread.start()
+    }
+
+    /// Waits until a change numbered above `seen` is announced, or a second has passed, or the
+    /// connection was lost and reopened; returns the latest number announced.
+    public func next(after seen: Int64) async -> Int64 {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if latest > seen || stopped {
+                let value = latest
+                lock.unlock()
+                continuation.resume(returning: value)
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
+
+    /// Stops the thread (within a second) and wakes every waiter.
+    public func stop() {
+        lock.withLock { stopped = true }
+        wake()
+    }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    private func listen() {
+        while !isStopped {
+            guard let connection = try? PGConnection(location), (try? connection.script("LISTEN \(PostgresStore.quoted(channel))")) != nil
+            else {
+                wake()
+                Thread.sleep(forTimeInterval: 0.5)
+                continue
+            }
+            while !isStopped {
+                guard let payloads = try? connection.notifications(timeout: 1) else { break }
+                let numbers = payloads.compactMap(Int64.init)
+                if let top = numbers.max() { lock.withLock { latest = max(latest, top) } }
+                wake()
+            }
+            wake()
+        }
+    }
+
+    private func wake() {
+        let (woken, value) = lock.withLock {
+            defer { waiters = [] }
+            return (waiters, latest)
+        }
+        for waiter in woken { waiter.resume(returning: value) }
+    }
+}
