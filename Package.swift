@@ -102,7 +102,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore"]),
+        .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore", "TroupeStoreConformance"]),
         .testTarget(
             name: "TroupeLLMTests",
             dependencies: [

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TroupeCore
 import TroupeStore
+import TroupeStoreConformance
 
 /// Shared slices, conflicts and isolation through the real binary, including two processes
 /// writing to one home at once.
@@ -12,7 +13,17 @@ struct CoordinationCLITests {
     static let priorities = ["ana": 80, "ben": 40, "cy": 40, "dee": 10]
     static let slices: [String: ConflictPolicy] = ["lww": .lastWriterWins, "prio": .priority, "both": .keepBoth, "reject": .reject]
 
-    static func team() throws -> (home: URL, config: URL) {
+    /// The store the team's home writes to: its SQLite file (and Redis off), or a fresh schema
+    /// on the test PostgreSQL server, with the managed Redis, which every process of the home
+    /// shares.
+    enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+        /// How many processes the cross-process test runs, with four writers each.
+        var processes: Int { self == .sqlite ? 2 : 4 }
+    }
+
+    static func team(on backend: Backend = .sqlite) throws -> (home: URL, config: URL) {
         let home = try CLITests.tempHome()
         let personas = home.appendingPathComponent("personas")
         try FileManager.default.createDirectory(at: personas, withIntermediateDirectories: true)
@@ -31,10 +42,14 @@ struct CoordinationCLITests {
         }
         let members = priorities.keys.sorted().joined(separator: ", ")
         let config = home.appendingPathComponent("troupe.yaml")
-        try ("""
-            personas: personas
-            redis:
-              mode: off
+        let storage: String
+        switch backend {
+        case .sqlite: storage = "redis:\n  mode: off\n"
+        case .postgres:
+            let location = try TestPostgres.freshLocation()
+            storage = "storage:\n  backend: postgres\n  url: \(location.url)\n  schema: \(location.schema!)\nredis:\n  mode: managed\n"
+        }
+        try ("personas: personas\n" + storage + """
             shared_slices:
               - name: pair
                 kind: semantic
@@ -53,13 +68,23 @@ struct CoordinationCLITests {
         return (home, config)
     }
 
+    /// The store a team's home writes to, opened in this process.
+    static func store(of home: URL, config: URL) throws -> any MemoryStore {
+        let text = try String(contentsOf: config, encoding: .utf8)
+        guard let url = text.split(separator: "\n").first(where: { $0.hasPrefix("  url: ") })?.dropFirst(7),
+            let schema = text.split(separator: "\n").first(where: { $0.hasPrefix("  schema: ") })?.dropFirst(10)
+        else { return try SQLiteStore(path: home.appendingPathComponent("memory.sqlite").path) }
+        return try PostgresStore(location: PostgresLocation(url: String(url), schema: String(schema)), connections: 2)
+    }
+
     static func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    @Test(arguments: ConflictPolicy.allCases)
-    func twoProcessesWritingOneSharedSliceObeyItsPolicy(policy: ConflictPolicy) async throws {
-        let (home, config) = try Self.team()
+    /// Two processes on SQLite, four on PostgreSQL with one Redis; 1200 writes in all.
+    @Test(arguments: Backend.allCases, ConflictPolicy.allCases)
+    func processesWritingOneSharedSliceObeyItsPolicy(backend: Backend, policy: ConflictPolicy) async throws {
+        let (home, config) = try Self.team(on: backend)
         defer { CLITests.removeHome(home) }
         let slice = Self.slices.first { $0.value == policy }!.key
         let seed = home.appendingPathComponent("seed.jsonl")
@@ -67,12 +92,12 @@ struct CoordinationCLITests {
             .joined(separator: "\n").write(to: seed, atomically: true, encoding: .utf8)
         #expect(try CLITests.troupe(["memory", "import", seed.path, "--no-embed"], home: home, config: config).status == 0)
 
-        // Two processes, four writers each, 150 writes per writer, over the same three records,
-        // starting at the same moment (a few seconds ahead, so that both are up by then).
+        // The processes, four writers each, 1200 writes in all, over the same three records,
+        // starting at the same moment (a few seconds ahead, so that all are up by then).
         let startAt = String(Int64((Date().timeIntervalSince1970 + 3) * 1000))
-        let runs = try (0..<2).map { _ in
+        let runs = try (0..<backend.processes).map { _ in
             try CLITests.start(
-                ["bench", "coordinator", "--slice", slice, "--writers", "4", "--writes", "150", "--start-at", startAt, "--json"],
+                ["bench", "coordinator", "--slice", slice, "--writers", "4", "--writes", String(300 / backend.processes), "--start-at", startAt, "--json"],
                 home: home, config: config)
         }
         var outcomes: [String: Int] = [:]
@@ -87,7 +112,7 @@ struct CoordinationCLITests {
         #expect(outcomes.values.reduce(0, +) == 1200)
         let conflicts = 1200 - (outcomes["applied"] ?? 0)
 
-        let store = try SQLiteStore(path: home.appendingPathComponent("memory.sqlite").path)
+        let store = try Self.store(of: home, config: config)
         let audit = try await store.audit(AuditQuery(slice: PersonaID(rawValue: slice)))
         #expect(audit.count == conflicts && conflicts > 0, "\(outcomes)")
         var histories: [String: RecordHistory] = [:]

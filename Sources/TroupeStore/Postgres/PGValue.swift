@@ -9,15 +9,19 @@ enum PGValue: Sendable, Hashable {
     case double(Double)
     case text(String)
     case bytes(Data)
-    case texts([String])
-    case ints([Int64])
-    case bools([Bool])
+    /// A one-dimensional array of elements of type `of` (nulls allowed).
+    indirect case array([PGValue], of: UInt32)
+
+    static func texts(_ items: [String]) -> PGValue { .array(items.map(PGValue.text), of: textOID) }
+    static func ints(_ items: [Int64]) -> PGValue { .array(items.map(PGValue.int), of: int8OID) }
+    static func bools(_ items: [Bool]) -> PGValue { .array(items.map(PGValue.bool), of: boolOID) }
 
     // Type OIDs (pg_type.h).
     static let boolOID: UInt32 = 16, byteaOID: UInt32 = 17, nameOID: UInt32 = 19, int8OID: UInt32 = 20
     static let int2OID: UInt32 = 21, int4OID: UInt32 = 23, textOID: UInt32 = 25, float4OID: UInt32 = 700
-    static let float8OID: UInt32 = 701, varcharOID: UInt32 = 1043, boolArrayOID: UInt32 = 1000
-    static let textArrayOID: UInt32 = 1009, int8ArrayOID: UInt32 = 1016, voidOID: UInt32 = 2278
+    static let float8OID: UInt32 = 701, varcharOID: UInt32 = 1043, voidOID: UInt32 = 2278
+    /// The array type of each element type parameters use.
+    static let arrayOIDs: [UInt32: UInt32] = [boolOID: 1000, byteaOID: 1001, int8OID: 1016, textOID: 1009, float8OID: 1022]
 
     /// The parameter's type OID (0 lets the server infer it, for a null).
     var oid: UInt32 {
@@ -28,9 +32,7 @@ enum PGValue: Sendable, Hashable {
         case .double: Self.float8OID
         case .text: Self.textOID
         case .bytes: Self.byteaOID
-        case .texts: Self.textArrayOID
-        case .ints: Self.int8ArrayOID
-        case .bools: Self.boolArrayOID
+        case .array(_, let element): Self.arrayOIDs[element] ?? 0
         }
     }
 
@@ -43,9 +45,7 @@ enum PGValue: Sendable, Hashable {
         case .double(let d): return Self.bigEndian(d.bitPattern)
         case .text(let s): return Array(s.utf8)
         case .bytes(let d): return [UInt8](d)
-        case .texts(let items): return Self.array(items.map { Array($0.utf8) }, element: Self.textOID)
-        case .ints(let items): return Self.array(items.map { Self.bigEndian(UInt64(bitPattern: $0)) }, element: Self.int8OID)
-        case .bools(let items): return Self.array(items.map { [$0 ? 1 : 0] }, element: Self.boolOID)
+        case .array(let items, let element): return Self.array(items.map(\.encoded), element: element)
         }
     }
 
@@ -79,12 +79,14 @@ enum PGValue: Sendable, Hashable {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }
 
-    /// A one-dimensional array without nulls: dimensions, flags, element type, then each
-    /// element with its length.
-    private static func array(_ elements: [[UInt8]], element: UInt32) -> [UInt8] {
-        var out = bigEndian(Int32(1)) + bigEndian(Int32(0)) + bigEndian(element)
+    /// A one-dimensional array: dimensions, whether it has nulls, element type, length and lower
+    /// bound, then each element with its length (-1 for a null).
+    private static func array(_ elements: [[UInt8]?], element: UInt32) -> [UInt8] {
+        var out = bigEndian(Int32(1)) + bigEndian(Int32(elements.contains { $0 == nil } ? 1 : 0)) + bigEndian(element)
         out += bigEndian(Int32(elements.count)) + bigEndian(Int32(1))
-        for e in elements { out += bigEndian(Int32(e.count)) + e }
+        for e in elements {
+            if let e { out += bigEndian(Int32(e.count)) + e } else { out += bigEndian(Int32(-1)) }
+        }
         return out
     }
 }

@@ -132,21 +132,23 @@ extension PostgresStore {
         guard !batch.isEmpty else { return UpsertResult() }
         return try await write("import a batch of \(batch.count) records") { c, changes in
             var result = UpsertResult()
-            for record in batch {
-                let vector = vectors[record.id]
-                // New ids, the common case, cost one statement; only existing ones are read back.
-                if let seq = try self.insertIfNew(record, c, &changes) {
-                    var stored = record
-                    if let vector {
-                        try self.storeVector(seq: seq, vector, of: (record.id, record.owner, record.slice), c, &changes)
-                        stored.modelID = vector.model
-                    }
+            // New ids, the common case, go in with one statement (with their vectors' model);
+            // the others, and an id's later lines in the batch, are read back one by one, in order.
+            let stamped = batch.map { record in
+                var stored = record
+                if let vector = vectors[record.id] { stored.modelID = vector.model }
+                return stored
+            }
+            var inserted = try self.insertNew(stamped, vectors: vectors, c, &changes)
+            for (record, stored) in zip(batch, stamped) {
+                if inserted.removeValue(forKey: record.id) != nil {
                     result.summary.inserted += 1
                     result.written.append(stored)
                     continue
                 }
+                let vector = vectors[record.id]
                 guard let row = try self.lockedRow(record.id, c) else {
-                    // Removed by another writer since the insert found it: a deadlock-like race, run again.
+                    // Removed by another writer since the insert found it: run the batch again.
                     throw PGError(sqlState: "40001", message: "a record vanished during an import")
                 }
                 let old = try self.record(row)
@@ -166,6 +168,42 @@ extension PostgresStore {
             }
             return result
         }
+    }
+
+    /// Inserts the records whose ids are not in the store yet, in one statement, and their
+    /// vectors in another; returns the row numbers of those inserted, by id (an id's first line).
+    func insertNew(_ records: [MemoryRecord], vectors: [String: EmbeddedVector], _ c: PGConnection, _ changes: inout PGChanges) throws
+        -> [String: Int64]
+    {
+        let rows = try records.map(parameters)
+        let types: [UInt32] = [
+            PGValue.textOID, PGValue.textOID, PGValue.textOID, PGValue.byteaOID, PGValue.float8OID, PGValue.textOID, PGValue.textOID,
+            PGValue.textOID, PGValue.int8OID, PGValue.int8OID, PGValue.int8OID, PGValue.int8OID, PGValue.int8OID, PGValue.int8OID,
+            PGValue.int8OID, PGValue.textOID,
+        ]
+        let columns = types.indices.map { k in PGValue.array(rows.map { $0[k] }, of: types[k]) }
+        let casts = zip(types.indices, types).map { k, type in
+            "$\(k + 1)::" + (type == PGValue.textOID ? "text[]" : type == PGValue.byteaOID ? "bytea[]" : type == PGValue.float8OID ? "float8[]" : "int8[]")
+        }
+        let returned = try c.execute("""
+            INSERT INTO memory (\(Self.recordColumns)) SELECT * FROM unnest(\(casts.joined(separator: ", ")))
+            ON CONFLICT (id) DO NOTHING RETURNING id, seq
+            """, columns).rows
+        var inserted: [String: Int64] = [:]
+        for row in returned { inserted[try row.string("id")] = try row.int("seq") }
+        var embedded: [(Int64, EmbeddedVector)] = []
+        var counted: Set<String> = []
+        for record in records where inserted[record.id] != nil && counted.insert(record.id).inserted {
+            changes.changed(record.id, owner: record.owner, slice: record.slice)
+            if let vector = vectors[record.id] { embedded.append((inserted[record.id]!, vector)) }
+        }
+        if !embedded.isEmpty {
+            try c.execute(
+                "INSERT INTO memory_vector (seq, model, vector) SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[])",
+                [.ints(embedded.map(\.0)), .texts(embedded.map(\.1.model)),
+                 .array(embedded.map { .bytes($0.1.values.storedBytes) }, of: PGValue.byteaOID)])
+        }
+        return inserted
     }
 
     public func touch(_ ids: [String], at time: Date) async throws {

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import TroupeCore
+import TroupeStore
+import TroupeStoreConformance
+
+/// Homes whose store is PostgreSQL (`storage.backend: postgres`), through the real binary: one
+/// process's write recalled by another, a process killed mid-import, a server that is down.
+@Suite("troupe on PostgreSQL", .serialized)
+struct PostgresCLITests {
+    /// A home on a fresh schema of the test server; `url` overrides the server's.
+    static func home(url: String? = nil, passwordEnv: String? = nil) throws -> (home: URL, config: URL, location: PostgresLocation) {
+        let home = try CLITests.tempHome()
+        let location = try TestPostgres.freshLocation()
+        let config = home.appendingPathComponent("troupe.yaml")
+        // The repository's configuration (its personas and shared slices), on PostgreSQL, Redis off.
+        var storage = "storage:\n  backend: postgres\n  url: \(url ?? location.url)\n  schema: \(location.schema!)\n"
+        if let passwordEnv { storage += "  password_env: \(passwordEnv)\n" }
+        let text = try String(contentsOf: CLITests.repo.appendingPathComponent("Config/troupe.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "personas: ../Personas", with: "personas: \(CLITests.repo.appendingPathComponent("Personas").path)")
+            .replacingOccurrences(of: "storage:\n  backend: sqlite", with: storage + "  # backend: sqlite")
+            .replacingOccurrences(of: "  mode: managed", with: "  mode: off")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        return (home, config, location)
+    }
+
+    @Test func aWriteInOneProcessIsRecalledByAnother() async throws {
+        let (home, config, _) = try Self.home()
+        defer { CLITests.removeHome(home) }
+        // A first recall, so that the reading side has loaded its index before the write.
+        _ = try CLITests.troupe(["memory", "recall", "--persona", "artemis", "launch window"], home: home, config: config)
+        let add = try CLITests.troupe(
+            ["memory", "add", "--persona", "artemis", "--slice", "semantic", "the launch window opens on Tuesday at dawn"], home: home, config: config)
+        #expect(add.status == 0, "\(add.stderr)")
+        let recall = try CLITests.troupe(["memory", "recall", "--persona", "artemis", "--json", "when does the launch window open"], home: home, config: config)
+        #expect(recall.status == 0, "\(recall.stderr)")
+        #expect(recall.stdout.contains("the launch window opens on Tuesday at dawn"))
+        let doctor = try CLITests.troupe(["doctor"], home: home, config: config)
+        #expect(doctor.stdout.contains("PostgreSQL 15") && doctor.stdout.contains("schema pg-v1"), "\(doctor.stdout)")
+    }
+
+    @Test func sigkillMidImportLeavesWholeBatchesAndARerunCompletesIt() async throws {
+        let (home, config, location) = try Self.home()
+        defer { CLITests.removeHome(home) }
+        let file = home.appendingPathComponent("big.jsonl")
+        let lines = 60_000
+        var text = ""
+        for i in 0..<lines {
+            text += "{\"persona\":\"seshat\",\"slice\":\"episodic\",\"content\":\"note \(i) about the release checklist\",\"created_at\":\"2026-01-01T00:00:00Z\"}\n"
+        }
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let running = try CLITests.start(["memory", "import", file.path, "--batch-size", "1000", "--no-embed"], home: home, config: config)
+        let store = try PostgresStore(location: location, connections: 1)
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, running.process.isRunning {
+            if let count = try? await Self.notes(store), count > 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationReason == .uncaughtSignal, "the import finished before it could be killed")
+        let partial = try await Self.notes(store)
+        #expect(partial > 0 && partial < lines && partial % 1000 == 0, "\(partial) records: only whole batches land")
+
+        let rerun = try CLITests.troupe(["memory", "import", file.path, "--no-embed"], home: home, config: config)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try await Self.notes(store) == lines)
+    }
+
+    /// How many of the imported notes are in the store.
+    static func notes(_ store: PostgresStore) async throws -> Int {
+        try await store.stats().buckets.first { $0.owner == "seshat" && $0.slice == .episodic }?.count ?? 0
+    }
+
+    @Test func aServerThatIsDownIsNamedAndNothingElseHappens() throws {
+        let port = try FreePort.find()
+        let (home, config, _) = try Self.home(url: "postgres://troupe@127.0.0.1:\(port)/postgres")
+        defer { CLITests.removeHome(home) }
+        let add = try CLITests.troupe(["memory", "add", "--persona", "artemis", "--slice", "semantic", "a fact"], home: home, config: config)
+        #expect(add.status != 0)
+        #expect(add.stderr.contains("cannot reach the store at postgres://troupe@127.0.0.1:\(port)/postgres"), "\(add.stderr)")
+        let doctor = try CLITests.troupe(["doctor"], home: home, config: config)
+        #expect(doctor.stdout.contains("cannot reach the store"), "\(doctor.stdout)")
+
+        let (other, otherConfig, _) = try Self.home(passwordEnv: "TROUPE_TEST_UNSET_PASSWORD")
+        defer { CLITests.removeHome(other) }
+        let unset = try CLITests.troupe(["memory", "add", "--persona", "artemis", "--slice", "semantic", "a fact"], home: other, config: otherConfig)
+        #expect(unset.status != 0 && unset.stderr.contains("TROUPE_TEST_UNSET_PASSWORD"), "\(unset.stderr)")
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TroupeCore
+import TroupeStore
+import TroupeStoreConformance
+
+/// What the conformance suites cannot show of the PostgreSQL store: the change feed's order under
+/// writers committing at once, notifications, and a server that is down, restarts or crashes.
+@Suite("PostgreSQL store")
+struct PostgresStoreTests {
+    @Test func aServerThatDoesNotAnswerIsNamedWithoutItsPassword() throws {
+        let port = try FreePort.find()
+        let location = PostgresLocation(url: "postgres://troupe:s3cret@127.0.0.1:\(port)/postgres", password: "env-secret")
+        let error = #expect(throws: TroupeError.self) { try PostgresStore(location: location) }
+        #expect(error?.message.contains("cannot reach the store at postgres://troupe@127.0.0.1:\(port)/postgres") == true, "\(String(describing: error))")
+        #expect(error.map { !"\($0)".contains("s3cret") && !"\($0)".contains("env-secret") } == true)
+    }
+
+    /// Two stores (two pools, as two processes have) write at once while a third follows the
+    /// feed: the follower must see every record, although numbers are handed out while
+    /// transactions are still open and they commit in any order.
+    @Test func aFollowerOfTheFeedMissesNoCommitOfConcurrentWriters() async throws {
+        let location = try TestPostgres.freshLocation()
+        let writers = [try PostgresStore(location: location, connections: 4), try PostgresStore(location: location, connections: 4)]
+        let follower = try PostgresStore(location: location, connections: 1)
+        let done = Flag()
+        async let followed: Set<String> = {
+            var seen: Set<String> = []
+            var cursor: Int64 = 0
+            var finished = false
+            while !finished {
+                finished = done.isSet
+                let feed = try await follower.changes(since: cursor, limit: 50)
+                #expect(!feed.mustReload && feed.cursor >= cursor)
+                seen.formUnion(feed.changed)
+                if feed.cursor == cursor { try await Task.sleep(for: .milliseconds(2)) } else { finished = false }
+                cursor = feed.cursor
+            }
+            return seen
+        }()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<8 {
+                group.addTask {
+                    for i in 0..<60 { try await writers[w % 2].put(record("w\(w)-\(i)", content: "writer \(w) item \(i)")) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        done.set()
+        let seen = try await followed
+        #expect(seen.count == 480)
+        #expect(seen == Set((0..<8).flatMap { w in (0..<60).map { "w\(w)-\($0)" } }))
+    }
+
+    @Test func anotherStoresCommitIsAnnounced() async throws {
+        let location = try TestPostgres.freshLocation()
+        let (writer, reader) = (try PostgresStore(location: location), try PostgresStore(location: location))
+        let listener = PostgresChangeListener(store: reader)
+        defer { listener.stop() }
+        try await Task.sleep(for: .milliseconds(300))  // LISTEN is in place
+        let start = try await reader.changeCursor()
+        try await writer.put(record("announced", content: "a write the other store hears of"))
+        var latest = start
+        let deadline = Date().addingTimeInterval(300)
+        while latest <= start, Date() < deadline { latest = await listener.next(after: latest) }
+        #expect(latest > start)
+        #expect(try await reader.changes(since: start, limit: 10).changed == ["announced"])
+    }
+
+    /// A writer keeps writing while its server is stopped and started again, then crashes
+    /// (SIGKILL) and starts again: every write it was told had landed is there, and it goes on
+    /// writing afterwards without being reopened.
+    @Test func aRestartAndACrashOfTheServerLoseNothingAcknowledged() async throws {
+        let server = try ScratchPostgres()
+        defer { server.stop() }
+        let store = try PostgresStore(location: PostgresLocation(url: server.url), connections: 2, reconnectWindow: 60)
+        let stop = Flag()
+        async let acknowledged: (ok: [String], failed: [String]) = {
+            var ok: [String] = [], failed: [String] = []
+            var i = 0
+            while !stop.isSet {
+                let id = "r\(i)"
+                do {
+                    try await store.put(record(id, content: "write \(i)"))
+                    ok.append(id)
+                } catch let error as TroupeError {
+                    #expect(error.code == .storage && error.message.contains("postgres://"), "\(error)")
+                    failed.append(id)
+                }
+                i += 1
+            }
+            return (ok, failed)
+        }()
+        try await Task.sleep(for: .milliseconds(500))
+        try server.stopServer()
+        try await Task.sleep(for: .milliseconds(500))
+        try server.start()
+        try await Task.sleep(for: .milliseconds(500))
+        try server.kill()
+        try server.start()
+        try await Task.sleep(for: .milliseconds(500))
+        stop.set()
+        let (ok, failed) = try await acknowledged
+        let stored = Set(try await store.query(MemoryQuery(owners: ["athena"])).map(\.id))
+        #expect(Set(ok).isSubset(of: stored), "acknowledged but missing: \(Set(ok).subtracting(stored).sorted().prefix(5))")
+        // A write whose COMMIT was cut off may have landed; any other failed one did not.
+        #expect(stored.subtracting(ok).count <= failed.count)
+        #expect(ok.count > 20, "the writer wrote \(ok.count) records")
+        // Writes after the restarts landed too: the store reconnected by itself.
+        #expect(ok.last.map(stored.contains) == true)
+    }
+}
+
+/// A flag set once, read from any task.
+final class Flag: @unchecked Sendable {
+    // Safe: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
