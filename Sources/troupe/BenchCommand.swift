@@ -8,7 +8,7 @@ import TroupeRuntime
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
-        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self])
+        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self])
 
     struct Turn: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -64,6 +64,8 @@ final class PGConnection: @unchecked Sendable {
             PQfinish(connection)
             throw PGError(message: reason, connectionLost: true)
         }
+        // Notices (NOTICE, WARNING) are the server talking to a console; errors arrive as results.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

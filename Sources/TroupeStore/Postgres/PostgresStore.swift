@@ -80,6 +80,12 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
         }
     }
 
+    /// Drops the store's schema and everything in it (benchmarks and tests; never `public`).
+    public func dropSchema() async throws {
+        guard let schema = location.schema else { throw TroupeError(.invalidInput, "only a store in a schema of its own can be dropped") }
+        try await read("drop the schema \(schema)") { c in try c.script("DROP SCHEMA \(Self.quoted(schema)) CASCADE") }
+    }
+
     /// A double-quoted SQL identifier.
     static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 

@@ -1,0 +1,120 @@
+import Foundation
+import TroupeCore
+import TroupeStore
+
+/// SQLite against PostgreSQL on this machine: committed writes (a record and its 384-dimension
+/// vector in one transaction) from 1 and 4 processes at once, and how soon a write in one
+/// process is seen by another on PostgreSQL (announced on the store's channel, then read from
+/// the change feed, which is what a long-lived runtime's index does).
+public struct PostgresBenchmark: Sendable {
+    public var writes = 1000
+    public var freshnessWrites = 300
+    /// A server to use instead of a scratch one (its `public` schema is not touched: the
+    /// benchmark writes into schemas of its own and drops them).
+    public var url: String?
+
+    public init() {}
+
+    /// What one worker process does: `writes` puts after `startAt`, each timed (seconds).
+    public static func worker(store: any MemoryStore, writes: Int, prefix: String, startAt: Double) async throws -> [Double] {
+        let vectors = RandomVectors.unitVectors(writes, dimension: 384, seed: UInt64(abs(prefix.hashValue) % 1000))
+        let wait = startAt - Date().timeIntervalSince1970
+        if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+        var samples: [Double] = []
+        samples.reserveCapacity(writes)
+        for i in 0..<writes {
+            let record = MemoryRecord(
+                id: "\(prefix)-\(i)", owner: "bench", slice: .episodic, content: "\(prefix) wrote note \(i) about the release", source: "bench", createdAt: Date())
+            let start = DispatchTime.now().uptimeNanoseconds
+            try await store.put(record, vector: EmbeddedVector(model: "bench", values: vectors[i]))
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return samples
+    }
+
+    /// Runs every part; `spawn` starts a worker process with the arguments given and returns
+    /// its samples when it ends.
+    public func run(
+        spawn: @escaping @Sendable ([String]) async throws -> [Double], log: (String) -> Void
+    ) async throws -> String {
+        let scratch = url == nil ? try ScratchPostgres() : nil
+        defer { scratch?.stop() }
+        let server = url ?? scratch!.url
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-bench-pg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var lines = ["PostgreSQL store vs SQLite, same machine (\(writes) committed writes per process, record + vector each)"]
+        for processes in [1, 4] {
+            for backend in ["sqlite", "postgres"] {
+                let target: [String]
+                let schema = "bench_\(processes)_\(UUID().uuidString.prefix(8).lowercased())"
+                if backend == "sqlite" {
+                    target = ["--store", directory.appendingPathComponent("w\(processes).sqlite").path]
+                    // Created once, so that the workers do not race to make the schema.
+                    _ = try SQLiteStore(path: target[1])
+                } else {
+                    target = ["--store", server, "--schema", schema]
+                    _ = try PostgresStore(location: PostgresLocation(url: server, schema: schema), connections: 1)
+                }
+                log("bench: \(backend), \(processes) process\(processes == 1 ? "" : "es")")
+                let startAt = Date().timeIntervalSince1970 + 2
+                let started = Date()
+                let samples = try await withThrowingTaskGroup(of: [Double].self) { group in
+                    for p in 0..<processes {
+                        group.addTask {
+                            try await spawn(target + ["--writes", String(writes), "--prefix", "p\(p)", "--start-at", String(startAt)])
+                        }
+                    }
+                    return try await group.reduce(into: [Double]()) { $0 += $1 }
+                }
+                let elapsed = Date().timeIntervalSince(started) - max(0, startAt - started.timeIntervalSince1970)
+                let p = StoreBenchmark.Percentiles(samples)
+                let name = (backend == "sqlite" ? "SQLite,    " : "PostgreSQL,") + (processes == 1 ? " 1 process:  " : " 4 processes:")
+                lines.append(String(
+                    format: "  %@ %6.0f writes/s, p50 %.2f ms, p99 %.2f ms, max %.1f ms (n=%d)", name, Double(samples.count) / elapsed,
+                    p.p50 * 1000, p.p99 * 1000, p.max * 1000, p.count))
+                if backend == "postgres" { try await Self.drop(schema, url: server) }
+            }
+        }
+        log("bench: cross-process freshness")
+        let fresh = try await freshness(url: server)
+        lines.append(String(
+            format: "  freshness (write acknowledged in A → in B's change feed, woken by LISTEN/NOTIFY): p50 %.2f ms, p99 %.2f ms, max %.1f ms (n=%d)",
+            fresh.p50 * 1000, fresh.p99 * 1000, fresh.max * 1000, fresh.count))
+        return lines.joined(separator: "\n")
+    }
+
+    /// Writes in store A, one every 5 ms, and times until store B (its own connections and
+    /// listener, as another process has) reads each from its change feed.
+    private func freshness(url: String) async throws -> StoreBenchmark.Percentiles {
+        let schema = "bench_fresh_\(UUID().uuidString.prefix(8).lowercased())"
+        let location = PostgresLocation(url: url, schema: schema)
+        let (a, b) = (try PostgresStore(location: location, connections: 1), try PostgresStore(location: location, connections: 1))
+        let listener = PostgresChangeListener(store: b)
+        defer { listener.stop() }
+        try await Task.sleep(for: .milliseconds(300))
+        var cursor = try await b.changeCursor()
+        var seen: Int64 = cursor
+        var samples: [Double] = []
+        for i in 0..<freshnessWrites {
+            try await a.put(MemoryRecord(id: "f\(i)", owner: "bench", slice: .episodic, content: "fresh \(i)", source: "bench", createdAt: Date()))
+            let acknowledged = DispatchTime.now().uptimeNanoseconds
+            var found = false
+            while !found {
+                seen = await listener.next(after: seen)
+                let feed = try await b.changes(since: cursor, limit: 100)
+                cursor = feed.cursor
+                found = feed.changed.contains("f\(i)")
+            }
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - acknowledged) / 1e9)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Self.drop(schema, url: url)
+        return StoreBenchmark.Percentiles(samples)
+    }
+
+    private static func drop(_ schema: String, url: String) async throws {
+        let store = try PostgresStore(location: PostgresLocation(url: url, schema: schema), connections: 1)
+        try await store.dropSchema()
+    }
+}
