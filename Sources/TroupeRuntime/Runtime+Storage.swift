@@ -47,3 +47,30 @@ extension Runtime {
         return (store as? PostgresStore)?.location.displayed ?? "?"
     }
 }
+
+extension Runtime {
+    /// A store `troupe migrate` names: `sqlite:PATH`, a `postgres://` URL (in `schema`, with the
+    /// password from the variable `passwordEnv` names), or, for `nil`, the configured store.
+    public static func migrationEndpoint(
+        _ spec: String?, configuration: Configuration, schema: String?, passwordEnv: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any MigrationEndpoint {
+        guard let spec else {
+            guard let store = try openStore(configuration, environment: environment).0 as? any MigrationEndpoint else {
+                throw TroupeError(.invalidInput, "the configured store cannot be migrated")
+            }
+            return store
+        }
+        if spec.hasPrefix("sqlite:") {
+            let path = String(spec.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw TroupeError(.invalidInput, "'sqlite:' needs a path (sqlite:/path/to/memory.sqlite)") }
+            return try SQLiteStore(path: path)
+        }
+        guard spec.hasPrefix("postgres://") || spec.hasPrefix("postgresql://") else {
+            throw TroupeError(.invalidInput, "'\(spec)' is neither sqlite:PATH nor a postgres:// URL")
+        }
+        var storage = configuration.runtime.storage
+        (storage.url, storage.schema, storage.passwordEnv) = (spec, schema, passwordEnv)
+        return try PostgresStore(location: try postgresLocation(storage, environment: environment), connections: 2)
+    }
+}

@@ -87,4 +87,56 @@ struct PostgresCLITests {
         let unset = try CLITests.troupe(["memory", "add", "--persona", "artemis", "--slice", "semantic", "a fact"], home: other, config: otherConfig)
         #expect(unset.status != 0 && unset.stderr.contains("TROUPE_TEST_UNSET_PASSWORD"), "\(unset.stderr)")
     }
+
+    /// A SQLite home with versions, lost values, links, an audit, a forgotten record and vectors,
+    /// copied to PostgreSQL (once killed mid-copy and resumed) and back, verified each time.
+    @Test func migrateToPostgresAndBackLosesNothingAndResumesAfterAKill() async throws {
+        let (home, config) = try CoordinationCLITests.team()
+        defer { CLITests.removeHome(home) }
+        let file = home.appendingPathComponent("notes.jsonl")
+        var text = (0..<3).map { #"{"id": "r\#($0)", "persona": "reject", "slice": "semantic", "content": "record \#($0)"}"# }
+        text += (0..<3).map { #"{"id": "b\#($0)", "persona": "both", "slice": "semantic", "content": "record \#($0)"}"# }
+        text += (0..<8_000).map { #"{"persona": "ana", "slice": "episodic", "content": "note \#($0) about the migration"}"# }
+        try text.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        #expect(try CLITests.troupe(["memory", "import", file.path], home: home, config: config).status == 0)
+        for slice in ["reject", "both"] {
+            let bench = try CLITests.troupe(["bench", "coordinator", "--slice", slice, "--writers", "4", "--writes", "20"], home: home, config: config)
+            #expect(bench.status == 0, "\(bench.stderr)")
+        }
+        #expect(try CLITests.troupe(["memory", "forget", "r2", "--reason", "test"], home: home, config: config).status == 0)
+
+        let first = try TestPostgres.freshLocation()
+        let copy = try CLITests.troupe(
+            ["migrate", "--to", first.url, "--schema", first.schema!, "--json"], home: home, config: config)
+        #expect(copy.status == 0, "\(copy.stderr)")
+        let report = try CoordinationCLITests.json(copy.stdout)
+        #expect(report["verified"] as? Bool == true)
+        let checks = try #require(report["checks"] as? [[String: Any]])
+        let tables = Set(checks.filter { ($0["target_count"] as? Int ?? 0) > 0 }.compactMap { $0["table"] as? String })
+        #expect(tables == ["records", "versions", "forgotten", "audit", "lost", "links"], "\(tables)")
+
+        // Killed once rows have landed, then run again: it goes on and verifies.
+        let second = try TestPostgres.freshLocation()
+        let running = try CLITests.start(["migrate", "--to", second.url, "--schema", second.schema!, "--batch-size", "100"], home: home, config: config)
+        let target = try PostgresStore(location: second, connections: 1)
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline, running.process.isRunning {
+            if let n = try? await target.stats().total, n > 2000 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        #expect(running.process.terminationReason == .uncaughtSignal, "the copy finished before it could be killed")
+        let resumed = try CLITests.troupe(["migrate", "--to", second.url, "--schema", second.schema!], home: home, config: config)
+        #expect(resumed.status == 0 && resumed.stdout.contains("verified: both stores"), "\(resumed.stdout)\(resumed.stderr)")
+
+        // Back to a new SQLite file.
+        let back = home.appendingPathComponent("back.sqlite").path
+        let returned = try CLITests.troupe(
+            ["migrate", "--from", first.url, "--schema", first.schema!, "--to", "sqlite:" + back], home: home, config: config)
+        #expect(returned.status == 0 && returned.stdout.contains("verified: both stores"), "\(returned.stdout)\(returned.stderr)")
+        // A target with other memories is refused.
+        let refused = try CLITests.troupe(["migrate", "--to", "sqlite:" + back], home: home, config: config)
+        #expect(refused.status == 1 && refused.stderr.contains("being filled from"), "\(refused.stderr)")
+    }
 }

@@ -1,0 +1,114 @@
+import Foundation
+import TroupeCore
+
+/// What `troupe migrate` copies, table by table: every row as both stores keep it (the same
+/// column names and types on SQLite and PostgreSQL), a current record together with its vector.
+/// Store-internal numbers (row numbers, the change feed, slice versions) are not copied: the
+/// target makes its own as the rows land.
+public enum MigrationTable: String, CaseIterable, Sendable {
+    case records, versions, forgotten, audit, lost, links
+
+    /// The table's columns; its key's columns come first.
+    var columns: [String] {
+        switch self {
+        case .records:
+            ["id", "owner", "slice", "content", "importance", "tags", "source", "metadata", "created_at", "last_accessed_at", "access_count",
+             "valid_from", "valid_to", "expires_at", "version", "model"]
+        case .versions:
+            ["id", "version", "owner", "slice", "content", "importance", "tags", "source", "metadata", "created_at", "last_accessed_at",
+             "access_count", "valid_from", "valid_to", "expires_at", "model"]
+        case .forgotten: ["seq", "id", "owner", "slice", "versions", "forgotten_at", "reason"]
+        case .audit: ["seq", "at", "slice", "record", "writer", "base_version", "current_version", "policy", "outcome", "kept", "superseded"]
+        case .lost: ["audit", "id", "writer", "base_version", "outcome", "content", "importance", "tags", "metadata", "written_at"]
+        case .links: ["id", "other", "audit", "at"]
+        }
+    }
+
+    /// The key's columns, in order.
+    var key: [String] {
+        switch self {
+        case .records: ["id"]
+        case .versions: ["id", "version"]
+        case .forgotten, .audit: ["seq"]
+        case .lost: ["audit"]
+        case .links: ["id", "other"]
+        }
+    }
+
+    /// The SQL table.
+    var table: String {
+        switch self {
+        case .records: "memory"
+        case .versions: "memory_version"
+        case .forgotten: "forget_log"
+        case .audit: "audit_log"
+        case .lost: "memory_lost"
+        case .links: "memory_link"
+        }
+    }
+
+    /// `SELECT` of a page after a key (`?` marks, numbered by `mark`), in key order.
+    func page(after: Bool, limit: Int, mark: (Int) -> String) -> String {
+        let alias = self == .records ? "m." : ""
+        var select = columns.map { alias + $0 }.joined(separator: ", ")
+        let from = table + (self == .records ? " m LEFT JOIN memory_vector v ON v.seq = m.seq" : "")
+        if self == .records { select += ", v.model AS vector_model, v.vector AS vector" }
+        let keys = key.map { alias + $0 }
+        var sql = "SELECT \(select) FROM \(from)"
+        if after {
+            sql += " WHERE (\(keys.joined(separator: ", "))) > (\(key.indices.map { mark($0 + 1) }.joined(separator: ", ")))"
+        }
+        return sql + " ORDER BY \(keys.joined(separator: ", ")) LIMIT \(limit)"
+    }
+}
+
+/// A value of a copied column.
+public enum StoredValue: Sendable, Hashable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case bytes(Data)
+
+    /// Bytes for the verification hash: a type tag, then the value.
+    var digestBytes: [UInt8] {
+        switch self {
+        case .null: [0]
+        case .int(let i): [1] + Array(String(i).utf8)
+        case .double(let d): [2] + Array(String(d.bitPattern).utf8)
+        case .text(let s): [3] + Array(s.utf8)
+        case .bytes(let d): [4] + Array(d)
+        }
+    }
+}
+
+/// A copied row: its columns by name (and, for a record, `vector_model` and `vector`).
+public typealias MigrationRow = [String: StoredValue]
+
+/// A store a migration reads from and writes to; SQLite and PostgreSQL both are.
+public protocol MigrationEndpoint: MemoryStore {
+    /// Where the store is, as `troupe migrate` names it (`sqlite:PATH`, `postgres://…`).
+    var migrationName: String { get }
+    /// The codec the store's content is written with (both ends must agree).
+    var codecID: String { get }
+    /// Rows of `table` after the key `after` (its key columns' values), in key order.
+    func migrationRows(_ table: MigrationTable, after: [StoredValue]?, limit: Int) async throws -> [MigrationRow]
+    /// Inserts rows in one transaction; a row whose key exists is left alone. Returns how many
+    /// were inserted.
+    func insertMigrationRows(_ table: MigrationTable, _ rows: [MigrationRow]) async throws -> Int
+    /// How many rows `table` holds.
+    func migrationCount(_ table: MigrationTable) async throws -> Int
+    /// The key of the last row of `table` in key order (where a resumed copy goes on).
+    func lastMigrationKey(_ table: MigrationTable) async throws -> [StoredValue]?
+    /// The source a migration into this store copies from, once one has started.
+    func migrationSource() async throws -> String?
+    func setMigrationSource(_ name: String) async throws
+}
+
+extension MigrationTable {
+    /// The last key in key order.
+    var lastKeySQL: String { "SELECT \(key.joined(separator: ", ")) FROM \(table) ORDER BY \(key.map { $0 + " DESC" }.joined(separator: ", ")) LIMIT 1" }
+
+    /// The key of `row`, for paging.
+    func key(of row: MigrationRow) -> [StoredValue] { key.map { row[$0] ?? .null } }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import TroupeCore
+
+extension PostgresStore: MigrationEndpoint {
+    public var migrationName: String { location.displayed + (location.schema.map { " (schema \($0))" } ?? "") }
+    public var codecID: String { codec.id }
+
+    public func migrationRows(_ table: MigrationTable, after: [StoredValue]?, limit: Int) async throws -> [MigrationRow] {
+        try await read("read rows to migrate") { c in
+            let sql = table.page(after: after != nil, limit: limit) { "$\($0)" }
+            return try c.execute(sql, (after ?? []).map(\.pgValue)).rows.map { row in
+                Dictionary(uniqueKeysWithValues: row.names.map { ($0.key, StoredValue(row.values[$0.value])) })
+            }
+        }
+    }
+
+    public func insertMigrationRows(_ table: MigrationTable, _ rows: [MigrationRow]) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        return try await write("copy \(rows.count) rows into \(table.table)") { c, changes in
+            let columns = table.columns
+            let sql = """
+                INSERT INTO \(table.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))
+                ON CONFLICT DO NOTHING\(table == .records ? " RETURNING seq" : "")
+                """
+            var inserted = 0
+            for row in rows {
+                let result = try c.execute(sql, columns.map { (row[$0] ?? .null).pgValue })
+                guard result.affected > 0 else { continue }
+                inserted += 1
+                guard table == .records else { continue }
+                guard case .text(let id)? = row["id"], case .text(let ownerName)? = row["owner"], case .text(let sliceName)? = row["slice"],
+                    let owner = PersonaID(rawValue: ownerName), let slice = SliceKind(rawValue: sliceName), let seq = try result.rows.first?.int("seq")
+                else { throw TroupeError(.invalidInput, "a copied record has no id, owner or slice") }
+                changes.changed(id, owner: owner, slice: slice)
+                if case .bytes(let vector)? = row["vector"], case .text(let model)? = row["vector_model"] {
+                    try c.execute("INSERT INTO memory_vector (seq, model, vector) VALUES ($1, $2, $3)", [.int(seq), .text(model), .bytes(vector)])
+                }
+            }
+            // Numbers the copied rows carry: new ones continue after them.
+            if table == .audit {
+                try c.execute("UPDATE store_counter SET value = GREATEST(value, (SELECT COALESCE(MAX(seq), 0) FROM audit_log)) WHERE name = 'audit'")
+            }
+            if table == .forgotten {
+                try c.execute("SELECT setval(pg_get_serial_sequence('forget_log', 'seq'), (SELECT MAX(seq) FROM forget_log))")
+            }
+            return inserted
+        }
+    }
+
+    public func migrationCount(_ table: MigrationTable) async throws -> Int {
+        try await read("count rows") { c in Int(try c.execute("SELECT COUNT(*) AS n FROM \(table.table)").rows.first?.int("n") ?? 0) }
+    }
+
+    public func lastMigrationKey(_ table: MigrationTable) async throws -> [StoredValue]? {
+        try await read("read the last key") { c in
+            try c.execute(table.lastKeySQL).rows.first.map { row in table.key.map { StoredValue(row[$0]) } }
+        }
+    }
+
+    public func migrationSource() async throws -> String? {
+        try await read("read the migration mark") { c in
+            try c.execute("SELECT value FROM store_info WHERE key = 'migrated_from'").rows.first?.string("value")
+        }
+    }
+
+    public func setMigrationSource(_ name: String) async throws {
+        _ = try await write("mark the migration") { c, _ in
+            try c.execute(
+                "INSERT INTO store_info (key, value) VALUES ('migrated_from', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [.text(name)])
+        }
+    }
+}
+
+extension StoredValue {
+    init(_ value: PGValue) {
+        switch value {
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .text(let s): self = .text(s)
+        case .bytes(let d): self = .bytes(d)
+        case .bool(let b): self = .int(b ? 1 : 0)
+        case .null, .array: self = .null
+        }
+    }
+
+    var pgValue: PGValue {
+        switch self {
+        case .null: .null
+        case .int(let i): .int(i)
+        case .double(let d): .double(d)
+        case .text(let s): .text(s)
+        case .bytes(let d): .bytes(d)
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import GRDB
+import TroupeCore
+
+extension SQLiteStore: MigrationEndpoint {
+    public var migrationName: String { "sqlite:" + path }
+    public var codecID: String { codec.id }
+
+    public func migrationRows(_ table: MigrationTable, after: [StoredValue]?, limit: Int) async throws -> [MigrationRow] {
+        try await read("read rows to migrate") { db in
+            let sql = table.page(after: after != nil, limit: limit) { _ in "?" }
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments((after ?? []).map(\.databaseValue))).map { row in
+                Dictionary(uniqueKeysWithValues: row.columnNames.map { ($0, StoredValue(row[$0] as DatabaseValue)) })
+            }
+        }
+    }
+
+    public func insertMigrationRows(_ table: MigrationTable, _ rows: [MigrationRow]) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        return try await write("copy \(rows.count) rows into \(table.table)", weight: max(1, rows.count / 20)) { db in
+            let columns = table.columns
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO \(table.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))
+                """)
+            var inserted = 0
+            for row in rows {
+                try insert.execute(arguments: StatementArguments(columns.map { (row[$0] ?? .null).databaseValue }))
+                guard db.changesCount > 0 else { continue }
+                inserted += 1
+                if table == .records, case .bytes(let vector)? = row["vector"], case .text(let model)? = row["vector_model"] {
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO memory_vector (seq, model, vector) VALUES (?, ?, ?)")
+                        .execute(arguments: [db.lastInsertedRowID, model, vector])
+                }
+            }
+            return inserted
+        }
+    }
+
+    public func migrationCount(_ table: MigrationTable) async throws -> Int {
+        try await read("count rows") { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.table)") ?? 0 }
+    }
+
+    public func lastMigrationKey(_ table: MigrationTable) async throws -> [StoredValue]? {
+        try await read("read the last key") { db in
+            try Row.fetchOne(db, sql: table.lastKeySQL).map { row in table.key.map { StoredValue(row[$0] as DatabaseValue) } }
+        }
+    }
+
+    public func migrationSource() async throws -> String? {
+        try await read("read the migration mark") { db in
+            try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'migrated_from'")
+        }
+    }
+
+    public func setMigrationSource(_ name: String) async throws {
+        try await write("mark the migration") { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO store_info (key, value) VALUES ('migrated_from', ?)", arguments: [name])
+        }
+    }
+}
+
+extension StoredValue {
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .text(s)
+        case .blob(let d): self = .bytes(d)
+        }
+    }
+
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .int(let i): i.databaseValue
+        case .double(let d): d.databaseValue
+        case .text(let s): s.databaseValue
+        case .bytes(let d): d.databaseValue
+        }
+    }
+}
