@@ -33,6 +33,12 @@ public struct RuntimeConfig: Sendable, Hashable {
         public var schema: String?
         /// Connections each process keeps to PostgreSQL.
         public var connections = 4
+        /// A second store that follows this one during a live move (`sqlite:PATH` or a
+        /// `postgres://` URL); the primary alone acknowledges writes.
+        public var mirror: String?
+        /// The mirror's schema and password variable, when it is PostgreSQL.
+        public var mirrorSchema: String?
+        public var mirrorPasswordEnv: String?
 
         public enum Backend: String, Sendable, Hashable, CaseIterable {
             case sqlite, postgres
@@ -211,6 +217,12 @@ extension RuntimeConfig {
             config.storage.passwordEnv = s.string("password_env")
             config.storage.schema = s.string("schema")
             config.storage.connections = s.int("connections", in: 1...64) ?? config.storage.connections
+            config.storage.mirror = s.string("mirror")
+            config.storage.mirrorSchema = s.string("mirror_schema")
+            config.storage.mirrorPasswordEnv = s.string("mirror_password_env")
+            if let mirror = config.storage.mirror, !(mirror.hasPrefix("sqlite:") || mirror.hasPrefix("postgres://") || mirror.hasPrefix("postgresql://")) {
+                s.source.error("'storage.mirror' must be sqlite:PATH or a postgres:// URL", at: s.node("mirror") ?? s.node)
+            }
             readPostgresChecks(s, into: config.storage)
             if case .some(.some(let t)) = s.duration("busy_timeout") { config.storage.busyTimeout = t }
             config.storage.importBatch = s.int("import_batch", in: Self.importBatchRange) ?? config.storage.importBatch

@@ -64,13 +64,14 @@ extension Runtime {
         if spec.hasPrefix("sqlite:") {
             let path = String(spec.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw TroupeError(.invalidInput, "'sqlite:' needs a path (sqlite:/path/to/memory.sqlite)") }
-            return try SQLiteStore(path: path)
+            return try SQLiteStore(path: path, busyTimeout: configuration.runtime.storage.busyTimeout)
         }
         guard spec.hasPrefix("postgres://") || spec.hasPrefix("postgresql://") else {
             throw TroupeError(.invalidInput, "'\(spec)' is neither sqlite:PATH nor a postgres:// URL")
         }
         var storage = configuration.runtime.storage
         (storage.url, storage.schema, storage.passwordEnv) = (spec, schema, passwordEnv)
-        return try PostgresStore(location: try postgresLocation(storage, environment: environment), connections: 2)
+        return try PostgresStore(
+            location: try postgresLocation(storage, environment: environment), connections: 2, reconnectWindow: storage.busyTimeout)
     }
 }

@@ -24,6 +24,8 @@ public final class Runtime: Service, Sendable {
     package let store: any MemoryStore
     /// The store again when it is SQLite (a scripted session copies its file); `nil` on PostgreSQL.
     package let sqlite: SQLiteStore?
+    /// The store that follows this one during a live move (`storage.mirror`), if any.
+    let mirrorLink: MirrorLink?
     package let index: RecallIndex
     package let writes: MemoryWrites
     package let registry: PersonaRegistry
@@ -55,6 +57,7 @@ public final class Runtime: Service, Sendable {
         let endpoint = try Self.redisEndpoint(configuration)
         try HomeDirectory.prepare(configuration.location.home)
         (store, sqlite) = try Self.openStore(configuration)
+        mirrorLink = Self.mirrorLink(configuration, primary: store)
         let embedding = LazyEmbedding(choice: EmbedderChoice.resolve(configuration))
         self.embedding = embedding
         index = RecallIndex(source: store, model: embedding.choice.modelID, dimension: 384)
@@ -121,6 +124,7 @@ public final class Runtime: Service, Sendable {
                 group.addTask { await self.keepIndexCurrent() }
                 group.addTask { await self.keepHotTierCurrent() }
                 group.addTask { await self.watchDefinitions() }
+                group.addTask { await self.keepMirrorCurrent() }
             }
         }
         await shutdown()
@@ -134,6 +138,8 @@ public final class Runtime: Service, Sendable {
         // Facts being formed get a moment to land; the rest stay queued for the next start.
         await formation.drain(timeout: .seconds(10))
         await coordinator.drain()
+        // What this process wrote reaches the mirror before it goes (or the next one sends it).
+        await catchUpMirror()
         if let tier = lazyHotTier.existing { await tier.close() }
     }
 
@@ -150,6 +156,14 @@ public final class Runtime: Service, Sendable {
                 try? await Task.sleep(for: .seconds(1))
             }
             do { try await index.catchUp() } catch { logger.warning("the recall index could not catch up: \(error)") }
+        }
+    }
+
+    private func keepMirrorCurrent() async {
+        guard mirrorLink != nil else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            await catchUpMirror()
         }
     }
 

@@ -139,4 +139,51 @@ struct PostgresCLITests {
         let refused = try CLITests.troupe(["migrate", "--to", "sqlite:" + back], home: home, config: config)
         #expect(refused.status == 1 && refused.stderr.contains("being filled from"), "\(refused.stderr)")
     }
+
+    /// A SQLite home mirrored to PostgreSQL: every command's writes reach the mirror, a damaged
+    /// mirror is found and repaired by `troupe reconcile`, and a mirror that is down stops no write.
+    @Test func aMirrorFollowsEveryWriteAndReconcileRepairsIt() async throws {
+        let home = try CLITests.tempHome()
+        defer { CLITests.removeHome(home) }
+        let location = try TestPostgres.freshLocation()
+        func config(mirror url: String) throws -> URL {
+            let file = home.appendingPathComponent("troupe-\(abs(url.hashValue)).yaml")
+            let text = try String(contentsOf: CLITests.repo.appendingPathComponent("Config/troupe.yaml"), encoding: .utf8)
+                .replacingOccurrences(of: "personas: ../Personas", with: "personas: \(CLITests.repo.appendingPathComponent("Personas").path)")
+                .replacingOccurrences(of: "storage:\n", with: "storage:\n  mirror: \(url)\n  mirror_schema: \(location.schema!)\n")
+                .replacingOccurrences(of: "  mode: managed", with: "  mode: off")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return file
+        }
+        let mirrored = try config(mirror: location.url)
+        for fact in ["the launch is on Tuesday", "the review is on Friday", "the retro is on Monday"] {
+            let add = try CLITests.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", fact], home: home, config: mirrored)
+            #expect(add.status == 0, "\(add.stderr)")
+        }
+        let mirror = try PostgresStore(location: location, connections: 1)
+        let facts = try await mirror.query(MemoryQuery(owners: ["athena"], slices: [.semantic]))
+        #expect(facts.map(\.content).sorted() == ["the launch is on Tuesday", "the retro is on Monday", "the review is on Friday"])
+        let same = try CLITests.troupe(["reconcile"], home: home, config: mirrored)
+        #expect(same.status == 0 && same.stdout.contains("the mirror equals the primary"), "\(same.stdout)\(same.stderr)")
+
+        // Damaged behind the runtime's back: found, then repaired.
+        _ = try await mirror.forget(try #require(facts.first).id, reason: "damage", at: Date())
+        let found = try CLITests.troupe(["reconcile", "--json"], home: home, config: mirrored)
+        #expect(found.status == 1, "\(found.stderr)")
+        let tables = try #require(try CoordinationCLITests.json(found.stdout)["tables"] as? [[String: Any]])
+        #expect(tables.first { $0["table"] as? String == "records" }?["missing"] as? Int == 1)
+        #expect(tables.first { $0["table"] as? String == "forgotten" }?["extra"] as? Int == 1)
+        #expect(try CLITests.troupe(["reconcile", "--repair"], home: home, config: mirrored).status == 0)
+        #expect(try CLITests.troupe(["reconcile"], home: home, config: mirrored).status == 0)
+
+        // A mirror that is down: the write lands in the primary, with a warning.
+        let down = try config(mirror: "postgres://troupe@127.0.0.1:\(try FreePort.find())/postgres")
+        let add = try CLITests.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", "written while the mirror is down"], home: home, config: down)
+        #expect(add.status == 0 && add.stderr.contains("mirror"), "\(add.stderr)")
+        let show = try CLITests.troupe(["memory", "recall", "--persona", "athena", "written while the mirror is down"], home: home, config: down)
+        #expect(show.stdout.contains("written while the mirror is down"))
+        // Once it is back, the next command brings it up to date.
+        #expect(try CLITests.troupe(["memory", "stats"], home: home, config: mirrored).status == 0)
+        #expect(try await mirror.query(MemoryQuery(owners: ["athena"], slices: [.semantic])).count == 4)
+    }
 }

@@ -100,12 +100,50 @@ public protocol MigrationEndpoint: MemoryStore {
     func migrationCount(_ table: MigrationTable) async throws -> Int
     /// The key of the last row of `table` in key order (where a resumed copy goes on).
     func lastMigrationKey(_ table: MigrationTable) async throws -> [StoredValue]?
+    /// The rows of `table` that belong to the records `ids` (`records`, `versions`, `lost`:
+    /// by `id`; `links`: by `id`), in key order.
+    func migrationRows(_ table: MigrationTable, ids: [String]) async throws -> [MigrationRow]
+    /// Removes the rows of `table` whose keys are in `removing` or in `rows`, then writes `rows`
+    /// (two transactions: a mirror's cursor moves only after both). Returns how many rows changed.
+    func replaceMigrationRows(_ table: MigrationTable, _ rows: [MigrationRow], removing: [[StoredValue]]) async throws -> Int
+    /// A value kept in the store's own bookkeeping (`store_info`), e.g. a mirror's cursor.
+    func info(_ key: String) async throws -> String?
+    func setInfo(_ key: String, _ value: String) async throws
     /// The source a migration into this store copies from, once one has started.
     func migrationSource() async throws -> String?
     func setMigrationSource(_ name: String) async throws
 }
 
+extension MigrationEndpoint {
+    public func migrationSource() async throws -> String? { try await info("migrated_from") }
+    public func setMigrationSource(_ name: String) async throws { try await setInfo("migrated_from", name) }
+}
+
 extension MigrationTable {
+    /// Rows of the records among `ids` (`list` is the SQL of the list), in key order; a link
+    /// belongs to both its records.
+    func rows(ofIDs list: String) -> String {
+        let condition = self == .links ? "id IN \(list) OR other IN \(list)" : "\(self == .records ? "m." : "")id IN \(list)"
+        return page(after: false, limit: Int.max, mark: { _ in "" })
+            .replacingOccurrences(of: " ORDER BY", with: " WHERE \(condition) ORDER BY")
+            .replacingOccurrences(of: " LIMIT \(Int.max)", with: "")
+    }
+
+    /// The columns a row's digest covers, in order.
+    var digestColumns: [String] { columns + (self == .records ? ["vector_model", "vector"] : []) }
+
+    /// A SHA-256 of a row's columns (type-tagged, separated).
+    func digest(of row: MigrationRow) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for column in digestColumns { bytes += (row[column] ?? .null).digestBytes + [0xff] }
+        return SHA256.digest(of: bytes)
+    }
+
+    /// `DELETE` of one row by its key (`?` marks numbered by `mark`).
+    func deleteByKey(mark: (Int) -> String) -> String {
+        "DELETE FROM \(table) WHERE (\(key.joined(separator: ", "))) = (\(key.indices.map { mark($0 + 1) }.joined(separator: ", ")))"
+    }
+
     /// The last key in key order.
     var lastKeySQL: String { "SELECT \(key.joined(separator: ", ")) FROM \(table) ORDER BY \(key.map { $0 + " DESC" }.joined(separator: ", ")) LIMIT 1" }
 

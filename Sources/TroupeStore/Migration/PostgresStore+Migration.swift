@@ -57,17 +57,50 @@ extension PostgresStore: MigrationEndpoint {
         }
     }
 
-    public func migrationSource() async throws -> String? {
-        try await read("read the migration mark") { c in
-            try c.execute("SELECT value FROM store_info WHERE key = 'migrated_from'").rows.first?.string("value")
+    public func migrationRows(_ table: MigrationTable, ids: [String]) async throws -> [MigrationRow] {
+        guard !ids.isEmpty else { return [] }
+        return try await read("read rows to mirror") { c in
+            try c.execute(table.rows(ofIDs: "(SELECT unnest($1::text[]))"), [.texts(ids)]).rows.map { row in
+                Dictionary(uniqueKeysWithValues: row.names.map { ($0.key, StoredValue(row.values[$0.value])) })
+            }
         }
     }
 
-    public func setMigrationSource(_ name: String) async throws {
-        _ = try await write("mark the migration") { c, _ in
+    public func replaceMigrationRows(_ table: MigrationTable, _ rows: [MigrationRow], removing: [[StoredValue]]) async throws -> Int {
+        guard !rows.isEmpty || !removing.isEmpty else { return 0 }
+        let removed = try await write("mirror \(rows.count + removing.count) rows of \(table.table)") { c, changes in
+            var removed = 0
+            for key in removing + rows.map(table.key(of:)) {
+                if table == .records {
+                    // The record's vector and the feed go with it.
+                    guard case .text(let id)? = key.first,
+                        let row = try c.execute("DELETE FROM memory WHERE id = $1 RETURNING seq, owner, slice", [.text(id)]).rows.first
+                    else { continue }
+                    try c.execute("DELETE FROM memory_vector WHERE seq = $1", [.int(try row.int("seq"))])
+                    if let owner = PersonaID(rawValue: try row.string("owner")), let slice = SliceKind(rawValue: try row.string("slice")) {
+                        changes.removed(id, owner: owner, slice: slice)
+                    }
+                    removed += 1
+                } else {
+                    removed += try c.execute(table.deleteByKey { "$\($0)" }, key.map(\.pgValue)).affected
+                }
+            }
+            return rows.isEmpty ? removed : 0
+        }
+        return try await removed + insertMigrationRows(table, rows)
+    }
+
+    public func info(_ key: String) async throws -> String? {
+        try await read("read the store's bookkeeping") { c in
+            try c.execute("SELECT value FROM store_info WHERE key = $1", [.text(key)]).rows.first?.string("value")
+        }
+    }
+
+    public func setInfo(_ key: String, _ value: String) async throws {
+        _ = try await write("write the store's bookkeeping") { c, _ in
             try c.execute(
-                "INSERT INTO store_info (key, value) VALUES ('migrated_from', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [.text(name)])
+                "INSERT INTO store_info (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [.text(key), .text(value)])
         }
     }
 }

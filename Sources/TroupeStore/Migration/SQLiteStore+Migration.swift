@@ -46,15 +46,40 @@ extension SQLiteStore: MigrationEndpoint {
         }
     }
 
-    public func migrationSource() async throws -> String? {
-        try await read("read the migration mark") { db in
-            try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'migrated_from'")
+    public func migrationRows(_ table: MigrationTable, ids: [String]) async throws -> [MigrationRow] {
+        guard !ids.isEmpty else { return [] }
+        return try await read("read rows to mirror") { db in
+            try ids.chunked(500).flatMap { chunk in
+                let sql = table.rows(ofIDs: "(" + chunk.map { _ in "?" }.joined(separator: ", ") + ")")
+                return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(Array(chunk))).map { row in
+                    Dictionary(uniqueKeysWithValues: row.columnNames.map { ($0, StoredValue(row[$0] as DatabaseValue)) })
+                }
+            }
         }
     }
 
-    public func setMigrationSource(_ name: String) async throws {
-        try await write("mark the migration") { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO store_info (key, value) VALUES ('migrated_from', ?)", arguments: [name])
+    public func replaceMigrationRows(_ table: MigrationTable, _ rows: [MigrationRow], removing: [[StoredValue]]) async throws -> Int {
+        guard !rows.isEmpty || !removing.isEmpty else { return 0 }
+        let inserted = try await write("mirror \(rows.count + removing.count) rows of \(table.table)") { db in
+            var changed = 0
+            for key in removing + rows.map(table.key(of:)) {
+                try db.execute(sql: table.deleteByKey { _ in "?" }, arguments: StatementArguments(key.map(\.databaseValue)))
+                changed += db.changesCount > 0 && rows.isEmpty ? 1 : 0
+            }
+            return changed
+        }
+        return try await inserted + insertMigrationRows(table, rows)
+    }
+
+    public func info(_ key: String) async throws -> String? {
+        try await read("read the store's bookkeeping") { db in
+            try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = ?", arguments: [key])
+        }
+    }
+
+    public func setInfo(_ key: String, _ value: String) async throws {
+        try await write("write the store's bookkeeping") { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)", arguments: [key, value])
         }
     }
 }

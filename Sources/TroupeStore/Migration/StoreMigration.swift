@@ -93,7 +93,6 @@ public struct StoreMigration: Sendable {
     static func digests(_ store: any MigrationEndpoint, batch: Int) async throws -> [MigrationTable: [String: Digest]] {
         var result: [MigrationTable: [String: Digest]] = [:]
         for table in MigrationTable.allCases {
-            let columns = table.columns + (table == .records ? ["vector_model", "vector"] : [])
             var key: [StoredValue]?
             var digests: [String: Digest] = [:]
             while true {
@@ -106,11 +105,9 @@ public struct StoreMigration: Sendable {
                     } else {
                         scope = "all"
                     }
-                    var bytes: [UInt8] = []
-                    for column in columns { bytes += (row[column] ?? .null).digestBytes + [0xff] }
                     var digest = digests[scope, default: Digest()]
                     digest.count += 1
-                    digest.hash = SHA256.digest(of: digest.hash + SHA256.digest(of: bytes))
+                    digest.hash = SHA256.digest(of: digest.hash + table.digest(of: row))
                     digests[scope] = digest
                 }
                 key = table.key(of: last)

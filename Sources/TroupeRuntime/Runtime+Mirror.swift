@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import TroupeConfig
+import TroupeCore
+import TroupeStore
+
+/// The mirror of `storage.mirror`, opened on first use and again after a failure to open it: a
+/// mirror that is down never stops the primary.
+final class MirrorLink: @unchecked Sendable {
+    // Safe: `opened` is only touched under `lock`.
+    private let lock = NSLock()
+    private var opened: StoreMirror?
+    private let open: @Sendable () throws -> StoreMirror
+
+    init(_ open: @escaping @Sendable () throws -> StoreMirror) { self.open = open }
+
+    func mirror() throws -> StoreMirror {
+        try lock.withLock {
+            if let opened { return opened }
+            let made = try open()
+            opened = made
+            return made
+        }
+    }
+}
+
+extension Runtime {
+    /// The link to the configured mirror, if there is one.
+    static func mirrorLink(_ configuration: Configuration, primary: any MemoryStore) -> MirrorLink? {
+        let storage = configuration.runtime.storage
+        guard let spec = storage.mirror, let primary = primary as? any MigrationEndpoint else { return nil }
+        return MirrorLink {
+            var settings = configuration
+            settings.runtime.storage.schema = storage.mirrorSchema
+            settings.runtime.storage.passwordEnv = storage.mirrorPasswordEnv
+            // A mirror that does not answer fails at once: the next catch-up tries again.
+            settings.runtime.storage.busyTimeout = 0.5
+            let mirror = try migrationEndpoint(spec, configuration: settings, schema: storage.mirrorSchema, passwordEnv: storage.mirrorPasswordEnv)
+            return StoreMirror(primary: primary, mirror: mirror)
+        }
+    }
+
+    /// Brings the mirror up to date, if there is one; a failure is logged (the next catch-up,
+    /// in this process or another, goes on from the same place).
+    func catchUpMirror() async {
+        guard let link = mirrorLink else { return }
+        do {
+            try await link.mirror().catchUp()
+        } catch {
+            logger.warning("the mirror is behind the primary and will be caught up later: \(error)")
+        }
+    }
+
+    /// The configured mirror, for `troupe reconcile`.
+    public func configuredMirror() throws -> StoreMirror {
+        guard let link = mirrorLink else { throw TroupeError(.invalidConfig, "no 'storage.mirror' is configured") }
+        return try link.mirror()
+    }
+}

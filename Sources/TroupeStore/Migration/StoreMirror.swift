@@ -1,0 +1,141 @@
+import Foundation
+import TroupeCore
+
+/// Keeps a second store equal to the primary during a live move (`storage.mirror`): the primary
+/// alone acknowledges writes; the mirror follows the primary's change feed, record by record, and
+/// copies the append-only logs (audit, forget receipts) after its last line.
+///
+/// Nothing the primary acknowledged can be lost on the way: the mirror's cursor (kept in the
+/// mirror itself) moves only after the changes up to it have landed there, so a failed step
+/// (the mirror is down, its disk is full) is simply retried from the same place, by this
+/// process or the next. A mirror further behind than the primary's feed remembers is
+/// reconciled whole.
+public actor StoreMirror {
+    public nonisolated let primary: any MigrationEndpoint
+    public nonisolated let mirror: any MigrationEndpoint
+    private var cursorKey: String { "mirror_cursor " + primary.migrationName }
+
+    public init(primary: any MigrationEndpoint, mirror: any MigrationEndpoint) {
+        self.primary = primary
+        self.mirror = mirror
+    }
+
+    /// Brings the mirror up to the primary's latest change; returns how many records it synced.
+    @discardableResult
+    public func catchUp() async throws -> Int {
+        guard var cursor = try await mirror.info(cursorKey).flatMap(Int64.init) else {
+            // A new mirror: made equal whole, then followed from the cursor read before. It must
+            // be empty, or a copy of this primary (`troupe migrate` marks one): a mirror pointed
+            // at another home's store by mistake is refused, not overwritten.
+            if try await mirror.migrationSource() != primary.migrationName {
+                for table in MigrationTable.allCases where try await mirror.migrationCount(table) > 0 {
+                    throw TroupeError(
+                        .invalidInput, "the mirror holds \(table.rawValue) that are not a copy of \(primary.migrationName); "
+                            + "mirror into an empty store, or `troupe migrate` into it first", context: mirror.migrationName)
+                }
+                try await mirror.setMigrationSource(primary.migrationName)
+            }
+            let start = try await primary.changeCursor()
+            _ = try await reconcile(repair: true)
+            try await mirror.setInfo(cursorKey, String(start))
+            return try await catchUp()
+        }
+        var synced = 0
+        while true {
+            let feed = try await primary.changes(since: cursor, limit: 500)
+            if feed.mustReload {
+                try await mirror.setInfo(cursorKey, "")
+                return try await catchUp()
+            }
+            let ids = feed.changed + feed.removed
+            try await sync(ids: ids)
+            for table in [MigrationTable.forgotten, .audit] { try await appendNew(table) }
+            synced += ids.count
+            guard feed.cursor != cursor else { return synced }
+            cursor = feed.cursor
+            try await mirror.setInfo(cursorKey, String(cursor))
+        }
+    }
+
+    /// Makes the mirror's rows of the records `ids` what the primary's are.
+    private func sync(ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        for table in [MigrationTable.records, .versions, .lost, .links] {
+            let wanted = try await primary.migrationRows(table, ids: ids)
+            let held = try await mirror.migrationRows(table, ids: ids)
+            let (write, remove) = Self.difference(table, wanted: wanted, held: held)
+            _ = try await mirror.replaceMigrationRows(table, write, removing: remove)
+        }
+    }
+
+    /// Copies the lines of an append-only log after the mirror's last one.
+    private func appendNew(_ table: MigrationTable) async throws {
+        var key = try await mirror.lastMigrationKey(table)
+        while true {
+            let rows = try await primary.migrationRows(table, after: key, limit: 1000)
+            guard let last = rows.last else { return }
+            _ = try await mirror.insertMigrationRows(table, rows)
+            key = table.key(of: last)
+        }
+    }
+
+    /// What `held` lacks or holds differently (rows to write), and what it holds that `wanted`
+    /// does not (keys to remove).
+    static func difference(_ table: MigrationTable, wanted: [MigrationRow], held: [MigrationRow]) -> ([MigrationRow], [[StoredValue]]) {
+        let heldDigests = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0)) }, uniquingKeysWith: { a, _ in a })
+        let wantedKeys = Set(wanted.map(table.key(of:)))
+        let write = wanted.filter { heldDigests[table.key(of: $0)] != table.digest(of: $0) }
+        let remove = heldDigests.keys.filter { !wantedKeys.contains($0) }
+        return (write, remove.sorted { "\($0)" < "\($1)" })
+    }
+
+    /// How a reconciliation went, per table: rows the mirror lacked, held differently, or held
+    /// that the primary does not.
+    public struct Difference: Sendable, Hashable {
+        public var table: MigrationTable
+        public var missing = 0
+        public var differing = 0
+        public var extra = 0
+        public var total: Int { missing + differing + extra }
+    }
+
+    /// Compares both stores whole, table by table; with `repair`, makes the mirror equal.
+    public func reconcile(repair: Bool) async throws -> [Difference] {
+        var differences: [Difference] = []
+        for table in MigrationTable.allCases {
+            let wanted = try await Self.all(table, of: primary)
+            let held = try await Self.all(table, of: mirror)
+            let heldKeys = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0)) }, uniquingKeysWith: { a, _ in a })
+            var difference = Difference(table: table)
+            for row in wanted {
+                switch heldKeys[table.key(of: row)] {
+                case nil: difference.missing += 1
+                case let digest? where digest != table.digest(of: row): difference.differing += 1
+                default: break
+                }
+            }
+            let (write, remove) = Self.difference(table, wanted: wanted, held: held)
+            difference.extra = remove.count
+            differences.append(difference)
+            if repair {
+                for start in stride(from: 0, to: max(write.count, remove.count), by: 1000) {
+                    _ = try await mirror.replaceMigrationRows(
+                        table, Array(write[min(start, write.count)..<min(start + 1000, write.count)]),
+                        removing: Array(remove[min(start, remove.count)..<min(start + 1000, remove.count)]))
+                }
+            }
+        }
+        return differences
+    }
+
+    private static func all(_ table: MigrationTable, of store: any MigrationEndpoint) async throws -> [MigrationRow] {
+        var rows: [MigrationRow] = []
+        var key: [StoredValue]?
+        while true {
+            let page = try await store.migrationRows(table, after: key, limit: 2000)
+            guard let last = page.last else { return rows }
+            rows += page
+            key = table.key(of: last)
+        }
+    }
+}
