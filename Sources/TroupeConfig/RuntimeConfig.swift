@@ -178,26 +178,6 @@ extension RuntimeConfig {
     public static let maxLineRange = 1024...(1 << 30)
     public static let limitRange = 1...10_000
 
-    /// What `backend: postgres` needs: a URL of the right scheme without a password in it, and a
-    /// schema that is a plain name.
-    private static func readPostgresChecks(_ s: MappingReader, into storage: Storage) {
-        if storage.backend == .postgres, storage.url == nil {
-            s.source.error("'storage.backend: postgres' needs 'storage.url' (postgres://user@host:port/db)", at: s.node("backend") ?? s.node)
-        }
-        if let url = storage.url {
-            if !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
-                s.source.error("'storage.url' must start with postgres:// or postgresql://", at: s.node("url") ?? s.node)
-            } else if let rest = url.split(separator: "://", maxSplits: 1).last, let at = rest.firstIndex(of: "@"),
-                rest[..<at].contains(":")
-            {
-                s.source.error("'storage.url' holds a password; put it in an environment variable and name it in 'storage.password_env'", at: s.node("url") ?? s.node)
-            }
-        }
-        if let schema = storage.schema, schema.isEmpty || !schema.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
-            s.source.error("'storage.schema' must be letters, digits and underscores", at: s.node("schema") ?? s.node)
-        }
-    }
-
     /// Reads `source`; problems go to its diagnostics, and every bad value keeps its default.
     /// `directory` resolves relative paths in the file.
     /// Also returns each shared slice's member names with their nodes, for the loader's check
@@ -210,26 +190,7 @@ extension RuntimeConfig {
         }
         config.home = root.string("home").map { Self.resolve($0, against: directory) }
         config.personasDirectory = root.string("personas").map { Self.resolve($0, against: directory) }
-        if let s = root.mapping("storage") {
-            config.storage.backend = s.choice("backend") ?? config.storage.backend
-            config.storage.database = s.string("database") ?? config.storage.database
-            config.storage.url = s.string("url")
-            config.storage.passwordEnv = s.string("password_env")
-            config.storage.schema = s.string("schema")
-            config.storage.connections = s.int("connections", in: 1...64) ?? config.storage.connections
-            config.storage.mirror = s.string("mirror")
-            config.storage.mirrorSchema = s.string("mirror_schema")
-            config.storage.mirrorPasswordEnv = s.string("mirror_password_env")
-            if let mirror = config.storage.mirror, !(mirror.hasPrefix("sqlite:") || mirror.hasPrefix("postgres://") || mirror.hasPrefix("postgresql://")) {
-                s.source.error("'storage.mirror' must be sqlite:PATH or a postgres:// URL", at: s.node("mirror") ?? s.node)
-            }
-            readPostgresChecks(s, into: config.storage)
-            if case .some(.some(let t)) = s.duration("busy_timeout") { config.storage.busyTimeout = t }
-            config.storage.importBatch = s.int("import_batch", in: Self.importBatchRange) ?? config.storage.importBatch
-            config.storage.maxLineBytes = s.int("max_line_bytes", in: Self.maxLineRange) ?? config.storage.maxLineBytes
-            config.storage.synchronous = s.choice("synchronous") ?? config.storage.synchronous
-            s.finish()
-        }
+        if let s = root.mapping("storage") { config.storage = readStorage(s, over: config.storage) }
         if let r = root.mapping("retrieval") {
             if let w = r.mapping("weights") {
                 config.retrieval.semanticWeight = w.double("semantic", in: 0...1) ?? config.retrieval.semanticWeight

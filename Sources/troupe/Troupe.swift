@@ -12,7 +12,8 @@ struct Troupe: AsyncParsableCommand {
         abstract: "A runtime for AI personas that remember.",
         discussion: """
             Personas are YAML files in Personas/; memory lives in a SQLite file in the home
-            (--home, $TROUPE_HOME, `home:` in the config, or ~/.troupe).
+            (--home, $TROUPE_HOME, `home:` in the config, or ~/.troupe), or on a PostgreSQL
+            server shared by several processes (storage.backend: postgres).
             Exit codes: 0 ok, 1 failure, 2 usage.
             """,
         version: "0.1.0",
