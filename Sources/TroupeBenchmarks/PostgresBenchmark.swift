@@ -1,5 +1,6 @@
 import Foundation
 import TroupeCore
+import TroupeRetrieval
 import TroupeStore
 
 /// SQLite against PostgreSQL on this machine: committed writes (a record and its 384-dimension
@@ -9,6 +10,8 @@ import TroupeStore
 public struct PostgresBenchmark: Sendable {
     public var writes = 1000
     public var freshnessWrites = 300
+    /// Records (with vectors) `troupe migrate` copies from SQLite to PostgreSQL; 0 skips it.
+    public var migrateRecords = 200_000
     /// A server to use instead of a scratch one (its `public` schema is not touched: the
     /// benchmark writes into schemas of its own and drops them).
     public var url: String?
@@ -81,7 +84,32 @@ public struct PostgresBenchmark: Sendable {
         lines.append(String(
             format: "  freshness (write acknowledged in A → in B's change feed, woken by LISTEN/NOTIFY): p50 %.2f ms, p99 %.2f ms, max %.1f ms (n=%d)",
             fresh.p50 * 1000, fresh.p99 * 1000, fresh.max * 1000, fresh.count))
+        if migrateRecords > 0 {
+            log("bench: migrate \(migrateRecords) records with vectors, SQLite → PostgreSQL")
+            lines.append(try await migration(url: server, directory: directory))
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// Fills a SQLite store with `migrateRecords` records and 384-dimension vectors, then copies
+    /// it to a new schema the way `troupe migrate` does, and verifies.
+    private func migration(url: String, directory: URL) async throws -> String {
+        let source = try SQLiteStore(path: directory.appendingPathComponent("migrate.sqlite").path)
+        let owners: [PersonaID] = ["athena", "artemis", "hestia", "bellona", "seshat"]
+        try await CoordinatorBenchmark.fill(source, owners: owners, perOwner: migrateRecords / owners.count, embedder: HashingEmbedder())
+        let schema = "bench_migrate_\(UUID().uuidString.prefix(8).lowercased())"
+        let target = try PostgresStore(location: PostgresLocation(url: url, schema: schema), connections: 2)
+        let migration = StoreMigration(from: source, to: target)
+        let start = Date()
+        let landed = try await migration.run { _ in }
+        let copied = Date().timeIntervalSince(start)
+        let checks = try await migration.verify()
+        let verified = Date().timeIntervalSince(start) - copied
+        try await Self.drop(schema, url: url)
+        let records = landed[.records] ?? 0
+        return String(
+            format: "  migrate SQLite → PostgreSQL: %d records with vectors in %.1f s (%.0f records/s); verification %.1f s, %@",
+            records, copied, Double(records) / copied, verified, checks.allSatisfy(\.matches) ? "all groups equal" : "DIFFERENCES")
     }
 
     /// Writes in store A, one every 5 ms, and times until store B (its own connections and

@@ -57,3 +57,24 @@ extension Runtime {
         return try link.mirror()
     }
 }
+
+extension Runtime {
+    /// This runtime's configuration with the mirror as its store (and no Redis, whose cache
+    /// belongs to the primary): for reading the mirror the way recall reads the primary.
+    public func mirrorConfiguration() throws -> Configuration {
+        let storage = configuration.runtime.storage
+        guard let spec = storage.mirror else { throw TroupeError(.invalidConfig, "no 'storage.mirror' is configured") }
+        var mirrored = configuration
+        if spec.hasPrefix("sqlite:") {
+            mirrored.runtime.storage.backend = .sqlite
+            mirrored.runtime.storage.database = String(spec.dropFirst("sqlite:".count))
+        } else {
+            mirrored.runtime.storage.backend = .postgres
+            (mirrored.runtime.storage.url, mirrored.runtime.storage.schema) = (spec, storage.mirrorSchema)
+            mirrored.runtime.storage.passwordEnv = storage.mirrorPasswordEnv
+        }
+        mirrored.runtime.storage.mirror = nil
+        mirrored.runtime.redis.mode = .off
+        return mirrored
+    }
+}

@@ -12,6 +12,7 @@ extension BenchCommand {
             discussion: "Starts a scratch PostgreSQL server of the machine's installation unless --url names one.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Committed writes per process.") var writes = 1000
+        @Option(help: "Records with vectors `migrate` copies to PostgreSQL (0 skips it).") var migrateRecords = 200_000
         @Option(help: "A PostgreSQL server to use (postgres://user@host:port/db); the benchmark works in schemas of its own.")
         var url: String?
         // A worker process (started by the benchmark itself).
@@ -20,7 +21,10 @@ extension BenchCommand {
         @Option(help: .hidden) var prefix = "p0"
         @Option(help: .hidden) var startAt: Double = 0
 
-        func validate() throws { try FlagRange.check(writes, 1...1_000_000, "--writes") }
+        func validate() throws {
+            try FlagRange.check(writes, 1...1_000_000, "--writes")
+            try FlagRange.check(migrateRecords, 0...5_000_000, "--migrate-records")
+        }
 
         func run() async throws {
             if let store {
@@ -32,7 +36,7 @@ extension BenchCommand {
                 return
             }
             var bench = PostgresBenchmark()
-            (bench.writes, bench.url) = (writes, url)
+            (bench.writes, bench.url, bench.migrateRecords) = (writes, url, migrateRecords)
             let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
             Output.stdout(try await bench.run(spawn: { arguments in try await Self.worker(binary, arguments) }) { Output.stderr($0) })
         }

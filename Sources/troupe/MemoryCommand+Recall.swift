@@ -19,6 +19,7 @@ extension MemoryCommand {
         @Option(help: "How many memories (default from config, 10).") var limit: Int?
         @Flag(help: "Show how each score was made.") var why = false
         @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Also recall from the mirror (storage.mirror) and report on stderr where its results differ.") var shadow = false
         @Option(help: ArgumentHelp("Answer each line of this file as a query (JSONL output).", valueName: "file")) var queries: String?
         @Argument(help: "The query.") var query: String?
 
@@ -48,6 +49,7 @@ extension MemoryCommand {
                 return
             }
             let hits = try await persona.recall(query!, slices: slices, limit: limit)
+            if shadow { try await shadowRead(runtime, primary: hits, slices: slices) }
             if json {
                 Output.json(.array(hits.map(JSONView.hit)))
                 return
@@ -59,6 +61,30 @@ extension MemoryCommand {
             for (rank, hit) in hits.enumerated() {
                 for line in RecallText.lines(hit, rank: rank + 1, why: why) { Output.stdout(line) }
             }
+        }
+
+        /// The same recall on the mirror, compared with the primary's answer. Records of equal
+        /// score may come in another order (ties fall to each store's own row order).
+        private func shadowRead(_ runtime: Runtime, primary hits: [RecallHit], slices: [SliceKind]?) async throws {
+            let mirror = try Runtime(configuration: try runtime.mirrorConfiguration())
+            defer { Task { await mirror.shutdown() } }
+            let shadowHits = try await mirror.persona(persona).recall(query!, slices: slices, limit: limit)
+            func ranked(_ hits: [RecallHit]) -> [String] {
+                hits.sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }.map(\.record.id)
+            }
+            let (primary, shadowed) = (ranked(hits), ranked(shadowHits))
+            if primary == shadowed {
+                Output.stderr("shadow read: the mirror gives the same \(primary.count) results in the same order")
+                return
+            }
+            let onlyPrimary = primary.filter { !shadowed.contains($0) }, onlyMirror = shadowed.filter { !primary.contains($0) }
+            var parts: [String] = []
+            if !onlyPrimary.isEmpty { parts.append("only in the primary: \(onlyPrimary.joined(separator: ", "))") }
+            if !onlyMirror.isEmpty { parts.append("only in the mirror: \(onlyMirror.joined(separator: ", "))") }
+            if parts.isEmpty, let rank = zip(primary, shadowed).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                parts.append("the order differs from rank \(rank + 1)")
+            }
+            Output.warning("shadow read: the mirror differs (\(parts.joined(separator: "; ")))")
         }
     }
 }

@@ -163,6 +163,10 @@ struct PostgresCLITests {
         let mirror = try PostgresStore(location: location, connections: 1)
         let facts = try await mirror.query(MemoryQuery(owners: ["athena"], slices: [.semantic]))
         #expect(facts.map(\.content).sorted() == ["the launch is on Tuesday", "the retro is on Monday", "the review is on Friday"])
+        // A recall marks records as used (bookkeeping the mirror does not follow), and a shadow
+        // read of the mirror finds the same answer.
+        let shadow = try CLITests.troupe(["memory", "recall", "--persona", "athena", "--shadow", "when is the launch"], home: home, config: mirrored)
+        #expect(shadow.status == 0 && shadow.stderr.contains("shadow read: the mirror gives the same"), "\(shadow.stderr)")
         let same = try CLITests.troupe(["reconcile"], home: home, config: mirrored)
         #expect(same.status == 0 && same.stdout.contains("the mirror equals the primary"), "\(same.stdout)\(same.stderr)")
 

@@ -3,8 +3,7 @@ import TroupeCore
 
 /// What `troupe migrate` copies, table by table: every row as both stores keep it (the same
 /// column names and types on SQLite and PostgreSQL), a current record together with its vector.
-/// Store-internal numbers (row numbers, the change feed, slice versions) are not copied: the
-/// target makes its own as the rows land.
+/// The change feed and slice versions are not copied: the target makes its own as the rows land.
 public enum MigrationTable: String, CaseIterable, Sendable {
     case records, versions, forgotten, audit, lost, links
 
@@ -12,7 +11,9 @@ public enum MigrationTable: String, CaseIterable, Sendable {
     var columns: [String] {
         switch self {
         case .records:
-            ["id", "owner", "slice", "content", "importance", "tags", "source", "metadata", "created_at", "last_accessed_at", "access_count",
+            // `seq` too: the order of first writes, which breaks ties between records of one
+            // time (a conversation's context), so that a copy ranks as its source does.
+            ["id", "seq", "owner", "slice", "content", "importance", "tags", "source", "metadata", "created_at", "last_accessed_at", "access_count",
              "valid_from", "valid_to", "expires_at", "version", "model"]
         case .versions:
             ["id", "version", "owner", "slice", "content", "importance", "tags", "source", "metadata", "created_at", "last_accessed_at",
@@ -132,10 +133,13 @@ extension MigrationTable {
     /// The columns a row's digest covers, in order.
     var digestColumns: [String] { columns + (self == .records ? ["vector_model", "vector"] : []) }
 
-    /// A SHA-256 of a row's columns (type-tagged, separated).
-    func digest(of row: MigrationRow) -> [UInt8] {
+    /// A SHA-256 of a row's columns (type-tagged, separated); without `accessMarks`, a record's
+    /// last access time and count (bookkeeping recall writes outside the change feed) are left out.
+    func digest(of row: MigrationRow, accessMarks: Bool = true) -> [UInt8] {
         var bytes: [UInt8] = []
-        for column in digestColumns { bytes += (row[column] ?? .null).digestBytes + [0xff] }
+        for column in digestColumns where accessMarks || (column != "last_accessed_at" && column != "access_count") {
+            bytes += (row[column] ?? .null).digestBytes + [0xff]
+        }
         return SHA256.digest(of: bytes)
     }
 

@@ -40,6 +40,9 @@ extension PostgresStore: MigrationEndpoint {
             if table == .audit {
                 try c.execute("UPDATE store_counter SET value = GREATEST(value, (SELECT COALESCE(MAX(seq), 0) FROM audit_log)) WHERE name = 'audit'")
             }
+            if table == .records {
+                try c.execute("SELECT setval(pg_get_serial_sequence('memory', 'seq'), GREATEST((SELECT MAX(seq) FROM memory), 1))")
+            }
             if table == .forgotten {
                 try c.execute("SELECT setval(pg_get_serial_sequence('forget_log', 'seq'), (SELECT MAX(seq) FROM forget_log))")
             }

@@ -51,7 +51,9 @@ extension SQLiteStore: MigrationEndpoint {
         return try await read("read rows to mirror") { db in
             try ids.chunked(500).flatMap { chunk in
                 let sql = table.rows(ofIDs: "(" + chunk.map { _ in "?" }.joined(separator: ", ") + ")")
-                return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(Array(chunk))).map { row in
+                // A link's list appears twice (its record and the other).
+                let arguments = table == .links ? Array(chunk) + Array(chunk) : Array(chunk)
+                return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
                     Dictionary(uniqueKeysWithValues: row.columnNames.map { ($0, StoredValue(row[$0] as DatabaseValue)) })
                 }
             }

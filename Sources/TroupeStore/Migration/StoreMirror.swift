@@ -5,6 +5,9 @@ import TroupeCore
 /// alone acknowledges writes; the mirror follows the primary's change feed, record by record, and
 /// copies the append-only logs (audit, forget receipts) after its last line.
 ///
+/// Access marks (a record's last access and count, which recall writes outside the change
+/// feed) are not mirrored, and comparisons leave them out.
+///
 /// Nothing the primary acknowledged can be lost on the way: the mirror's cursor (kept in the
 /// mirror itself) moves only after the changes up to it have landed there, so a failed step
 /// (the mirror is down, its disk is full) is simply retried from the same place, by this
@@ -82,9 +85,9 @@ public actor StoreMirror {
     /// What `held` lacks or holds differently (rows to write), and what it holds that `wanted`
     /// does not (keys to remove).
     static func difference(_ table: MigrationTable, wanted: [MigrationRow], held: [MigrationRow]) -> ([MigrationRow], [[StoredValue]]) {
-        let heldDigests = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0)) }, uniquingKeysWith: { a, _ in a })
+        let heldDigests = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0, accessMarks: false)) }, uniquingKeysWith: { a, _ in a })
         let wantedKeys = Set(wanted.map(table.key(of:)))
-        let write = wanted.filter { heldDigests[table.key(of: $0)] != table.digest(of: $0) }
+        let write = wanted.filter { heldDigests[table.key(of: $0)] != table.digest(of: $0, accessMarks: false) }
         let remove = heldDigests.keys.filter { !wantedKeys.contains($0) }
         return (write, remove.sorted { "\($0)" < "\($1)" })
     }
@@ -105,12 +108,12 @@ public actor StoreMirror {
         for table in MigrationTable.allCases {
             let wanted = try await Self.all(table, of: primary)
             let held = try await Self.all(table, of: mirror)
-            let heldKeys = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0)) }, uniquingKeysWith: { a, _ in a })
+            let heldKeys = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0, accessMarks: false)) }, uniquingKeysWith: { a, _ in a })
             var difference = Difference(table: table)
             for row in wanted {
                 switch heldKeys[table.key(of: row)] {
                 case nil: difference.missing += 1
-                case let digest? where digest != table.digest(of: row): difference.differing += 1
+                case let digest? where digest != table.digest(of: row, accessMarks: false): difference.differing += 1
                 default: break
                 }
             }
