@@ -17,36 +17,67 @@ extension PostgresStore: MigrationEndpoint {
     public func insertMigrationRows(_ table: MigrationTable, _ rows: [MigrationRow]) async throws -> Int {
         guard !rows.isEmpty else { return 0 }
         return try await write("copy \(rows.count) rows into \(table.table)") { c, changes in
+            // One statement for the batch: a column array each, rows whose key exists left alone.
             let columns = table.columns
-            let sql = """
-                INSERT INTO \(table.table) (\(columns.joined(separator: ", "))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))
-                ON CONFLICT DO NOTHING\(table == .records ? " RETURNING seq" : "")
-                """
-            var inserted = 0
-            for row in rows {
-                let result = try c.execute(sql, columns.map { (row[$0] ?? .null).pgValue })
-                guard result.affected > 0 else { continue }
-                inserted += 1
-                guard table == .records else { continue }
-                guard case .text(let id)? = row["id"], case .text(let ownerName)? = row["owner"], case .text(let sliceName)? = row["slice"],
-                    let owner = PersonaID(rawValue: ownerName), let slice = SliceKind(rawValue: sliceName), let seq = try result.rows.first?.int("seq")
-                else { throw TroupeError(.invalidInput, "a copied record has no id, owner or slice") }
-                changes.changed(id, owner: owner, slice: slice)
-                if case .bytes(let vector)? = row["vector"], case .text(let model)? = row["vector_model"] {
-                    try c.execute("INSERT INTO memory_vector (seq, model, vector) VALUES ($1, $2, $3)", [.int(seq), .text(model), .bytes(vector)])
+            let types = columns.map(Self.columnType)
+            let arrays = zip(columns, types).map { column, type in PGValue.array(rows.map { ($0[column] ?? .null).pgValue }, of: type) }
+            let casts = types.enumerated().map { "$\($0.offset + 1)::\(Self.arrayName($0.element))" }
+            let returning = table == .records ? "id, seq, owner, slice" : table.key.joined(separator: ", ")
+            let inserted = try c.execute("""
+                INSERT INTO \(table.table) (\(columns.joined(separator: ", "))) SELECT * FROM unnest(\(casts.joined(separator: ", ")))
+                ON CONFLICT DO NOTHING RETURNING \(returning)
+                """, arrays).rows
+            if table == .records {
+                var landed: [String: Int64] = [:]
+                for row in inserted {
+                    let id = try row.string("id")
+                    landed[id] = try row.int("seq")
+                    if let owner = PersonaID(rawValue: try row.string("owner")), let slice = SliceKind(rawValue: try row.string("slice")) {
+                        changes.changed(id, owner: owner, slice: slice)
+                    }
                 }
+                let vectors = rows.compactMap { row -> (Int64, String, Data)? in
+                    guard case .text(let id)? = row["id"], let seq = landed[id], case .text(let model)? = row["vector_model"],
+                        case .bytes(let vector)? = row["vector"]
+                    else { return nil }
+                    return (seq, model, vector)
+                }
+                if !vectors.isEmpty {
+                    try c.execute(
+                        "INSERT INTO memory_vector (seq, model, vector) SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[])",
+                        [.ints(vectors.map(\.0)), .texts(vectors.map(\.1)), .array(vectors.map { .bytes($0.2) }, of: PGValue.byteaOID)])
+                }
+                try c.execute("SELECT setval(pg_get_serial_sequence('memory', 'seq'), GREATEST((SELECT MAX(seq) FROM memory), 1))")
             }
             // Numbers the copied rows carry: new ones continue after them.
             if table == .audit {
                 try c.execute("UPDATE store_counter SET value = GREATEST(value, (SELECT COALESCE(MAX(seq), 0) FROM audit_log)) WHERE name = 'audit'")
             }
-            if table == .records {
-                try c.execute("SELECT setval(pg_get_serial_sequence('memory', 'seq'), GREATEST((SELECT MAX(seq) FROM memory), 1))")
-            }
             if table == .forgotten {
                 try c.execute("SELECT setval(pg_get_serial_sequence('forget_log', 'seq'), (SELECT MAX(seq) FROM forget_log))")
             }
-            return inserted
+            return inserted.count
+        }
+    }
+
+    /// The PostgreSQL type of a copied column (the schema's).
+    static func columnType(_ column: String) -> UInt32 {
+        switch column {
+        case "content", "vector": PGValue.byteaOID
+        case "importance": PGValue.float8OID
+        case "id", "owner", "slice", "tags", "source", "metadata", "model", "reason", "policy", "outcome", "kept", "superseded", "writer",
+            "record", "other", "vector_model":
+            PGValue.textOID
+        default: PGValue.int8OID
+        }
+    }
+
+    static func arrayName(_ type: UInt32) -> String {
+        switch type {
+        case PGValue.byteaOID: "bytea[]"
+        case PGValue.float8OID: "float8[]"
+        case PGValue.textOID: "text[]"
+        default: "int8[]"
         }
     }
 
