@@ -144,14 +144,16 @@ public final class Runtime: Service, Sendable {
     }
 
     /// Catches the index up every second, and on PostgreSQL also as soon as another process's
-    /// commit is announced on the store's channel.
+    /// commit is announced on the store's channel (the hot tier then too).
     private func keepIndexCurrent() async {
         let listener = (store as? PostgresStore).map(PostgresChangeListener.init)
         defer { listener?.stop() }
         var seen: Int64 = 0
         while !Task.isCancelled {
             if let listener {
-                seen = await withTaskCancellationHandler { await listener.next(after: seen) } onCancel: { listener.stop() }
+                let latest = await withTaskCancellationHandler { await listener.next(after: seen) } onCancel: { listener.stop() }
+                if latest > seen, let tier = lazyHotTier.existing { await tier.catchUpNow() }
+                seen = latest
             } else {
                 try? await Task.sleep(for: .seconds(1))
             }

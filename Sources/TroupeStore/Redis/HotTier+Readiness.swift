@@ -133,6 +133,12 @@ extension HotTier {
         await client.close()
     }
 
+    /// Catches up with the store's change feed now, if the tier is ready (a long-lived owner
+    /// calls this when another process's commit is announced).
+    public func catchUpNow() async {
+        if mode == .ready { _ = await rebuild(fully: false) }
+    }
+
     /// For a long-lived owner: catches up with SQLite's change log now and then while ready
     /// (cheap: only what changed), so that writes another process acknowledged but never wrote
     /// through (it crashed) show up, and keeps trying while degraded (which the tier also does
