@@ -88,6 +88,29 @@ struct ConversationTests {
         await home.stop()
     }
 
+    /// A message and its reply share a clock time; whatever order the working memory lists
+    /// them in (Redis and the store break such ties by id), the exchange reads message, reply.
+    @Test func theExchangeKeepsTurnOrderWhenTimesTie() {
+        let at = Date(millisecondsSince1970: 1_800_000_000_000)
+        func item(_ id: String, _ by: String, turn: Int, _ text: String, at: Date, in conversation: String = "c-1") -> MemoryRecord {
+            let p = Provenance(saidBy: by, conversation: conversation, turn: turn, basis: .stated)
+            return MemoryRecord(id: id, owner: "athena", slice: .working, content: text, source: by, createdAt: at, metadata: .object(p.metadata))
+        }
+        let working = [
+            item("m-9", "athena", turn: 2, "Kim.", at: at.addingTimeInterval(5)),
+            item("m-8", "user", turn: 2, "Who approves it?", at: at.addingTimeInterval(5)),
+            item("m-2", "athena", turn: 1, "Friday.", at: at),
+            item("m-1", "user", turn: 1, "When?", at: at),
+            item("m-0", "user", turn: 1, "Other talk", at: at, in: "c-2"),
+        ]
+        for listed in [working, working.reversed()] {
+            let (exchange, notes) = Conversation.split(Array(listed), conversation: "c-1", persona: "athena")
+            #expect(exchange.map(\.content) == ["When?", "Friday.", "Who approves it?", "Kim."])
+            #expect(exchange.map(\.role) == [.user, .assistant, .user, .assistant])
+            #expect(notes.map(\.id) == ["m-0"])
+        }
+    }
+
     @Test func recalledTextArrivesQuotedAndInert() async throws {
         let home = try Home()
         let athena = try await home.runtime.persona("athena")

@@ -168,7 +168,9 @@ public actor Conversation {
     /// The exchange in working memory: this conversation's messages (as chat messages, oldest
     /// first) apart from other notes.
     static func split(_ working: [MemoryRecord], conversation: String, persona: PersonaID) -> ([ChatMessage], [MemoryRecord]) {
-        var exchange: [(Date, ChatMessage)] = []
+        // A turn's message and its reply are written together, at one clock time: the turn
+        // number orders turns, the time what came within one, and a reply follows its message.
+        var exchange: [(turn: Int, at: Date, reply: Bool, message: ChatMessage)] = []
         var notes: [MemoryRecord] = []
         for item in working {
             guard let p = Provenance(item.metadata), p.conversation == conversation else {
@@ -177,9 +179,10 @@ public actor Conversation {
             }
             let role: ChatRole = p.saidBy == persona.rawValue ? .assistant : .user
             let text = role == .user && p.saidBy != "user" ? "\(p.saidBy) says: \(item.content)" : item.content
-            exchange.append((item.createdAt, ChatMessage(role, text)))
+            exchange.append((p.turn, item.createdAt, role == .assistant, ChatMessage(role, text)))
         }
-        return (exchange.sorted { $0.0 < $1.0 }.map(\.1), notes)
+        let ordered = exchange.sorted { ($0.turn, $0.at, $0.reply ? 1 : 0) < ($1.turn, $1.at, $1.reply ? 1 : 0) }
+        return (ordered.map(\.message), notes)
     }
 
     /// Stores the message and the reply in working memory and the turn as an episode.
