@@ -20,6 +20,7 @@ extension BenchCommand {
         @Option(help: .hidden) var schema: String?
         @Option(help: .hidden) var prefix = "p0"
         @Option(help: .hidden) var startAt: Double = 0
+        @Option(help: .hidden) var read: Int?
 
         func validate() throws {
             try FlagRange.check(writes, 1...1_000_000, "--writes")
@@ -27,6 +28,12 @@ extension BenchCommand {
         }
 
         func run() async throws {
+            if let store, let read {
+                let opened = try PostgresStore(location: PostgresLocation(url: store, schema: schema), connections: 1)
+                let found = try await PostgresBenchmark.reader(store: opened, writes: read)
+                Output.stdout(found.map { String($0) }.joined(separator: "\n"))
+                return
+            }
             if let store {
                 let opened: any MemoryStore = store.hasPrefix("postgres")
                     ? try PostgresStore(location: PostgresLocation(url: store, schema: schema), connections: 1)

@@ -67,6 +67,68 @@ struct PostgresCLITests {
         #expect(try await Self.notes(store) == lines)
     }
 
+    /// Four processes import at once while the server is stopped and started again under
+    /// them: each either finishes (it reconnected by itself) or fails naming the store, and
+    /// nothing it was told had landed is lost (whole batches only; a rerun completes it).
+    @Test func aServerRestartUnderFourImportingProcessesLosesNothingAcknowledged() async throws {
+        let server = try ScratchPostgres()
+        defer { server.stop() }
+        let (home, config, scratch) = try Self.home(url: server.url)
+        defer { CLITests.removeHome(home) }
+        let personas = ["athena", "artemis", "hestia", "seshat"], lines = 4000, batch = 200
+        var files: [URL] = []
+        for persona in personas {
+            let file = home.appendingPathComponent("\(persona).jsonl")
+            let text = (0..<lines).map { "{\"persona\":\"\(persona)\",\"slice\":\"episodic\",\"content\":\"\(persona) note \($0) about the restart\"}\n" }.joined()
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            files.append(file)
+        }
+        let running = try files.map { try CLITests.start(["memory", "import", $0.path, "--batch-size", String(batch), "--no-embed"], home: home, config: config) }
+        let store = try PostgresStore(location: PostgresLocation(url: server.url, schema: scratch.schema), connections: 1, reconnectWindow: 60)
+        let deadline = Date().addingTimeInterval(300)
+        var before = 0
+        while Date() < deadline, before < batch * personas.count {
+            try await Task.sleep(for: .milliseconds(20))
+            before = try await Self.counts(store, personas).reduce(0, +)
+        }
+        try await Self.offThePool { try server.stopServer() }
+        let waiting = running.filter { $0.process.isRunning }.count
+        try await Task.sleep(for: .seconds(1))
+        try await Self.offThePool { try server.start() }
+
+        for (index, process) in running.enumerated() {
+            let run = try await Self.offThePool { () -> CLITests.Run in
+                let err = process.err.fileHandleForReading.readDataToEndOfFile()
+                process.process.waitUntilExit()
+                return CLITests.Run(status: process.process.terminationStatus, stdout: "", stderr: String(decoding: err, as: UTF8.self))
+            }
+            let landed = try await Self.counts(store, [personas[index]])[0]
+            if run.status == 0 {
+                #expect(landed == lines, "\(personas[index]) finished with \(landed) of \(lines) records")
+            } else {
+                #expect(run.stderr.contains("cannot reach the store at") || run.stderr.contains("may or may not"), "\(run.stderr)")
+                #expect(landed % batch == 0, "\(landed) records: only whole batches land")
+                let rerun = try CLITests.troupe(["memory", "import", files[index].path, "--no-embed"], home: home, config: config)
+                #expect(rerun.status == 0, "\(rerun.stderr)")
+            }
+        }
+        #expect(before < lines * personas.count && waiting > 0, "the imports finished before the restart")
+        #expect(try await Self.counts(store, personas) == Array(repeating: lines, count: personas.count))
+    }
+
+    static func counts(_ store: PostgresStore, _ personas: [String]) async throws -> [Int] {
+        let buckets = try await store.stats().buckets
+        return personas.map { p in buckets.first { $0.owner == p && $0.slice == .episodic }?.count ?? 0 }
+    }
+
+    /// Runs blocking work (pg_ctl, waiting for a process) on a thread of its own, not on the
+    /// cooperative pool.
+    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
     /// How many of the imported notes are in the store.
     static func notes(_ store: PostgresStore) async throws -> Int {
         try await store.stats().buckets.first { $0.owner == "seshat" && $0.slice == .episodic }?.count ?? 0
