@@ -48,4 +48,34 @@ extension Doctor {
             return (.init(name: "store", status: .error, detail: "\(place): \(error)"), nil)
         }
     }
+
+    /// The mirror check: whether `storage.mirror` answers and how far it has followed the
+    /// primary. A mirror that is down or behind is a warning: writes go on without it.
+    static func mirrorCheck(
+        _ storage: RuntimeConfig.Storage, primary: (any MemoryStore)?, environment: [String: String]
+    ) async -> DoctorReport.Check {
+        let spec = storage.mirror ?? "?"
+        let named = spec.hasPrefix("sqlite:") ? spec : (PostgresLocation(url: spec).displayed + (storage.mirrorSchema.map { " (schema \($0))" } ?? ""))
+        guard let primary = primary as? any MigrationEndpoint else {
+            return .init(name: "mirror", status: .warning, detail: "\(named): not checked (the primary store is not open)")
+        }
+        if spec.hasPrefix("sqlite:"), !FileManager.default.fileExists(atPath: String(spec.dropFirst("sqlite:".count))) {
+            return .init(name: "mirror", status: .warning, detail: "\(named): not created yet (the next troupe command makes it a copy)")
+        }
+        do {
+            let (mirrored, latest) = try await Runtime.openMirror(storage, primary: primary, environment: environment).position()
+            guard let mirrored else {
+                return .init(name: "mirror", status: .warning, detail: "\(named): not a copy yet (the next troupe command makes it a copy)")
+            }
+            return .init(
+                name: "mirror", status: mirrored >= latest ? .ok : .warning,
+                detail: "\(named): " + (mirrored >= latest
+                    ? "caught up with the primary (change \(latest))"
+                    : "behind the primary, at change \(mirrored) of \(latest) (the next troupe command catches it up)"))
+        } catch {
+            return .init(
+                name: "mirror", status: .warning,
+                detail: "\(named): \(error) (writes go on on the primary; the mirror is caught up once it answers)")
+        }
+    }
 }

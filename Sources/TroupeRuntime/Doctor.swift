@@ -82,6 +82,7 @@ public enum Doctor {
         let (check, store) = await storeCheck(runtime, home: location.home)
         report.checks.append(check)
         if let store { report.stats = try? await store.stats() }
+        if runtime.storage.mirror != nil { report.checks.append(await mirrorCheck(runtime.storage, primary: store, environment: environment)) }
 
         // Components of later tiers.
         report.checks.append(await redisCheck(runtime, home: location.home, store: store))

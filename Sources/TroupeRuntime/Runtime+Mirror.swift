@@ -28,16 +28,22 @@ extension Runtime {
     /// The link to the configured mirror, if there is one.
     static func mirrorLink(_ configuration: Configuration, primary: any MemoryStore) -> MirrorLink? {
         let storage = configuration.runtime.storage
-        guard let spec = storage.mirror, let primary = primary as? any MigrationEndpoint else { return nil }
-        return MirrorLink {
-            var settings = configuration
-            settings.runtime.storage.schema = storage.mirrorSchema
-            settings.runtime.storage.passwordEnv = storage.mirrorPasswordEnv
-            // A mirror that does not answer fails at once: the next catch-up tries again.
-            settings.runtime.storage.busyTimeout = 0.5
-            let mirror = try migrationEndpoint(spec, configuration: settings, schema: storage.mirrorSchema, passwordEnv: storage.mirrorPasswordEnv)
-            return StoreMirror(primary: primary, mirror: mirror)
-        }
+        guard storage.mirror != nil, let primary = primary as? any MigrationEndpoint else { return nil }
+        return MirrorLink { try openMirror(storage, primary: primary) }
+    }
+
+    /// The mirror `storage.mirror` names, following `primary`.
+    static func openMirror(
+        _ storage: RuntimeConfig.Storage, primary: any MigrationEndpoint,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> StoreMirror {
+        guard let spec = storage.mirror else { throw TroupeError(.invalidConfig, "no 'storage.mirror' is configured") }
+        var settings = storage
+        // A mirror that does not answer fails at once: the next catch-up tries again.
+        settings.busyTimeout = 0.5
+        let mirror = try migrationEndpoint(
+            spec, storage: settings, schema: storage.mirrorSchema, passwordEnv: storage.mirrorPasswordEnv, environment: environment)
+        return StoreMirror(primary: primary, mirror: mirror)
     }
 
     /// Brings the mirror up to date, if there is one; a failure is logged (the next catch-up,

@@ -61,15 +61,23 @@ extension Runtime {
             }
             return store
         }
+        return try migrationEndpoint(spec, storage: configuration.runtime.storage, schema: schema, passwordEnv: passwordEnv, environment: environment)
+    }
+
+    /// The store `spec` names (`sqlite:PATH` or a `postgres://` URL), opened with `storage`'s
+    /// settings.
+    static func migrationEndpoint(
+        _ spec: String, storage: RuntimeConfig.Storage, schema: String?, passwordEnv: String?, environment: [String: String]
+    ) throws -> any MigrationEndpoint {
         if spec.hasPrefix("sqlite:") {
             let path = String(spec.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw TroupeError(.invalidInput, "'sqlite:' needs a path (sqlite:/path/to/memory.sqlite)") }
-            return try SQLiteStore(path: path, busyTimeout: configuration.runtime.storage.busyTimeout)
+            return try SQLiteStore(path: path, busyTimeout: storage.busyTimeout)
         }
         guard spec.hasPrefix("postgres://") || spec.hasPrefix("postgresql://") else {
             throw TroupeError(.invalidInput, "'\(spec)' is neither sqlite:PATH nor a postgres:// URL")
         }
-        var storage = configuration.runtime.storage
+        var storage = storage
         (storage.url, storage.schema, storage.passwordEnv) = (spec, schema, passwordEnv)
         return try PostgresStore(
             location: try postgresLocation(storage, environment: environment), connections: 2, reconnectWindow: storage.busyTimeout)

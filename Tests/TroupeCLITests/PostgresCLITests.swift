@@ -229,6 +229,8 @@ struct PostgresCLITests {
         // read of the mirror finds the same answer.
         let shadow = try CLITests.troupe(["memory", "recall", "--persona", "athena", "--shadow", "when is the launch"], home: home, config: mirrored)
         #expect(shadow.status == 0 && shadow.stderr.contains("shadow read: the mirror gives the same"), "\(shadow.stderr)")
+        let doctor = try CLITests.troupe(["doctor"], home: home, config: mirrored)
+        #expect(doctor.stdout.contains("[ok  ] mirror") && doctor.stdout.contains("caught up with the primary"), "\(doctor.stdout)")
         let same = try CLITests.troupe(["reconcile"], home: home, config: mirrored)
         #expect(same.status == 0 && same.stdout.contains("the mirror equals the primary"), "\(same.stdout)\(same.stderr)")
 
@@ -246,6 +248,8 @@ struct PostgresCLITests {
         let down = try config(mirror: "postgres://troupe@127.0.0.1:\(try FreePort.find())/postgres")
         let add = try CLITests.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", "written while the mirror is down"], home: home, config: down)
         #expect(add.status == 0 && add.stderr.contains("mirror"), "\(add.stderr)")
+        let unreachable = try CLITests.troupe(["doctor"], home: home, config: down)
+        #expect(unreachable.stdout.contains("[warn] mirror") && unreachable.stdout.contains("cannot reach the store"), "\(unreachable.stdout)")
         let show = try CLITests.troupe(["memory", "recall", "--persona", "athena", "written while the mirror is down"], home: home, config: down)
         #expect(show.stdout.contains("written while the mirror is down"))
         // Once it is back, the next command brings it up to date.
