@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TroupeCore
-import TroupeStore
+@testable import TroupeStore
 import TroupeStoreConformance
 
 /// What the conformance suites cannot show of the PostgreSQL store: the change feed's order under
@@ -50,6 +50,36 @@ struct PostgresStoreTests {
         let seen = try await followed
         #expect(seen.count == 480)
         #expect(seen == Set((0..<8).flatMap { w in (0..<60).map { "w\(w)-\($0)" } }))
+    }
+
+    /// The race a sequence would lose, made certain: after a first commit, one writer numbers its
+    /// change and holds its transaction open; another writes meanwhile; a follower reads the feed
+    /// in that window and again after. The held commit must not be skipped: the second writer
+    /// waits for the first's number to commit, so the follower never sees a later number first.
+    @Test func aCommitHeldOpenAfterItsNumberIsNotSkippedByTheFeed() async throws {
+        let location = try TestPostgres.freshLocation()
+        let (slow, fast, follower) = (
+            try PostgresStore(location: location, connections: 1), try PostgresStore(location: location, connections: 1),
+            try PostgresStore(location: location, connections: 1)
+        )
+        try await fast.put(record("first", content: "committed before the race"))
+        let numbered = Flag()
+        slow.beforeCommit.set {
+            numbered.set()
+            usleep(800_000)
+        }
+        async let late: Void = slow.put(record("late", content: "numbered second, committed last"))
+        let deadline = Date().addingTimeInterval(300)
+        while !numbered.isSet, Date() < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        // Another slice, so that only the change numbering can order the two.
+        async let early: Void = fast.put(record("early", "artemis", .episodic, content: "written while the second is open"))
+        try await Task.sleep(for: .milliseconds(300))
+        let during = try await follower.changes(since: 0, limit: 50)
+        try await late
+        try await early
+        let after = try await follower.changes(since: during.cursor, limit: 50)
+        #expect(!during.mustReload && !after.mustReload)
+        #expect(Set(during.changed + after.changed) == ["first", "late", "early"], "in the window: \(during.changed), after: \(after.changed)")
     }
 
     @Test func anotherStoresCommitIsAnnounced() async throws {

@@ -58,12 +58,13 @@ extension PostgresStore {
     /// Runs `body` in a write transaction that ends by numbering its changes; failures become
     /// ``TroupeError``s naming `operation`.
     func write<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PGConnection, inout PGChanges) throws -> T) async throws -> T {
-        let channel = channel
+        let (channel, beforeCommit) = (channel, beforeCommit)
         do {
             return try await pool.transaction { c in
                 var changes = PGChanges()
                 let value = try body(c, &changes)
                 try changes.close(c, channel: channel)
+                beforeCommit.run()
                 return value
             }
         } catch {
@@ -208,4 +209,15 @@ extension PostgresStore {
         }
         return sql
     }
+}
+
+/// What a test runs in a write transaction after its changes were numbered, before COMMIT (to
+/// hold a transaction open there); nothing in the product sets it.
+final class CommitHook: @unchecked Sendable {
+    // Safe: `action` is only touched under `lock`.
+    private let lock = NSLock()
+    private var action: (@Sendable () -> Void)?
+
+    func set(_ action: (@Sendable () -> Void)?) { lock.withLock { self.action = action } }
+    func run() { lock.withLock { action }?() }
 }

@@ -20,6 +20,8 @@ import TroupeCore
 public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, HotTierSupport {
     public let location: PostgresLocation
     let pool: PGPool
+    /// Run in each write transaction just before COMMIT (tests only).
+    let beforeCommit = CommitHook()
     let codec: any ContentCodec
     /// The LISTEN/NOTIFY channel of this store's schema.
     public let channel: String
