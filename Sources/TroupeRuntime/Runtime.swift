@@ -138,8 +138,10 @@ public final class Runtime: Service, Sendable {
         // Facts being formed get a moment to land; the rest stay queued for the next start.
         await formation.drain(timeout: .seconds(10))
         await coordinator.drain()
-        // What this process wrote reaches the mirror before it goes (or the next one sends it).
-        await catchUpMirror()
+        // What this process wrote reaches the mirror before it goes (or the next one sends it),
+        // in a task of its own: shutdown often runs in a cancelled one (after `run()`), and the
+        // stores' reads stop at cancellation.
+        await Task { await self.catchUpMirror() }.value
         if let tier = lazyHotTier.existing { await tier.close() }
     }
 
@@ -164,7 +166,8 @@ public final class Runtime: Service, Sendable {
     private func keepMirrorCurrent() async {
         guard mirrorLink != nil else { return }
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(500))
+            // Cancelled, it stops here: shutdown catches the mirror up for the last time.
+            guard (try? await Task.sleep(for: .milliseconds(500))) != nil else { return }
             await catchUpMirror()
         }
     }
