@@ -52,6 +52,8 @@ extension Runtime {
         guard let link = mirrorLink else { return }
         do {
             try await link.mirror().catchUp()
+        } catch where Task.isCancelled {
+            // Stopped mid-step by shutdown, which catches it up once more.
         } catch {
             logger.warning("the mirror is behind the primary and will be caught up later: \(error)")
         }

@@ -135,14 +135,16 @@ public final class Runtime: Service, Sendable {
     /// it was acknowledged, so nothing is lost. Safe to call more than once.
     public func shutdown() async {
         guard closed.set() else { return }
-        // Facts being formed get a moment to land; the rest stay queued for the next start.
-        await formation.drain(timeout: .seconds(10))
-        await coordinator.drain()
-        // What this process wrote reaches the mirror before it goes (or the next one sends it),
-        // in a task of its own: shutdown often runs in a cancelled one (after `run()`), and the
-        // stores' reads stop at cancellation.
-        await Task { await self.catchUpMirror() }.value
-        if let tier = lazyHotTier.existing { await tier.close() }
+        // In a task of its own: shutdown often runs in a cancelled one (after `run()`), where
+        // waits end at once and the stores' reads stop.
+        await Task {
+            // Facts being formed get a moment to land; the rest stay queued for the next start.
+            await formation.drain(timeout: .seconds(10))
+            await coordinator.drain()
+            // What this process wrote reaches the mirror before it goes (or the next one sends it).
+            await catchUpMirror()
+            if let tier = lazyHotTier.existing { await tier.close() }
+        }.value
     }
 
     /// Catches the index up every second, and on PostgreSQL also as soon as another process's

@@ -110,6 +110,9 @@ public protocol MigrationEndpoint: MemoryStore {
     /// A value kept in the store's own bookkeeping (`store_info`), e.g. a mirror's cursor.
     func info(_ key: String) async throws -> String?
     func setInfo(_ key: String, _ value: String) async throws
+    /// Sets `key` to `value` if it holds `expected` now (`nil`: if it is not there), in one
+    /// statement; whether it did.
+    func swapInfo(_ key: String, expecting expected: String?, to value: String) async throws -> Bool
     /// The source a migration into this store copies from, once one has started.
     func migrationSource() async throws -> String?
     func setMigrationSource(_ name: String) async throws

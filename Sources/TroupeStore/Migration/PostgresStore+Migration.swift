@@ -137,6 +137,15 @@ extension PostgresStore: MigrationEndpoint {
                 [.text(key), .text(value)])
         }
     }
+
+    public func swapInfo(_ key: String, expecting expected: String?, to value: String) async throws -> Bool {
+        try await write("write the store's bookkeeping") { c, _ in
+            let result = try expected.map {
+                try c.execute("UPDATE store_info SET value = $1 WHERE key = $2 AND value = $3 RETURNING key", [.text(value), .text(key), .text($0)])
+            } ?? c.execute("INSERT INTO store_info (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key", [.text(key), .text(value)])
+            return result.rows.count == 1
+        }
+    }
 }
 
 extension StoredValue {

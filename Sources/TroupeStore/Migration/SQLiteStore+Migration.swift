@@ -84,6 +84,17 @@ extension SQLiteStore: MigrationEndpoint {
             try db.execute(sql: "INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)", arguments: [key, value])
         }
     }
+
+    public func swapInfo(_ key: String, expecting expected: String?, to value: String) async throws -> Bool {
+        try await write("write the store's bookkeeping") { db in
+            if let expected {
+                try db.execute(sql: "UPDATE store_info SET value = ? WHERE key = ? AND value = ?", arguments: [value, key, expected])
+            } else {
+                try db.execute(sql: "INSERT OR IGNORE INTO store_info (key, value) VALUES (?, ?)", arguments: [key, value])
+            }
+            return db.changesCount == 1
+        }
+    }
 }
 
 extension StoredValue {

@@ -17,6 +17,7 @@ public actor StoreMirror {
     public nonisolated let primary: any MigrationEndpoint
     public nonisolated let mirror: any MigrationEndpoint
     private var cursorKey: String { "mirror_cursor " + primary.migrationName }
+    private var leaseKey: String { "mirror_lease " + primary.migrationName }
 
     public init(primary: any MigrationEndpoint, mirror: any MigrationEndpoint) {
         self.primary = primary
@@ -24,8 +25,23 @@ public actor StoreMirror {
     }
 
     /// Brings the mirror up to the primary's latest change; returns how many records it synced.
+    /// One catch-up at a time per mirror, in every process that shares it (a lease kept in the
+    /// mirror): two at once could each copy a record as they read it and land in the wrong order.
     @discardableResult
     public func catchUp() async throws -> Int {
+        let lease = MirrorLease(key: leaseKey, store: mirror)
+        try await lease.claim()
+        do {
+            let synced = try await follow(lease)
+            try await lease.release()
+            return synced
+        } catch {
+            try? await lease.release()
+            throw error
+        }
+    }
+
+    private func follow(_ lease: MirrorLease) async throws -> Int {
         guard var cursor = try await mirror.info(cursorKey).flatMap(Int64.init) else {
             // A new mirror: made equal whole, then followed from the cursor read before. It must
             // be empty, or a copy of this primary (`troupe migrate` marks one): a mirror pointed
@@ -39,17 +55,19 @@ public actor StoreMirror {
                 try await mirror.setMigrationSource(primary.migrationName)
             }
             let start = try await primary.changeCursor()
-            _ = try await reconcile(repair: true)
+            _ = try await compare(repairing: lease)
+            try await lease.renew()
             try await mirror.setInfo(cursorKey, String(start))
-            return try await catchUp()
+            return try await follow(lease)
         }
         var synced = 0
         while true {
             let feed = try await primary.changes(since: cursor, limit: 500)
             if feed.mustReload {
                 try await mirror.setInfo(cursorKey, "")
-                return try await catchUp()
+                return try await follow(lease)
             }
+            try await lease.renew()
             let ids = feed.changed + feed.removed
             try await sync(ids: ids)
             for table in [MigrationTable.forgotten, .audit] { try await appendNew(table) }
@@ -111,6 +129,21 @@ public actor StoreMirror {
 
     /// Compares both stores whole, table by table; with `repair`, makes the mirror equal.
     public func reconcile(repair: Bool) async throws -> [Difference] {
+        guard repair else { return try await compare(repairing: nil) }
+        let lease = MirrorLease(key: leaseKey, store: mirror)
+        try await lease.claim()
+        do {
+            let differences = try await compare(repairing: lease)
+            try await lease.release()
+            return differences
+        } catch {
+            try? await lease.release()
+            throw error
+        }
+    }
+
+    /// Compares every table, and with a lease held makes the mirror's rows the primary's.
+    private func compare(repairing lease: MirrorLease?) async throws -> [Difference] {
         var differences: [Difference] = []
         for table in MigrationTable.allCases {
             let wanted = try await Self.all(table, of: primary)
@@ -127,7 +160,8 @@ public actor StoreMirror {
             let (write, remove) = Self.difference(table, wanted: wanted, held: held)
             difference.extra = remove.count
             differences.append(difference)
-            if repair {
+            if let lease {
+                try await lease.renew()
                 for start in stride(from: 0, to: max(write.count, remove.count), by: 1000) {
                     _ = try await mirror.replaceMigrationRows(
                         table, Array(write[min(start, write.count)..<min(start + 1000, write.count)]),
