@@ -21,8 +21,7 @@ public struct PostgresBenchmark: Sendable {
     /// What one worker process does: `writes` puts after `startAt`, each timed (seconds).
     public static func worker(store: any MemoryStore, writes: Int, prefix: String, startAt: Double) async throws -> [Double] {
         let vectors = RandomVectors.unitVectors(writes, dimension: 384, seed: UInt64(abs(prefix.hashValue) % 1000))
-        let wait = startAt - Date().timeIntervalSince1970
-        if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+        try await sleep(until: startAt)
         var samples: [Double] = []
         samples.reserveCapacity(writes)
         for i in 0..<writes {
@@ -123,7 +122,7 @@ public struct PostgresBenchmark: Sendable {
         let startAt = Date().timeIntervalSince1970 + 3
         let writes = freshnessWrites
         let reader = Task { try await spawn(["--store", url, "--schema", schema, "--read", String(writes)]) }
-        if case let wait = startAt - Date().timeIntervalSince1970, wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
+        try await Self.sleep(until: startAt)
         var acknowledged: [Double] = []
         for i in 0..<writes {
             let record = MemoryRecord(
@@ -165,6 +164,13 @@ public struct PostgresBenchmark: Sendable {
             try await index.catchUp()
         }
         return found
+    }
+
+    /// Waits until the wall clock reads `time` (seconds since 1970), which every process of the
+    /// benchmark shares.
+    static func sleep(until time: Double) async throws {
+        let wait = time - Date().timeIntervalSince1970
+        if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000))) }
     }
 
     /// A word of letters only that no other write of the benchmark contains.

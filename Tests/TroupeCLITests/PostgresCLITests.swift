@@ -91,13 +91,13 @@ struct PostgresCLITests {
             try await Task.sleep(for: .milliseconds(20))
             before = try await Self.counts(store, personas).reduce(0, +)
         }
-        try await Self.offThePool { try server.stopServer() }
+        try await offThePool { try server.stopServer() }
         let waiting = running.filter { $0.process.isRunning }.count
         try await Task.sleep(for: .seconds(1))
-        try await Self.offThePool { try server.start() }
+        try await offThePool { try server.start() }
 
         for (index, process) in running.enumerated() {
-            let run = try await Self.offThePool { () -> CLITests.Run in
+            let run = try await offThePool { () -> CLITests.Run in
                 let err = process.err.fileHandleForReading.readDataToEndOfFile()
                 process.process.waitUntilExit()
                 return CLITests.Run(status: process.process.terminationStatus, stdout: "", stderr: String(decoding: err, as: UTF8.self))
@@ -119,14 +119,6 @@ struct PostgresCLITests {
     static func counts(_ store: PostgresStore, _ personas: [String]) async throws -> [Int] {
         let buckets = try await store.stats().buckets
         return personas.map { p in buckets.first { $0.owner == p && $0.slice == .episodic }?.count ?? 0 }
-    }
-
-    /// Runs blocking work (pg_ctl, waiting for a process) on a thread of its own, not on the
-    /// cooperative pool.
-    static func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
     }
 
     /// How many of the imported notes are in the store.

@@ -19,3 +19,11 @@ public enum TestPostgres {
         try PostgresStore(location: try freshLocation(), connections: 2)
     }
 }
+
+/// Runs blocking work (pg_ctl, waiting for a process) on a thread of its own, not on Swift's
+/// cooperative pool, which the code under test needs meanwhile.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -121,11 +121,11 @@ struct PostgresStoreTests {
         }
         // Each step waits for acknowledged writes (hang guards of 300 s, not timings).
         try await log.waitFor(5)
-        try await Self.offThePool { try server.stopServer() }
-        try await Self.offThePool { try server.start() }
+        try await offThePool { try server.stopServer() }
+        try await offThePool { try server.start() }
         try await log.waitFor(log.count + 5)
-        try await Self.offThePool { try server.kill() }
-        try await Self.offThePool { try server.start() }
+        try await offThePool { try server.kill() }
+        try await offThePool { try server.start() }
         let afterCrash = log.count
         try await log.waitFor(afterCrash + 5)
         stop.set()
@@ -137,14 +137,6 @@ struct PostgresStoreTests {
         #expect(stored.subtracting(ok).count <= failed.count)
         // Writes after the crash landed too: the store reconnected by itself.
         #expect(ok.count >= afterCrash + 5)
-    }
-
-    /// Runs blocking work (pg_ctl) on a thread of its own, not on the cooperative pool, which
-    /// the writer needs meanwhile.
-    static func offThePool(_ body: @escaping @Sendable () throws -> Void) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
-        }
     }
 }
 

@@ -29,12 +29,29 @@ public actor StoreMirror {
     /// mirror): two at once could each copy a record as they read it and land in the wrong order.
     @discardableResult
     public func catchUp() async throws -> Int {
+        if try await isCurrent() { return 0 }
+        return try await holdingTheLease { try await self.follow($0) }
+    }
+
+    /// Whether the mirror already holds everything (read only, so that an idle follower
+    /// writes nothing): its cursor is the primary's latest change and its logs end where the
+    /// primary's do.
+    private func isCurrent() async throws -> Bool {
+        guard let cursor = try await mirror.info(cursorKey).flatMap(Int64.init), try await primary.changeCursor() == cursor else { return false }
+        for table in [MigrationTable.forgotten, .audit] {
+            guard try await primary.lastMigrationKey(table) == mirror.lastMigrationKey(table) else { return false }
+        }
+        return true
+    }
+
+    /// Runs `body` under the mirror's lease, handed back however it ends.
+    private func holdingTheLease<T: Sendable>(_ body: (MirrorLease) async throws -> T) async throws -> T {
         let lease = MirrorLease(key: leaseKey, store: mirror)
         try await lease.claim()
         do {
-            let synced = try await follow(lease)
+            let value = try await body(lease)
             try await lease.release()
-            return synced
+            return value
         } catch {
             try? await lease.release()
             throw error
@@ -130,16 +147,7 @@ public actor StoreMirror {
     /// Compares both stores whole, table by table; with `repair`, makes the mirror equal.
     public func reconcile(repair: Bool) async throws -> [Difference] {
         guard repair else { return try await compare(repairing: nil) }
-        let lease = MirrorLease(key: leaseKey, store: mirror)
-        try await lease.claim()
-        do {
-            let differences = try await compare(repairing: lease)
-            try await lease.release()
-            return differences
-        } catch {
-            try? await lease.release()
-            throw error
-        }
+        return try await holdingTheLease { try await self.compare(repairing: $0) }
     }
 
     /// Compares every table, and with a lease held makes the mirror's rows the primary's.
