@@ -75,7 +75,8 @@ struct PostgresCLITests {
         defer { server.stop() }
         let (home, config, scratch) = try Self.home(url: server.url)
         defer { CLITests.removeHome(home) }
-        let personas = ["athena", "artemis", "hestia", "seshat"], lines = 4000, batch = 200
+        // Large enough that the imports are still running when a batch has landed, on a fast machine too.
+        let personas = ["athena", "artemis", "hestia", "seshat"], lines = 25_000, batch = 200
         var files: [URL] = []
         for persona in personas {
             let file = home.appendingPathComponent("\(persona).jsonl")
