@@ -92,8 +92,10 @@ struct PostgresCLITests {
             try await Task.sleep(for: .milliseconds(20))
             before = try await Self.counts(store, personas).reduce(0, +)
         }
-        try await offThePool { try server.stopServer() }
+        // Counted as the stop begins: a stop can take seconds on a loaded machine, and imports
+        // may finish meanwhile.
         let waiting = running.filter { $0.process.isRunning }.count
+        try await offThePool { try server.stopServer() }
         try await Task.sleep(for: .seconds(1))
         try await offThePool { try server.start() }
 
