@@ -4,7 +4,8 @@ import TroupeCore
 
 /// A small OpenAI-compatible server (Python's standard library) on a free loopback port, for
 /// the CLI's real HTTP backend: `slow` streams 200 words, one every 30 ms, `short` 20 of them,
-/// `fixed` twenty times "banana", `fail` drops the connection after three words.
+/// `fixed` twenty times "banana", `fail` drops the connection after three words. While `hold()`
+/// is on, a reply stops after its third word until `release()`, so a test can act mid-reply.
 final class ModelServer: @unchecked Sendable {
     // Safe: immutable after init.
     let process: Process
@@ -13,7 +14,8 @@ final class ModelServer: @unchecked Sendable {
 
     static let script = #"""
         import http.server, json, os, socketserver, sys, threading, time
-        port, mode = int(sys.argv[1]), sys.argv[2]
+        port, mode, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        hold, held = os.path.join(folder, "hold"), os.path.join(folder, "held")
         parent = os.getppid()
         def orphaned():  # a test process killed before its deinit leaves no server behind
             while os.getppid() == parent: time.sleep(0.5)
@@ -35,6 +37,9 @@ final class ModelServer: @unchecked Sendable {
                 for i, w in enumerate(words):
                     if mode == "fail" and i == 3:
                         self.wfile.flush(); self.connection.shutdown(2); return
+                    if i == 3 and os.path.exists(hold):
+                        self.wfile.flush(); open(held, "w").close()
+                        while os.path.exists(hold): time.sleep(0.02)
                     chunk = {"choices": [{"index": 0, "delta": {"content": w}}]}
                     self.wfile.write(("data: " + json.dumps(chunk) + "\n\n").encode()); self.wfile.flush()
                     time.sleep(0.03)
@@ -56,7 +61,7 @@ final class ModelServer: @unchecked Sendable {
         close(socket)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", file.path, String(port), mode]  // env execs, so the parent stays the test
+        process.arguments = ["python3", file.path, String(port), mode, directory.path]  // env execs, so the parent stays the test
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -70,6 +75,20 @@ final class ModelServer: @unchecked Sendable {
             usleep(50_000)
         }
         throw TroupeError(.unavailable, "the test model server did not start")
+    }
+
+    var hold: URL { directory.appendingPathComponent("hold") }
+    var held: URL { directory.appendingPathComponent("held") }
+
+    /// From now on a reply stops after its third word, until `release()`.
+    func holdReplies() throws { try Data().write(to: hold) }
+
+    /// Whether a reply is stopped at the hold.
+    var isHoldingAReply: Bool { FileManager.default.fileExists(atPath: held.path) }
+
+    func release() {
+        try? FileManager.default.removeItem(at: hold)
+        try? FileManager.default.removeItem(at: held)
     }
 
     /// A config whose chat backend is this server.

@@ -72,14 +72,19 @@ struct SessionCLITests {
         let file = Self.sessions.appendingPathComponent("knowledge-handover.yaml").path
         let out = home.appendingPathComponent("run")
         let started = try CLITests.start(["run", file, "--out", out.path], home: home, config: config)
-        let progress = Screen()
-        started.err.fileHandleForReading.readabilityHandler = { progress.add($0.availableData) }
-        #expect(await eventually(120) { progress.text.contains("round 2/4") })
-        try await Task.sleep(for: .milliseconds(300))  // into round 3's reply
+        started.err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }  // a full pipe would stall the run
+        let log = out.appendingPathComponent("log.jsonl")
+        let turnsLogged = { (try? Self.lines(log, kind: "turn").count) ?? 0 }
+        // Two turns done, then the next reply is held after its third word and killed there: a
+        // turn in flight, whatever the machine's speed.
+        #expect(await eventually(120) { turnsLogged() >= 2 })
+        try server.holdReplies()
+        #expect(await eventually(120) { server.isHoldingAReply })
         kill(started.process.processIdentifier, SIGKILL)
         started.process.waitUntilExit()
         started.err.fileHandleForReading.readabilityHandler = nil
-        let done = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn").count
+        server.release()
+        let done = turnsLogged()
         #expect(done >= 2 && done < 4, "\(done) turns logged before the kill")
 
         let resumed = try CLITests.troupe(["run", file, "--out", out.path, "--resume"], home: home, config: config)
