@@ -75,7 +75,7 @@ struct PostgresCLITests {
         defer { server.stop() }
         let (home, config, scratch) = try Self.home(url: server.url)
         defer { CLITests.removeHome(home) }
-        // Large enough that the imports are still running when a batch has landed, on a fast machine too.
+        // Large enough that the imports are still running when a batch each has landed.
         let personas = ["athena", "artemis", "hestia", "seshat"], lines = 25_000, batch = 200
         var files: [URL] = []
         for persona in personas {
@@ -85,6 +85,7 @@ struct PostgresCLITests {
             files.append(file)
         }
         let running = try files.map { try CLITests.start(["memory", "import", $0.path, "--batch-size", String(batch), "--no-embed"], home: home, config: config) }
+        defer { for process in running { kill(process.process.processIdentifier, SIGCONT) } }  // none left paused if the test throws
         let store = try PostgresStore(location: PostgresLocation(url: server.url, schema: scratch.schema), connections: 1, reconnectWindow: 60)
         let deadline = Date().addingTimeInterval(300)
         var before = 0
@@ -92,10 +93,13 @@ struct PostgresCLITests {
             try await Task.sleep(for: .milliseconds(20))
             before = try await Self.counts(store, personas).reduce(0, +)
         }
-        // Counted as the stop begins: a stop can take seconds on a loaded machine, and imports
-        // may finish meanwhile.
+        // The imports are paused while the server stops, so they are mid-import when it goes
+        // down whatever the machine's speed, and go on while it is down.
+        for process in running where process.process.isRunning { kill(process.process.processIdentifier, SIGSTOP) }
         let waiting = running.filter { $0.process.isRunning }.count
+        before = try await Self.counts(store, personas).reduce(0, +)
         try await offThePool { try server.stopServer() }
+        for process in running { kill(process.process.processIdentifier, SIGCONT) }
         try await Task.sleep(for: .seconds(1))
         try await offThePool { try server.start() }
 
