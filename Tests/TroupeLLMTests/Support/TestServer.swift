@@ -26,12 +26,9 @@ final class TestServer: Sendable {
     enum Step: Sendable {
         case write([UInt8])
         case pause(Duration)
-        /// Reads until the client closes its side (or resets it), then notes it in ``clientCloses``.
+        /// Reads until the client closes its side (or resets it), then notes it in ``clientCloses``;
+        /// the last step of a script.
         case waitForClientToClose
-
-        var isWaitForClientToClose: Bool {
-            if case .waitForClientToClose = self { true } else { false }
-        }
     }
 
     /// The steps for the `index`th request (0 for the first) the server received.
@@ -122,6 +119,7 @@ final class TestServer: Sendable {
                 return $0.requests.count - 1
             }
             let steps = handler(request!, index)
+            let waits = steps.contains { if case .waitForClientToClose = $0 { true } else { false } }
             do {
                 for step in steps {
                     switch step {
@@ -131,15 +129,13 @@ final class TestServer: Sendable {
                         try await Task.sleep(for: duration)
                     case .waitForClientToClose:
                         while try await iterator.next() != nil {}
-                        log.withLockedValue { $0.clientCloses += 1 }
-                        return
                     }
                 }
-            } catch where !Task.isCancelled && steps.contains(where: \.isWaitForClientToClose) {
+            } catch where !Task.isCancelled && waits {
                 // The client hung up (or reset) before the script reached the wait, say while a
                 // loaded machine had not yet run the writes before it: the close it waits for.
-                log.withLockedValue { $0.clientCloses += 1 }
             }
+            if waits { log.withLockedValue { $0.clientCloses += 1 } }
         }
     }
 
