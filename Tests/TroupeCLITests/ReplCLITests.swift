@@ -4,8 +4,9 @@ import TroupeCore
 
 /// A small OpenAI-compatible server (Python's standard library) on a free loopback port, for
 /// the CLI's real HTTP backend: `slow` streams 200 words, one every 30 ms, `short` 20 of them,
-/// `fixed` twenty times "banana", `fail` drops the connection after three words. While `hold()`
-/// is on, a reply stops after its third word until `release()`, so a test can act mid-reply.
+/// `fixed` twenty times "banana", `fail` drops the connection after three words. After
+/// `holdReplies(once:hasTurns:)`, a reply stops after its third word, once a session's log has
+/// that many turns, until `release()`: a test can kill a turn in flight at a fixed point.
 final class ModelServer: @unchecked Sendable {
     // Safe: immutable after init.
     let process: Process
@@ -16,6 +17,12 @@ final class ModelServer: @unchecked Sendable {
         import http.server, json, os, socketserver, sys, threading, time
         port, mode, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
         hold, held = os.path.join(folder, "hold"), os.path.join(folder, "held")
+        def holding():  # the hold file says: N, then a session log; held once the log has N turns
+            try:
+                count, log = open(hold).read().split("\n", 1)
+                return sum(1 for line in open(log) if '"kind":"turn"' in line.replace(" ", "")) >= int(count)
+            except (OSError, ValueError):
+                return False
         parent = os.getppid()
         def orphaned():  # a test process killed before its deinit leaves no server behind
             while os.getppid() == parent: time.sleep(0.5)
@@ -37,7 +44,7 @@ final class ModelServer: @unchecked Sendable {
                 for i, w in enumerate(words):
                     if mode == "fail" and i == 3:
                         self.wfile.flush(); self.connection.shutdown(2); return
-                    if i == 3 and os.path.exists(hold):
+                    if i == 3 and holding():
                         self.wfile.flush(); open(held, "w").close()
                         while os.path.exists(hold): time.sleep(0.02)
                     chunk = {"choices": [{"index": 0, "delta": {"content": w}}]}
@@ -77,11 +84,14 @@ final class ModelServer: @unchecked Sendable {
         throw TroupeError(.unavailable, "the test model server did not start")
     }
 
-    var hold: URL { directory.appendingPathComponent("hold") }
-    var held: URL { directory.appendingPathComponent("held") }
+    private var hold: URL { directory.appendingPathComponent("hold") }
+    private var held: URL { directory.appendingPathComponent("held") }
 
-    /// From now on a reply stops after its third word, until `release()`.
-    func holdReplies() throws { try Data().write(to: hold) }
+    /// Once the session log `log` has `turns` turns, a reply stops after its third word, until
+    /// `release()`. The server reads the log itself, so the test's own timing plays no part.
+    func holdReplies(once log: URL, hasTurns turns: Int) throws {
+        try "\(turns)\n\(log.path)".write(to: hold, atomically: true, encoding: .utf8)
+    }
 
     /// Whether a reply is stopped at the hold.
     var isHoldingAReply: Bool { FileManager.default.fileExists(atPath: held.path) }

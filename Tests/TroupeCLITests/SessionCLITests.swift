@@ -71,14 +71,13 @@ struct SessionCLITests {
         defer { CLITests.removeHome(home) }
         let file = Self.sessions.appendingPathComponent("knowledge-handover.yaml").path
         let out = home.appendingPathComponent("run")
-        let started = try CLITests.start(["run", file, "--out", out.path], home: home, config: config)
-        started.err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }  // a full pipe would stall the run
         let log = out.appendingPathComponent("log.jsonl")
         let turnsLogged = { (try? Self.lines(log, kind: "turn").count) ?? 0 }
-        // Two turns done, then the next reply is held after its third word and killed there: a
-        // turn in flight, whatever the machine's speed.
-        #expect(await eventually(120) { turnsLogged() >= 2 })
-        try server.holdReplies()
+        // Two turns done, then the next model call is held after its third word and the run
+        // killed there: a turn in flight, whatever the machine's speed.
+        try server.holdReplies(once: log, hasTurns: 2)
+        let started = try CLITests.start(["run", file, "--out", out.path], home: home, config: config)
+        started.err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }  // a full pipe would stall the run
         #expect(await eventually(120) { server.isHoldingAReply })
         kill(started.process.processIdentifier, SIGKILL)
         started.process.waitUntilExit()
