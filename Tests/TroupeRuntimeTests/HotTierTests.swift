@@ -84,10 +84,14 @@ struct HotTierTests {
         let team = try Team(clock: clock, redis: redis.client, memory: Self.memory(workingTTL: 100, episodicHotTTL: 1000))
         let hot = try #require(team.hot)
         let p0 = try await team.persona("p0")
+        // Redis counts a TTL down in real time while the test's clock stands still, so a TTL is
+        // checked against the real time that passed since before the write that set it: a slow
+        // machine widens the bound, and a TTL that was not set afresh falls below it.
+        var since = ContinuousClock.now
         let note = try await p0.note("the kettle is on")
         #expect(note.expiresAt == clock.now().addingTimeInterval(100))
         let ttl = try await redis.client.send(["PTTL", .init(hot.itemKey("p0", .working, note.id))]).integer ?? 0
-        #expect((99_000...100_000).contains(ttl))
+        #expect((100_000 - milliseconds(since: since)...100_000).contains(ttl))
 
         #expect(try await p0.workingMemory().map(\.id) == [note.id])
         #expect(await hot.counters.hotReads == 1)
@@ -97,11 +101,14 @@ struct HotTierTests {
         // More than half gone: a full TTL again, in SQLite and in Redis.
         clock.advance(by: 30)
         let renewed = clock.now().addingTimeInterval(100)
+        // Real time passes first, so a TTL left as the note's write set it would fall below the bound.
+        try await Task.sleep(for: .milliseconds(50))
+        since = ContinuousClock.now
         #expect(try await p0.workingMemory().first?.expiresAt == renewed)
         #expect(try await team.store.get(note.id)?.expiresAt == renewed)
         #expect(try await hot.held("p0", .working)[note.id]?.expiresAt == renewed)
         let refreshed = try await redis.client.send(["PTTL", .init(hot.itemKey("p0", .working, note.id))]).integer ?? 0
-        #expect(refreshed > 99_000)
+        #expect((100_000 - milliseconds(since: since)...100_000).contains(refreshed))
 
         // Past its expiry it is no longer working memory, but SQLite keeps it (archived).
         clock.advance(by: 101)
@@ -165,6 +172,11 @@ struct HotTierTests {
 
     private func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Whole milliseconds since `start`, rounded up, plus one for Redis's own rounding.
+    private func milliseconds(since start: ContinuousClock.Instant) -> Int64 {
+        Int64((seconds(ContinuousClock.now - start) * 1000).rounded(.up)) + 1
     }
 
     @Test func redisAndSQLiteServeTheSameWorkingMemory() async throws {
