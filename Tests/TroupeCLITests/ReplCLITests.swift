@@ -72,8 +72,8 @@ final class ModelServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Ready when it accepts a connection.
-        for _ in 0..<200 {
+        // Ready when it accepts a connection; the bound (60 s) is a hang guard on a loaded machine.
+        for _ in 0..<1200 {
             let probe = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var target = address
             let ok = withUnsafeMutablePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, length) } } == 0

@@ -7,9 +7,10 @@ import Foundation
 /// The connection is reopened by itself when PostgreSQL goes away; waiters are woken then too,
 /// since a notification may have been missed meanwhile, and at least once a second in any case.
 public final class PostgresChangeListener: @unchecked Sendable {
-    // Safe: `latest`, `waiters` and `stopped` are only touched under `lock`.
+    // Safe: `latest`, `waiters`, `stopped` and `listening` are only touched under `lock`.
     private let lock = NSLock()
     private var latest: Int64 = 0
+    private var listening = false
     private var waiters: [CheckedContinuation<Int64, Never>] = []
     private var stopped = false
     private let location: PostgresLocation
@@ -48,6 +49,10 @@ public final class PostgresChangeListener: @unchecked Sendable {
 
     private var isStopped: Bool { lock.withLock { stopped } }
 
+    /// Whether the channel is being listened to now: commits from here on are announced (until
+    /// the connection is lost, when it is reopened by itself).
+    public var isListening: Bool { lock.withLock { listening } }
+
     private func listen() {
         while !isStopped {
             guard let connection = try? PGConnection(location), (try? connection.script("LISTEN \(PostgresStore.quoted(channel))")) != nil
@@ -56,12 +61,14 @@ public final class PostgresChangeListener: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.5)
                 continue
             }
+            lock.withLock { listening = true }
             while !isStopped {
                 guard let payloads = try? connection.notifications(timeout: 1) else { break }
                 let numbers = payloads.compactMap(Int64.init)
                 if let top = numbers.max() { lock.withLock { latest = max(latest, top) } }
                 wake()
             }
+            lock.withLock { listening = false }
             wake()
         }
     }
