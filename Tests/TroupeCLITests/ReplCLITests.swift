@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupeStoreConformance
 
 /// A small OpenAI-compatible server (Python's standard library) on a free loopback port, for
 /// the CLI's real HTTP backend: `slow` streams 200 words, one every 30 ms, `short` 20 of them,
@@ -218,12 +219,3 @@ final class Screen: @unchecked Sendable {
     var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
 }
 
-/// Waits (up to `seconds`) until `condition` holds; whether it did.
-func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return condition()
-}

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupeStoreConformance
 
 /// `troupe run`: the shipped offline session, replays that give the same memory byte for byte,
 /// a resume after kill -9, sandboxes, a moderator that names no one, a parallel round.

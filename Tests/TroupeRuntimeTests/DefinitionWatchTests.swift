@@ -3,6 +3,7 @@ import Logging
 import Testing
 import TroupeConfig
 import TroupeCore
+import TroupeStoreConformance
 @testable import TroupeRuntime
 
 /// Log messages, kept for a test to read.

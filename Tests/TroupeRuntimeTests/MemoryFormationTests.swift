@@ -5,6 +5,7 @@ import TroupeCore
 import TroupeLLM
 @testable import TroupeRuntime
 import TroupeStore
+import TroupeStoreConformance
 
 /// Facts kept from conversations: explicitly and after the reply, without duplicates piling up,
 /// and with a contradiction superseding (never deleting) the old fact.

@@ -2,21 +2,12 @@ import Foundation
 import Testing
 import TroupeCore
 import TroupeStore
+import TroupeStoreConformance
 
 /// A managed redis-server stops by itself once its home is gone or it has had no client for a
 /// while, and keeps running while a client is connected.
 @Suite("Managed redis-server watchdog")
 struct ManagedRedisWatchdogTests {
-    /// Waits (up to a generous deadline) until `done` holds; whether it did.
-    func eventually(within seconds: Double = 300, _ done: () -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if done() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return done()
-    }
-
     func pid(_ managed: ManagedRedis) -> Int32? {
         if case .running(let pid) = managed.status() { return pid }
         return nil

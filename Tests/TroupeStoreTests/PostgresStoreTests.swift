@@ -87,12 +87,11 @@ struct PostgresStoreTests {
         let (writer, reader) = (try PostgresStore(location: location), try PostgresStore(location: location))
         let listener = PostgresChangeListener(store: reader)
         defer { listener.stop() }
-        let deadline = Date().addingTimeInterval(300)
-        while !listener.isListening, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        try #require(listener.isListening, "the listener never got its LISTEN in place")
+        try #require(await eventually { listener.isListening }, "the listener never got its LISTEN in place")
         let start = try await reader.changeCursor()
         try await writer.put(record("announced", content: "a write the other store hears of"))
         var latest = start
+        let deadline = Date().addingTimeInterval(300)
         while latest <= start, Date() < deadline { latest = await listener.next(after: latest) }
         #expect(latest > start)
         #expect(try await reader.changes(since: start, limit: 10).changed == ["announced"])
