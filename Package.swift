@@ -81,15 +81,17 @@ let package = Package(
         ]),
 
         .testTarget(name: "TroupeCoreTests", dependencies: ["TroupeCore"]),
-        .testTarget(name: "TroupeConfigTests", dependencies: ["TroupeConfig"],
+        .testTarget(name: "TroupeConfigTests", dependencies: ["TroupeConfig", "TroupeCore", "TroupeStoreConformance"],
                     resources: [.copy("Corpus"), .copy("SessionCorpus")]),
         // The storage contract's conformance suites, run by each store's tests with its own factory.
-        .target(name: "TroupeStoreConformance", dependencies: ["TroupeStore", "TroupeCore"], path: "Tests/TroupeStoreConformance"),
+        .target(name: "TroupeStoreConformance", dependencies: ["TroupeStore", "TroupeCore", "PoolWatchStart"], path: "Tests/TroupeStoreConformance"),
+        // Starts the test process's watch of the cooperative pool (PoolWatch.swift) when asked to.
+        .target(name: "PoolWatchStart", path: "Tests/PoolWatchStart"),
         .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore", "TroupeStoreConformance"]),
         .testTarget(
             name: "TroupeRetrievalTests",
             dependencies: [
-                "TroupeRetrieval", "TroupeStore", "TroupeCore",
+                "TroupeRetrieval", "TroupeStore", "TroupeCore", "TroupeStoreConformance",
                 // To hold the vector kernels to their portable versions.
                 "CKernels",
                 // To ask SQLite's own FTS5 tokenizer what the in-memory one must produce.

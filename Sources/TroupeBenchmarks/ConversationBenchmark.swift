@@ -71,7 +71,7 @@ public struct ConversationBenchmark: Sendable {
         let configuration = try CoordinatorBenchmark.home(in: root, personas: 1, policy: .keepBoth, redis: redis)
         let runtime = try Runtime(configuration: configuration)
         guard let name = runtime.personas.first?.name else { throw TroupeError(.notFound, "the benchmark home has no persona") }
-        guard let embedder = try runtime.embedder()?.embedder else { throw TroupeError(.unavailable, "no embedder: run Scripts/setup") }
+        guard let embedder = try await runtime.embedder()?.embedder else { throw TroupeError(.unavailable, "no embedder: run Scripts/setup") }
         log("storing \(memories) memories for \(name) (random vectors under \(embedder.modelID); queries are embedded for real)")
         try await CoordinatorBenchmark.fill(runtime.store, owners: [name], perOwner: memories, slices: [.episodic, .semantic], embedder: embedder)
         let persona = try await runtime.persona(name.rawValue)

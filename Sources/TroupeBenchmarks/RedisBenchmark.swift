@@ -79,7 +79,7 @@ public struct RedisBenchmark: Sendable {
         let withRedis = try Runtime(configuration: CoordinatorBenchmark.home(in: hotHome, personas: personas, policy: .lastWriterWins, redis: "managed"))
         let alone = try Runtime(configuration: CoordinatorBenchmark.home(in: sqliteHome, personas: personas, policy: .lastWriterWins, redis: "off"))
         defer { Task { [withRedis, alone] in await withRedis.shutdown(); await alone.shutdown() } }
-        guard let hot = withRedis.hotTier(), await hot.ready() else {
+        guard let hot = await withRedis.hotTier(), await hot.ready() else {
             throw TroupeError(.unavailable, "the managed redis-server did not start (see `troupe doctor`)")
         }
         log("hot tier: managed redis-server at \(hot.client.endpoint)")
@@ -132,7 +132,7 @@ public struct RedisBenchmark: Sendable {
     /// Recalls over the semantic slice, `repeatShare` of them repeating an earlier query.
     private func recallCache(_ workspace: Runtime, actors: [PersonaActor], into tier: inout Tier, log: (String) -> Void) async throws {
         guard facts > 0, recalls > 0 else { return }
-        guard let embedder = try workspace.embedder()?.embedder else { return log("no embedder (fallback: none): recalls skipped") }
+        guard let embedder = try await workspace.embedder()?.embedder else { return log("no embedder (fallback: none): recalls skipped") }
         log("\(tier.name): \(facts) semantic memories for each persona, then \(recalls) recalls")
         try await CoordinatorBenchmark.fill(workspace.store, owners: actors.map(\.name), perOwner: facts, slices: [.semantic], embedder: embedder)
         let reader = workspace.coordinator
@@ -151,7 +151,7 @@ public struct RedisBenchmark: Sendable {
             let before = await reader.hot?.counters.cacheHits ?? 0
             let seconds = try await Self.time { _ = try await recallers[who].recall(query, slices: [.semantic]) }
             all.append(seconds)
-            guard let hot = reader.hot else { continue }
+            guard let hot = await reader.hot else { continue }
             let hit = await hot.counters.cacheHits > before
             if hit { hits.append(seconds) } else { misses.append(seconds) }
             if repeated {
@@ -159,9 +159,9 @@ public struct RedisBenchmark: Sendable {
                 if hit { tier.repeatsFromCache += 1 }
             }
         }
-        if reader.hot == nil { tier.repeats = all.count - asked.count }
+        if await reader.hot == nil { tier.repeats = all.count - asked.count }
         tier.recalls = .init(all)
-        if reader.hot != nil {
+        if await reader.hot != nil {
             tier.cacheHits = .init(hits)
             tier.cacheMisses = .init(misses)
         }

@@ -15,20 +15,18 @@ public struct SystemClock: WallClock {
 }
 
 /// A clock that only moves when told to; for tests.
-public final class ManualClock: WallClock, @unchecked Sendable {
-    // Safe: every access to `current` holds `lock`.
-    private let lock = NSLock()
-    private var current: Date
+public final class ManualClock: WallClock {
+    private let current: LockedBox<Date>
 
     public init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
-        current = start.truncatedToMilliseconds
+        current = LockedBox(start.truncatedToMilliseconds)
     }
 
-    public func now() -> Date { lock.withLock { current } }
+    public func now() -> Date { current.value }
 
     /// Moves the clock forward by `interval` seconds.
     public func advance(by interval: TimeInterval) {
-        lock.withLock { current = current.addingTimeInterval(interval).truncatedToMilliseconds }
+        current.withLock { $0 = $0.addingTimeInterval(interval).truncatedToMilliseconds }
     }
 }
 

@@ -17,15 +17,13 @@ public struct RandomIDs: IDGenerator {
 
 /// Ids drawn from a seeded SplitMix64 sequence: the n-th id of two generators with the same seed
 /// is the same.
-public final class SeededIDs: IDGenerator, @unchecked Sendable {
-    // Safe: every access to `generator` holds `lock`.
-    private let lock = NSLock()
-    private var generator: SplitMix64
+public final class SeededIDs: IDGenerator {
+    private let generator: LockedBox<SplitMix64>
 
-    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+    public init(seed: UInt64) { generator = LockedBox(SplitMix64(seed: seed)) }
 
     public func next(_ prefix: String) -> String {
-        let (a, b) = lock.withLock { (generator.next(), generator.next()) }
+        let (a, b) = generator.withLock { ($0.next(), $0.next()) }
         return prefix + "-" + Self.hex(a) + Self.hex(b)
     }
 

@@ -132,14 +132,21 @@ public struct BackendDescription: Sendable, Hashable {
 
 /// A chat model: answers a request as a stream of text deltas ending with a usage.
 ///
-/// Cancelling the task that iterates the stream stops generation promptly (the embedded model
-/// between two tokens; an HTTP backend closes the connection). Errors are ``TroupeError``s that
-/// say what happened (`cannot reach …`, `model 'x' not found on the server (it has: …)`).
+/// Cancelling the task that iterates the stream stops generation (the embedded model between
+/// two tokens; an HTTP backend closes the connection): at once through ``forEachEvent(_:_:)`` or a
+/// ``ReplyCancellation``, else when the task next asks the stream for an event. Errors are
+/// ``TroupeError``s that say what happened (`cannot reach …`, `model 'x' not found on the
+/// server (it has: …)`).
 public protocol ChatBackend: Sendable {
     var description: BackendDescription { get }
 
     /// Streams the reply to `request`.
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error>
+
+    /// Streams the reply to `request`, stopping as soon as `cancellation` is cancelled, from
+    /// whatever thread. (The default hands the stream over as it is: it stops when its consumer
+    /// next asks for an event.)
+    func stream(_ request: ChatRequest, cancellation: ReplyCancellation) -> AsyncThrowingStream<ChatEvent, any Error>
 
     /// How many tokens `messages` take in this backend's prompt (its template included), so a
     /// caller can fit a prompt into the context. HTTP backends without a tokenizer estimate.
@@ -147,15 +154,75 @@ public protocol ChatBackend: Sendable {
 }
 
 extension ChatBackend {
+    public func stream(_ request: ChatRequest, cancellation: ReplyCancellation) -> AsyncThrowingStream<ChatEvent, any Error> {
+        stream(request)
+    }
+
+    /// Streams the reply to `request` into `body`, event by event, until it ends or `body`
+    /// returns false. The calling task's cancellation reaches the backend at once.
+    ///
+    /// A stream's own iterator hears of its task's cancellation only while the task waits in
+    /// `next()`. A consumer that has just been handed a token is not waiting: it is queued for
+    /// a thread of the cooperative pool, and on a busy machine the model would go on generating
+    /// until the pool ran it. Here one cancellation handler covers the whole loop instead.
+    public func forEachEvent(_ request: ChatRequest, _ body: (ChatEvent) async throws -> Bool) async throws {
+        let cancellation = ReplyCancellation()
+        try await withTaskCancellationHandler {
+            for try await event in stream(request, cancellation: cancellation) {
+                guard try await body(event) else { break }
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
     /// The whole reply, gathered from the stream.
     public func complete(_ request: ChatRequest) async throws -> ChatReply {
         var text = ""
-        for try await event in stream(request) {
+        var end: (reason: FinishReason, usage: ChatUsage)?
+        try await forEachEvent(request) { event in
             switch event {
             case .delta(let piece): text += piece
-            case .finished(let reason, let usage): return ChatReply(text: text, finishReason: reason, usage: usage)
+            case .finished(let reason, let usage): end = (reason, usage)
             }
+            return end == nil
         }
-        return ChatReply(text: text, finishReason: .cancelled, usage: ChatUsage())
+        return ChatReply(text: text, finishReason: end?.reason ?? .cancelled, usage: end?.usage ?? ChatUsage())
+    }
+}
+
+/// Tells a backend to stop a reply, from whatever thread the consumer's task was cancelled on.
+/// Handlers run once, on the cancelling thread: they only flag or cancel, never wait.
+public final class ReplyCancellation: Sendable {
+    private struct State {
+        var cancelled = false
+        var handlers: [@Sendable () -> Void] = []
+    }
+
+    private let state = LockedBox(State())
+
+    public init() {}
+
+    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Cancels, running the handlers registered so far (later ones run as they register).
+    public func cancel() {
+        let handlers: [@Sendable () -> Void] = state.withLock { state in
+            guard !state.cancelled else { return [] }
+            state.cancelled = true
+            defer { state.handlers = [] }
+            return state.handlers
+        }
+        for handler in handlers { handler() }
+    }
+
+    /// Runs `handler` on cancellation, or now if cancelled already.
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        let now: Bool = state.withLock { state in
+            if state.cancelled { return true }
+            state.handlers.append(handler)
+            return false
+        }
+        if now { handler() }
     }
 }

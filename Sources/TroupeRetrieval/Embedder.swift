@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import TroupeCore
 
 /// Turns texts into unit vectors; a recall scores only vectors of the same `modelID` together.
 public protocol Embedder: Sendable {
@@ -21,7 +21,7 @@ public protocol Embedder: Sendable {
 public final class EmbeddingQueue: Sendable {
     public let embedder: any Embedder
     private let queue: DispatchQueue
-    private let recent: Mutex<RecentVectors>
+    private let recent: LockedBox<RecentVectors>
 
     /// Requests of at most this many texts are cached (bulk imports and backfills are not:
     /// they would only push the turn-sized entries out).
@@ -30,7 +30,7 @@ public final class EmbeddingQueue: Sendable {
     public init(_ embedder: any Embedder, cacheCapacity: Int = 512) {
         self.embedder = embedder
         queue = DispatchQueue(label: "troupe.embedding", qos: .userInitiated)
-        recent = Mutex(RecentVectors(capacity: cacheCapacity))
+        recent = LockedBox(RecentVectors(capacity: cacheCapacity))
     }
 
     public var modelID: String { embedder.modelID }

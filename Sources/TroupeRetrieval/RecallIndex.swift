@@ -81,6 +81,13 @@ public struct IndexCandidate: Sendable, Hashable {
 /// reload after the store trimmed its change log) and put in place in one step, between two
 /// suspension points.
 public actor RecallIndex {
+    /// The thread every recall index of the process, and the ranking of its candidates
+    /// (``Recaller``), runs on: scoring every row of a partition and building partitions are long
+    /// CPU work, which would hold a thread of the cooperative pool.
+    public static let executor = ThreadExecutor(name: "troupe-recall")
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
+
     let source: any IndexSource
     /// The embedding model whose vectors are loaded; others are never scored together.
     public nonisolated let model: String?

@@ -139,6 +139,11 @@ public struct Recaller: Sendable {
     /// partition is scored once for all of them. One answer per request, in order.
     public func recall(batch requests: [RecallRequest]) async throws -> [[RecallHit]] {
         guard !requests.isEmpty else { return [] }
+        // Ranking every candidate is CPU work: on the recall index's thread, off the pool.
+        return try await withTaskExecutorPreference(RecallIndex.executor) { try await ranked(requests) }
+    }
+
+    private func ranked(_ requests: [RecallRequest]) async throws -> [[RecallHit]] {
         let now = clock.now()
         let vectors = try await embedding?.embed(requests.map(\.query))
         let queries = requests.enumerated().map { i, request in

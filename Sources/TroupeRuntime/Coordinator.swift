@@ -16,7 +16,7 @@ public actor Coordinator {
     package nonisolated let writes: MemoryWrites
     /// The personas and shared slices in force.
     package nonisolated let registry: PersonaRegistry
-    nonisolated let recallerSource: @Sendable () throws -> Recaller
+    nonisolated let recallerSource: @Sendable () async throws -> Recaller
     nonisolated let batchWindow: Duration
     nonisolated let defaultLimit: Int
     /// The embedding model's id, known without loading it (part of a cached recall's key).
@@ -35,7 +35,7 @@ public actor Coordinator {
     public private(set) var committed = (writes: 0, commits: 0, conflicts: 0)
 
     package init(
-        registry: PersonaRegistry, writes: MemoryWrites, recaller: @escaping @Sendable () throws -> Recaller,
+        registry: PersonaRegistry, writes: MemoryWrites, recaller: @escaping @Sendable () async throws -> Recaller,
         batchWindow: Duration = .milliseconds(2), defaultLimit: Int = 10, modelID: String? = nil,
         defaultMemory: MemoryPolicy = MemoryPolicy()
     ) {
@@ -51,7 +51,7 @@ public actor Coordinator {
     public nonisolated var store: any MemoryStore { writes.store }
     public nonisolated var clock: any WallClock { writes.clock }
     /// The Redis hot tier, if configured; made (and a managed server started) on first use.
-    public nonisolated var hot: HotTier? { writes.hot() }
+    public nonisolated var hot: HotTier? { get async { await writes.hot() } }
     /// Shared slices by name: kind, members, policy.
     public nonisolated var sharedSlices: [PersonaID: RuntimeConfig.SharedSlice] { registry.sharedSlices }
 
@@ -171,7 +171,7 @@ public actor Coordinator {
     /// Recalls over semantic and procedural slices are answered from the hot tier's cache when
     /// it holds the answer for the slices' current versions.
     func recall(_ request: RecallRequest) async throws -> [RecallHit] {
-        guard let hot, Self.cacheable(request) else { return try await batched(request) }
+        guard let hot = await hot, Self.cacheable(request) else { return try await batched(request) }
         let versions = try await store.sliceVersions(owners: request.owners, slices: request.slices ?? [])
         let key = cacheKey(request, versions: versions)
         if let bytes = await hot.cached(key), let cached = Self.decodeCached(bytes) {
@@ -186,7 +186,10 @@ public actor Coordinator {
 
     /// Recalls through the batcher, without the cache.
     private func batched(_ request: RecallRequest) async throws -> [RecallHit] {
-        let batcher = try self.batcher ?? RecallBatcher(recaller: recallerSource(), window: batchWindow)
+        if let batcher { return try await batcher.recall(request) }
+        let recaller = try await recallerSource()
+        // Another recall may have made the batcher while this one waited for the embedder.
+        let batcher = self.batcher ?? RecallBatcher(recaller: recaller, window: batchWindow)
         self.batcher = batcher
         return try await batcher.recall(request)
     }

@@ -4,27 +4,24 @@ import TroupeCore
 
 /// What a running runtime knows of its persona and config files: their last-seen state, and
 /// the last definition each persona file gave that validated.
-///
-/// `@unchecked Sendable`: `seen` and `lastGood` are only touched under `lock`.
-final class DefinitionWatch: @unchecked Sendable {
+final class DefinitionWatch: Sendable {
     let location: ConfigLocation
-    private let lock = NSLock()
     /// Path → modification time and size, of the config file and every persona file.
-    private var seen: [String: [Int64]]
+    private let seen: LockedBox<[String: [Int64]]>
     /// Persona file (as shown) → the definition it gave when it last validated.
-    private var lastGood: [String: PersonaDefinition]
+    private let lastGood: LockedBox<[String: PersonaDefinition]>
 
     init(configuration: Configuration) {
         location = configuration.location
-        seen = Self.snapshot(configuration.location)
-        lastGood = Dictionary(configuration.personas.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
+        seen = LockedBox(Self.snapshot(configuration.location))
+        lastGood = LockedBox(Dictionary(configuration.personas.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a }))
     }
 
     /// Whether any file changed, appeared or went away since the last call (or since the
     /// runtime opened).
     func changed() -> Bool {
         let now = Self.snapshot(location)
-        return lock.withLock {
+        return seen.withLock { seen in
             defer { seen = now }
             return now != seen
         }
@@ -36,17 +33,17 @@ final class DefinitionWatch: @unchecked Sendable {
     func merge(valid: [PersonaDefinition], diagnostics: [Diagnostic]) -> [PersonaDefinition] {
         let broken = Set(diagnostics.filter { $0.severity == .error }.map(\.file))
         let present = Set(((try? Configuration.personaFiles(in: location.personasDirectory)) ?? []).map { DisplayPath.of($0) })
-        return lock.withLock {
-            var byFile = Dictionary(valid.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
+        var byFile = Dictionary(valid.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
+        lastGood.withLock { lastGood in
             for file in broken where byFile[file] == nil && present.contains(file) {
                 if let previous = lastGood[file] { byFile[file] = previous }
             }
             for definition in valid { lastGood[definition.file] = definition }
             lastGood = lastGood.filter { present.contains($0.key) }
-            // Two files may not give one name: the first (by file) stays.
-            var names = Set<PersonaID>()
-            return byFile.keys.sorted().compactMap { file in names.insert(byFile[file]!.name).inserted ? byFile[file] : nil }
         }
+        // Two files may not give one name: the first (by file) stays.
+        var names = Set<PersonaID>()
+        return byFile.keys.sorted().compactMap { file in names.insert(byFile[file]!.name).inserted ? byFile[file] : nil }
     }
 
     private static func snapshot(_ location: ConfigLocation) -> [String: [Int64]] {

@@ -2,6 +2,7 @@ import Foundation
 import TroupeConfig
 import TroupeCore
 import TroupeLLM
+import TroupeRetrieval
 import TroupeStore
 
 /// What `troupe doctor` finds: each check with a status and an explanation.
@@ -126,7 +127,8 @@ public enum Doctor {
                     detail: "redis-server not found; Troupe runs on SQLite alone (install it with Scripts/setup)")
             }
             let managed = ManagedRedis(home: home, idleStop: runtime.redis.idleStop)
-            let version = Executable.output(binary, ["--version"])?.split(separator: " ").first { $0.hasPrefix("v=") }
+            let output = (try? await offThePool("troupe.doctor.redis") { Executable.output(binary, ["--version"]) }) ?? nil
+            let version = output?.split(separator: " ").first { $0.hasPrefix("v=") }
                 .map { String($0.dropFirst(2)) } ?? "unknown version"
             switch managed.status() {
             case .running(let pid):
@@ -169,6 +171,7 @@ public enum Doctor {
     }
 
     static func blasCheck() -> DoctorReport.Check {
+        BLASThreads.configure()  // the threads a runtime uses
         guard let handle = dlopen("libblas.so.3", RTLD_NOW) ?? dlopen("libblas.so", RTLD_NOW) else {
             return .init(name: "blas", status: .warning, detail: "libblas not found (install libopenblas-dev with Scripts/setup)")
         }

@@ -14,15 +14,15 @@ package struct MemoryWrites: Sendable {
     package let store: any MemoryStore
     let index: RecallIndex?
     /// The embedder, loaded on first use (`nil` when there is none).
-    let embedding: @Sendable () throws -> EmbeddingQueue?
+    let embedding: @Sendable () async throws -> EmbeddingQueue?
     /// The hot tier, made on first use (`nil` when Redis is off).
-    let hot: @Sendable () -> HotTier?
+    let hot: @Sendable () async -> HotTier?
     package let clock: any WallClock
     package let ids: any IDGenerator
 
     package init(
-        store: any MemoryStore, index: RecallIndex?, embedding: @escaping @Sendable () throws -> EmbeddingQueue?,
-        hot: @escaping @Sendable () -> HotTier?, clock: any WallClock, ids: any IDGenerator
+        store: any MemoryStore, index: RecallIndex?, embedding: @escaping @Sendable () async throws -> EmbeddingQueue?,
+        hot: @escaping @Sendable () async -> HotTier?, clock: any WallClock, ids: any IDGenerator
     ) {
         self.store = store
         self.index = index
@@ -36,7 +36,7 @@ package struct MemoryWrites: Sendable {
 
     /// The vector of each text by the configured embedder, or `nil`s when there is none.
     func embed(_ texts: [String]) async throws -> [EmbeddedVector?] {
-        guard !texts.isEmpty, let queue = try embedding() else { return texts.map { _ in nil } }
+        guard !texts.isEmpty, let queue = try await embedding() else { return texts.map { _ in nil } }
         return try await queue.embed(texts).map { EmbeddedVector(model: queue.modelID, values: $0) }
     }
 
@@ -112,7 +112,7 @@ package struct MemoryWrites: Sendable {
     func upsert(_ batch: [MemoryRecord], writer: String, embedding: Bool = true) async throws -> UpsertSummary {
         let batch = batch.map(Self.flagged)
         var vectors: [String: EmbeddedVector] = [:]
-        if embedding, try self.embedding() != nil {
+        if embedding, try await self.embedding() != nil {
             // Only what the store does not hold as it is: a re-import embeds nothing.
             let held = Dictionary(try await store.records(ids: batch.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             let fresh = batch.filter { record in held[record.id].map { $0.content != record.content || $0.modelID == nil } ?? true }
@@ -146,7 +146,7 @@ package struct MemoryWrites: Sendable {
 
     /// The one place a commit is made known: write-through to Redis, then the recall index.
     func committed(_ records: [(MemoryRecord, EmbeddedVector?)], removed: [MemoryRecord] = []) async {
-        if let hot = hot() {
+        if let hot = await hot() {
             if !records.isEmpty { await hot.didWrite(records.map(\.0)) }
             for record in removed { await hot.didForget(record) }
         }

@@ -39,7 +39,7 @@ public actor PersonaActor {
     var store: any MemoryStore { coordinator.store }
     var writes: MemoryWrites { coordinator.writes }
     var clock: any WallClock { coordinator.clock }
-    var hot: HotTier? { coordinator.hot }
+    var hot: HotTier? { get async { await coordinator.hot } }
 
     /// Loads the persona's procedural seeds, once; later calls return at once.
     func start() async throws {
@@ -161,7 +161,7 @@ public actor PersonaActor {
     /// SQLite (`memory export`, `memory history`), archived, not dropped.
     public func workingMemory() async throws -> [MemoryRecord] {
         let limit = definition.memory.workingCapacity
-        if let hot { return try await hot.working(name, limit: limit) }
+        if let hot = await hot { return try await hot.working(name, limit: limit) }
         let now = clock.now()
         let live = try await HotTier.liveWorking(name, limit: limit, in: store, now: now)
         return try await HotTier.refreshing(live, in: store, ttl: definition.memory.workingTTL, now: now).records
@@ -170,7 +170,7 @@ public actor PersonaActor {
     /// The persona's latest episodes, newest first: the first day's from Redis when it serves,
     /// older ones from SQLite.
     public func recentEpisodes(limit: Int = 20) async throws -> [MemoryRecord] {
-        if let hot { return try await hot.recentEpisodes(name, limit: limit) }
+        if let hot = await hot { return try await hot.recentEpisodes(name, limit: limit) }
         return try await store.query(MemoryQuery(owners: [name], slices: [.episodic], order: .newestFirst, limit: limit))
     }
 

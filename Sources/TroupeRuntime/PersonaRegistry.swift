@@ -4,9 +4,7 @@ import TroupeCore
 
 /// The personas and shared slices in force, which a long-lived runtime replaces when their files
 /// change (see ``Runtime/reloadDefinitions()``).
-///
-/// `@unchecked Sendable`: every access to `state` holds `lock`.
-package final class PersonaRegistry: @unchecked Sendable {
+package final class PersonaRegistry: Sendable {
     private struct State {
         var personas: [PersonaID: PersonaDefinition]
         var sharedSlices: [PersonaID: RuntimeConfig.SharedSlice]
@@ -15,35 +13,35 @@ package final class PersonaRegistry: @unchecked Sendable {
         var removed: Set<PersonaID> = []
     }
 
-    private let lock = NSLock()
-    private var state: State
+    private let state: LockedBox<State>
 
     package init(personas: [PersonaDefinition], sharedSlices: [RuntimeConfig.SharedSlice]) {
-        state = State(
-            personas: Dictionary(personas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
-            sharedSlices: Dictionary(sharedSlices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }))
+        state = LockedBox(
+            State(
+                personas: Dictionary(personas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
+                sharedSlices: Dictionary(sharedSlices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })))
     }
 
     /// Every persona in force, in name order.
-    package var personas: [PersonaDefinition] { lock.withLock { state.personas.values.sorted { $0.name < $1.name } } }
+    package var personas: [PersonaDefinition] { state.value.personas.values.sorted { $0.name < $1.name } }
 
-    package func persona(_ name: PersonaID) -> PersonaDefinition? { lock.withLock { state.personas[name] } }
+    package func persona(_ name: PersonaID) -> PersonaDefinition? { state.value.personas[name] }
 
-    package var sharedSlices: [PersonaID: RuntimeConfig.SharedSlice] { lock.withLock { state.sharedSlices } }
+    package var sharedSlices: [PersonaID: RuntimeConfig.SharedSlice] { state.value.sharedSlices }
 
-    package func sharedSlice(_ name: PersonaID) -> RuntimeConfig.SharedSlice? { lock.withLock { state.sharedSlices[name] } }
+    package func sharedSlice(_ name: PersonaID) -> RuntimeConfig.SharedSlice? { state.value.sharedSlices[name] }
 
     /// Whether `name` was a persona until its file was removed.
-    package func wasRemoved(_ name: PersonaID) -> Bool { lock.withLock { state.removed.contains(name) } }
+    package func wasRemoved(_ name: PersonaID) -> Bool { state.value.removed.contains(name) }
 
     /// Persona priorities by name, for the `priority` policy.
     package var priorities: [String: Int] {
-        lock.withLock { Dictionary(state.personas.values.map { ($0.name.rawValue, $0.priority) }, uniquingKeysWith: { a, _ in a }) }
+        Dictionary(state.value.personas.values.map { ($0.name.rawValue, $0.priority) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// The shared slices `persona` is a member of, by name.
     package func memberships(of persona: PersonaID) -> [PersonaID] {
-        lock.withLock { state.sharedSlices.values.filter { $0.members.contains(persona) }.map(\.name).sorted() }
+        state.value.sharedSlices.values.filter { $0.members.contains(persona) }.map(\.name).sorted()
     }
 
     /// Puts new definitions in force; returns the names added, changed and removed.
@@ -51,17 +49,16 @@ package final class PersonaRegistry: @unchecked Sendable {
     package func replace(personas: [PersonaDefinition], sharedSlices: [RuntimeConfig.SharedSlice]? = nil)
         -> (added: [PersonaID], changed: [PersonaID], removed: [PersonaID])
     {
-        lock.withLock {
-            let next = Dictionary(personas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let next = Dictionary(personas.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let slices = sharedSlices.map { slices in Dictionary(slices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }) }
+        return state.withLock { state in
             let added = next.keys.filter { state.personas[$0] == nil }.sorted()
             let changed = next.filter { name, definition in state.personas[name].map { $0 != definition } ?? false }.keys.sorted()
             let removed = state.personas.keys.filter { next[$0] == nil }.sorted()
             state.personas = next
             state.removed.subtract(added)
             state.removed.formUnion(removed)
-            if let sharedSlices {
-                state.sharedSlices = Dictionary(sharedSlices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            }
+            if let slices { state.sharedSlices = slices }
             return (added, changed, removed)
         }
     }

@@ -50,7 +50,7 @@ extension Runtime {
     public func chatBackend(for persona: PersonaDefinition?) async throws -> (backend: any ChatBackend, selection: BackendSelection) {
         let selection = await selectBackend(for: persona)
         let settings = llmSettings(for: persona)
-        let backend = try chat.backend(for: selection) {
+        let backend = try await chat.backend(for: selection) {
             try BackendSelector.makeBackend(selection, settings: settings, embedded: { path in
                 try Self.embeddedBackend(URL(fileURLWithPath: path))
             })
@@ -60,22 +60,29 @@ extension Runtime {
 }
 
 /// The runtime's chat backends: the selector (whose probe answers are kept for the process)
-/// and the backends made so far, by what was chosen.
-///
-/// `@unchecked Sendable`: `made` is only touched under `lock`.
-final class ChatBackends: @unchecked Sendable {
+/// and the backends made so far, by what was chosen. A backend is made off the cooperative pool
+/// (the embedded one reads and copies a GGUF), once: turns that ask for it meanwhile wait for it.
+final class ChatBackends: Sendable {
     let selector: BackendSelector
-    private let lock = NSLock()
-    private var made: [BackendSelection.Choice: any ChatBackend] = [:]
+    private let made = LockedBox<[BackendSelection.Choice: MadeOnce<any ChatBackend>]>([:])
 
     init(selector: BackendSelector = .live()) { self.selector = selector }
 
-    func backend(for selection: BackendSelection, make: () throws -> any ChatBackend) throws -> any ChatBackend {
-        try lock.withLock {
+    func backend(for selection: BackendSelection, make: @escaping @Sendable () throws -> any ChatBackend) async throws -> any ChatBackend {
+        let once = made.withLock { made in
             if let known = made[selection.choice] { return known }
-            let backend = try make()
-            made[selection.choice] = backend
-            return backend
+            let once = MadeOnce("troupe.chat-backend.load", make)
+            made[selection.choice] = once
+            return once
+        }
+        do {
+            return try await once.value()
+        } catch {
+            // Not kept: the next turn tries again (the file may have been installed meanwhile).
+            made.withLock { made in
+                if made[selection.choice] === once { made[selection.choice] = nil }
+            }
+            throw error
         }
     }
 }

@@ -63,30 +63,24 @@ public enum EmbedderChoice: Sendable, Hashable {
 }
 
 /// The embedder, loaded on first use (a model load maps 90 MB and reads a 30K-word vocabulary,
-/// which commands that never embed should not pay for), behind its own thread.
-///
-/// `@unchecked Sendable`: `result` is written once, under `lock`.
-final class LazyEmbedding: @unchecked Sendable {
+/// which commands that never embed should not pay for), once, on a thread of its own; callers
+/// that arrive meanwhile wait for it. The embedder then runs behind its own thread too.
+final class LazyEmbedding: Sendable {
     let choice: EmbedderChoice
-    private let lock = NSLock()
-    private var result: Result<EmbeddingQueue?, any Error>?
+    private let loaded: MadeOnce<EmbeddingQueue?>
 
-    init(choice: EmbedderChoice) { self.choice = choice }
-
-    func queue() throws -> EmbeddingQueue? {
-        try lock.withLock {
-            if let result { return try result.get() }
-            let loaded = Result { () throws -> EmbeddingQueue? in
-                switch choice {
-                case .model(let id, let directory): return EmbeddingQueue(try MiniLMEmbedder(directory: directory, modelID: id))
-                case .hashing: return EmbeddingQueue(HashingEmbedder())
-                case .none: return nil
-                }
+    init(choice: EmbedderChoice) {
+        self.choice = choice
+        loaded = MadeOnce("troupe.embedder.load") {
+            switch choice {
+            case .model(let id, let directory): return EmbeddingQueue(try MiniLMEmbedder(directory: directory, modelID: id))
+            case .hashing: return EmbeddingQueue(HashingEmbedder())
+            case .none: return nil
             }
-            result = loaded
-            return try loaded.get()
         }
     }
+
+    func queue() async throws -> EmbeddingQueue? { try await loaded.value() }
 }
 
 extension Runtime {
@@ -94,13 +88,13 @@ extension Runtime {
     public var embedderChoice: EmbedderChoice { embedding.choice }
 
     /// The embedder writes and recalls use, loading it if needed; `nil` when there is none.
-    public func embedder() throws -> EmbeddingQueue? { try embedding.queue() }
+    public func embedder() async throws -> EmbeddingQueue? { try await embedding.queue() }
 
     /// A backfill of the vectors missing for the configured model (after an import without
     /// embedding, or a model change), through the write path; resumable. `nil` without an
     /// embedder.
-    public func backfillVectors() throws -> VectorBackfill? {
-        guard let queue = try embedder() else { return nil }
+    public func backfillVectors() async throws -> VectorBackfill? {
+        guard let queue = try await embedder() else { return nil }
         let writes = writes
         return VectorBackfill(store: store, embedding: queue, stored: { await writes.vectorsStored($0) })
     }

@@ -7,9 +7,10 @@ import TroupeStore
 extension Runtime {
     /// The Redis hot tier this configuration asks for (`redis.mode`): `managed` starts (or
     /// reuses) the home's own redis-server, `external` uses `redis.url`, `off` gives `nil`.
-    /// Made once, on first use. A server that cannot be started or reached does not stop
+    /// Made once, on first use, off the cooperative pool (starting a managed server waits for it
+    /// to answer, up to 5 s). A server that cannot be started or reached does not stop
     /// anything: the tier works on SQLite alone and says so once.
-    public func hotTier() -> HotTier? { lazyHotTier.made() }
+    public func hotTier() async -> HotTier? { await lazyHotTier.made() }
 
     /// The home's managed redis-server (whether or not the config uses it).
     public var managedRedis: ManagedRedis { ManagedRedis(home: configuration.location.home, idleStop: configuration.runtime.redis.idleStop) }
@@ -48,26 +49,17 @@ extension Runtime {
     }
 }
 
-/// The hot tier, made on first use.
-///
-/// `@unchecked Sendable`: `result` is written once, under `lock`.
-final class LazyHotTier: @unchecked Sendable {
-    private let lock = NSLock()
-    private let make: @Sendable () throws -> HotTier?
-    private var result: Result<HotTier?, any Error>?
+/// The hot tier, made on first use (on a thread of its own: it may start a redis-server).
+final class LazyHotTier: Sendable {
+    private let once: MadeOnce<HotTier?>
 
-    init(_ make: @escaping @Sendable () throws -> HotTier?) { self.make = make }
+    init(_ make: @escaping @Sendable () throws -> HotTier?) { once = MadeOnce("troupe.hot-tier.start", make) }
 
     /// The tier, made now if need be; `nil` when Redis is off or the tier could not be made.
-    func made() -> HotTier? {
-        lock.withLock {
-            if result == nil { result = Result { try make() } }
-            return (try? result?.get()) ?? nil
-        }
-    }
+    func made() async -> HotTier? { (try? await once.value()) ?? nil }
 
     /// The tier if it was made already (nothing is started).
-    var existing: HotTier? { lock.withLock { (try? result?.get()) ?? nil } }
+    var existing: HotTier? { once.existing ?? nil }
 }
 
 extension Runtime {

@@ -6,18 +6,21 @@ import TroupeStore
 
 /// The mirror of `storage.mirror`, opened on first use and again after a failure to open it: a
 /// mirror that is down never stops the primary.
-final class MirrorLink: @unchecked Sendable {
-    // Safe: `opened` is only touched under `lock`.
-    private let lock = NSLock()
-    private var opened: StoreMirror?
+///
+/// It opens outside the lock and off the cooperative pool (a connection to a server that may
+/// not answer, or a SQLite file another process holds): two first callers at once may each open
+/// one; the first kept is the one every caller gets, and the other is dropped.
+final class MirrorLink: Sendable {
+    private let opened = LockedBox<StoreMirror?>(nil)
     private let open: @Sendable () throws -> StoreMirror
 
     init(_ open: @escaping @Sendable () throws -> StoreMirror) { self.open = open }
 
-    func mirror() throws -> StoreMirror {
-        try lock.withLock {
+    func mirror() async throws -> StoreMirror {
+        if let opened = opened.value { return opened }
+        let made = try await offThePool("troupe.mirror.open", open)
+        return opened.withLock { opened in
             if let opened { return opened }
-            let made = try open()
             opened = made
             return made
         }
@@ -60,9 +63,9 @@ extension Runtime {
     }
 
     /// The configured mirror, for `troupe reconcile`.
-    public func configuredMirror() throws -> StoreMirror {
+    public func configuredMirror() async throws -> StoreMirror {
         guard let link = mirrorLink else { throw TroupeError(.invalidConfig, "no 'storage.mirror' is configured") }
-        return try link.mirror()
+        return try await link.mirror()
     }
 }
 

@@ -56,5 +56,5 @@ extension Runtime {
     }
 
     /// The recaller configured by `retrieval:` (loads the embedder).
-    public func recaller() throws -> Recaller { try coordinator.recallerSource() }
+    public func recaller() async throws -> Recaller { try await coordinator.recallerSource() }
 }

@@ -48,6 +48,7 @@ public final class Runtime: Service, Sendable {
         configuration: Configuration, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs(),
         logger: Logger = Logger(label: "troupe"), embedsWrites: Bool = true
     ) throws {
+        BLASThreads.configure()
         self.configuration = configuration
         self.clock = clock
         self.ids = ids
@@ -68,7 +69,7 @@ public final class Runtime: Service, Sendable {
         }
         let hotTier = lazyHotTier
         writes = MemoryWrites(
-            store: store, index: index, embedding: { embedsWrites ? try embedding.queue() : nil }, hot: { hotTier.made() },
+            store: store, index: index, embedding: { embedsWrites ? try await embedding.queue() : nil }, hot: { await hotTier.made() },
             clock: clock, ids: ids)
         let r = runtime.retrieval
         let weights = Self.recallWeights(runtime)
@@ -76,7 +77,7 @@ public final class Runtime: Service, Sendable {
             registry: registry, writes: writes,
             recaller: {
                 Recaller(
-                    store: store, index: index, embedding: try embedding.queue(), weights: weights,
+                    store: store, index: index, embedding: try await embedding.queue(), weights: weights,
                     fusion: r.fusion == .rrf ? .reciprocalRank : .weighted, clock: clock, candidates: r.candidates,
                     options: RecallOptions(r))
             },
@@ -84,6 +85,30 @@ public final class Runtime: Service, Sendable {
             modelID: embedding.choice.modelID, defaultMemory: runtime.memory)
         watch = DefinitionWatch(configuration: configuration)
         formation = FormationQueue(home: configuration.location.home)
+    }
+
+    /// Opens the home of `configuration` as ``init(configuration:clock:ids:logger:embedsWrites:)``
+    /// does, on a thread of its own: opening a store may wait for a file lock, a busy database
+    /// or a server that does not answer, which async callers must not do on the cooperative pool.
+    public static func opened(
+        configuration: Configuration, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs(),
+        logger: Logger = Logger(label: "troupe"), embedsWrites: Bool = true
+    ) async throws -> Runtime {
+        try await offThePool("troupe.store.open") {
+            try Runtime(configuration: configuration, clock: clock, ids: ids, logger: logger, embedsWrites: embedsWrites)
+        }
+    }
+
+    /// Loads the configuration (flags, environment, working directory) and opens the runtime,
+    /// off the cooperative pool (see ``opened(configuration:clock:ids:logger:embedsWrites:)``).
+    public static func open(
+        configFlag: String? = nil, homeFlag: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment, clock: any WallClock = SystemClock(),
+        ids: any IDGenerator = RandomIDs(), logger: Logger = Logger(label: "troupe")
+    ) async throws -> Runtime {
+        try await offThePool("troupe.store.open") {
+            try open(configFlag: configFlag, homeFlag: homeFlag, environment: environment, clock: clock, ids: ids, logger: logger)
+        }
     }
 
     /// Loads the configuration (flags, environment, working directory) and opens the runtime.
@@ -175,21 +200,18 @@ public final class Runtime: Service, Sendable {
     }
 
     private func keepHotTierCurrent() async {
-        guard let tier = lazyHotTier.made() else { return }
+        guard let tier = await lazyHotTier.made() else { return }
         await tier.run()
     }
 }
 
 /// A flag that is set once.
-///
-/// `@unchecked Sendable`: `value` is only touched under `lock`.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class LockedFlag: Sendable {
+    private let value = LockedBox(false)
 
     /// Sets the flag; `false` if it was set already.
     func set() -> Bool {
-        lock.withLock {
+        value.withLock { value in
             defer { value = true }
             return !value
         }

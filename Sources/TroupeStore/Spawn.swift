@@ -2,14 +2,14 @@ import Foundation
 import TroupeCore
 
 /// Runs helper programs that may leave a daemon behind (redis-server, the watchdogs, pg_ctl).
-enum Spawn {
+package enum Spawn {
     /// Runs `binary` and waits for it (not for a daemon it starts); returns its exit status.
     /// Its output goes to `output` (appended), else nowhere.
     ///
     /// Not Foundation's `Process`: on Linux its `waitUntilExit` watches a descriptor that a
     /// daemon inherits, so it would wait for the daemon itself, that is, forever.
     @discardableResult
-    static func run(_ binary: String, _ arguments: [String], environment: [String]? = nil, output: String? = nil) throws -> Int32 {
+    package static func run(_ binary: String, _ arguments: [String], environment: [String]? = nil, output: String? = nil) throws -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

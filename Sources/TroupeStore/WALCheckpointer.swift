@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import TroupeCore
 
 /// Runs WAL checkpoints beside the writer instead of inside a commit.
 ///
@@ -11,19 +12,24 @@ import GRDB
 /// A PASSIVE checkpoint never makes the WAL start over while writes keep arriving, so once the
 /// file passes `restartBytes` a RESTART checkpoint is tried, with a short busy timeout: it waits
 /// for the writer in flight, finishes the few frames left and lets the next writer rewind.
-///
-/// `@unchecked Sendable`: the mutable state (`pending`, `running`, `connection`) is only touched
-/// under `lock`, and the connection only on `queue`.
-final class WALCheckpointer: @unchecked Sendable {
+final class WALCheckpointer: Sendable {
+    private struct State {
+        /// Writes since the last checkpoint started.
+        var pending = 0
+        /// Light commits (see ``noteLightCommit()``) so far.
+        var light = 0
+        var running = false
+        /// The checkpoint's own connection, opened by the first checkpoint; only the one
+        /// checkpoint running (on `queue`) uses it.
+        var connection: DatabaseQueue?
+    }
+
     private let path: String
     private let configuration: Configuration
     /// Write transactions between two checkpoints.
     private let interval: Int
     private let queue = DispatchQueue(label: "troupe.wal-checkpoint", qos: .utility)
-    private let lock = NSLock()
-    private var pending = 0
-    private var running = false
-    private var connection: DatabaseQueue?
+    private let state = LockedBox(State())
 
     private let restartBytes: Int64
 
@@ -36,37 +42,37 @@ final class WALCheckpointer: @unchecked Sendable {
         self.restartBytes = restartBytes
     }
 
-    private var light = 0
-
     /// Counts a small bookkeeping commit (an access mark): twenty count as one write, so that
     /// recalls rarely wake the checkpointer but a long run of them still gets checkpointed.
     func noteLightCommit() {
-        let full = lock.withLock {
-            light += 1
-            return light % 20 == 0
+        let full = state.withLock { state in
+            state.light += 1
+            return state.light % 20 == 0
         }
         if full { noteCommits() }
     }
 
     /// Counts `transactions` committed writes; starts a checkpoint once enough have piled up.
     func noteCommits(_ transactions: Int = 1) {
-        lock.lock()
-        pending += transactions
-        let start = pending >= interval && !running
-        if start {
-            pending = 0
-            running = true
+        let start = state.withLock { state in
+            state.pending += transactions
+            guard state.pending >= interval && !state.running else { return false }
+            state.pending = 0
+            state.running = true
+            return true
         }
-        lock.unlock()
         guard start else { return }
         queue.async { self.checkpoint() }
     }
 
+    /// Runs on `queue`, one at a time (`running`); opens and uses the connection outside the lock.
     private func checkpoint() {
+        var connection = state.withLock { $0.connection }
         defer {
-            lock.lock()
-            running = false
-            lock.unlock()
+            state.withLock { state in
+                state.connection = connection
+                state.running = false
+            }
         }
         do {
             if connection == nil { connection = try DatabaseQueue(path: path, configuration: configuration) }

@@ -61,7 +61,7 @@ extension BenchCommand {
                 report(try await CoordinatorBenchmark.writes(coordinator: coordinator, personas: names, writers: count, writesPerWriter: writes, records: ids))
             }
             guard recallMemories > 0 else { return }
-            guard let embedder = try workspace.embedder()?.embedder else {
+            guard let embedder = try await workspace.embedder()?.embedder else {
                 Output.warning("no embedder: the recall rounds need one (run Scripts/setup)")
                 return
             }
@@ -71,7 +71,7 @@ extension BenchCommand {
             let reader = workspace.coordinator
             var personas: [PersonaActor] = []
             for name in recalling { personas.append(try await reader.persona(name.rawValue)) }
-            let r = try await CoordinatorBenchmark.recalls(coordinator: reader, recaller: try workspace.recaller(), personas: personas, rounds: rounds) {
+            let r = try await CoordinatorBenchmark.recalls(coordinator: reader, recaller: try await workspace.recaller(), personas: personas, rounds: rounds) {
                 Output.stderr($0)
             }
             if json {

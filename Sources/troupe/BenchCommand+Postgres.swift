@@ -48,8 +48,14 @@ extension BenchCommand {
             Output.stdout(try await bench.run(spawn: { arguments in try await Self.worker(binary, arguments) }) { Output.stderr($0) })
         }
 
-        /// Runs `troupe bench postgres ARGS…` and reads the samples it prints.
+        /// Runs `troupe bench postgres ARGS…` and reads the samples it prints. The wait is on a
+        /// thread of its own: on the cooperative pool's two threads, only two of four workers
+        /// would be started and read at once.
         static func worker(_ binary: String, _ arguments: [String]) async throws -> [Double] {
+            try await offThePool("troupe.bench.worker") { try runWorker(binary, arguments) }
+        }
+
+        private static func runWorker(_ binary: String, _ arguments: [String]) throws -> [Double] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["bench", "postgres"] + arguments

@@ -8,7 +8,8 @@ import TroupeRuntime
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
-        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self])
+        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self,
+                      Load.self])
 
     struct Turn: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,6 +30,29 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             var bench = ConversationBenchmark()
             (bench.memories, bench.turns, bench.redis, bench.embeddedTurns) = (memories, turns, redis, embeddedTurns)
+            Output.stdout(try await bench.run { Output.stderr($0) }.text)
+        }
+    }
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recall, hot-tier read and cancel latency in one long-lived runtime, quiet and with both cores busy.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Memories of the persona.") var memories = 10_000
+        @Option(help: "Recalls and hot-tier reads timed per phase.") var samples = 200
+        @Option(help: "Generations cancelled per phase.") var cancels = 40
+        @Option(help: "CPU hog processes beside the model in the loaded phase.") var hogs = 1
+
+        func validate() throws {
+            try FlagRange.check(memories, 1...2_000_000, "--memories")
+            try FlagRange.check(samples, 1...100_000, "--samples")
+            try FlagRange.check(cancels, 1...10_000, "--cancels")
+            try FlagRange.check(hogs, 0...64, "--hogs")
+        }
+
+        func run() async throws {
+            var bench = LoadBenchmark()
+            (bench.memories, bench.samples, bench.cancels, bench.hogs) = (memories, samples, cancels, hogs)
             Output.stdout(try await bench.run { Output.stderr($0) }.text)
         }
     }
@@ -65,11 +89,11 @@ struct BenchCommand: AsyncParsableCommand {
         var moves = false
 
         func run() async throws {
-            let workspace = try global.runtime()
+            let workspace = try await global.runtime()
             if let warning = workspace.embedderChoice.warning { Output.warning(warning) }
             let folder = URL(fileURLWithPath: data)
             let personas = Dictionary(uniqueKeysWithValues: workspace.personas.map { ($0.name.rawValue, workspace.readableOwners(of: $0)) })
-            let embedder = try workspace.embedder()?.embedder
+            let embedder = try await workspace.embedder()?.embedder
             let benchmark = QualityBenchmark(
                 memories: folder.appendingPathComponent("memories.jsonl"), questions: folder.appendingPathComponent("questions.jsonl"),
                 embedder: embedder, knownOwners: workspace.knownOwners, readable: { personas[$0] ?? [] })
@@ -123,7 +147,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let workspace = try global.runtime()
+            let workspace = try await global.runtime()
             var benchmark = RetrievalBenchmark(
                 rows: rows.split(separator: ",").compactMap { Int($0) }, queries: queries.split(separator: ",").compactMap { Int($0) },
                 records: records, recalls: recalls)
@@ -153,7 +177,7 @@ struct BenchCommand: AsyncParsableCommand {
                     }
                 }
             }
-            guard let embedder = try workspace.embedder()?.embedder else { return }
+            guard let embedder = try await workspace.embedder()?.embedder else { return }
             if chosen.contains("embedding"), let minilm = embedder as? MiniLMEmbedder {
                 let e = try RetrievalBenchmark.embedding(minilm)
                 emit([

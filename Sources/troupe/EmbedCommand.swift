@@ -18,9 +18,9 @@ struct EmbedCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try global.runtime()
+        let runtime = try await global.runtime()
         if let warning = runtime.embedderChoice.warning { Output.warning(warning) }
-        guard let queue = try runtime.embedder() else {
+        guard let queue = try await runtime.embedder() else {
             throw TroupeError(.unavailable, "no embedder is configured (embedder.fallback is none and the model is missing)")
         }
         var inputs = texts

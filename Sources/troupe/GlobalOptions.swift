@@ -14,15 +14,15 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the runtime: validates config and personas (refusing to start if they are
     /// invalid) and opens the store. It is shut down when the command ends.
-    func runtime() throws -> Runtime {
-        let runtime = try Runtime.open(configFlag: config, homeFlag: home, logger: Logger(label: "troupe"))
+    func runtime() async throws -> Runtime {
+        let runtime = try await Runtime.open(configFlag: config, homeFlag: home, logger: Logger(label: "troupe"))
         OpenRuntimes.shared.add(runtime)
         return runtime
     }
 
     /// The runtime, with every persona's procedural seeds loaded (once; later calls read only).
     func memoryRuntime() async throws -> Runtime {
-        let runtime = try runtime()
+        let runtime = try await runtime()
         try await runtime.seedProceduralMemory()
         return runtime
     }
@@ -35,17 +35,17 @@ struct GlobalOptions: ParsableArguments {
 
 /// The runtimes a command opened, shut down when it ends (Redis connections closed, shared
 /// writes under way committed).
-///
-/// `@unchecked Sendable`: `runtimes` is only touched under `lock`.
-final class OpenRuntimes: @unchecked Sendable {
+final class OpenRuntimes: Sendable {
     static let shared = OpenRuntimes()
-    private let lock = NSLock()
-    private var runtimes: [Runtime] = []
+    private let runtimes = LockedBox<[Runtime]>([])
 
-    func add(_ runtime: Runtime) { lock.withLock { runtimes.append(runtime) } }
+    func add(_ runtime: Runtime) { runtimes.withLock { $0.append(runtime) } }
 
     func shutdown() async {
-        let all = lock.withLock { defer { runtimes.removeAll() }; return runtimes }
+        let all = runtimes.withLock { runtimes in
+            defer { runtimes.removeAll() }
+            return runtimes
+        }
         for runtime in all { await runtime.shutdown() }
     }
 }

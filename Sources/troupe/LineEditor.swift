@@ -1,11 +1,12 @@
 import Foundation
 internal import CEditLine
+import TroupeCore
 
 /// Line editing and history for the REPL: libedit's readline interface, the one adapter to it.
 /// Lines are read on a thread of their own (readline blocks), never on Swift's cooperative pool.
 ///
-/// `@unchecked Sendable`: libedit's state is only touched on `queue`.
-final class LineEditor: @unchecked Sendable {
+/// libedit's state is only touched on `queue`, so the editor can be shared between tasks.
+final class LineEditor: Sendable {
     private let queue = DispatchQueue(label: "troupe.line-editor")
     private let history: String
 
@@ -42,17 +43,15 @@ final class LineEditor: @unchecked Sendable {
 
 /// A blocking read bridged to async code, answered once: by the read, or with `nil` when the
 /// awaiting task is cancelled first (a shutdown does not wait for a line).
-///
-/// `@unchecked Sendable`: `continuation` is only touched under `lock`.
-final class OnceReply: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String?, Never>?
+final class OnceReply: Sendable {
+    /// The awaiting task until the first answer takes it.
+    private let continuation = LockedBox<CheckedContinuation<String?, Never>?>(nil)
 
     static func run(_ start: (@escaping @Sendable (String?) -> Void) -> Void) async -> String? {
         let once = OnceReply()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                once.lock.withLock { once.continuation = continuation }
+                once.continuation.withLock { $0 = continuation }
                 start { once.resume($0) }
                 if Task.isCancelled { once.resume(nil) }
             }
@@ -62,7 +61,7 @@ final class OnceReply: @unchecked Sendable {
     }
 
     private func resume(_ value: String?) {
-        let waiting = lock.withLock { defer { continuation = nil }; return continuation }
+        let waiting = continuation.withLock { $0.take() }
         waiting?.resume(returning: value)
     }
 }

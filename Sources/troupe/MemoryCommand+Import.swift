@@ -34,7 +34,7 @@ extension MemoryCommand {
         func run() async throws {
             // Seeds are loaded after the import, so that an exported home re-imports its own seeds
             // (same ids and times) instead of meeting fresh copies.
-            let runtime = try global.runtime()
+            let runtime = try await global.runtime()
             if !noEmbed, let warning = runtime.embedderChoice.warning { Output.warning(warning) }
             let importer = try runtime.importer(
                 defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize, embedding: !noEmbed,
@@ -84,11 +84,16 @@ extension MemoryCommand {
 }
 
 /// Redraws one progress line on stderr, at most ten times a second.
-final class ProgressBar: @unchecked Sendable {
-    // Safe: `show` is called from the import's single task, and `lock` guards the state anyway.
-    private let lock = NSLock()
-    private var lastDraw = 0.0
-    private var drawn = false
+///
+/// The line is rendered and written outside the lock; `show` is called from the import's one
+/// task, so the draws cannot overtake one another.
+final class ProgressBar: Sendable {
+    private struct State {
+        var lastDraw = 0.0
+        var drawn = false
+    }
+
+    private let state = LockedBox(State())
 
     func show(_ progress: MemoryImporter.Progress) {
         show(elapsed: progress.elapsed, done: progress.bytesRead >= progress.totalBytes) { ProgressLine.render(progress) }
@@ -96,15 +101,17 @@ final class ProgressBar: @unchecked Sendable {
 
     /// Redraws with `line()` unless the last draw was under 0.1 s ago (the final one always).
     func show(elapsed: Double, done: Bool, _ line: () -> String) {
-        lock.withLock {
-            guard elapsed - lastDraw >= 0.1 || done else { return }
-            lastDraw = elapsed
-            drawn = true
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + TerminalText.escaped(line())).utf8))
+        let due = state.withLock { state in
+            guard elapsed - state.lastDraw >= 0.1 || done else { return false }
+            state.lastDraw = elapsed
+            state.drawn = true
+            return true
         }
+        guard due else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + TerminalText.escaped(line())).utf8))
     }
 
     func finish() {
-        lock.withLock { if drawn { FileHandle.standardError.write(Data("\n".utf8)) } }
+        if state.value.drawn { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

@@ -66,7 +66,7 @@ extension MemoryCommand {
         /// The same recall on the mirror, compared with the primary's answer. Records of equal
         /// score may come in another order (ties fall to each store's own row order).
         private func shadowRead(_ runtime: Runtime, primary hits: [RecallHit], slices: [SliceKind]?) async throws {
-            let mirror = try Runtime(configuration: try runtime.mirrorConfiguration())
+            let mirror = try await Runtime.opened(configuration: try runtime.mirrorConfiguration())
             defer { Task { await mirror.shutdown() } }
             let shadowHits = try await mirror.persona(persona).recall(query!, slices: slices, limit: limit)
             func ranked(_ hits: [RecallHit]) -> [String] {

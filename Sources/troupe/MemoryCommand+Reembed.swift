@@ -19,11 +19,11 @@ extension MemoryCommand {
         func run() async throws {
             let runtime = try await global.memoryRuntime()
             if let warning = runtime.embedderChoice.warning { Output.warning(warning) }
-            guard let backfill = try runtime.backfillVectors() else {
+            guard let backfill = try await runtime.backfillVectors() else {
                 throw TroupeError(.unavailable, "no embedder is configured (embedder.fallback is none and the model is missing)")
             }
             let (count, seconds) = try await Self.embed(backfill)
-            let model = try runtime.embedder()?.modelID ?? "?"
+            let model = try await runtime.embedder()?.modelID ?? "?"
             if json {
                 Output.json(.object(["embedded": .number(Double(count)), "model": .string(model), "seconds": .number(seconds)]))
             } else {

@@ -41,7 +41,7 @@ struct MemoryCommand: AsyncParsableCommand {
             let stats = try await runtime.stats()
             if json {
                 var object = JSONView.stats(stats)
-                if let tier = runtime.hotTier(), case .object(var o) = object {
+                if let tier = await runtime.hotTier(), case .object(var o) = object {
                     o["hot_tier"] = HotTierText.json(await tier.stats())
                     object = .object(o)
                 }
@@ -59,7 +59,7 @@ struct MemoryCommand: AsyncParsableCommand {
                 Output.stdout("\nvectors: \(ProgressLine.grouped(stats.total - missing)) of \(ProgressLine.grouped(stats.total)) records embedded with \(model)"
                     + (missing > 0 ? " (run `troupe memory reembed` for the other \(ProgressLine.grouped(missing)))" : ""))
             }
-            if let tier = runtime.hotTier() { Output.stdout("\n" + HotTierText.summary(await tier.stats())) }
+            if let tier = await runtime.hotTier() { Output.stdout("\n" + HotTierText.summary(await tier.stats())) }
             Output.stdout("""
 
                 \(ProgressLine.grouped(stats.total)) current records, \(ProgressLine.grouped(stats.supersededVersions)) superseded versions, \

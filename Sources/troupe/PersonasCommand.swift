@@ -15,7 +15,7 @@ struct PersonasCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let runtime = try global.runtime()
+            let runtime = try await global.runtime()
             if json {
                 Output.json(.array(runtime.personas.map(JSONView.persona)))
                 return
@@ -34,7 +34,7 @@ struct PersonasCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let p = try global.runtime().definition(name)
+            let p = try await global.runtime().definition(name)
             if json {
                 Output.json(JSONView.persona(p))
                 return

@@ -14,8 +14,8 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let runtime = try global.runtime()
-        let mirror = try runtime.configuredMirror()
+        let runtime = try await global.runtime()
+        let mirror = try await runtime.configuredMirror()
         let differences = try await mirror.reconcile(repair: repair)
         let total = differences.reduce(0) { $0 + $1.total }
         if json {

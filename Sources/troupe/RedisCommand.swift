@@ -21,7 +21,7 @@ struct RedisCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let runtime = try global.runtime()
+            let runtime = try await global.runtime()
             let managed = runtime.managedRedis
             let mode = runtime.configuration.runtime.redis.mode
             var object: [String: JSONValue] = ["mode": .string(mode.rawValue), "socket": .string(managed.socketPath)]
@@ -53,7 +53,7 @@ struct RedisCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let managed = try global.runtime().managedRedis
+            let managed = try await global.runtime().managedRedis
             try managed.start()
             if case .running(let pid) = managed.status() { Output.stdout("managed redis-server running, pid \(pid), on \(managed.socketPath)") }
         }
@@ -64,7 +64,7 @@ struct RedisCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let managed = try global.runtime().managedRedis
+            let managed = try await global.runtime().managedRedis
             Output.stdout(managed.stop() ? "stopped the managed redis-server" : "the managed redis-server was not running")
         }
     }

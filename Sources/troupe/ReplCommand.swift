@@ -38,15 +38,13 @@ struct ReplCommand: AsyncParsableCommand {
 /// The read–reply loop as a service beside the runtime's: it ends at Ctrl-D, `:quit` or the end
 /// of piped input, and the group then shuts the runtime down (facts being formed land, Redis
 /// connections close).
-///
-/// `@unchecked Sendable`: `count` is only touched under `lock`.
-final class ReplLoop: Service, @unchecked Sendable {
+final class ReplLoop: Service, Sendable {
     let session: ReplSession
     let interactive: Bool
     let editor: LineEditor?
-    private let lock = NSLock()
-    private var count = 0
-    private var interrupts: (any DispatchSourceSignal)?
+    private let failedLines = LockedBox(0)
+    /// The Ctrl-C handler, kept alive while the loop runs.
+    private let interrupts = LockedBox<(any DispatchSourceSignal)?>(nil)
 
     init(session: ReplSession, interactive: Bool, home: URL) {
         self.session = session
@@ -55,7 +53,7 @@ final class ReplLoop: Service, @unchecked Sendable {
     }
 
     /// Lines that failed (a command, or a reply the model broke off).
-    var failures: Int { lock.withLock { count } }
+    var failures: Int { failedLines.value }
 
     func run() async throws {
         watchCtrlC()
@@ -74,7 +72,7 @@ final class ReplLoop: Service, @unchecked Sendable {
             if interactive, !line.trimmingCharacters(in: .whitespaces).isEmpty { editor?.remember(line) }
             switch await session.handle(line, output: output) {
             case .ok: break
-            case .failed: lock.withLock { count += 1 }
+            case .failed: failedLines.withLock { $0 += 1 }
             case .quit: return
             }
         }
@@ -82,22 +80,28 @@ final class ReplLoop: Service, @unchecked Sendable {
 
     private func nextLine() async -> String? {
         if let editor { return await editor.read(prompt: await session.prompt) }
-        // readLine blocks: off the cooperative pool.
-        return await OnceReply.run { reply in DispatchQueue.global().async { reply(readLine(strippingNewline: true)) } }
+        // readLine blocks, for as long as the pipe is quiet: on a thread of its own (the global
+        // dispatch queues would take one of the cooperative pool's threads).
+        return (try? await offThePool("troupe.repl.stdin") { readLine(strippingNewline: true) }) ?? nil
     }
 
     /// Ctrl-C stops the reply being generated; at the prompt it only says how to leave.
     private func watchCtrlC() {
         signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         let session = session, interactive = interactive
+        // Made inside the closure so that the box can own it: a signal source is not Sendable.
+        interrupts.withLock { $0 = Self.ctrlCSource(session: session, interactive: interactive) }
+    }
+
+    private static func ctrlCSource(session: ReplSession, interactive: Bool) -> any DispatchSourceSignal {
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
             Task {
                 if await !session.cancelReply(), interactive { Output.stdout("\n(Ctrl-D or :quit leaves; Ctrl-C stops a reply)") }
             }
         }
         source.resume()
-        interrupts = source
+        return source
     }
 }
 

@@ -28,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try global.runtime()
+        let runtime = try await global.runtime()
         let url = URL(fileURLWithPath: session)
         let (definition, diagnostics) = SessionDefinition.load(url, configuration: runtime.configuration)
         for diagnostic in diagnostics where diagnostic.severity != .error { Output.stderr(diagnostic.rendered) }

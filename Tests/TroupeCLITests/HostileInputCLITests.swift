@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupeStoreConformance
 
 /// The CLI with input an attacker chose: control characters in memories and persona files,
 /// oversized flags, paths that are not what they should be, a persona probing for ids.
-@Suite("troupe with hostile input", .serialized)
+@Suite("troupe with hostile input", .serialized, .cleanups)
 struct HostileInputCLITests {
     /// A home with its own config (Redis off: these tests need no server) and the shipped personas.
     static func home() throws -> (home: URL, config: URL) {
@@ -13,7 +14,7 @@ struct HostileInputCLITests {
         let shipped = try String(contentsOf: CLITests.repo.appendingPathComponent("Config/troupe.yaml"), encoding: .utf8)
         try shipped.replacingOccurrences(of: "mode: managed", with: "mode: off")
             .replacingOccurrences(of: "personas: ../Personas", with: "personas: \(CLITests.repo.appendingPathComponent("Personas").path)")
-            .write(to: config, atomically: true, encoding: .utf8)
+            .writeUnsynced(to: config)
         return (home, config)
     }
 
@@ -24,34 +25,32 @@ struct HostileInputCLITests {
         (run.stdout + run.stderr).unicodeScalars.contains { [0x1B, 0x07, 0x08, 0x0D, 0x7F, 0x9B].contains($0.value) }
     }
 
-    @Test func storedControlCharactersNeverReachTheTerminal() throws {
+    @Test func storedControlCharactersNeverReachTheTerminal() async throws {
         let (home, config) = try Self.home()
-        defer { CLITests.removeHome(home) }
-        func troupe(_ args: String...) throws -> CLITests.Run { try CLITests.troupe(args, home: home, config: config) }
+        func troupe(_ args: String...) async throws -> CLITests.Run { try await CLITests.troupe(args, home: home, config: config) }
         let hostile = "deploy notes \u{1B}]0;pwned\u{07}\u{1B}[2J\rfake line\u{08}\u{9B}31m"
-        let added = try troupe("memory", "add", "--persona", "athena", "--slice", "semantic", "--json", hostile)
+        let added = try await troupe("memory", "add", "--persona", "athena", "--slice", "semantic", "--json", hostile)
         #expect(added.status == 0, "\(added.stderr)")
         let id = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["id"] as! String
         #expect(!Self.actsOnTerminal(added))
         for run in [
-            try troupe("memory", "show", id), try troupe("memory", "history", id),
-            try troupe("memory", "recall", "--persona", "athena", "deploy notes"),
-            try troupe("memory", "recall", "--persona", "athena", "--why", "deploy notes"),
-            try troupe("memory", "show", "\u{1B}[2Jno-such-id"),
-            try troupe("personas", "show", "\u{1B}]0;x\u{07}"),
+            try await troupe("memory", "show", id), try await troupe("memory", "history", id),
+            try await troupe("memory", "recall", "--persona", "athena", "deploy notes"),
+            try await troupe("memory", "recall", "--persona", "athena", "--why", "deploy notes"),
+            try await troupe("memory", "show", "\u{1B}[2Jno-such-id"),
+            try await troupe("personas", "show", "\u{1B}]0;x\u{07}"),
         ] {
             #expect(!Self.actsOnTerminal(run), "\(run.stdout)\(run.stderr)")
         }
-        let shown = try troupe("memory", "show", id)
+        let shown = try await troupe("memory", "show", id)
         #expect(shown.stdout.contains("deploy notes \\e]0;pwned\\a\\e[2J\\rfake line\\b\\u{9b}31m"))
         // Export keeps the content exact, as JSON escapes.
-        let export = try troupe("memory", "export", "--persona", "athena", "--slice", "semantic")
+        let export = try await troupe("memory", "export", "--persona", "athena", "--slice", "semantic")
         #expect(export.stdout.contains(#"\u001b]0;pwned\u0007\u001b[2J\rfake line\u0008\u009b31m"#) && !Self.actsOnTerminal(export))
     }
 
-    @Test func aPersonaFileCannotDrawOnTheTerminal() throws {
+    @Test func aPersonaFileCannotDrawOnTheTerminal() async throws {
         let (home, config) = try Self.home()
-        defer { CLITests.removeHome(home) }
         let personas = home.appendingPathComponent("personas")
         try FileManager.default.createDirectory(at: personas, withIntermediateDirectories: true)
         try """
@@ -61,20 +60,19 @@ struct HostileInputCLITests {
             description: d
             system_prompt: s
 
-            """.write(to: personas.appendingPathComponent("nike.yaml"), atomically: true, encoding: .utf8)
-        try "personas: personas\nredis:\n  mode: off\n".write(to: config, atomically: true, encoding: .utf8)
+            """.writeUnsynced(to: personas.appendingPathComponent("nike.yaml"))
+        try "personas: personas\nredis:\n  mode: off\n".writeUnsynced(to: config)
         for args in [["personas", "list"], ["personas", "show", "nike"], ["personas", "list", "--json"]] {
-            let run = try CLITests.troupe(args, home: home, config: config)
+            let run = try await CLITests.troupe(args, home: home, config: config)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(!Self.actsOnTerminal(run), "\(args): \(run.stdout)")
         }
     }
 
-    @Test func oversizedNumericFlagsAreUsageErrors() throws {
+    @Test func oversizedNumericFlagsAreUsageErrors() async throws {
         let (home, config) = try Self.home()
-        defer { CLITests.removeHome(home) }
         let file = home.appendingPathComponent("m.jsonl")
-        try #"{"persona":"athena","slice":"semantic","content":"x"}"#.write(to: file, atomically: true, encoding: .utf8)
+        try #"{"persona":"athena","slice":"semantic","content":"x"}"#.writeUnsynced(to: file)
         for (args, flag) in [
             (["memory", "import", "--batch-size", "99999999999", file.path], "--batch-size"),
             (["memory", "recall", "--persona", "athena", "--limit", "99999999999", "x"], "--limit"),
@@ -83,40 +81,38 @@ struct HostileInputCLITests {
             (["memory", "add", "--persona", "athena", "--slice", "semantic", "--importance", "nan", "x"], "--importance"),
             (["bench", "retrieval", "--rows", "99999999999"], "--rows"),
         ] {
-            let run = try CLITests.troupe(args, home: home, config: config)
+            let run = try await CLITests.troupe(args, home: home, config: config)
             #expect(run.status == 2, "\(args): status \(run.status) \(run.stderr)")
             #expect(run.stderr.contains("\(flag) must be between"), "\(args): \(run.stderr)")
         }
     }
 
-    @Test func pathsThatAreNotWhatTheyShouldBeGiveErrorLines() throws {
+    @Test func pathsThatAreNotWhatTheyShouldBeGiveErrorLines() async throws {
         let (home, config) = try Self.home()
-        defer { CLITests.removeHome(home) }
         let file = home.appendingPathComponent("plain-file")
-        try "x".write(to: file, atomically: true, encoding: .utf8)
+        try "x".writeUnsynced(to: file)
         for (args, runHome, expected) in [
             (["memory", "stats"], file, "is a file, not a directory"),
             (["memory", "stats"], file.appendingPathComponent("sub"), "is a file, not a directory"),
             (["memory", "import", home.path], home, "is a directory, not a JSONL file"),
         ] {
-            let run = try CLITests.troupe(args, home: runHome, config: config, in: home)
+            let run = try await CLITests.troupe(args, home: runHome, config: config, in: home)
             #expect(run.status == 1, "\(args) in \(runHome.path): \(run.status) \(run.stderr)")
             #expect(run.stderr.contains("error: ") && run.stderr.contains(expected), "\(run.stderr)")
             #expect(!run.stderr.contains("NSCocoaErrorDomain") && !run.stderr.contains("Error Domain"), "\(run.stderr)")
         }
-        let doctor = try CLITests.troupe(["doctor"], home: file, config: config, in: home)
+        let doctor = try await CLITests.troupe(["doctor"], home: file, config: config, in: home)
         #expect(doctor.status == 1 && doctor.stdout.contains("[FAIL] home"), "\(doctor.stdout)")
     }
 
-    @Test func aPersonaGetsOneAnswerForRecordsItCannotReach() throws {
+    @Test func aPersonaGetsOneAnswerForRecordsItCannotReach() async throws {
         let (home, config) = try Self.home()
-        defer { CLITests.removeHome(home) }
-        let added = try CLITests.troupe(
+        let added = try await CLITests.troupe(
             ["memory", "add", "--persona", "athena", "--slice", "semantic", "--json", "the vault code is 4711"], home: home, config: config)
         let id = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Any])["id"] as! String
         for verb in ["show", "history", "forget"] {
-            let theirs = try CLITests.troupe(["memory", verb, id, "--persona", "hestia"], home: home, config: config)
-            let none = try CLITests.troupe(["memory", verb, "m-does-not-exist", "--persona", "hestia"], home: home, config: config)
+            let theirs = try await CLITests.troupe(["memory", verb, id, "--persona", "hestia"], home: home, config: config)
+            let none = try await CLITests.troupe(["memory", verb, "m-does-not-exist", "--persona", "hestia"], home: home, config: config)
             #expect(theirs.status == 1 && none.status == 1)
             #expect(theirs.stderr.replacingOccurrences(of: id, with: "ID") == none.stderr.replacingOccurrences(of: "m-does-not-exist", with: "ID"),
                     "\(verb): '\(theirs.stderr)' vs '\(none.stderr)'")

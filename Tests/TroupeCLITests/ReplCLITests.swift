@@ -56,33 +56,48 @@ final class ModelServer: @unchecked Sendable {
         S(("127.0.0.1", port), H).serve_forever()
         """#
 
-    init(mode: String) throws {
+    /// Starts the server and waits until it accepts connections, off the cooperative pool (a
+    /// launch and a poll: a tenth of a second, seconds on a loaded machine).
+    init(mode: String) async throws {
         directory = try CLITests.tempHome()
         let file = directory.appendingPathComponent("server.py")
-        try Self.script.write(to: file, atomically: true, encoding: .utf8)
+        try Self.script.writeUnsynced(to: file)
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var address = Self.loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         close(socket)
-        process = Process()
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", file.path, String(port), mode, directory.path]  // env execs, so the parent stays the test
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready when it accepts a connection; the bound (60 s) is a hang guard on a loaded machine.
-        for _ in 0..<1200 {
-            let probe = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var target = address
-            let ok = withUnsafeMutablePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, length) } } == 0
-            close(probe)
-            if ok { return }
-            usleep(50_000)
+        self.process = process
+        try await offThePool("troupe-test.model-server.start") {
+            try process.run()
+            // Ready when it accepts a connection; the bound (60 s) is a hang guard on a loaded machine.
+            for _ in 0..<1200 {
+                let probe = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var target = Self.loopback(port: port)
+                let ok = withUnsafeMutablePointer(to: &target) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                } == 0
+                close(probe)
+                if ok { return }
+                usleep(50_000)
+            }
+            throw TroupeError(.unavailable, "the test model server did not start")
         }
-        throw TroupeError(.unavailable, "the test model server did not start")
+    }
+
+    /// 127.0.0.1:`port` (0: any free port).
+    private static func loopback(port: Int) -> sockaddr_in {
+        sockaddr_in(
+            sin_family: sa_family_t(AF_INET), sin_port: UInt16(port).bigEndian, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
+            sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
     }
 
     private var hold: URL { directory.appendingPathComponent("hold") }
@@ -91,7 +106,7 @@ final class ModelServer: @unchecked Sendable {
     /// Once the session log `log` has `turns` turns, a reply stops after its third word, until
     /// `release()`. The server reads the log itself, so the test's own timing plays no part.
     func holdReplies(once log: URL, hasTurns turns: Int) throws {
-        try "\(turns)\n\(log.path)".write(to: hold, atomically: true, encoding: .utf8)
+        try "\(turns)\n\(log.path)".writeUnsynced(to: hold)
     }
 
     /// Whether a reply is stopped at the hold.
@@ -119,7 +134,7 @@ final class ModelServer: @unchecked Sendable {
               - {name: incident-log, kind: episodic, members: [artemis, hestia, bellona], policy: keep-both}
               - {name: style-guide, kind: procedural, members: [athena, hestia, seshat], policy: reject}
 
-            """.write(to: config, atomically: true, encoding: .utf8)
+            """.writeUnsynced(to: config)
         return config
     }
 
@@ -129,17 +144,16 @@ final class ModelServer: @unchecked Sendable {
     }
 }
 
-@Suite("troupe repl", .serialized)
+@Suite("troupe repl", .serialized, .cleanups)
 struct ReplCLITests {
-    @Test func pipedInputGetsOneReplyPerLineAndAFailureExitsOne() throws {
+    @Test func pipedInputGetsOneReplyPerLineAndAFailureExitsOne() async throws {
         let (home, config) = try HostileInputCLITests.home()
-        defer { CLITests.removeHome(home) }
         let offline = home.appendingPathComponent("offline.yaml")
         try (try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: "backend: auto", with: "backend: offline"))
-            .write(to: offline, atomically: true, encoding: .utf8)
+            .writeUnsynced(to: offline)
         let input = home.appendingPathComponent("in.txt")
-        try "remember that the launch is on Tuesday\n:memory semantic\n@hestia any risks?\n:why\n".write(to: input, atomically: true, encoding: .utf8)
-        let run = try CLITests.troupe(["repl", "--persona", "athena"], home: home, config: offline, stdin: input)
+        try "remember that the launch is on Tuesday\n:memory semantic\n@hestia any risks?\n:why\n".writeUnsynced(to: input)
+        let run = try await CLITests.troupe(["repl", "--persona", "athena"], home: home, config: offline, stdin: input)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("athena: (No chat model is available"), "\(run.stdout)")
         #expect(run.stdout.contains("(fact: the launch is on Tuesday)"))
@@ -148,31 +162,29 @@ struct ReplCLITests {
         #expect(run.stdout.contains("turn 2: user to hestia, answered by offline"))
         #expect(!run.stdout.contains("athena> "), "no prompt when piped")
 
-        try "hello\n:nonsense\n".write(to: input, atomically: true, encoding: .utf8)
-        let failed = try CLITests.troupe(["repl"], home: home, config: offline, stdin: input)
+        try "hello\n:nonsense\n".writeUnsynced(to: input)
+        let failed = try await CLITests.troupe(["repl"], home: home, config: offline, stdin: input)
         #expect(failed.status == 1 && failed.stderr.contains("unknown command ':nonsense'"))
     }
 
-    @Test func aServerFailingMidReplyIsReportedAndTheREPLGoesOn() throws {
-        let server = try ModelServer(mode: "fail")
+    @Test func aServerFailingMidReplyIsReportedAndTheREPLGoesOn() async throws {
+        let server = try await ModelServer(mode: "fail")
         let home = try CLITests.tempHome()
-        defer { CLITests.removeHome(home) }
         let config = try server.config(in: home)
         let input = home.appendingPathComponent("in.txt")
-        try "tell me everything\n:personas\n".write(to: input, atomically: true, encoding: .utf8)
-        let run = try CLITests.troupe(["repl", "--persona", "athena"], home: home, config: config, stdin: input)
+        try "tell me everything\n:personas\n".writeUnsynced(to: input)
+        let run = try await CLITests.troupe(["repl", "--persona", "athena"], home: home, config: config, stdin: input)
         #expect(run.status == 1)
         #expect(run.stdout.hasPrefix("athena: word0 word1 word2"), "\(run.stdout)")
         #expect(run.stderr.contains("the model failed during the reply"), "\(run.stderr)")
         #expect(run.stdout.contains("* athena"), "the next line still ran")
-        let export = try CLITests.troupe(["memory", "export", "--persona", "athena", "--slice", "working"], home: home, config: config)
+        let export = try await CLITests.troupe(["memory", "export", "--persona", "athena", "--slice", "working"], home: home, config: config)
         #expect(export.stdout.contains("\"partial\":true") && export.stdout.contains("word0 word1 word2"))
     }
 
     @Test func inATerminalRepliesStreamAndCtrlCStopsOnlyTheReply() async throws {
-        let server = try ModelServer(mode: "slow")
+        let server = try await ModelServer(mode: "slow")
         let home = try CLITests.tempHome()
-        defer { CLITests.removeHome(home) }
         let config = try server.config(in: home)
         let screen = Screen()
         let process = Process()
@@ -188,7 +200,7 @@ struct ReplCLITests {
         process.standardOutput = shown
         process.standardError = shown
         shown.fileHandleForReading.readabilityHandler = { screen.add($0.availableData) }
-        try process.run()
+        try await offThePool("troupe-test.launch") { try process.run() }
         func type(_ text: String) { keys.fileHandleForWriting.write(Data(text.utf8)) }
 
         #expect(await eventually(60) { screen.text.contains("athena> ") }, "\(screen.text)")
@@ -210,12 +222,10 @@ struct ReplCLITests {
 }
 
 /// What a terminal shows, as it arrives.
-final class Screen: @unchecked Sendable {
-    // Safe: every access holds `lock`.
-    private let lock = NSLock()
-    private var bytes = Data()
+final class Screen: Sendable {
+    private let bytes = LockedBox(Data())
 
-    func add(_ data: Data) { lock.withLock { bytes.append(data) } }
-    var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
+    func add(_ data: Data) { bytes.withLock { $0.append(data) } }
+    var text: String { String(decoding: bytes.value, as: UTF8.self) }
 }
 

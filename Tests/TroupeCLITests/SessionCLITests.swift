@@ -5,7 +5,7 @@ import TroupeStoreConformance
 
 /// `troupe run`: the shipped offline session, replays that give the same memory byte for byte,
 /// a resume after kill -9, sandboxes, a moderator that names no one, a parallel round.
-@Suite("troupe run", .serialized)
+@Suite("troupe run", .serialized, .cleanups)
 struct SessionCLITests {
     static let sessions = CLITests.repo.appendingPathComponent("Scripts/sessions")
 
@@ -15,7 +15,7 @@ struct SessionCLITests {
         let text = try String(contentsOf: config, encoding: .utf8)
         let start = try #require(text.range(of: "\nllm:"))
         let end = text[start.upperBound...].range(of: "\n\n")?.lowerBound ?? text.endIndex
-        try (String(text[..<start.lowerBound]) + "\nllm:\n" + llm + String(text[end...])).write(to: config, atomically: true, encoding: .utf8)
+        try (String(text[..<start.lowerBound]) + "\nllm:\n" + llm + String(text[end...])).writeUnsynced(to: config)
         return (home, config)
     }
 
@@ -23,13 +23,15 @@ struct SessionCLITests {
     static func server(_ port: Int) -> String { "  backend: openai\n  base_url: http://127.0.0.1:\(port)/v1\n  model: test\n  timeout: 20s" }
 
     /// The session's own memory as export lines (personas and shared slices of the session).
-    static func memory(_ home: URL, _ config: URL, owners: [String]) throws -> String {
-        try owners.map { try CLITests.troupe(["memory", "export", "--persona", $0], home: home, config: config).stdout }.joined()
+    static func memory(_ home: URL, _ config: URL, owners: [String]) async throws -> String {
+        var lines = ""
+        for owner in owners { lines += try await CLITests.troupe(["memory", "export", "--persona", owner], home: home, config: config).stdout }
+        return lines
     }
 
     static func write(_ text: String, _ name: String, in folder: URL) throws -> URL {
         let url = folder.appendingPathComponent(name)
-        try text.write(to: url, atomically: true, encoding: .utf8)
+        try text.writeUnsynced(to: url)
         return url
     }
 
@@ -39,11 +41,10 @@ struct SessionCLITests {
         }.filter { $0["kind"] as? String == kind }
     }
 
-    @Test func theOfflineHandOverPassesAndAReplayGivesTheSameTranscriptAndMemory() throws {
+    @Test func theOfflineHandOverPassesAndAReplayGivesTheSameTranscriptAndMemory() async throws {
         let (home, config) = try Self.home(llm: Self.offline)
-        defer { CLITests.removeHome(home) }
         let out = home.appendingPathComponent("run1")
-        let run = try CLITests.troupe(["run", Self.sessions.appendingPathComponent("knowledge-handover.yaml").path, "--out", out.path, "--json"], home: home, config: config)
+        let run = try await CLITests.troupe(["run", Self.sessions.appendingPathComponent("knowledge-handover.yaml").path, "--out", out.path, "--json"], home: home, config: config)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(summary["passed"] as? Bool == true && summary["stopped_by"] as? String == "max_rounds")
@@ -55,21 +56,19 @@ struct SessionCLITests {
         #expect(try Self.lines(log, kind: "turn").count == 4 && Self.lines(log, kind: "end").count == 1)
 
         let (other, otherConfig) = try Self.home(llm: Self.offline)
-        defer { CLITests.removeHome(other) }
         let again = other.appendingPathComponent("replay")
-        let replay = try CLITests.troupe(
+        let replay = try await CLITests.troupe(
             ["run", Self.sessions.appendingPathComponent("knowledge-handover.yaml").path, "--out", again.path, "--replay", log.path], home: other, config: otherConfig)
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(try String(contentsOf: again.appendingPathComponent("transcript.md"), encoding: .utf8) == transcript)
         let owners = ["seshat", "bellona", "hestia", "team-decisions"]
-        let first = try Self.memory(home, config, owners: owners), second = try Self.memory(other, otherConfig, owners: owners)
+        let first = try await Self.memory(home, config, owners: owners), second = try await Self.memory(other, otherConfig, owners: owners)
         #expect(first == second && first.split(separator: "\n").count > 20)
     }
 
     @Test func aRunKilledMidTurnResumesWithoutRepeatingOrLosingATurn() async throws {
-        let server = try ModelServer(mode: "short")
+        let server = try await ModelServer(mode: "short")
         let (home, config) = try Self.home(llm: Self.server(server.port))
-        defer { CLITests.removeHome(home) }
         let file = Self.sessions.appendingPathComponent("knowledge-handover.yaml").path
         let out = home.appendingPathComponent("run")
         let log = out.appendingPathComponent("log.jsonl")
@@ -77,32 +76,29 @@ struct SessionCLITests {
         // Two turns done, then the next model call is held after its third word and the run
         // killed there: a turn in flight, whatever the machine's speed.
         try server.holdReplies(once: log, hasTurns: 2)
-        let started = try CLITests.start(["run", file, "--out", out.path], home: home, config: config)
+        let started = try await CLITests.start(["run", file, "--out", out.path], home: home, config: config)
         started.err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }  // a full pipe would stall the run
         #expect(await eventually(120) { server.isHoldingAReply })
-        kill(started.process.processIdentifier, SIGKILL)
-        started.process.waitUntilExit()
+        try await CLITests.kill(started)
         started.err.fileHandleForReading.readabilityHandler = nil
         server.release()
         let done = turnsLogged()
         #expect(done >= 2 && done < 4, "\(done) turns logged before the kill")
 
-        let resumed = try CLITests.troupe(["run", file, "--out", out.path, "--resume"], home: home, config: config)
+        let resumed = try await CLITests.troupe(["run", file, "--out", out.path, "--resume"], home: home, config: config)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let turns = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn")
         #expect(turns.compactMap { $0["round"] as? Int } == [1, 2, 3, 4])
 
         // The same memory as a run that was never killed.
         let (clean, cleanConfig) = try Self.home(llm: Self.server(server.port))
-        defer { CLITests.removeHome(clean) }
-        #expect(try CLITests.troupe(["run", file, "--out", clean.appendingPathComponent("run").path], home: clean, config: cleanConfig).status == 0)
+        #expect(try await CLITests.troupe(["run", file, "--out", clean.appendingPathComponent("run").path], home: clean, config: cleanConfig).status == 0)
         let owners = ["seshat", "bellona", "hestia", "team-decisions"]
-        #expect(try Self.memory(home, config, owners: owners) == Self.memory(clean, cleanConfig, owners: owners))
+        #expect(try await Self.memory(home, config, owners: owners) == Self.memory(clean, cleanConfig, owners: owners))
     }
 
-    @Test func aSandboxCommitsOnlyWhenItsExpectationsPass() throws {
+    @Test func aSandboxCommitsOnlyWhenItsExpectationsPass() async throws {
         let (home, config) = try Self.home(llm: Self.offline)
-        defer { CLITests.removeHome(home) }
         let failing = try Self.write("""
             title: A trial that fails
             personas: [athena, hestia]
@@ -112,21 +108,20 @@ struct SessionCLITests {
               - recalls: {persona: athena, query: "when is the trial", contains: "Saturday"}
 
             """, "trial.yaml", in: home)
-        let before = try CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout
-        let run = try CLITests.troupe(["run", failing.path, "--sandbox", "--out", home.appendingPathComponent("t1").path], home: home, config: config)
+        let before = try await CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout
+        let run = try await CLITests.troupe(["run", failing.path, "--sandbox", "--out", home.appendingPathComponent("t1").path], home: home, config: config)
         #expect(run.status == 1 && run.stdout.contains("FAILED") && run.stdout.contains("sandbox: the home was left untouched"), "\(run.stdout)")
-        #expect(try CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout == before)
+        #expect(try await CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout == before)
 
         let passing = try Self.write(try String(contentsOf: failing, encoding: .utf8).replacingOccurrences(of: "Saturday", with: "Friday"), "ok.yaml", in: home)
-        let good = try CLITests.troupe(["run", passing.path, "--sandbox", "--out", home.appendingPathComponent("t2").path], home: home, config: config)
+        let good = try await CLITests.troupe(["run", passing.path, "--sandbox", "--out", home.appendingPathComponent("t2").path], home: home, config: config)
         #expect(good.status == 0 && good.stdout.contains("written into the home"), "\(good.stdout)")
-        #expect(try CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout.contains("the trial runs on Friday"))
+        #expect(try await CLITests.troupe(["memory", "export", "--persona", "athena"], home: home, config: config).stdout.contains("the trial runs on Friday"))
     }
 
-    @Test func aModeratorWhoNamesNoOneNeverStallsTheSession() throws {
-        let server = try ModelServer(mode: "fixed")  // every answer is "banana banana …"
+    @Test func aModeratorWhoNamesNoOneNeverStallsTheSession() async throws {
+        let server = try await ModelServer(mode: "fixed")  // every answer is "banana banana …"
         let (home, config) = try Self.home(llm: Self.server(server.port))
-        defer { CLITests.removeHome(home) }
         let file = try Self.write("""
             title: A moderator who only says banana
             personas: [bellona, athena, hestia]
@@ -140,7 +135,7 @@ struct SessionCLITests {
 
             """, "moderated.yaml", in: home)
         let out = home.appendingPathComponent("m")
-        let run = try CLITests.troupe(["run", file.path, "--out", out.path], home: home, config: config)
+        let run = try await CLITests.troupe(["run", file.path, "--out", out.path], home: home, config: config)
         #expect(run.status == 0, "\(run.stderr)")
         let turns = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn")
         #expect(turns.count == 6)
@@ -150,13 +145,12 @@ struct SessionCLITests {
         #expect(choices.count == 6 && choices.allSatisfy { $0["fallback"] as? Bool == true })
     }
 
-    @Test func aParallelRoundResolvesConflictsAndReplaysTheSame() throws {
-        let server = try ModelServer(mode: "short")
+    @Test func aParallelRoundResolvesConflictsAndReplaysTheSame() async throws {
+        let server = try await ModelServer(mode: "short")
         let (home, config) = try Self.home(llm: Self.server(server.port))
-        defer { CLITests.removeHome(home) }
         let file = Self.sessions.appendingPathComponent("incident-retrospective.yaml")
         let out = home.appendingPathComponent("p")
-        let run = try CLITests.troupe(["run", file.path, "--out", out.path, "--json"], home: home, config: config)
+        let run = try await CLITests.troupe(["run", file.path, "--out", out.path, "--json"], home: home, config: config)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let turns = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn")
         let shared = turns.filter { $0["round"] as? Int == 1 }.compactMap { ($0["shared"] as? [[String: Any]])?.first }
@@ -168,12 +162,11 @@ struct SessionCLITests {
         #expect(try String(contentsOf: out.appendingPathComponent("transcript.md"), encoding: .utf8).contains("overwrote, audit #"))
 
         let (other, otherConfig) = try Self.home(llm: Self.offline)
-        defer { CLITests.removeHome(other) }
-        let replay = try CLITests.troupe(
+        let replay = try await CLITests.troupe(
             ["run", file.path, "--out", other.appendingPathComponent("r").path, "--replay", out.appendingPathComponent("log.jsonl").path],
             home: other, config: otherConfig)
         #expect(replay.status == 0, "\(replay.stderr)")
         let owners = ["bellona", "artemis", "hestia", "incident-log", "team-decisions"]
-        #expect(try Self.memory(home, config, owners: owners) == Self.memory(other, otherConfig, owners: owners))
+        #expect(try await Self.memory(home, config, owners: owners) == Self.memory(other, otherConfig, owners: owners))
     }
 }

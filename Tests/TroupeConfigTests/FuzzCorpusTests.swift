@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroupeConfig
+import TroupeCore
 
 /// The inputs the fuzzers kept (Scripts/fuzz persona|config|session), replayed as regression tests: each
 /// is read and validated as a file, every diagnostic has a place, and nothing crashes or hangs.
@@ -12,11 +13,15 @@ struct ConfigFuzzCorpusTests {
         return ((try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)) ?? []).sorted { $0.path < $1.path }
     }
 
-    @Test func personaInputsValidateWithPlacedDiagnostics() throws {
+    @Test func personaInputsValidateWithPlacedDiagnostics() async throws {
         let inputs = Self.inputs("persona")
         #expect(inputs.count >= 20, "run Scripts/fuzz persona to grow the corpus")
-        for url in inputs {
-            let result = Configuration.validate(personaFiles: [url], runtime: RuntimeConfig())
+        // Hundreds of files read and validated: seconds of CPU work in a debug build, done off
+        // the cooperative pool; the checks run here. (So in the two tests below.)
+        let results = try await offThePool("troupe-test.fuzz-corpus") {
+            inputs.map { Configuration.validate(personaFiles: [$0], runtime: RuntimeConfig()) }
+        }
+        for (url, result) in zip(inputs, results) {
             for diagnostic in result.diagnostics {
                 #expect(!diagnostic.rendered.isEmpty)
                 #expect(diagnostic.line >= 0 && diagnostic.column >= 0, "\(url.lastPathComponent)")
@@ -25,22 +30,25 @@ struct ConfigFuzzCorpusTests {
         }
     }
 
-    @Test func configInputsReadWithoutCrashing() throws {
+    @Test func configInputsReadWithoutCrashing() async throws {
         let inputs = Self.inputs("config")
         #expect(inputs.count >= 20, "run Scripts/fuzz config to grow the corpus")
-        for url in inputs {
-            let source = YAMLSource(contentsOf: url)
-            _ = Configuration.read(runtimeFrom: source, directory: url.deletingLastPathComponent())
-            for diagnostic in source.diagnostics { #expect(!diagnostic.rendered.isEmpty) }
+        let diagnostics = try await offThePool("troupe-test.fuzz-corpus") {
+            inputs.map { url in
+                let source = YAMLSource(contentsOf: url)
+                _ = Configuration.read(runtimeFrom: source, directory: url.deletingLastPathComponent())
+                return source.diagnostics
+            }
         }
+        for diagnostic in diagnostics.joined() { #expect(!diagnostic.rendered.isEmpty) }
     }
 
-    @Test func sessionInputsValidateWithPlacedDiagnostics() throws {
+    @Test func sessionInputsValidateWithPlacedDiagnostics() async throws {
         let inputs = Self.inputs("session")
         #expect(inputs.count >= 20, "run Scripts/fuzz session to grow the corpus")
         let configuration = SessionCorpusTests.configuration()
-        for url in inputs {
-            let (definition, diagnostics) = SessionDefinition.load(url, configuration: configuration)
+        let loaded = try await offThePool("troupe-test.fuzz-corpus") { inputs.map { SessionDefinition.load($0, configuration: configuration) } }
+        for (url, (definition, diagnostics)) in zip(inputs, loaded) {
             for diagnostic in diagnostics {
                 #expect(!diagnostic.rendered.isEmpty)
                 #expect(diagnostic.line >= 0 && diagnostic.column >= 0, "\(url.lastPathComponent)")

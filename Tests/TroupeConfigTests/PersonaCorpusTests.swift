@@ -1,4 +1,5 @@
 import Foundation
+import TroupeStoreConformance
 import Testing
 import TroupeConfig
 import TroupeCore
@@ -55,11 +56,14 @@ struct PersonaCorpusTests {
         ])
     }
 
-    @Test func shippedPersonasAndConfigAreValid() throws {
+    @Test func shippedPersonasAndConfigAreValid() async throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let configuration = try Configuration.load(
-            configFlag: repo.appendingPathComponent("Config/troupe.yaml").path, homeFlag: "/tmp/troupe-unused-home",
-            environment: [:], currentDirectory: repo)
+        // Reading and checking six files: seconds in a debug build, off the pool.
+        let configuration = try await offThePool("troupe-test.config") {
+            try Configuration.load(
+                configFlag: repo.appendingPathComponent("Config/troupe.yaml").path, homeFlag: "/tmp/troupe-unused-home",
+                environment: [:], currentDirectory: repo)
+        }
         #expect(configuration.personas.map(\.name.rawValue) == ["artemis", "athena", "bellona", "hestia", "seshat"])
         #expect(configuration.personas.allSatisfy { $0.procedural.count >= 5 && $0.systemPrompt.count > 200 })
         #expect(configuration.warnings.isEmpty)
@@ -71,10 +75,10 @@ struct PersonaCorpusTests {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("Personas"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let persona = "name: athena\ndisplay_name: A\nrole: r\ndescription: d\nsystem_prompt: p\n"
-        try persona.write(to: dir.appendingPathComponent("Personas/athena.yaml"), atomically: true, encoding: .utf8)
-        try persona.write(to: dir.appendingPathComponent("Personas/athena.yml"), atomically: true, encoding: .utf8)
+        try persona.writeUnsynced(to: dir.appendingPathComponent("Personas/athena.yaml"))
+        try persona.writeUnsynced(to: dir.appendingPathComponent("Personas/athena.yml"))
         try "personas: Personas\nshared_slices:\n  - name: notes\n    kind: semantic\n    members: [athena, zeus]\n"
-            .write(to: dir.appendingPathComponent("troupe.yaml"), atomically: true, encoding: .utf8)
+            .writeUnsynced(to: dir.appendingPathComponent("troupe.yaml"))
         let error = #expect(throws: ConfigError.self) {
             try Configuration.load(configFlag: dir.appendingPathComponent("troupe.yaml").path, homeFlag: dir.path, environment: [:], currentDirectory: dir)
         }

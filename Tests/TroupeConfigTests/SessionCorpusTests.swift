@@ -33,11 +33,14 @@ struct SessionCorpusTests {
         #expect(diagnostics.filter { $0.severity == .error }.map { "\($0.line):\($0.column): \($0.message)" } == expected)
     }
 
-    @Test func theShippedSessionsAreValid() throws {
+    @Test func theShippedSessionsAreValid() async throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let configuration = try Configuration.load(
-            configFlag: repo.appendingPathComponent("Config/troupe.yaml").path, homeFlag: "/tmp/troupe-session-corpus", environment: [:],
-            currentDirectory: repo)
+        // Reading and checking the shipped config and personas: seconds in a debug build, off the pool.
+        let configuration = try await offThePool("troupe-test.config") {
+            try Configuration.load(
+                configFlag: repo.appendingPathComponent("Config/troupe.yaml").path, homeFlag: "/tmp/troupe-session-corpus", environment: [:],
+                currentDirectory: repo)
+        }
         let folder = repo.appendingPathComponent("Scripts/sessions")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
         #expect(files.count >= 3)

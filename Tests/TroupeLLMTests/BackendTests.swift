@@ -5,13 +5,14 @@ import TroupeCore
 
 @Suite("Embedded backend")
 struct BackendTests {
-    /// One backend for the suite (requests to it are serialised, as they are for any caller).
-    static let shared: EmbeddedBackend? = {
+    /// One backend for the suite (requests to it are serialised, as they are for any caller),
+    /// loaded on first use off the cooperative pool (seconds in a debug build).
+    static let shared = MadeOnce<EmbeddedBackend?>("troupe-test.backend.load") {
         guard let file = EmbeddedBackend.installedModel() else { return nil }
         return try? EmbeddedBackend(modelFile: file)
-    }()
+    }
 
-    static func backend() throws -> EmbeddedBackend { try #require(shared, Comment(rawValue: ModelFixture.missing)) }
+    static func backend() async throws -> EmbeddedBackend { try #require(try await shared.value(), Comment(rawValue: ModelFixture.missing)) }
 
     static let greedy = SamplingOptions(temperature: 0, repetitionPenalty: 1, maxTokens: 32)
 
@@ -31,7 +32,7 @@ struct BackendTests {
     static func messages(_ c: ModelFixture.PromptCase) -> [ChatMessage] { [ChatMessage(.system, c.system), ChatMessage(.user, c.user)] }
 
     @Test func streamsTheReferenceGreedyReply() async throws {
-        let backend = try Self.backend()
+        let backend = try await Self.backend()
         let c = try #require(ModelFixture.promptCases.dropFirst().first)
         let reply = try await Self.collect(backend.stream(ChatRequest(messages: Self.messages(c), sampling: Self.greedy)))
         #expect(reply.deltas.joined() == c.greedy_text)
@@ -44,15 +45,18 @@ struct BackendTests {
     }
 
     @Test func countsTokensWithTheTemplate() async throws {
-        let backend = try Self.backend()
-        for c in ModelFixture.promptCases {
-            #expect(try await backend.countTokens(Self.messages(c)) == c.ids.count)
+        let backend = try await Self.backend()
+        // Counting renders and tokenizes each prompt on the caller's thread: off the pool.
+        try await onAThreadOfItsOwn("troupe-test.count-tokens") { () async throws in
+            for c in ModelFixture.promptCases {
+                #expect(try await backend.countTokens(Self.messages(c)) == c.ids.count)
+            }
         }
     }
 
     /// Two requests at once are served one after the other, each as if alone.
     @Test func concurrentRequestsAreSerialised() async throws {
-        let backend = try Self.backend()
+        let backend = try await Self.backend()
         let c = try #require(ModelFixture.promptCases.dropFirst().first)
         let request = ChatRequest(messages: Self.messages(c), sampling: Self.greedy)
         async let first = Self.collect(backend.stream(request))
@@ -62,7 +66,7 @@ struct BackendTests {
     }
 
     @Test func stopStringsMaxTokensAndSeeds() async throws {
-        let backend = try Self.backend()
+        let backend = try await Self.backend()
         let c = try #require(ModelFixture.promptCases.dropFirst().first)
         var sampling = Self.greedy
         sampling.stop = ["Paris"]
@@ -84,7 +88,7 @@ struct BackendTests {
 
     @Test func aPromptThatDoesNotFitIsRefused() async throws {
         let file = try #require(EmbeddedBackend.installedModel(), Comment(rawValue: ModelFixture.missing))
-        let small = try EmbeddedBackend(modelFile: file, options: .init(contextLength: 32))
+        let small = try await offThePool("troupe-test.backend.load") { try EmbeddedBackend(modelFile: file, options: .init(contextLength: 32)) }
         #expect(small.description.contextLength == 32)
         let error = await #expect(throws: TroupeError.self) {
             _ = try await small.complete(ChatRequest(messages: [ChatMessage(.user, String(repeating: "word ", count: 40))]))
@@ -97,23 +101,31 @@ struct BackendTests {
     /// cancel reaches it. (When that is depends on the test machine: a busy cooperative pool
     /// delivers the consumer's cancellation late.)
     @Test func cancellingTheConsumerStopsGeneration() async throws {
-        let m = try ModelFixture.model()
+        let m = try await ModelFixture.model()
         var template = m.template
         template.stopTokens = []
-        let queue = GenerationQueue(model: try ModelFixture.decoder(contextLength: 1024))
+        let queue = GenerationQueue(model: try await ModelFixture.decoder(contextLength: 1024))
         defer { queue.shutdown() }
         let generation = Generation(tokenizer: m.tokenizer, template: template, reusePrompt: true)
         let request = ChatRequest(messages: [ChatMessage(.user, "Tell me a very long story.")],
                                   sampling: SamplingOptions(temperature: 0.8, maxTokens: 900, seed: 1))
-        let (stream, job) = EmbeddedBackend.submit(request, generation: generation, to: queue)
+        // The consumer holds a cancellation handler over its loop, as a turn does
+        // (ChatBackend.forEachEvent): its cancel reaches the job at once, even while the
+        // consumer waits for a pool thread with a token in hand.
+        let cancellation = ReplyCancellation()
+        let (stream, job) = EmbeddedBackend.submit(request, generation: generation, to: queue, cancellation: cancellation)
         let (seen, seenContinuation) = AsyncStream.makeStream(of: Int.self)
         let consumer = Task {
             var deltas = 0
-            for try await event in stream {
-                if case .delta = event {
-                    deltas += 1
-                    seenContinuation.yield(deltas)
+            try await withTaskCancellationHandler {
+                for try await event in stream {
+                    if case .delta = event {
+                        deltas += 1
+                        seenContinuation.yield(deltas)
+                    }
                 }
+            } onCancel: {
+                cancellation.cancel()
             }
         }
         for await count in seen where count >= 5 { break }

@@ -66,21 +66,24 @@ struct GGUFReaderTests {
 
     /// Every prefix of the file that cuts off a needed byte is refused with an error naming the
     /// file; none crashes.
-    @Test func everyTruncationIsAnError() throws {
-        let bytes = Self.sampleFile()
-        let full = try GGUFWriter.temporary(bytes)
-        defer { try? FileManager.default.removeItem(atPath: full) }
-        let file = try GGUFFile(path: full)
-        let needed = file.tensors.map { $0.offset + $0.byteCount }.max()!
-        for length in 1..<needed {
-            let path = try GGUFWriter.temporary(Array(bytes[..<length]), name: "cut\(length)")
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            let error = #expect(throws: TroupeError.self, "a file cut at \(length) bytes") { try GGUFFile(path: path) }
-            #expect(error?.context == path)
+    @Test func everyTruncationIsAnError() async throws {
+        // Hundreds of files written and parsed, each error captured by #expect: off the pool.
+        try await onAThreadOfItsOwn("troupe-test.gguf") {
+            let bytes = Self.sampleFile()
+            let full = try GGUFWriter.temporary(bytes)
+            defer { try? FileManager.default.removeItem(atPath: full) }
+            let file = try GGUFFile(path: full)
+            let needed = file.tensors.map { $0.offset + $0.byteCount }.max()!
+            for length in 1..<needed {
+                let path = try GGUFWriter.temporary(Array(bytes[..<length]), name: "cut\(length)")
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                let error = #expect(throws: TroupeError.self, "a file cut at \(length) bytes") { try GGUFFile(path: path) }
+                #expect(error?.context == path)
+            }
+            let empty = try GGUFWriter.temporary([])
+            defer { try? FileManager.default.removeItem(atPath: empty) }
+            #expect(throws: TroupeError.self) { try GGUFFile(path: empty) }
         }
-        let empty = try GGUFWriter.temporary([])
-        defer { try? FileManager.default.removeItem(atPath: empty) }
-        #expect(throws: TroupeError.self) { try GGUFFile(path: empty) }
     }
 
     static func corrupt(_ bytes: [UInt8]) throws -> TroupeError? {
@@ -171,33 +174,36 @@ struct GGUFReaderTests {
 
     /// Random corruption of the header, metadata and tensor infos: every file either opens, with
     /// every tensor inside it, or is refused with an error; none crashes.
-    @Test func randomCorruptionNeverCrashes() throws {
-        let bytes = Self.sampleFile()
-        let original = try GGUFWriter.temporary(bytes)
-        defer { try? FileManager.default.removeItem(atPath: original) }
-        let headerEnd = try GGUFFile(path: original).dataOffset
-        var random = SplitMix64(seed: 2024)
-        var opened = 0, refused = 0
-        for round in 0..<200 {
-            var mutated = bytes
-            for _ in 0..<(1 + Int(random.next() % 4)) {
-                let at = Int(random.next() % UInt64(headerEnd))
-                mutated[at] = random.next() % 3 == 0 ? 0xFF : UInt8(truncatingIfNeeded: random.next())
-            }
-            let path = try GGUFWriter.temporary(mutated, name: "fuzz\(round)")
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            do {
-                let file = try GGUFFile(path: path)
-                for tensor in file.tensors where tensor.byteCount <= 1 << 20 {
-                    #expect(file.floats(tensor).count == tensor.rows * tensor.columns)
+    @Test func randomCorruptionNeverCrashes() async throws {
+        // 200 files written, parsed and decoded: off the pool.
+        try await onAThreadOfItsOwn("troupe-test.gguf") {
+            let bytes = Self.sampleFile()
+            let original = try GGUFWriter.temporary(bytes)
+            defer { try? FileManager.default.removeItem(atPath: original) }
+            let headerEnd = try GGUFFile(path: original).dataOffset
+            var random = SplitMix64(seed: 2024)
+            var opened = 0, refused = 0
+            for round in 0..<200 {
+                var mutated = bytes
+                for _ in 0..<(1 + Int(random.next() % 4)) {
+                    let at = Int(random.next() % UInt64(headerEnd))
+                    mutated[at] = random.next() % 3 == 0 ? 0xFF : UInt8(truncatingIfNeeded: random.next())
                 }
-                opened += 1
-            } catch let error as TroupeError {
-                #expect(error.context == path)
-                refused += 1
+                let path = try GGUFWriter.temporary(mutated, name: "fuzz\(round)")
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                do {
+                    let file = try GGUFFile(path: path)
+                    for tensor in file.tensors where tensor.byteCount <= 1 << 20 {
+                        #expect(file.floats(tensor).count == tensor.rows * tensor.columns)
+                    }
+                    opened += 1
+                } catch let error as TroupeError {
+                    #expect(error.context == path)
+                    refused += 1
+                }
             }
+            #expect(opened + refused == 200 && refused > 0)
         }
-        #expect(opened + refused == 200 && refused > 0)
     }
 
     @Test func missingFileIsNamed() throws {

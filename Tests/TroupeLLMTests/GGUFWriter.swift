@@ -1,4 +1,5 @@
 import Foundation
+import TroupeCore
 @testable import TroupeLLM
 
 /// Writes small GGUF v3 files for the reader's tests, field by field, so that a test can also
@@ -99,10 +100,20 @@ struct GGUFWriter {
         return w.bytes
     }
 
-    /// Writes `bytes` to a fresh temporary file and returns its path.
+    /// Writes `bytes` to a fresh temporary file and returns its path. With write(2) alone:
+    /// Foundation's `Data.write` also syncs the file to disk, which a throwaway file does not
+    /// need and which, on a busy disk, holds the calling thread (often the pool's) for long.
     static func temporary(_ bytes: [UInt8], name: String = "model") throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-gguf-\(UUID().uuidString)-\(name).gguf")
-        try Data(bytes).write(to: url)
-        return url.path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-gguf-\(UUID().uuidString)-\(name).gguf").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw TroupeError(.unavailable, "cannot create \(path): errno \(errno)") }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            guard n > 0 else { throw TroupeError(.unavailable, "cannot write \(path): errno \(errno)") }
+            written += n
+        }
+        return path
     }
 }

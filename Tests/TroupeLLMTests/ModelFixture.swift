@@ -21,27 +21,35 @@ enum ModelFixture {
         let template: ChatTemplate
     }
 
-    /// Parsed once (Swift globals are initialised lazily and exactly once).
-    static let loaded: Loaded? = {
+    /// Parsed once, on first use, off the cooperative pool (the load copies every weight matrix:
+    /// seconds in a debug build); tests that ask meanwhile wait for it, suspended. `nil` when no
+    /// model is installed; a model that does not load is an error for every test that needs it.
+    private static let loaded = MadeOnce<Loaded?>("troupe-test.model.load") {
         guard let file = EmbeddedBackend.installedModel() else { return nil }
+        let gguf = try GGUFFile(path: file.path)
+        let configuration = try LlamaConfiguration(gguf: gguf)
+        let tokenizer = try BPETokenizer(gguf: gguf)
+        return Loaded(
+            gguf: gguf, configuration: configuration, weights: try LlamaWeights(file: gguf, configuration: configuration),
+            tokenizer: tokenizer, template: try ChatTemplate(tokenizer: tokenizer, gguf: gguf))
+    }
+
+    static func model() async throws -> Loaded {
+        let loaded: Loaded?
         do {
-            let gguf = try GGUFFile(path: file.path)
-            let configuration = try LlamaConfiguration(gguf: gguf)
-            let tokenizer = try BPETokenizer(gguf: gguf)
-            return Loaded(
-                gguf: gguf, configuration: configuration, weights: try LlamaWeights(file: gguf, configuration: configuration),
-                tokenizer: tokenizer, template: try ChatTemplate(tokenizer: tokenizer, gguf: gguf))
+            loaded = try await Self.loaded.value()
         } catch {
             Issue.record("the installed model does not load: \(error)")
-            return nil
+            throw error
         }
-    }()
+        return try #require(loaded, Comment(rawValue: missing))
+    }
 
-    static func model() throws -> Loaded { try #require(loaded, Comment(rawValue: missing)) }
-
-    /// A decoder on its own cache (tests run in parallel; each gets its own).
-    static func decoder(threads: Int = 1, decode: EmbeddedBackend.DecodeArithmetic = .float32, contextLength: Int = 1024) throws -> LlamaModel {
-        let m = try model()
+    /// A decoder on its own cache (tests run in parallel; each gets its own). Not `Sendable`: the
+    /// test that makes it runs it, on a thread of its own (decoding is seconds of CPU work in a
+    /// debug build).
+    static func decoder(threads: Int = 1, decode: EmbeddedBackend.DecodeArithmetic = .float32, contextLength: Int = 1024) async throws -> LlamaModel {
+        let m = try await model()
         return try LlamaModel(weights: m.weights, configuration: m.configuration, threads: threads, decode: decode.kernels,
                               contextLength: contextLength)
     }

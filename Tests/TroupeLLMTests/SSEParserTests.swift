@@ -38,22 +38,25 @@ struct SSEParserTests {
     }
 
     @Test(arguments: files)
-    func corpusStream(name: String) throws {
-        let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent(name + ".sse")))
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.corpus.appendingPathComponent(name + ".json")))
-        let limits = expected.limits.map { SSEParser.Limits(maxLineBytes: $0.line, maxEventBytes: $0.event) } ?? SSEParser.Limits()
-        var cuts: [[Int]] = [[], Array(1..<max(1, bytes.count))]
-        cuts += (1..<max(1, bytes.count)).map { [$0] }
-        for cut in cuts {
-            let outcome = Self.parse(bytes, cuttingAt: cut, limits: limits)
-            if let error = expected.error {
-                #expect(outcome.error == error, "\(name), cut at \(cut.prefix(3))…")
-                continue
+    func corpusStream(name: String) async throws {
+        // A parse per cut (one per byte of the stream): seconds of CPU work in a debug build, off the pool.
+        try await onAThreadOfItsOwn("troupe-test.sse") {
+            let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent(name + ".sse")))
+            let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.corpus.appendingPathComponent(name + ".json")))
+            let limits = expected.limits.map { SSEParser.Limits(maxLineBytes: $0.line, maxEventBytes: $0.event) } ?? SSEParser.Limits()
+            var cuts: [[Int]] = [[], Array(1..<max(1, bytes.count))]
+            cuts += (1..<max(1, bytes.count)).map { [$0] }
+            for cut in cuts {
+                let outcome = Self.parse(bytes, cuttingAt: cut, limits: limits)
+                if let error = expected.error {
+                    #expect(outcome.error == error, "\(name), cut at \(cut.prefix(3))…")
+                    continue
+                }
+                #expect(outcome.error == nil, "\(name): \(outcome.error ?? "")")
+                let want = (expected.events ?? []).map { SSEEvent(type: $0.type, data: $0.data, id: $0.id, retry: $0.retry) }
+                #expect(outcome.events == want, "\(name), cut at \(cut.prefix(3))…")
+                #expect(outcome.pending == (expected.pending ?? false), "\(name)")
             }
-            #expect(outcome.error == nil, "\(name): \(outcome.error ?? "")")
-            let want = (expected.events ?? []).map { SSEEvent(type: $0.type, data: $0.data, id: $0.id, retry: $0.retry) }
-            #expect(outcome.events == want, "\(name), cut at \(cut.prefix(3))…")
-            #expect(outcome.pending == (expected.pending ?? false), "\(name)")
         }
     }
 
@@ -95,16 +98,19 @@ struct SSEParserTests {
     }
 
     /// Random streams, random cuts: the events never depend on where the bytes were cut.
-    @Test func randomCutsNeverChangeTheEvents() throws {
-        var random = SeededRandom(seed: 42)
-        let alphabet = Array("data: event:id:retry: 12 x\r\n\n:é".utf8)
-        for _ in 0..<300 {
-            let bytes = (0..<Int.random(in: 0...80, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
-            let whole = Self.parse(bytes, cuttingAt: [], limits: .init())
-            let cuts = (0..<Int.random(in: 1...6, using: &random)).map { _ in Int.random(in: 0...bytes.count, using: &random) }.sorted()
-            let pieces = Self.parse(bytes, cuttingAt: cuts, limits: .init())
-            #expect(whole.events == pieces.events)
-            #expect(whole.pending == pieces.pending)
+    @Test func randomCutsNeverChangeTheEvents() async throws {
+        // 600 parses: CPU work in a debug build, off the pool.
+        try await onAThreadOfItsOwn("troupe-test.sse") { () async throws in
+            var random = SeededRandom(seed: 42)
+            let alphabet = Array("data: event:id:retry: 12 x\r\n\n:é".utf8)
+            for _ in 0..<300 {
+                let bytes = (0..<Int.random(in: 0...80, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+                let whole = Self.parse(bytes, cuttingAt: [], limits: .init())
+                let cuts = (0..<Int.random(in: 1...6, using: &random)).map { _ in Int.random(in: 0...bytes.count, using: &random) }.sorted()
+                let pieces = Self.parse(bytes, cuttingAt: cuts, limits: .init())
+                #expect(whole.events == pieces.events)
+                #expect(whole.pending == pieces.pending)
+            }
         }
     }
 }

@@ -11,17 +11,20 @@ struct SamplingTests {
 
     static let logits: [Float] = [2.0, 1.0, 0.5, 3.0, -1.0, 2.5, 0.0, 1.5]
 
-    @Test func aSeedRepeatsExactly() {
-        let options = SamplingOptions(temperature: 1.0, topP: 1.0, topK: 0, repetitionPenalty: 1, seed: 42)
-        var a = TokenSampler(options: options), b = TokenSampler(options: options)
-        let first = (0..<2000).map { _ in Self.draw(&a, Self.logits) }
-        let second = (0..<2000).map { _ in Self.draw(&b, Self.logits) }
-        #expect(first == second)
-        var other = TokenSampler(options: SamplingOptions(temperature: 1.0, topP: 1.0, topK: 0, repetitionPenalty: 1, seed: 43))
-        #expect((0..<2000).map { _ in Self.draw(&other, Self.logits) } != first)
-        // At temperature 1 every token has a chance: all eight come up in 2000 draws (the least likely
-        // has p = 0.0074: missing it 2000 times has odds of 4e-7).
-        #expect(Set(first).count == 8)
+    @Test func aSeedRepeatsExactly() async throws {
+        // 6000 draws: seconds in a debug build, off the pool.
+        try await onAThreadOfItsOwn("troupe-test.sampling") { () async throws in
+            let options = SamplingOptions(temperature: 1.0, topP: 1.0, topK: 0, repetitionPenalty: 1, seed: 42)
+            var a = TokenSampler(options: options), b = TokenSampler(options: options)
+            let first = (0..<2000).map { _ in Self.draw(&a, Self.logits) }
+            let second = (0..<2000).map { _ in Self.draw(&b, Self.logits) }
+            #expect(first == second)
+            var other = TokenSampler(options: SamplingOptions(temperature: 1.0, topP: 1.0, topK: 0, repetitionPenalty: 1, seed: 43))
+            #expect((0..<2000).map { _ in Self.draw(&other, Self.logits) } != first)
+            // At temperature 1 every token has a chance: all eight come up in 2000 draws (the least likely
+            // has p = 0.0074: missing it 2000 times has odds of 4e-7).
+            #expect(Set(first).count == 8)
+        }
     }
 
     @Test func greedyTakesTheLargestAndIgnoresTheSeed() {

@@ -34,7 +34,8 @@ struct ConversationContextTests {
     @Test(arguments: [false, true])
     func neighboursFollowTheOrderOfWritesNotOfIds(sqlite: Bool) async throws {
         let dir = try TemporaryDirectory()
-        let store: any MemoryStore = sqlite ? try SQLiteStore(path: dir.file("m.sqlite").path) : InMemoryStore()
+        let path = dir.file("m.sqlite").path
+        let store: any MemoryStore = sqlite ? try await offThePool("troupe-test.sqlite.open") { try SQLiteStore(path: path) } : InMemoryStore()
         try await conversation(store)
         let index = RecallIndex(source: store, model: nil, dimension: 4)
         let found = byID(try await index.search([query("camping")])[0])

@@ -1,4 +1,5 @@
 import Foundation
+import TroupeStoreConformance
 import Testing
 import TroupeCore
 @testable import TroupeRetrieval
@@ -25,14 +26,17 @@ struct MiniLMEmbedderTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Every line of shared/reference: equal tokens and cosine ≥ 0.9999 with the reference vector.
-    @Test func matchesTheReferenceVectors() throws {
+    @Test func matchesTheReferenceVectors() async throws {
         let directory = try #require(installedModelDirectory(), "the model is not installed: run Scripts/setup (or set TROUPE_MODEL_DIR)")
         let file = Self.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/minilm_vectors.jsonl")
         let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
         let references = try lines.map { try JSONDecoder().decode(Reference.self, from: Data($0.utf8)) }
         #expect(references.count >= 40)
-        let embedder = try MiniLMEmbedder(directory: directory)
-        let vectors = try embedder.embed(references.map(\.text))
+        // Loaded off the cooperative pool (a 90 MB file, a 30K-word vocabulary), and run where the
+        // runtime runs it: on an embedding queue, whose thread and parallel parts are not the pool's.
+        let embedder = try await offThePool("troupe-test.minilm.load") { try MiniLMEmbedder(directory: directory) }
+        let queue = EmbeddingQueue(embedder)
+        let vectors = try await queue.embed(references.map(\.text))
         for (reference, vector) in zip(references, vectors) {
             #expect(embedder.tokens(reference.text) == reference.tokens, "\(reference.text.prefix(60))")
             let cosine = zip(reference.embedding, vector).reduce(0) { $0 + Double($1.0) * Double($1.1) }
@@ -40,7 +44,7 @@ struct MiniLMEmbedderTests {
             #expect(cosine >= 0.9999, "\(reference.text.prefix(60)): cosine \(cosine)")
         }
         // Batching must not change a vector: one at a time gives the same.
-        let single = try embedder.embed([references[3].text])[0]
+        let single = try await queue.embed([references[3].text])[0]
         #expect(zip(single, vectors[3]).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
@@ -51,13 +55,13 @@ struct MiniLMEmbedderTests {
         let missing = #expect(throws: TroupeError.self) { try MiniLMEmbedder(directory: dir) }
         #expect(missing?.context?.hasSuffix("vocab.txt") == true)
 
-        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n".write(to: dir.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+        try "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n".writeUnsynced(to: dir.appendingPathComponent("vocab.txt"))
         var header = Data("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}".utf8)
         var file = Data()
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(header)
         file.append(Data(count: 8))  // 8 of the 16 data bytes: truncated
-        try file.write(to: dir.appendingPathComponent("model.safetensors"))
+        try file.writeUnsynced(to: dir.appendingPathComponent("model.safetensors"))
         let truncated = #expect(throws: TroupeError.self) { try MiniLMEmbedder(directory: dir) }
         #expect(truncated?.message.contains("outside the file") == true)
         #expect(truncated?.context?.hasSuffix("model.safetensors") == true)
@@ -66,14 +70,16 @@ struct MiniLMEmbedderTests {
         file = Data()
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(header)
-        try file.write(to: dir.appendingPathComponent("model.safetensors"))
+        try file.writeUnsynced(to: dir.appendingPathComponent("model.safetensors"))
         let garbled = #expect(throws: TroupeError.self) { try MiniLMEmbedder(directory: dir) }
         #expect(garbled?.message.contains("header") == true)
     }
 
-    @Test func wordPieceBasics() throws {
+    @Test func wordPieceBasics() async throws {
         let directory = try #require(installedModelDirectory(), "the model is not installed: run Scripts/setup (or set TROUPE_MODEL_DIR)")
-        let tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt").path)
+        let tokenizer = try await offThePool("troupe-test.vocabulary.load") {
+            try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent("vocab.txt").path)
+        }
         #expect(tokenizer.tokenStrings("Héllo, WORLD!") == ["[CLS]", "hello", ",", "world", "!", "[SEP]"])
         #expect(tokenizer.tokenStrings("中文\u{0007}x") == ["[CLS]", "中", "文", "x", "[SEP]"])
         #expect(tokenizer.tokenStrings(String(repeating: "a", count: 101)) == ["[CLS]", "[UNK]", "[SEP]"])

@@ -6,27 +6,33 @@ import TroupeStore
 
 /// A store whose change feed says "reload" whenever asked to, and whose scans are slow: the
 /// reload of a store that trimmed its change log, with a wide window for a search to run into.
-final class ReloadingSource: IndexSource, @unchecked Sendable {
-    // Safe: `forceReload` is only touched under `lock`; `store` is an actor.
+final class ReloadingSource: IndexSource, Sendable {
     let store: InMemoryStore
-    private let lock = NSLock()
-    private var forceReload = false
+    /// The store's scans (seconds of sorting in a debug build), off the pool.
+    private let scans: OffThePoolSource
+    private let forceReload = LockedBox(false)
 
-    init(_ store: InMemoryStore) { self.store = store }
+    init(_ store: InMemoryStore) {
+        self.store = store
+        scans = OffThePoolSource(store)
+    }
 
-    func reloadNext() { lock.withLock { forceReload = true } }
+    func reloadNext() { forceReload.withLock { $0 = true } }
 
     func changeCursor() async throws -> Int64 { await store.changeCursor() }
 
     func changes(since cursor: Int64, limit: Int) async throws -> ChangeFeed {
-        let reload = lock.withLock { defer { forceReload = false }; return forceReload }
+        let reload = forceReload.withLock { forceReload in
+            defer { forceReload = false }
+            return forceReload
+        }
         if reload { return ChangeFeed(cursor: await store.changeCursor(), mustReload: true) }
         return await store.changes(since: cursor, limit: limit)
     }
 
     func indexEntries(owners: [PersonaID], slices: [SliceKind]?, model: String?, after: IndexEntry?, limit: Int) async throws -> [IndexEntry] {
         try await Task.sleep(for: .milliseconds(2))
-        return await store.indexEntries(owners: owners, slices: slices, model: model, after: after, limit: limit)
+        return try await scans.indexEntries(owners: owners, slices: slices, model: model, after: after, limit: limit)
     }
 
     func indexEntries(ids: [String], model: String?) async throws -> [IndexEntry] { await store.indexEntries(ids: ids, model: model) }

@@ -1,4 +1,5 @@
 import Foundation
+import TroupeStoreConformance
 import GRDB
 import Testing
 import TroupeCore
@@ -27,7 +28,8 @@ struct RecallIndexTests {
 
     @Test func bm25MatchesSQLiteFTS5() async throws {
         let dir = try TemporaryDirectory()
-        let store = try SQLiteStore(path: dir.file("m.sqlite").path)
+        let path = dir.file("m.sqlite").path
+        let store = try await offThePool("troupe-test.sqlite.open") { try SQLiteStore(path: path) }
         let texts = [
             "the cat sat on the mat", "the dog sat", "a cat and a dog and a cat", "red sun over the big hill",
             "cat cat cat cat", "the mat was red", "nothing in common here at all", "big dog big cat big mat",
@@ -62,8 +64,9 @@ struct RecallIndexTests {
 
     @Test func seesWritesOfAnotherConnectionAndForgetsRemovedRecords() async throws {
         let dir = try TemporaryDirectory()
-        let reader = try SQLiteStore(path: dir.file("m.sqlite").path)
-        let writer = try SQLiteStore(path: dir.file("m.sqlite").path)  // as another process would
+        let path = dir.file("m.sqlite").path
+        let reader = try await offThePool("troupe-test.sqlite.open") { try SQLiteStore(path: path) }
+        let writer = try await offThePool("troupe-test.sqlite.open") { try SQLiteStore(path: path) }  // as another process would
         try await writer.put(record("a", "the deploy freeze starts friday"))
         let index = RecallIndex(source: reader, model: nil, dimension: 4)
         #expect(try await index.search([query("freeze")])[0].map(\.id) == ["a"])
@@ -125,31 +128,35 @@ struct RecallIndexTests {
     /// A single query over more rows than `screenFrom` goes through the int8 screen; a batch of two
     /// goes through sgemm on the Float32 rows. Both must equal brute force, filters included.
     @Test func screenedSingleQueriesEqualBatchedAndBruteForce() async throws {
-        let store = InMemoryStore()
-        let d = 32, rows = 24_000
-        let vectors = RandomVectors.unitVectors(rows, dimension: d, seed: 4)
-        var batch: [MemoryRecord] = []
-        for i in 0..<rows {
-            let slice: SliceKind = [.semantic, .episodic, .procedural][i % 3]
-            batch.append(record(String(format: "v%05d", i), slice, "memory \(i)", tags: i % 4 == 0 ? ["x"] : []))
+        // 24K rows through an in-memory store (a default actor: it follows the task's executor
+        // preference) and brute-force answers: seconds of CPU work in a debug build, off the pool.
+        try await onAThreadOfItsOwn("troupe-test.recall-index") {
+            let store = InMemoryStore()
+            let d = 32, rows = 24_000
+            let vectors = RandomVectors.unitVectors(rows, dimension: d, seed: 4)
+            var batch: [MemoryRecord] = []
+            for i in 0..<rows {
+                let slice: SliceKind = [.semantic, .episodic, .procedural][i % 3]
+                batch.append(record(String(format: "v%05d", i), slice, "memory \(i)", tags: i % 4 == 0 ? ["x"] : []))
+            }
+            _ = try await store.upsert(batch, writer: "t", at: t0)
+            _ = await store.storeVectors(zip(batch, vectors).map { RecordVector(id: $0.id, version: 1, model: "m", values: $1) })
+            let index = RecallIndex(source: OffThePoolSource(store), model: "m", dimension: d)
+            let queries = RandomVectors.unitVectors(6, dimension: d, seed: 5)
+            for (n, q) in queries.enumerated() {
+                let tag: String? = n % 2 == 0 ? nil : "x"
+                let expected = zip(batch, vectors).filter { tag == nil || $0.0.tags.contains("x") }
+                    .map { ($0.0.id, zip($0.1, q).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
+                    .sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(50).map(\.0)
+                let single = try await index.search([query("zzz", vector: q, tag: tag, k: 50)])[0].map(\.id)
+                let batched = try await index.search([query("zzz", vector: q, tag: tag, k: 50), query("zzz", vector: queries[0], k: 5)])[0].map(\.id)
+                #expect(single == batched, "query \(n)")
+                // Brute force sums in another order: compare as sets, and the order where scores differ clearly.
+                #expect(Set(single) == Set(expected), "query \(n)")
+            }
+            // Every single query went through the screen and proved its answer.
+            #expect(await index.screenOutcomes == (proven: 6, declined: 0))
         }
-        _ = try await store.upsert(batch, writer: "t", at: t0)
-        _ = await store.storeVectors(zip(batch, vectors).map { RecordVector(id: $0.id, version: 1, model: "m", values: $1) })
-        let index = RecallIndex(source: store, model: "m", dimension: d)
-        let queries = RandomVectors.unitVectors(6, dimension: d, seed: 5)
-        for (n, q) in queries.enumerated() {
-            let tag: String? = n % 2 == 0 ? nil : "x"
-            let expected = zip(batch, vectors).filter { tag == nil || $0.0.tags.contains("x") }
-                .map { ($0.0.id, zip($0.1, q).reduce(Float(0)) { $0 + $1.0 * $1.1 }) }
-                .sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(50).map(\.0)
-            let single = try await index.search([query("zzz", vector: q, tag: tag, k: 50)])[0].map(\.id)
-            let batched = try await index.search([query("zzz", vector: q, tag: tag, k: 50), query("zzz", vector: queries[0], k: 5)])[0].map(\.id)
-            #expect(single == batched, "query \(n)")
-            // Brute force sums in another order: compare as sets, and the order where scores differ clearly.
-            #expect(Set(single) == Set(expected), "query \(n)")
-        }
-        // Every single query went through the screen and proved its answer.
-        #expect(await index.screenOutcomes == (proven: 6, declined: 0))
     }
 
     @Test(.timeLimit(.minutes(10))) func concurrentSearchesAllFinishAndAgree() async throws {
@@ -196,5 +203,7 @@ final class TemporaryDirectory: @unchecked Sendable {
 
     func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// Removed in the background (``DirectoryRemoval``): the last release happens in a test's
+    /// task, on the cooperative pool.
+    deinit { DirectoryRemoval.remove(url) }
 }

@@ -25,7 +25,7 @@ struct CoordinatorPolicyTests {
 
     @Test(arguments: [RuntimeConfig.Storage.Backend.sqlite, .postgres], ConflictPolicy.allCases)
     func eightPersonasWritingAtOnceLoseNothing(backend: RuntimeConfig.Storage.Backend, policy: ConflictPolicy) async throws {
-        let team = try Team(on: backend)
+        let team = try await Team(on: backend)
         let slice = Team.slices.first { $0.1 == policy }!.0
         let first = try await team.persona("p0")
         var ids: [String] = []

@@ -7,13 +7,11 @@ import TroupeStoreConformance
 @testable import TroupeRuntime
 
 /// Log messages, kept for a test to read.
-final class LogLines: @unchecked Sendable {
-    // Safe: every access holds `lock`.
-    private let lock = NSLock()
-    private var lines: [String] = []
+final class LogLines: Sendable {
+    private let lines = LockedBox<[String]>([])
 
-    func add(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
+    func add(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.value }
 
     /// A logger that writes here.
     var logger: Logger {
@@ -50,27 +48,27 @@ struct DefinitionWatchTests {
         let home = directory.url, personas = home.appendingPathComponent("personas")
         try FileManager.default.createDirectory(at: personas, withIntermediateDirectories: true)
         let config = home.appendingPathComponent("troupe.yaml")
-        try "personas: personas\nredis:\n  mode: off\nembedder:\n  path: no-model\n".write(to: config, atomically: true, encoding: .utf8)
-        try Self.persona("athena", role: "strategy").write(to: personas.appendingPathComponent("athena.yaml"), atomically: true, encoding: .utf8)
+        try "personas: personas\nredis:\n  mode: off\nembedder:\n  path: no-model\n".writeUnsynced(to: config)
+        try Self.persona("athena", role: "strategy").writeUnsynced(to: personas.appendingPathComponent("athena.yaml"))
         let log = LogLines()
-        let runtime = try Runtime.open(configFlag: config.path, homeFlag: home.path, logger: log.logger)
+        let runtime = try await Runtime.open(configFlag: config.path, homeFlag: home.path, logger: log.logger)
         let running = Task { try await runtime.run() }
         defer { running.cancel() }
 
         // A new file: validated and loaded.
         let newFile = personas.appendingPathComponent("nike.yaml")
-        try Self.persona("nike", role: "victory").write(to: newFile, atomically: true, encoding: .utf8)
+        try Self.persona("nike", role: "victory").writeUnsynced(to: newFile)
         #expect(await eventually { (try? runtime.definition("nike"))?.role == "victory" })
         let nike = try await runtime.persona("nike")
         let memory = try await nike.remember("the race is on sunday", in: .semantic)
 
         // A changed file: the new definition is in force, and the actor follows it.
-        try Self.persona("nike", role: "speed").write(to: newFile, atomically: true, encoding: .utf8)
+        try Self.persona("nike", role: "speed").writeUnsynced(to: newFile)
         #expect(await eventually { (try? runtime.definition("nike"))?.role == "speed" })
         #expect(try await runtime.persona("nike").definition.role == "speed")
 
         // A broken file: reported with its position, and the previous definition stays.
-        try "name: nike\nrole: [broken\n".write(to: newFile, atomically: true, encoding: .utf8)
+        try "name: nike\nrole: [broken\n".writeUnsynced(to: newFile)
         #expect(await eventually { log.all.contains { $0.hasPrefix("error: ") && $0.contains("nike.yaml:") } })
         let report = try #require(log.all.first { $0.hasPrefix("error: ") && $0.contains("nike.yaml:") })
         #expect(report.range(of: #"nike\.yaml:\d+:\d+: error"#, options: .regularExpression) != nil, "\(report)")

@@ -6,33 +6,32 @@ import TroupeRuntime
 import TroupeStoreConformance
 @testable import TroupeStore
 
-/// A redis-server of the test's own, on a unix socket in a temporary directory; stopped when
-/// the value is released.
-final class RedisServer: @unchecked Sendable {
-    // Safe: immutable after init.
+/// A redis-server of the test's own, on a unix socket in a temporary directory; stopped (off the
+/// cooperative pool) after the test, whose suite has the `.cleanups` trait.
+final class RedisServer: Sendable {
     let directory: TemporaryDirectory
     let server: ManagedRedis
     let client: RedisClient
 
     /// `started: false` leaves it down (a Redis that is not there yet).
-    init(started: Bool = true) throws {
-        directory = try TemporaryDirectory()
-        server = ManagedRedis(home: directory.url)
-        if started { try server.start() }
+    init(started: Bool = true) async throws {
+        let directory = try TemporaryDirectory()
+        self.directory = directory
+        let server = ManagedRedis(home: directory.url)
+        self.server = server
+        // The directory goes once the server is stopped.
+        Cleanups.add { await server.stopOffThePool(); _ = directory }
+        if started { try await server.startOffThePool() }
         client = RedisClient(endpoint: server.endpoint, connectTimeout: 0.2, commandTimeout: 1)
     }
-
-    deinit { server.stop() }
 }
 
 /// Warnings as the hot tier gives them.
-final class Warnings: @unchecked Sendable {
-    // Safe: every access holds `lock`.
-    private let lock = NSLock()
-    private var messages: [String] = []
+final class Warnings: Sendable {
+    private let messages = LockedBox<[String]>([])
 
-    func add(_ message: String) { lock.withLock { messages.append(message) } }
-    var all: [String] { lock.withLock { messages } }
+    func add(_ message: String) { messages.withLock { $0.append(message) } }
+    var all: [String] { messages.value }
 }
 
 extension HotTier {
@@ -58,7 +57,7 @@ extension HotTier {
 /// The Redis hot tier against real redis-servers: TTLs (an injected clock for our logic, a
 /// short real TTL for Redis's), write-throughs that arrive late, degraded mode, and a run of
 /// 10K operations while redis-server is killed twice.
-@Suite("Hot tier", .serialized)
+@Suite("Hot tier", .serialized, .cleanups)
 struct HotTierTests {
     static func memory(workingTTL: Double, episodicHotTTL: Double = 86_400) -> MemoryPolicy {
         var memory = MemoryPolicy()
@@ -69,8 +68,8 @@ struct HotTierTests {
 
     @Test func workingTTLIsRefreshedOnReadAndExpiredItemsStayInSQLite() async throws {
         let clock = ManualClock()
-        let redis = try RedisServer()
-        let team = try Team(clock: clock, redis: redis.client, memory: Self.memory(workingTTL: 100, episodicHotTTL: 1000))
+        let redis = try await RedisServer()
+        let team = try await Team(clock: clock, redis: redis.client, memory: Self.memory(workingTTL: 100, episodicHotTTL: 1000))
         let hot = try #require(team.hot)
         let p0 = try await team.persona("p0")
         // Redis counts a TTL down in real time while the test's clock stands still, so a TTL is
@@ -126,8 +125,8 @@ struct HotTierTests {
     /// around the calls: a slow machine makes the waits longer, never the checks wrong.
     @Test func redisExpiresWorkingMemoryWithARealTTL() async throws {
         let ttl = 4.0
-        let redis = try RedisServer()
-        let team = try Team(redis: redis.client, memory: Self.memory(workingTTL: ttl))
+        let redis = try await RedisServer()
+        let team = try await Team(redis: redis.client, memory: Self.memory(workingTTL: ttl))
         let hot = try #require(team.hot)
         let p1 = try await team.persona("p1")
         let clock = ContinuousClock()
@@ -170,10 +169,10 @@ struct HotTierTests {
 
     @Test func redisAndSQLiteServeTheSameWorkingMemory() async throws {
         let clock = ManualClock()
-        let redis = try RedisServer()
+        let redis = try await RedisServer()
         var memory = Self.memory(workingTTL: 100)
         memory.workingCapacity = 3
-        let team = try Team(clock: clock, redis: redis.client, memory: memory)
+        let team = try await Team(clock: clock, redis: redis.client, memory: memory)
         let hot = try #require(team.hot)
         let p4 = try await team.persona("p4")
         var notes: [String] = []
@@ -191,14 +190,14 @@ struct HotTierTests {
         notes.append(try await p4.note("step 5").id)
         let fromRedis = try await p4.workingMemory().map(\.id)
         #expect(fromRedis == [notes[5], notes[4], notes[3]])
-        redis.server.crash()
+        await redis.server.crashOffThePool()
         #expect(try await p4.workingMemory().map(\.id) == fromRedis)
         #expect(await hot.counters.sqliteReads >= 1)
     }
 
     @Test func lateWriteThroughsNeitherRollBackNorResurrect() async throws {
-        let redis = try RedisServer()
-        let team = try Team(redis: redis.client)
+        let redis = try await RedisServer()
+        let team = try await Team(redis: redis.client)
         let hot = try #require(team.hot)
         let p2 = try await team.persona("p2")
         let first = try await p2.note("draft one")
@@ -215,9 +214,9 @@ struct HotTierTests {
     }
 
     @Test func degradedModeWarnsOncePerOutageAndRebuildsWhenRedisIsBack() async throws {
-        let redis = try RedisServer(started: false)
+        let redis = try await RedisServer(started: false)
         let warnings = Warnings()
-        let team = try Team(redis: redis.client, warn: { warnings.add($0) })
+        let team = try await Team(redis: redis.client, warn: { warnings.add($0) })
         let hot = try #require(team.hot)
         let p3 = try await team.persona("p3")
         var notes: [String] = []
@@ -231,7 +230,7 @@ struct HotTierTests {
         #expect(warnings.all.count == 1)
         #expect(warnings.all.first?.contains("unreachable") == true)
 
-        try redis.server.start()
+        try await redis.server.startOffThePool()
         #expect(await eventually { await hot.serving })
         #expect(warnings.all.count == 2 && warnings.all.last?.contains("back") == true)
         // Rebuilt from SQLite: every live note is hot, and reads come from Redis.
@@ -241,20 +240,20 @@ struct HotTierTests {
         #expect(await hot.counters.hotReads == reads + 1)
 
         // A second outage: one more warning, however many operations meet it.
-        redis.server.crash()
+        await redis.server.crashOffThePool()
         for i in 0..<10 { _ = try await p3.note("note \(i) in the second outage") }
         #expect(try await p3.workingMemory().count == notes.count + 10)
         #expect(warnings.all.count == 3)
     }
 
     @Test func aManagedServerThatDiedIsStartedAgain() async throws {
-        let redis = try RedisServer()
+        let redis = try await RedisServer()
         let warnings = Warnings()
-        let team = try Team(redis: redis.client, warn: { warnings.add($0) }, restart: { [server = redis.server] in try server.start() })
+        let team = try await Team(redis: redis.client, warn: { warnings.add($0) }, restart: { [server = redis.server] in try server.start() })
         let hot = try #require(team.hot)
         let p5 = try await team.persona("p5")
         let note = try await p5.note("before the crash")
-        redis.server.crash()
+        await redis.server.crashOffThePool()
         let during = try await p5.note("during the outage")
         #expect(await hot.mode == .degraded)
         #expect(await eventually { await hot.serving })
@@ -264,8 +263,8 @@ struct HotTierTests {
     }
 
     @Test func theRecallCacheServesRepeatsUntilItsSlicesChange() async throws {
-        let redis = try RedisServer()
-        let team = try Team(redis: redis.client)
+        let redis = try await RedisServer()
+        let team = try await Team(redis: redis.client)
         let hot = try #require(team.hot)
         let p6 = try await team.persona("p6"), p7 = try await team.persona("p7")
         _ = try await p6.remember("the harbour opens at dawn", in: .semantic)
@@ -299,8 +298,8 @@ struct HotTierTests {
     }
 
     @Test func twoHomesOnOneRedisNeverSeeEachOther() async throws {
-        let redis = try RedisServer()
-        let first = try Team(redis: redis.client), second = try Team(redis: redis.client)
+        let redis = try await RedisServer()
+        let first = try await Team(redis: redis.client), second = try await Team(redis: redis.client)
         let a = try await first.persona("p0").note("first home's note")
         let b = try await second.persona("p0").note("second home's note")
         #expect(try await first.hot!.held("p0", .working).keys.sorted() == [a.id])
@@ -313,8 +312,8 @@ struct HotTierTests {
     }
 
     @Test func aLongLivedOwnerSeesOtherProcessesWritesThroughRun() async throws {
-        let redis = try RedisServer()
-        let team = try Team(redis: redis.client)
+        let redis = try await RedisServer()
+        let team = try await Team(redis: redis.client)
         let hot = try #require(team.hot)
         let mine = try await team.persona("p1").note("written here")
         // Another process wrote this one and died before writing it through.
@@ -329,8 +328,8 @@ struct HotTierTests {
     }
 
     @Test func aNewProcessCatchesUpFromTheChangeLogInsteadOfRebuilding() async throws {
-        let redis = try RedisServer()
-        let team = try Team(redis: redis.client)
+        let redis = try await RedisServer()
+        let team = try await Team(redis: redis.client)
         let first = try #require(team.hot)
         let p2 = try await team.persona("p2")
         let kept = try await p2.note("kept"), forgotten = try await p2.note("forgotten by a process that then died")
@@ -354,8 +353,8 @@ struct HotTierTests {
         #expect(try await next.held("p2", .episodic).count == 1)
 
         // A restarted server is empty and has no cursor: the next process rebuilds in full.
-        redis.server.crash()
-        try redis.server.start()
+        await redis.server.crashOffThePool()
+        try await redis.server.startOffThePool()
         let third = HotTier(client: RedisClient(endpoint: redis.server.endpoint), home: team.directory.url, store: team.store, clock: SystemClock())
         #expect(await third.ready())
         let thirdCounts = await third.counters
@@ -366,9 +365,9 @@ struct HotTierTests {
     /// The fault test: 10K writes and recalls by eight personas while redis-server is
     /// killed (SIGKILL) and restarted twice.
     @Test func tenThousandOperationsThroughTwoRedisCrashesLoseNothing() async throws {
-        let redis = try RedisServer()
+        let redis = try await RedisServer()
         let warnings = Warnings()
-        let team = try Team(redis: redis.client, warn: { warnings.add($0) })
+        let team = try await Team(redis: redis.client, warn: { warnings.add($0) })
         let hot = try #require(team.hot)
         let progress = Progress()
         let operations = 10_000, perPersona = operations / Team.names.count
@@ -376,9 +375,9 @@ struct HotTierTests {
         let killer = Task {
             for threshold in [operations / 4, operations * 3 / 5] {
                 while await progress.done < threshold { try await Task.sleep(for: .milliseconds(2)) }
-                redis.server.crash()
+                await redis.server.crashOffThePool()
                 try await Task.sleep(for: .milliseconds(300))
-                try redis.server.start()
+                try await redis.server.startOffThePool()
             }
         }
         let acknowledged = try await withThrowingTaskGroup(of: Acknowledged.self) { group in

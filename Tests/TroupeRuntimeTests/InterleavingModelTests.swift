@@ -67,7 +67,7 @@ struct InterleavingModelTests {
 
     @Test(arguments: [UInt64(0x5EED), 42])
     func randomInterleavingMatchesTheModel(seed: UInt64) async throws {
-        let team = try Team()
+        let team = try await Team()
         var model = Model(team: team)
         var rng = SplitMix64(seed: seed)
         func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }

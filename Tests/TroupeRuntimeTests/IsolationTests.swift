@@ -20,7 +20,7 @@ struct IsolationTests {
     }
 
     @Test func anotherPersonasPrivateMemoryIsOutOfReach() async throws {
-        let team = try Team()
+        let team = try await Team()
         let (owner, other) = (try await team.persona("p0"), try await team.persona("p5"))
         let secret = try await owner.remember("The launch code is swordfish", in: .semantic, importance: 0.9)
 
@@ -40,7 +40,7 @@ struct IsolationTests {
     }
 
     @Test func sharedSlicesAreForTheirMembersOnly() async throws {
-        let team = try Team()
+        let team = try await Team()
         let (member, outsider) = (try await team.persona("p1"), try await team.persona("p6"))
         let shared = try await member.share("Only p0 and p1 read this", in: "inner").current
 
@@ -60,7 +60,7 @@ struct IsolationTests {
     }
 
     @Test func unknownPersonasAndSlicesAreNamed() async throws {
-        let team = try Team()
+        let team = try await Team()
         let missing = await #expect(throws: TroupeError.self) { _ = try await team.coordinator.persona("p9") }
         #expect(missing?.code == .notFound && missing?.message.contains("known personas: p0") == true)
         let p0 = try await team.persona("p0")

@@ -27,7 +27,7 @@ struct MemoryFormationTests {
     }
 
     @Test func rememberThatKeepsAFactBeforeTheReply() async throws {
-        let home = try Home()
+        let home = try await Home()
         let conversation = try await conversation(home)
         let record = try await conversation.turn("remember that Ana lives in Porto", to: "athena")
         let fact = try #require(record.written.first { $0.what == .fact })
@@ -41,7 +41,7 @@ struct MemoryFormationTests {
     }
 
     @Test func aFactSaidAgainStrengthensTheMemoryInsteadOfAddingOne() async throws {
-        let home = try Home()
+        let home = try await Home()
         let conversation = try await conversation(home)
         _ = try await conversation.turn("remember that the staging database is on host db-7", to: "athena")
         let before = try await semantic(home)
@@ -54,7 +54,7 @@ struct MemoryFormationTests {
     }
 
     @Test func aContradictionSupersedesTheOldFactAndKeepsItInTheHistory() async throws {
-        let home = try Home()
+        let home = try await Home()
         let conversation = try await conversation(home)
         let first = try await conversation.turn("remember that Ana lives in Porto", to: "athena")
         let id = try #require(first.written.first { $0.what == .fact }).id
@@ -70,7 +70,7 @@ struct MemoryFormationTests {
     }
 
     @Test func factsAreFormedAfterTheReplyFromWhatWasSaid() async throws {
-        let home = try Home()
+        let home = try await Home()
         let conversation = try await conversation(home)
         _ = try await conversation.turn("Bruno works at Initech. What should we ask him? The release is on Thursday.", to: "athena")
         #expect(await formed(home))
@@ -85,9 +85,9 @@ struct MemoryFormationTests {
     }
 
     @Test func formationStillQueuedWhenTheProcessEndsIsDoneByTheNext() async throws {
-        let home = try Home()
+        let home = try await Home()
         // As if a process wrote the job down and died before doing it.
-        home.runtime.formation.enqueue(
+        await home.runtime.formation.enqueue(
             FormationJob(id: "f-1", persona: "hestia", conversation: "c-1", turn: 4, speaker: "user", message: "Carla leads the audit team."),
             runtime: home.runtime, conversation: nil)
         #expect(await formed(home))
@@ -95,7 +95,7 @@ struct MemoryFormationTests {
         // A job on file and not done is started by resume.
         let file = home.runtime.formation.file
         try #"{"conversation":"c-2","id":"f-2","message":"Dario is the new on-call lead.","persona":"hestia","speaker":"user","turn":1}"#
-            .appending("\n").write(to: file, atomically: true, encoding: .utf8)
+            .appending("\n").writeUnsynced(to: file)
         #expect(home.runtime.formation.pending.map(\.id) == ["f-2"])
         home.runtime.resumeFormation()
         #expect(await formed(home))
@@ -105,12 +105,12 @@ struct MemoryFormationTests {
     }
 
     @Test func aJobAnotherProcessLeftOnFileKeepsTheFileWhenThisProcessIsDone() async throws {
-        let home = try Home()
+        let home = try await Home()
         let file = home.runtime.formation.file
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try #"{"conversation":"c-9","id":"other","message":"Elif runs the release.","persona":"hestia","speaker":"user","turn":2}"#
-            .appending("\n").write(to: file, atomically: true, encoding: .utf8)
-        home.runtime.formation.enqueue(
+            .appending("\n").writeUnsynced(to: file)
+        await home.runtime.formation.enqueue(
             FormationJob(id: "mine", persona: "hestia", conversation: "c-1", turn: 1, speaker: "user", message: "Carla leads the audit team."),
             runtime: home.runtime, conversation: nil)
         #expect(await eventually { home.runtime.formation.pending.map(\.id) == ["other"] })
@@ -129,12 +129,18 @@ struct MemoryFormationTests {
 
     /// A backend that answers turns at once and reads facts slowly, counting how many readings
     /// are under way together.
-    final class SlowFactReader: ChatBackend, @unchecked Sendable {
-        // Safe: the counters are only touched under `lock`.
-        private let lock = NSLock()
-        private var inFlight = 0
-        private(set) var most = 0
-        private(set) var read: [String] = []
+    final class SlowFactReader: ChatBackend, Sendable {
+        private struct State {
+            var inFlight = 0
+            var most = 0
+            var read: [String] = []
+        }
+
+        private let state = LockedBox(State())
+        /// The most readings under way together.
+        var most: Int { state.value.most }
+        /// The messages read for facts, in order.
+        var read: [String] { state.value.read }
         var description: BackendDescription { BackendDescription(kind: "scripted", model: "slow", location: "-", contextLength: 4096) }
 
         func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
@@ -142,13 +148,13 @@ struct MemoryFormationTests {
             return AsyncThrowingStream { continuation in
                 Task {
                     if reading {
-                        self.lock.withLock {
-                            self.inFlight += 1
-                            self.most = max(self.most, self.inFlight)
-                            self.read.append(request.messages.last?.content ?? "")
+                        self.state.withLock { state in
+                            state.inFlight += 1
+                            state.most = max(state.most, state.inFlight)
+                            state.read.append(request.messages.last?.content ?? "")
                         }
                         try? await Task.sleep(for: .milliseconds(100))
-                        self.lock.withLock { self.inFlight -= 1 }
+                        self.state.withLock { $0.inFlight -= 1 }
                     }
                     continuation.yield(.delta(reading ? #"{"facts": []}"# : "Noted."))
                     continuation.yield(.finished(.stop, ChatUsage(promptTokens: 1, completionTokens: 1)))
@@ -160,7 +166,7 @@ struct MemoryFormationTests {
     }
 
     @Test func formationJobsRunOneAtATimeInTheirOrderWithTheConversationsModel() async throws {
-        let home = try Home()
+        let home = try await Home()
         let reader = SlowFactReader()
         let conversation = Conversation(runtime: home.runtime)
         try await conversation.use(reader, for: ["athena"])

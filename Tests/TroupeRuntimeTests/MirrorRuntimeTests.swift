@@ -4,6 +4,7 @@ import TroupeConfig
 import TroupeCore
 @testable import TroupeRuntime
 import TroupeStore
+import TroupeStoreConformance
 
 @Suite("Mirror in a long-lived runtime")
 struct MirrorRuntimeTests {
@@ -18,13 +19,13 @@ struct MirrorRuntimeTests {
         config.storage.mirror = "sqlite:" + mirrorPath
         let location = ConfigLocation(configFile: nil, home: directory.url, personasDirectory: directory.url.appendingPathComponent("personas"))
         let log = LogLines()
-        let runtime = try Runtime(
+        let runtime = try await Runtime.opened(
             configuration: Configuration(location: location, runtime: config, personas: [PersonaDefinition(name: "athena")]), logger: log.logger)
         let running = Task { try await runtime.run() }
         let athena = try await runtime.persona("athena")
 
         let first = try await athena.remember("the review is on Friday", in: .semantic)
-        let mirror = try SQLiteStore(path: mirrorPath)
+        let mirror = try await TestSQLite.open(mirrorPath)
         let deadline = Date().addingTimeInterval(300)
         while try await mirror.get(first.id) == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(try await mirror.get(first.id) != nil, "the mirror did not follow while the runtime ran")

@@ -16,7 +16,9 @@ final class TemporaryDirectory: @unchecked Sendable {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// Removed in the background (``DirectoryRemoval``): the last release happens in a test's
+    /// task, on the cooperative pool.
+    deinit { DirectoryRemoval.remove(url) }
 }
 
 /// A coordinator over a real SQLite file, with eight personas and one shared slice per policy.
@@ -38,16 +40,16 @@ struct Team: Sendable {
     ]
 
     /// With `redis`, the coordinator has a hot tier there (and its warnings go to `warn`);
-    /// `memory` is every persona's memory policy.
+    /// `memory` is every persona's memory policy. The store is opened off the cooperative pool.
     init(
         clock: any WallClock = SystemClock(), redis: RedisClient? = nil, memory: MemoryPolicy = MemoryPolicy(),
         warn: @escaping @Sendable (String) -> Void = { _ in }, restart: (@Sendable () throws -> Void)? = nil,
         on backend: RuntimeConfig.Storage.Backend = .sqlite
-    ) throws {
+    ) async throws {
         directory = try TemporaryDirectory()
         switch backend {
-        case .sqlite: store = try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path)
-        case .postgres: store = try TestPostgres.freshStore()
+        case .sqlite: store = try await TestSQLite.open(directory.url.appendingPathComponent("memory.sqlite").path)
+        case .postgres: store = try await TestPostgres.freshStore()
         }
         personas = zip(Self.names, Self.priorities).map { name, priority in
             PersonaDefinition(

@@ -7,6 +7,7 @@ import TroupeCore
 import TroupeRetrieval
 @testable import TroupeRuntime
 @testable import TroupeStore
+import TroupeStoreConformance
 
 /// A home in a temporary directory with athena and hestia (members of `team`, keep-both),
 /// opened as a runtime: the hashing embedder (no model files), Redis as asked.
@@ -14,7 +15,8 @@ struct Home: Sendable {
     let directory: TemporaryDirectory
     let runtime: Runtime
 
-    init(redis: RuntimeConfig.Redis.Mode = .off, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs()) throws {
+    /// Opens the runtime off the cooperative pool (``Runtime/opened(configuration:clock:ids:logger:embedsWrites:)``).
+    init(redis: RuntimeConfig.Redis.Mode = .off, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs()) async throws {
         directory = try TemporaryDirectory()
         var config = RuntimeConfig()
         config.redis.mode = redis
@@ -26,26 +28,26 @@ struct Home: Sendable {
         ]
         let location = ConfigLocation(
             configFile: nil, home: directory.url, personasDirectory: directory.url.appendingPathComponent("personas"))
-        runtime = try Runtime(configuration: Configuration(location: location, runtime: config, personas: personas), clock: clock, ids: ids)
+        runtime = try await Runtime.opened(configuration: Configuration(location: location, runtime: config, personas: personas), clock: clock, ids: ids)
     }
 
     /// A second view of the home's SQLite file, as another process would open it.
-    func reader() throws -> SQLiteStore { try SQLiteStore(path: Runtime.databasePath(runtime.configuration)) }
+    func reader() async throws -> SQLiteStore { try await TestSQLite.open(Runtime.databasePath(runtime.configuration)) }
 
     func stop() async {
         await runtime.shutdown()
-        runtime.managedRedis.stop()
+        await runtime.managedRedis.stopOffThePool()
     }
 }
 
 @Suite("Runtime")
 struct RuntimeTests {
     @Test func anOperatorForgetOfAHotRecordRemovesItFromRedis() async throws {
-        let home = try Home(redis: .managed)
+        let home = try await Home(redis: .managed)
         defer { Task { await home.stop() } }
         let athena = try await home.runtime.persona("athena")
         let note = try await athena.note("the standup moved to 9:30")
-        let tier = try #require(home.runtime.hotTier())
+        let tier = try #require(await home.runtime.hotTier())
         #expect(try await tier.held("athena", .working)[note.id] != nil)
 
         _ = try await home.runtime.forget(note.id, reason: "operator")
@@ -55,9 +57,9 @@ struct RuntimeTests {
     }
 
     @Test func anImportedLiveWorkingMemoryLineIsHot() async throws {
-        let home = try Home(redis: .managed)
+        let home = try await Home(redis: .managed)
         defer { Task { await home.stop() } }
-        let tier = try #require(home.runtime.hotTier())
+        let tier = try #require(await home.runtime.hotTier())
         #expect(await tier.ready())  // up before the import: only a write-through can put the line there
         let file = home.directory.url.appendingPathComponent("working.jsonl")
         let expires = Timestamp.format(Date().addingTimeInterval(3600))
@@ -65,7 +67,7 @@ struct RuntimeTests {
             {"id":"w1","persona":"hestia","slice":"working","content":"rotate the key before friday","expires_at":"\(expires)"}
             {"id":"s1","persona":"hestia","slice":"semantic","content":"keys rotate every 90 days"}
 
-            """.write(to: file, atomically: true, encoding: .utf8)
+            """.writeUnsynced(to: file)
         let report = try await home.runtime.importer(defaultOwner: nil).run(file: file)
         #expect(report.written.inserted == 2)
         #expect(try await tier.held("hestia", .working).keys.sorted() == ["w1"])
@@ -74,8 +76,8 @@ struct RuntimeTests {
     }
 
     @Test func aRecordIsNeverVisibleWithoutItsVector() async throws {
-        let home = try Home()
-        let reader = try home.reader()
+        let home = try await Home()
+        let reader = try await home.reader()
         let model = try #require(home.runtime.embedderChoice.modelID)
         let athena = try await home.runtime.persona("athena")
         let done = Flag()
@@ -98,7 +100,7 @@ struct RuntimeTests {
     @Test func aSeededRunGivesTheSameIdsAndTheSameExportByteForByte() async throws {
         func run(seed: UInt64) async throws -> (ids: [String], export: String) {
             let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
-            let home = try Home(clock: clock, ids: SeededIDs(seed: seed))
+            let home = try await Home(clock: clock, ids: SeededIDs(seed: seed))
             let runtime = home.runtime
             try await runtime.seedProceduralMemory()
             let athena = try await runtime.persona("athena"), hestia = try await runtime.persona("hestia")
@@ -132,7 +134,7 @@ struct RuntimeTests {
     }
 
     @Test func aRunningRuntimeCommitsWhatItAcknowledgedWhenShutDown() async throws {
-        let home = try Home()
+        let home = try await Home()
         let group = ServiceGroup(services: [home.runtime], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         let athena = try await home.runtime.persona("athena")
@@ -144,7 +146,7 @@ struct RuntimeTests {
             return try await writers.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
         }
         try await running.value
-        let reader = try home.reader()
+        let reader = try await home.reader()
         let found = try await reader.records(ids: acknowledged)
         #expect(!acknowledged.isEmpty)
         #expect(found.count == acknowledged.count)
@@ -152,12 +154,9 @@ struct RuntimeTests {
 }
 
 /// A flag one task sets and another reads.
-///
-/// `@unchecked Sendable`: `value` is only touched under `lock`.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class Flag: Sendable {
+    private let value = LockedBox(false)
 
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.value }
 }

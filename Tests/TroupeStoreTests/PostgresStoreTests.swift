@@ -8,10 +8,10 @@ import TroupeStoreConformance
 /// writers committing at once, notifications, and a server that is down, restarts or crashes.
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
-    @Test func aServerThatDoesNotAnswerIsNamedWithoutItsPassword() throws {
+    @Test func aServerThatDoesNotAnswerIsNamedWithoutItsPassword() async throws {
         let port = try FreePort.find()
         let location = PostgresLocation(url: "postgres://troupe:s3cret@127.0.0.1:\(port)/postgres", password: "env-secret")
-        let error = #expect(throws: TroupeError.self) { try PostgresStore(location: location) }
+        let error = await #expect(throws: TroupeError.self) { try await TestPostgres.open(location) }
         #expect(error?.message.contains("cannot reach the store at postgres://troupe@127.0.0.1:\(port)/postgres") == true, "\(String(describing: error))")
         #expect(error.map { !"\($0)".contains("s3cret") && !"\($0)".contains("env-secret") } == true)
     }
@@ -20,9 +20,9 @@ struct PostgresStoreTests {
     /// feed: the follower must see every record, although numbers are handed out while
     /// transactions are still open and they commit in any order.
     @Test func aFollowerOfTheFeedMissesNoCommitOfConcurrentWriters() async throws {
-        let location = try TestPostgres.freshLocation()
-        let writers = [try PostgresStore(location: location, connections: 4), try PostgresStore(location: location, connections: 4)]
-        let follower = try PostgresStore(location: location, connections: 1)
+        let location = try await TestPostgres.freshLocation()
+        let writers = [try await TestPostgres.open(location, connections: 4), try await TestPostgres.open(location, connections: 4)]
+        let follower = try await TestPostgres.open(location, connections: 1)
         let done = Flag()
         async let followed: Set<String> = {
             var seen: Set<String> = []
@@ -57,10 +57,10 @@ struct PostgresStoreTests {
     /// in that window and again after. The held commit must not be skipped: the second writer
     /// waits for the first's number to commit, so the follower never sees a later number first.
     @Test func aCommitHeldOpenAfterItsNumberIsNotSkippedByTheFeed() async throws {
-        let location = try TestPostgres.freshLocation()
+        let location = try await TestPostgres.freshLocation()
         let (slow, fast, follower) = (
-            try PostgresStore(location: location, connections: 1), try PostgresStore(location: location, connections: 1),
-            try PostgresStore(location: location, connections: 1)
+            try await TestPostgres.open(location, connections: 1), try await TestPostgres.open(location, connections: 1),
+            try await TestPostgres.open(location, connections: 1)
         )
         try await fast.put(record("first", content: "committed before the race"))
         let numbered = Flag()
@@ -83,8 +83,8 @@ struct PostgresStoreTests {
     }
 
     @Test func anotherStoresCommitIsAnnounced() async throws {
-        let location = try TestPostgres.freshLocation()
-        let (writer, reader) = (try PostgresStore(location: location), try PostgresStore(location: location))
+        let location = try await TestPostgres.freshLocation()
+        let (writer, reader) = (try await TestPostgres.open(location), try await TestPostgres.open(location))
         let listener = PostgresChangeListener(store: reader)
         defer { listener.stop() }
         try #require(await eventually { listener.isListening }, "the listener never got its LISTEN in place")
@@ -101,55 +101,57 @@ struct PostgresStoreTests {
     /// (SIGKILL) and starts again: every write it was told had landed is there, and it goes on
     /// writing afterwards without being reopened.
     @Test func aRestartAndACrashOfTheServerLoseNothingAcknowledged() async throws {
-        let server = try ScratchPostgres()
-        defer { server.stop() }
-        let store = try PostgresStore(location: PostgresLocation(url: server.url), connections: 2, reconnectWindow: 120)
-        let stop = Flag()
-        let log = AckLog()
-        let writer = Task {
-            var i = 0
-            while !stop.isSet {
-                do {
-                    try await store.put(record("r\(i)", content: "write \(i)"))
-                    log.acknowledged("r\(i)")
-                } catch let error as TroupeError {
-                    #expect(error.code == .storage && error.message.contains("postgres://"), "\(error)")
-                    log.failed("r\(i)")
+        try await TestPostgres.withScratchServer { server in
+            let store = try await TestPostgres.open(PostgresLocation(url: server.url), connections: 2, reconnectWindow: 120)
+            let stop = Flag()
+            let log = AckLog()
+            let writer = Task {
+                var i = 0
+                while !stop.isSet {
+                    do {
+                        try await store.put(record("r\(i)", content: "write \(i)"))
+                        log.acknowledged("r\(i)")
+                    } catch let error as TroupeError {
+                        #expect(error.code == .storage && error.message.contains("postgres://"), "\(error)")
+                        log.failed("r\(i)")
+                    }
+                    i += 1
                 }
-                i += 1
             }
+            // Each step waits for acknowledged writes (hang guards of 300 s, not timings).
+            try await log.waitFor(5)
+            try await offThePool { try server.stopServer() }
+            try await offThePool { try server.start() }
+            try await log.waitFor(log.count + 5)
+            try await offThePool { try server.kill() }
+            try await offThePool { try server.start() }
+            let afterCrash = log.count
+            try await log.waitFor(afterCrash + 5)
+            stop.set()
+            try await writer.value
+            let (ok, failed) = log.snapshot
+            let stored = Set(try await store.query(MemoryQuery(owners: ["athena"])).map(\.id))
+            #expect(Set(ok).isSubset(of: stored), "acknowledged but missing: \(Set(ok).subtracting(stored).sorted().prefix(5))")
+            // A write whose COMMIT was cut off may have landed; any other failed one did not.
+            #expect(stored.subtracting(ok).count <= failed.count)
+            // Writes after the crash landed too: the store reconnected by itself.
+            #expect(ok.count >= afterCrash + 5)
         }
-        // Each step waits for acknowledged writes (hang guards of 300 s, not timings).
-        try await log.waitFor(5)
-        try await offThePool { try server.stopServer() }
-        try await offThePool { try server.start() }
-        try await log.waitFor(log.count + 5)
-        try await offThePool { try server.kill() }
-        try await offThePool { try server.start() }
-        let afterCrash = log.count
-        try await log.waitFor(afterCrash + 5)
-        stop.set()
-        try await writer.value
-        let (ok, failed) = log.snapshot
-        let stored = Set(try await store.query(MemoryQuery(owners: ["athena"])).map(\.id))
-        #expect(Set(ok).isSubset(of: stored), "acknowledged but missing: \(Set(ok).subtracting(stored).sorted().prefix(5))")
-        // A write whose COMMIT was cut off may have landed; any other failed one did not.
-        #expect(stored.subtracting(ok).count <= failed.count)
-        // Writes after the crash landed too: the store reconnected by itself.
-        #expect(ok.count >= afterCrash + 5)
     }
 }
 
 /// Writes a task was told had landed, or not.
-final class AckLog: @unchecked Sendable {
-    // Safe: `ok` and `notOK` are only touched under `lock`.
-    private let lock = NSLock()
-    private var ok: [String] = []
-    private var notOK: [String] = []
-    func acknowledged(_ id: String) { lock.withLock { ok.append(id) } }
-    func failed(_ id: String) { lock.withLock { notOK.append(id) } }
-    var count: Int { lock.withLock { ok.count } }
-    var snapshot: (ok: [String], failed: [String]) { lock.withLock { (ok, notOK) } }
+final class AckLog: Sendable {
+    private struct State {
+        var ok: [String] = []
+        var notOK: [String] = []
+    }
+
+    private let state = LockedBox(State())
+    func acknowledged(_ id: String) { state.withLock { $0.ok.append(id) } }
+    func failed(_ id: String) { state.withLock { $0.notOK.append(id) } }
+    var count: Int { state.withLock { $0.ok.count } }
+    var snapshot: (ok: [String], failed: [String]) { state.withLock { ($0.ok, $0.notOK) } }
 
     /// Waits until `n` writes were acknowledged (a hang guard of 300 s).
     func waitFor(_ n: Int) async throws {
@@ -162,10 +164,8 @@ final class AckLog: @unchecked Sendable {
 }
 
 /// A flag set once, read from any task.
-final class Flag: @unchecked Sendable {
-    // Safe: `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+final class Flag: Sendable {
+    private let value = LockedBox(false)
+    var isSet: Bool { value.value }
+    func set() { value.withLock { $0 = true } }
 }

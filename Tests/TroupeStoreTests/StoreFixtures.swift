@@ -12,13 +12,24 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
-    func make() throws -> (any MemoryStore, TemporaryDirectory) {
+    /// Runs `check` on a fresh, empty store of this kind. Opening the store (a file lock, a
+    /// migration, a connection) and closing it run off the cooperative pool: the last release of
+    /// a SQLite store closes its database, which checkpoints the log and syncs the file.
+    func run(_ check: ConformanceCheck) async throws {
         let directory = try TemporaryDirectory()
+        let held: LockedBox<(any MemoryStore)?>
         switch self {
-        case .inMemory: return (InMemoryStore(), directory)
-        case .sqlite: return (try SQLiteStore(path: directory.url.appendingPathComponent("memory.sqlite").path), directory)
-        case .postgres: return (try TestPostgres.freshStore(), directory)
+        case .inMemory: held = LockedBox(InMemoryStore())
+        case .sqlite: held = LockedBox(try await TestSQLite.open(directory.file("memory.sqlite").path))
+        case .postgres: held = LockedBox(try await TestPostgres.freshStore())
         }
+        try await withCleanup {
+            try await check.run(held.value!)
+        } cleanup: {
+            // The box holds the last reference: it is taken out and dropped on that thread.
+            _ = try? await offThePool("troupe-test.store.close") { _ = held.withLock { $0.take() } }
+        }
+        _ = directory
     }
 }
 
@@ -34,5 +45,7 @@ final class TemporaryDirectory: @unchecked Sendable {
 
     func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// Removed in the background (``DirectoryRemoval``): the last release happens in a test's
+    /// task, on the cooperative pool.
+    deinit { DirectoryRemoval.remove(url) }
 }

@@ -9,18 +9,18 @@ import TroupeStoreConformance
 @Suite("Store mirror")
 struct StoreMirrorTests {
     /// A primary and a mirror, SQLite files.
-    static func stores(_ directory: TemporaryDirectory) throws -> (SQLiteStore, SQLiteStore) {
-        (try SQLiteStore(path: directory.file("primary.sqlite").path), try SQLiteStore(path: directory.file("mirror.sqlite").path))
+    static func stores(_ directory: TemporaryDirectory) async throws -> (SQLiteStore, SQLiteStore) {
+        (try await TestSQLite.open(directory.file("primary.sqlite").path), try await TestSQLite.open(directory.file("mirror.sqlite").path))
     }
 
     @Test func aCatchUpWaitsWhileAnotherHolderHasTheLease() async throws {
         let directory = try TemporaryDirectory()
-        let (primary, mirror) = try Self.stores(directory)
+        let (primary, mirror) = try await Self.stores(directory)
         try await primary.put(record("a", content: "written before the catch-up"))
         let other = MirrorLease(key: "mirror_lease " + primary.migrationName, store: mirror)
         try await other.claim()
 
-        let follower = StoreMirror(primary: primary, mirror: try SQLiteStore(path: directory.file("mirror.sqlite").path))
+        let follower = StoreMirror(primary: primary, mirror: try await TestSQLite.open(directory.file("mirror.sqlite").path))
         let catchingUp = Task { try await follower.catchUp() }
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await mirror.get("a") == nil, "the catch-up wrote while another held the lease")
@@ -31,7 +31,7 @@ struct StoreMirrorTests {
 
     @Test func aLeaseWhoseHolderDiedLapsesAndIsTakenOver() async throws {
         let directory = try TemporaryDirectory()
-        let (primary, mirror) = try Self.stores(directory)
+        let (primary, mirror) = try await Self.stores(directory)
         try await primary.put(record("a", content: "written while the lease was stale"))
         let dead = "\(UUID().uuidString) \(Int64((Date().timeIntervalSince1970 + 0.5) * 1000))"
         #expect(try await mirror.swapInfo("mirror_lease " + primary.migrationName, expecting: nil, to: dead))
@@ -47,12 +47,12 @@ struct StoreMirrorTests {
     /// tests above are the ones that fail without the lease.)
     @Test func followersCatchingUpAtOnceLeaveTheMirrorEqual() async throws {
         let directory = try TemporaryDirectory()
-        let (primary, _) = try Self.stores(directory)
+        let (primary, _) = try await Self.stores(directory)
         let ids = (0..<5).map { "r\($0)" }
         for id in ids { try await primary.put(record(id, content: "\(id) version 1")) }
-        let followers = try (0..<3).map { _ in
-            StoreMirror(primary: primary, mirror: try SQLiteStore(path: directory.file("mirror.sqlite").path))
-        }
+        var opened: [StoreMirror] = []
+        for _ in 0..<3 { opened.append(StoreMirror(primary: primary, mirror: try await TestSQLite.open(directory.file("mirror.sqlite").path))) }
+        let followers = opened
         let done = Flag()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for follower in followers {

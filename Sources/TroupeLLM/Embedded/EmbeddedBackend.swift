@@ -113,13 +113,28 @@ public final class EmbeddedBackend: ChatBackend {
         Self.submit(request, generation: generation, to: queue).stream
     }
 
-    /// Queues `request`; the stream's end (its consumer cancelled or gone) cancels the job.
-    static func submit(_ request: ChatRequest, generation: Generation, to queue: GenerationQueue)
+    public func stream(_ request: ChatRequest, cancellation: ReplyCancellation) -> AsyncThrowingStream<ChatEvent, any Error> {
+        Self.submit(request, generation: generation, to: queue, cancellation: cancellation).stream
+    }
+
+    /// Streams the reply to `request`, with a way to ask when the model's thread let go of it
+    /// (for benchmarks that time a cancellation: from the consumer's cancel to the job's end).
+    package func measuredStream(_ request: ChatRequest, cancellation: ReplyCancellation)
+        -> (stream: AsyncThrowingStream<ChatEvent, any Error>, ended: @Sendable () -> ContinuousClock.Instant?)
+    {
+        let (stream, job) = Self.submit(request, generation: generation, to: queue, cancellation: cancellation)
+        return (stream, { job.endedAt })
+    }
+
+    /// Queues `request`; the stream's end (its consumer cancelled or gone) cancels the job, and
+    /// so does `cancellation`, at once.
+    static func submit(_ request: ChatRequest, generation: Generation, to queue: GenerationQueue, cancellation: ReplyCancellation? = nil)
         -> (stream: AsyncThrowingStream<ChatEvent, any Error>, job: GenerationJob)
     {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self, throwing: (any Error).self)
         let job = GenerationJob(request: request, generation: generation, continuation: continuation)
         continuation.onTermination = { _ in job.cancel() }
+        cancellation?.onCancel { job.cancel() }
         queue.submit(job)
         return (stream, job)
     }

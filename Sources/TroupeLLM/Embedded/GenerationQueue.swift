@@ -10,19 +10,20 @@ protocol QueuedWork: Sendable {
 }
 
 /// One chat request waiting for, or in, generation.
-///
-/// `@unchecked Sendable`: `cancelled` and `ended` are only touched under `lock`; everything
-/// else is immutable (the continuation is Sendable).
-final class GenerationJob: QueuedWork, @unchecked Sendable {
+final class GenerationJob: QueuedWork, Sendable {
     let request: ChatRequest
     let continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation
     let submitted: ContinuousClock.Instant
     let generation: Generation
-    private let lock = NSLock()
-    private var cancelled = false
-    private var ended: (reason: FinishReason, usage: ChatUsage)?
-    private var produced = 0
-    private var producedAtCancel: Int?
+    private let state = LockedBox(State())
+
+    private struct State {
+        var cancelled = false
+        var ended: (reason: FinishReason, usage: ChatUsage)?
+        var endedAt: ContinuousClock.Instant?
+        var produced = 0
+        var producedAtCancel: Int?
+    }
 
     init(request: ChatRequest, generation: Generation, continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation) {
         self.request = request
@@ -31,27 +32,34 @@ final class GenerationJob: QueuedWork, @unchecked Sendable {
         submitted = .now
     }
 
-    var isCancelled: Bool { lock.withLock { cancelled } }
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
 
     func cancel() {
-        lock.withLock {
-            if !cancelled { producedAtCancel = produced }
-            cancelled = true
+        state.withLock { state in
+            if !state.cancelled { state.producedAtCancel = state.produced }
+            state.cancelled = true
         }
     }
 
     /// Counts one more reply token.
-    func advance() { lock.withLock { produced += 1 } }
+    func advance() { state.withLock { $0.produced += 1 } }
 
     /// Reply tokens generated when the cancel came (nil if none came).
-    var tokensAtCancel: Int? { lock.withLock { producedAtCancel } }
+    var tokensAtCancel: Int? { state.withLock { $0.producedAtCancel } }
 
     /// How the job ended, once it has (also when nobody was listening any more).
-    var outcome: (reason: FinishReason, usage: ChatUsage)? { lock.withLock { ended } }
+    var outcome: (reason: FinishReason, usage: ChatUsage)? { state.withLock { $0.ended } }
+
+    /// When the job ended (the model's thread let go of it), once it has.
+    var endedAt: ContinuousClock.Instant? { state.withLock { $0.endedAt } }
 
     /// Ends the reply: records the outcome, then yields it and closes the stream.
     func finish(_ reason: FinishReason, _ usage: ChatUsage) {
-        lock.withLock { ended = (reason, usage) }
+        let now = ContinuousClock.now
+        state.withLock { state in
+            state.ended = (reason, usage)
+            state.endedAt = now
+        }
         continuation.yield(.finished(reason, usage))
         continuation.finish()
     }

@@ -96,6 +96,10 @@ public struct OpenAIBackend: ChatBackend {
     }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        stream(request, cancellation: ReplyCancellation())
+    }
+
+    public func stream(_ request: ChatRequest, cancellation: ReplyCancellation) -> AsyncThrowingStream<ChatEvent, any Error> {
         let connection = self.connection
         return AsyncThrowingStream { continuation in
             // The producer is unstructured because the stream outlives this call; cancelling the
@@ -109,6 +113,7 @@ public struct OpenAIBackend: ChatBackend {
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
+            cancellation.onCancel { task.cancel() }
         }
     }
 

@@ -44,6 +44,10 @@ public struct OfflineBackend: ChatBackend {
     }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        stream(request, cancellation: ReplyCancellation())
+    }
+
+    public func stream(_ request: ChatRequest, cancellation: ReplyCancellation) -> AsyncThrowingStream<ChatEvent, any Error> {
         let text = reply(to: request.messages)
         let pieces = Self.pieces(of: text)
         let usage = ChatUsage(promptTokens: OpenAIBackend.estimateTokens(request.messages), completionTokens: pieces.count,
@@ -60,6 +64,7 @@ public struct OfflineBackend: ChatBackend {
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
+            cancellation.onCancel { task.cancel() }
         }
     }
 

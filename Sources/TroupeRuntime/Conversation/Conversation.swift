@@ -126,23 +126,34 @@ public actor Conversation {
 
         // The model, streamed; a failure mid-reply keeps what came.
         let modelStart = clock.now
+        // The turn's cancel and its task's reach the backend at once, not when this loop next
+        // gets a thread of the pool (see `ChatBackend.forEachEvent`).
+        let request = ChatRequest(messages: fitted.messages, sampling: options, model: settings.model)
         do {
-            for try await event in backend.stream(ChatRequest(messages: fitted.messages, sampling: options, model: settings.model)) {
-                if handle.isCancelled {
-                    record.finish = .cancelled
-                    break
+            try await withTaskCancellationHandler {
+                for try await event in backend.stream(request, cancellation: handle.reply) {
+                    if handle.isCancelled {
+                        record.finish = .cancelled
+                        break
+                    }
+                    switch event {
+                    case .delta(let piece):
+                        if record.timings.firstToken == nil { record.timings.firstToken = Self.milliseconds(clock.now - modelStart) }
+                        record.reply += piece
+                        handle.yield(.delta(piece))
+                    case .finished(let reason, let usage):
+                        record.finish = reason
+                        record.promptTokens = usage.promptTokens
+                        record.completionTokens = usage.completionTokens
+                    }
                 }
-                switch event {
-                case .delta(let piece):
-                    if record.timings.firstToken == nil { record.timings.firstToken = Self.milliseconds(clock.now - modelStart) }
-                    record.reply += piece
-                    handle.yield(.delta(piece))
-                case .finished(let reason, let usage):
-                    record.finish = reason
-                    record.promptTokens = usage.promptTokens
-                    record.completionTokens = usage.completionTokens
-                }
+            } onCancel: {
+                handle.reply.cancel()
             }
+        } catch where handle.isCancelled {
+            // Stopped on purpose: a backend that ends a cancelled reply with an error (an HTTP
+            // request cancelled mid-stream) has not failed.
+            record.finish = .cancelled
         } catch {
             record.failure = "\(error)"
         }
@@ -155,7 +166,7 @@ public actor Conversation {
             let provenance = Provenance(saidBy: speaker, conversation: id, turn: number, basis: basis)
             record.written += try await formation.keep(facts, provenance: provenance)
         } else if record.complete {
-            runtime.formation.enqueue(
+            await runtime.formation.enqueue(
                 FormationJob(
                     id: runtime.ids.next("f"), persona: persona.name.rawValue, conversation: id, turn: number, speaker: speaker,
                     message: message),
@@ -218,29 +229,31 @@ public actor Conversation {
 }
 
 /// A turn under way: its events, and a way to stop the reply.
-///
-/// `@unchecked Sendable`: `cancelled` and `task` are only touched under `lock`; the stream's
-/// continuation is thread-safe.
-public final class TurnHandle: @unchecked Sendable {
+public final class TurnHandle: Sendable {
     public let events: AsyncThrowingStream<TurnEvent, any Error>
     private let continuation: AsyncThrowingStream<TurnEvent, any Error>.Continuation
-    private let lock = NSLock()
-    private var cancelled = false
+    private let cancelled = LockedBox(false)
+    private let running = LockedBox<Task<Void, Never>?>(nil)
     var task: Task<Void, Never>? {
-        get { lock.withLock { _task } }
-        set { lock.withLock { _task = newValue } }
+        get { running.value }
+        set { running.withLock { $0 = newValue } }
     }
-    private var _task: Task<Void, Never>?
 
     init() {
         (events, continuation) = AsyncThrowingStream.makeStream()
     }
 
+    /// Told to the backend when the turn is cancelled.
+    let reply = ReplyCancellation()
+
     /// Stops the reply between two tokens; the turn still ends with a record (marked
     /// cancelled), and what came of the reply is stored.
-    public func cancel() { lock.withLock { cancelled = true } }
+    public func cancel() {
+        cancelled.withLock { $0 = true }
+        reply.cancel()
+    }
 
-    var isCancelled: Bool { lock.withLock { cancelled } }
+    var isCancelled: Bool { cancelled.value }
 
     func yield(_ event: TurnEvent) { continuation.yield(event) }
 

@@ -37,26 +37,33 @@ public struct FormationJob: Sendable, Hashable {
 /// written: reading facts may take the chat model, and a backlog must not crowd out the next
 /// turn (or run the model many times over at once).
 ///
-/// `@unchecked Sendable`: `running`, `last` and the file are only touched under `lock` (and
-/// the file, across processes, under its `flock`).
-public final class FormationQueue: @unchecked Sendable {
+/// The file is read and written (and fsynced) outside the lock on the tasks: each append and
+/// the removal hold the file's exclusive `flock`, which orders them within this process as
+/// across processes, and an append that finds the file removed under it opens the new one.
+public final class FormationQueue: Sendable {
+    private struct State {
+        var running: [String: Task<Void, Never>] = [:]
+        /// The job started last: the next one waits for it.
+        var last: Task<Void, Never>?
+    }
+
     let file: URL
-    private let lock = NSLock()
-    private var running: [String: Task<Void, Never>] = [:]
-    /// The job started last: the next one waits for it.
-    private var last: Task<Void, Never>?
+    private let state = LockedBox(State())
 
     init(home: URL) { file = home.appendingPathComponent("formation/pending.jsonl") }
 
     /// Jobs written and not done, in order.
     public var pending: [FormationJob] {
-        lock.withLock { pendingUnlocked() }
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        return Self.pending(in: text)
     }
 
-    /// Writes `job` down, then forms its memories in the background. A job that cannot be
+    /// Writes `job` down (an fsync, and a file lock other processes may hold: off the
+    /// cooperative pool), then forms its memories in the background. A job that cannot be
     /// written down (a full disk) is still formed, with a warning that a crash would lose it.
-    func enqueue(_ job: FormationJob, runtime: Runtime, conversation: Conversation?) {
-        if let problem = lock.withLock({ append(job.json) }) {
+    func enqueue(_ job: FormationJob, runtime: Runtime, conversation: Conversation?) async {
+        let line = job.json
+        if let problem = (try? await offThePool("troupe.formation.write") { [self] in append(line) }) ?? nil {
             runtime.logger.warning("memory formation for turn \(job.turn) of \(job.conversation) is not written down (\(problem)); it is formed now, but a crash before it is done loses it")
         }
         start(job, runtime: runtime, conversation: conversation)
@@ -64,12 +71,12 @@ public final class FormationQueue: @unchecked Sendable {
 
     /// Starts every job left pending by an earlier process.
     func resume(runtime: Runtime) {
-        for job in pending where lock.withLock({ running[job.id] == nil }) { start(job, runtime: runtime, conversation: nil) }
+        for job in pending where state.withLock({ $0.running[job.id] == nil }) { start(job, runtime: runtime, conversation: nil) }
     }
 
     /// Waits for the jobs under way, at most `timeout`; those not done stay written down.
     package func drain(timeout: Duration) async {
-        let tasks = lock.withLock { Array(running.values) }
+        let tasks = state.withLock { Array($0.running.values) }
         guard !tasks.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for task in tasks { await task.value } }
@@ -80,8 +87,9 @@ public final class FormationQueue: @unchecked Sendable {
     }
 
     private func start(_ job: FormationJob, runtime: Runtime, conversation: Conversation?) {
-        lock.withLock {
-            let previous = last
+        // Under the lock only to chain the job after the last one; its work runs in the task.
+        state.withLock { state in
+            let previous = state.last
             let task = Task { [weak conversation] in
                 await previous?.value
                 do {
@@ -93,30 +101,28 @@ public final class FormationQueue: @unchecked Sendable {
                     let provenance = Provenance(saidBy: job.speaker, conversation: job.conversation, turn: job.turn, basis: basis)
                     let written = try await formation.keep(facts, provenance: provenance)
                     await conversation?.formed(written, turn: job.turn)
-                    self.done(job.id)
+                    await self.done(job.id)
                 } catch {
                     runtime.logger.warning("memory formation for turn \(job.turn) of \(job.conversation) failed: \(error); it stays queued")
-                    self.lock.withLock { _ = self.running.removeValue(forKey: job.id) }
+                    self.state.withLock { _ = $0.running.removeValue(forKey: job.id) }
                 }
             }
-            running[job.id] = task
-            last = task
+            state.running[job.id] = task
+            state.last = task
         }
     }
 
-    private func done(_ id: String) {
-        lock.withLock {
-            running[id] = nil
-            _ = append(.object(["done": .string(id)]))
-            // The last of this process's jobs: the file starts over if no job on it (this
-            // process's or another's) is left. Checked once per backlog, not once per job.
-            if running.isEmpty { removeIfAllDone() }
+    private func done(_ id: String) async {
+        // File work (an fsync, a lock other processes may hold): off the cooperative pool.
+        _ = try? await offThePool("troupe.formation.write") { [self] in
+            // On file before the job leaves `running`, so that `resume` never starts it again.
+            // The last of this process's jobs removes the file instead, when no job on it (this
+            // process's or another's) is left: a reader sees the job pending or no file, never
+            // a file of finished jobs. Checked once per backlog, not once per job.
+            let last = state.withLock { state in state.running.count == 1 && state.running[id] != nil }
+            _ = finish(id, removingIfAllDone: last)
+            state.withLock { _ = $0.running.removeValue(forKey: id) }
         }
-    }
-
-    private func pendingUnlocked() -> [FormationJob] {
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
-        return Self.pending(in: text)
     }
 
     private static func pending(in text: String) -> [FormationJob] {
@@ -130,12 +136,28 @@ public final class FormationQueue: @unchecked Sendable {
     }
 
     /// Appends a line and fsyncs it: written down means it survives a crash. Other processes of
-    /// the home append to the same file: each append and the removal hold an exclusive `flock`,
-    /// and an append that finds the file removed under it opens the new one. What went wrong,
-    /// or `nil`.
+    /// the home append to the same file: each change holds an exclusive `flock`, and one that
+    /// finds the file removed under it opens the new one. What went wrong, or `nil`.
     private func append(_ value: JSONValue) -> String? {
+        changingFile { fd in Self.writeLine(value, to: fd).map { "\(file.path): \($0)" } }
+    }
+
+    /// Marks job `id` done: a line on file, or, with `removingIfAllDone` and no other job left
+    /// pending on it, the file's removal. What went wrong, or `nil`.
+    private func finish(_ id: String, removingIfAllDone: Bool) -> String? {
+        changingFile { fd in
+            if removingIfAllDone, let text = try? String(contentsOf: file, encoding: .utf8),
+                Self.pending(in: text).allSatisfy({ $0.id == id })
+            {
+                return unlink(file.path) == 0 ? nil : "\(file.path): \(String(cString: strerror(errno)))"
+            }
+            return Self.writeLine(.object(["done": .string(id)]), to: fd).map { "\(file.path): \($0)" }
+        }
+    }
+
+    /// Runs `change` on the file, opened for appending (created if need be) and locked.
+    private func changingFile(_ change: (Int32) -> String?) -> String? {
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let bytes = Array((value.canonicalText + "\n").utf8)
         while true {
             let fd = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
             guard fd >= 0 else { return "\(file.path): \(String(cString: strerror(errno)))" }
@@ -143,20 +165,16 @@ public final class FormationQueue: @unchecked Sendable {
             flock(fd, LOCK_EX)
             var status = stat()
             if fstat(fd, &status) == 0, status.st_nlink == 0 { continue }  // removed while we waited
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written != bytes.count || fsync(fd) != 0 { return "\(file.path): \(String(cString: strerror(errno)))" }
-            return nil
+            return change(fd)
         }
     }
 
-    /// Removes the file when every job on it is done, holding its lock (see ``append(_:)``).
-    private func removeIfAllDone() {
-        let fd = open(file.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        flock(fd, LOCK_EX)
-        guard let text = try? String(contentsOf: file, encoding: .utf8), Self.pending(in: text).isEmpty else { return }
-        unlink(file.path)
+    /// Writes `value` as a line and fsyncs it; what went wrong, or `nil`.
+    private static func writeLine(_ value: JSONValue, to fd: Int32) -> String? {
+        let bytes = Array((value.canonicalText + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if written != bytes.count || fsync(fd) != 0 { return String(cString: strerror(errno)) }
+        return nil
     }
 }
 

@@ -33,27 +33,24 @@ public struct RecordedCall: Sendable, Hashable {
 
 /// The model calls of a session by scope (a turn: `r3/hestia`; a moderator's choice:
 /// `r3/moderator`), in order: filled while a live session runs, read back when one is replayed.
-///
-/// `@unchecked Sendable`: `calls` is only touched under `lock`.
-public final class CallBook: @unchecked Sendable {
-    private let lock = NSLock()
-    private var calls: [String: [RecordedCall]] = [:]
+public final class CallBook: Sendable {
+    private let calls: LockedBox<[String: [RecordedCall]]>
     /// Which backend answered each scope, as the log says.
     let backends: [String: BackendDescription]
 
     public init(_ calls: [String: [RecordedCall]] = [:], backends: [String: BackendDescription] = [:]) {
-        self.calls = calls
+        self.calls = LockedBox(calls)
         self.backends = backends
     }
 
-    func append(_ call: RecordedCall, scope: String) { lock.withLock { calls[scope, default: []].append(call) } }
+    func append(_ call: RecordedCall, scope: String) { calls.withLock { $0[scope, default: []].append(call) } }
 
     /// The calls of `scope` so far.
-    func calls(of scope: String) -> [RecordedCall] { lock.withLock { calls[scope] ?? [] } }
+    func calls(of scope: String) -> [RecordedCall] { calls.withLock { $0[scope] ?? [] } }
 
     /// The next recorded call of `scope`, taken off the book.
     func take(_ scope: String) -> RecordedCall? {
-        lock.withLock {
+        calls.withLock { calls in
             guard var list = calls[scope], !list.isEmpty else { return nil }
             let first = list.removeFirst()
             calls[scope] = list
@@ -70,12 +67,16 @@ struct RecordingBackend: ChatBackend {
     var description: BackendDescription { inner.description }
 
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        stream(request, cancellation: ReplyCancellation())
+    }
+
+    func stream(_ request: ChatRequest, cancellation: ReplyCancellation) -> AsyncThrowingStream<ChatEvent, any Error> {
         let scope = SessionIDs.scope, inner = inner, book = book
         return AsyncThrowingStream { continuation in
             let task = Task {
                 var text = ""
                 do {
-                    for try await event in inner.stream(request) {
+                    for try await event in inner.stream(request, cancellation: cancellation) {
                         switch event {
                         case .delta(let piece): text += piece
                         case .finished(let reason, let usage):

@@ -5,21 +5,19 @@ import TroupeCore
 /// drawn from the scope of the turn that writes it (`round 3, hestia`), as the n-th id of that
 /// scope, from the session's seed. A parallel round draws the same ids however its personas'
 /// writes happen to interleave, so a replay gives the same memory, byte for byte.
-///
-/// `@unchecked Sendable`: `counters` is only touched under `lock`.
-public final class SessionIDs: IDGenerator, @unchecked Sendable {
+public final class SessionIDs: IDGenerator {
     /// The scope ids are drawn in; a turn runs inside its own.
     @TaskLocal public static var scope = "session"
 
     private let seed: UInt64
-    private let lock = NSLock()
-    private var counters: [String: Int] = [:]
+    /// Scope → ids drawn in it so far.
+    private let counters = LockedBox<[String: Int]>([:])
 
     public init(seed: UInt64) { self.seed = seed }
 
     public func next(_ prefix: String) -> String {
         let scope = Self.scope
-        let n = lock.withLock {
+        let n = counters.withLock { counters in
             defer { counters[scope, default: 0] += 1 }
             return counters[scope, default: 0]
         }

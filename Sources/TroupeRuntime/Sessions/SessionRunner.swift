@@ -73,13 +73,13 @@ public final class SessionRunner: Sendable {
             book = Self.book(from: read.turns)
             replayed = read.turns.count
             recorded = read.turns
-            try restoreStart()
+            try await offThePool("troupe.session.copy") { [self] in try restoreStart() }
         } else {
             book = CallBook()
         }
         let home = try await prepareHome()
         let clock = ManualClock(definition.start)
-        let runtime = try Runtime(configuration: home, clock: clock, ids: SessionIDs(seed: definition.seed), logger: .init(label: "troupe.session"))
+        let runtime = try await Runtime.opened(configuration: home, clock: clock, ids: SessionIDs(seed: definition.seed), logger: .init(label: "troupe.session"))
         defer { Task { await runtime.shutdown() } }
         var run = SessionRun(runner: self, runtime: runtime, clock: clock, book: book, replayedTurns: replayed, recordedEnd: recordedEnd)
         run.recordedLines = recorded
@@ -106,7 +106,7 @@ public final class SessionRunner: Sendable {
         }
         if fresh || options.replay != nil {
             // What the home is before the session: kept for a resume, and the sandbox's start.
-            let original = try Runtime(configuration: configuration)
+            let original = try await Runtime.opened(configuration: configuration)
             try? FileManager.default.removeItem(at: startCopy)
             try await original.sqlite?.copy(to: startCopy.path)
             await original.shutdown()
@@ -115,7 +115,9 @@ public final class SessionRunner: Sendable {
             let sandbox = options.out.appendingPathComponent("sandbox")
             try? FileManager.default.removeItem(at: sandbox)
             try FileManager.default.createDirectory(at: sandbox, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: startCopy, to: sandbox.appendingPathComponent("memory.sqlite"))
+            // A whole store's file: copied off the cooperative pool.
+            let (from, to) = (startCopy, sandbox.appendingPathComponent("memory.sqlite"))
+            try await offThePool("troupe.session.copy") { try FileManager.default.copyItem(at: from, to: to) }
             home.location.home = sandbox
             home.runtime.storage.database = "memory.sqlite"
         }

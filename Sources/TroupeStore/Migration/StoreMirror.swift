@@ -108,7 +108,7 @@ public actor StoreMirror {
         for table in [MigrationTable.records, .versions, .lost, .links] {
             let wanted = try await primary.migrationRows(table, ids: ids)
             let held = try await mirror.migrationRows(table, ids: ids)
-            let (write, remove) = Self.difference(table, wanted: wanted, held: held)
+            let (_, write, remove) = Self.compared(table, wanted: wanted, held: held)
             _ = try await mirror.replaceMigrationRows(table, write, removing: remove)
         }
     }
@@ -124,14 +124,31 @@ public actor StoreMirror {
         }
     }
 
-    /// What `held` lacks or holds differently (rows to write), and what it holds that `wanted`
-    /// does not (keys to remove).
-    static func difference(_ table: MigrationTable, wanted: [MigrationRow], held: [MigrationRow]) -> ([MigrationRow], [[StoredValue]]) {
+    /// How `held` differs from `wanted`, and what to write and remove to make it equal (each
+    /// row digested once).
+    static func compared(_ table: MigrationTable, wanted: [MigrationRow], held: [MigrationRow])
+        -> (Difference, write: [MigrationRow], remove: [[StoredValue]])
+    {
         let heldDigests = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0, accessMarks: false)) }, uniquingKeysWith: { a, _ in a })
-        let wantedKeys = Set(wanted.map(table.key(of:)))
-        let write = wanted.filter { heldDigests[table.key(of: $0)] != table.digest(of: $0, accessMarks: false) }
-        let remove = heldDigests.keys.filter { !wantedKeys.contains($0) }
-        return (write, remove.sorted { "\($0)" < "\($1)" })
+        var difference = Difference(table: table)
+        var write: [MigrationRow] = []
+        var wantedKeys = Set<[StoredValue]>()
+        for row in wanted {
+            let key = table.key(of: row)
+            wantedKeys.insert(key)
+            switch heldDigests[key] {
+            case nil:
+                difference.missing += 1
+                write.append(row)
+            case let digest? where digest != table.digest(of: row, accessMarks: false):
+                difference.differing += 1
+                write.append(row)
+            default: break
+            }
+        }
+        let remove = heldDigests.keys.filter { !wantedKeys.contains($0) }.sorted { "\($0)" < "\($1)" }
+        difference.extra = remove.count
+        return (difference, write, remove)
     }
 
     /// How a reconciliation went, per table: rows the mirror lacked, held differently, or held
@@ -156,17 +173,11 @@ public actor StoreMirror {
         for table in MigrationTable.allCases {
             let wanted = try await Self.all(table, of: primary)
             let held = try await Self.all(table, of: mirror)
-            let heldKeys = Dictionary(held.map { (table.key(of: $0), table.digest(of: $0, accessMarks: false)) }, uniquingKeysWith: { a, _ in a })
-            var difference = Difference(table: table)
-            for row in wanted {
-                switch heldKeys[table.key(of: row)] {
-                case nil: difference.missing += 1
-                case let digest? where digest != table.digest(of: row, accessMarks: false): difference.differing += 1
-                default: break
-                }
+            // Hashing every row of both stores (vectors included) takes seconds at 100K
+            // records: not on the cooperative pool.
+            let (difference, write, remove) = try await offThePool("troupe.mirror.compare") {
+                Self.compared(table, wanted: wanted, held: held)
             }
-            let (write, remove) = Self.difference(table, wanted: wanted, held: held)
-            difference.extra = remove.count
             differences.append(difference)
             if let lease {
                 try await lease.renew()

@@ -1,21 +1,33 @@
 import Foundation
+import TroupeCore
 
-/// A few libpq connections, lent one caller at a time and run on threads of their own, since
+/// A few libpq connections, lent one caller at a time, each used on a thread of its own, since
 /// libpq blocks (as GRDB's SQLite connections do); never on Swift's cooperative pool.
 ///
-/// A connection found broken is dropped, and the next caller opens a new one, so the store
-/// reconnects by itself after PostgreSQL restarts. A transaction that loses its connection
+/// The pool has `size` slots. A slot is a serial dispatch queue (serial queues get threads of
+/// their own; a concurrent queue or the global queues would share the cooperative pool's
+/// threads on Linux) and the connection it holds, opened on first use. A caller borrows a free
+/// slot, or waits (suspended) for one.
+///
+/// A connection found broken is dropped, and the slot's next caller opens a new one, so the
+/// store reconnects by itself after PostgreSQL restarts. A transaction that loses its connection
 /// before COMMIT was sent is run again on a new one (the server rolled it back) until the
 /// reconnect window has passed; one that loses it during COMMIT is not, and is not
 /// acknowledged: the caller is told it may not have landed.
-final class PGPool: @unchecked Sendable {
-    // Safe: `idle`, `open` and `waiters` are only touched under `lock`; a connection is used
-    // by the one caller it is lent to.
-    private let lock = NSLock()
-    private var idle: [PGConnection] = []
-    private var open = 0
-    private var waiters: [CheckedContinuation<PGConnection?, Never>] = []
-    private let queue = DispatchQueue(label: "troupe.postgres", attributes: .concurrent)
+final class PGPool: Sendable {
+    /// A serial queue and its connection (`nil` until opened, or after it broke). The
+    /// connection is used only on `queue`, by the one caller that borrowed the slot.
+    private struct Slot: Sendable {
+        let queue: DispatchQueue
+        var connection: PGConnection?
+    }
+
+    private struct State {
+        var free: [Slot]
+        var waiters: [CheckedContinuation<Slot, Never>] = []
+    }
+
+    private let state: LockedBox<State>
 
     let location: PostgresLocation
     let size: Int
@@ -26,10 +38,11 @@ final class PGPool: @unchecked Sendable {
         self.location = location
         self.size = max(1, size)
         self.reconnectWindow = reconnectWindow
-        if let first {
-            idle = [first]
-            open = 1
+        let slots = (0..<max(1, size)).map { i in
+            Slot(queue: DispatchQueue(label: "troupe.postgres.\(i)"), connection: i == 0 ? first : nil)
         }
+        // Slot 0, with the connection the store opened, is lent first.
+        state = LockedBox(State(free: slots.reversed()))
     }
 
     /// Runs `body` in one transaction: BEGIN, body, COMMIT; rolled back if it throws. A
@@ -78,53 +91,45 @@ final class PGPool: @unchecked Sendable {
     }
 
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        let lent = await acquire()
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async { [self] in
+        var slot = await borrow()
+        let location = location
+        let (result, kept): (Result<T, any Error>, PGConnection?) = await withCheckedContinuation { continuation in
+            slot.queue.async { [slot] in
                 let connection: PGConnection
                 do {
-                    connection = try lent ?? PGConnection(location)
+                    connection = try slot.connection ?? PGConnection(location)
                 } catch {
-                    release(nil)
-                    continuation.resume(throwing: error)
+                    continuation.resume(returning: (.failure(error), nil))
                     return
                 }
                 let result = Result { try body(connection) }
-                release(connection.isHealthy ? connection : nil)
-                continuation.resume(with: result)
+                continuation.resume(returning: (result, connection.isHealthy ? connection : nil))
             }
         }
+        slot.connection = kept
+        giveBack(slot)
+        return try result.get()
     }
 
-    /// An idle connection; `nil` when the caller may open a new one.
-    private func acquire() async -> PGConnection? {
+    /// A free slot, waiting for one if all are lent.
+    private func borrow() async -> Slot {
         await withCheckedContinuation { continuation in
-            lock.lock()
-            if let connection = idle.popLast() {
-                lock.unlock()
-                continuation.resume(returning: connection)
-            } else if open < size {
-                open += 1
-                lock.unlock()
-                continuation.resume(returning: nil)
-            } else {
-                waiters.append(continuation)
-                lock.unlock()
+            let slot = state.withLock { state -> Slot? in
+                if let slot = state.free.popLast() { return slot }
+                state.waiters.append(continuation)
+                return nil
             }
+            if let slot { continuation.resume(returning: slot) }  // else a `giveBack` resumes it
         }
     }
 
-    /// Gives a connection back; `nil` for one that failed to open or broke, whose place the
-    /// next caller opens anew.
-    private func release(_ connection: PGConnection?) {
-        lock.lock()
-        if !waiters.isEmpty {
-            let waiter = waiters.removeFirst()
-            lock.unlock()
-            waiter.resume(returning: connection)
-            return
+    /// Returns a slot: to the first caller waiting, else to the free ones.
+    private func giveBack(_ slot: Slot) {
+        let waiter = state.withLock { state -> CheckedContinuation<Slot, Never>? in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.free.append(slot)
+            return nil
         }
-        if let connection { idle.append(connection) } else { open -= 1 }
-        lock.unlock()
+        waiter?.resume(returning: slot)
     }
 }

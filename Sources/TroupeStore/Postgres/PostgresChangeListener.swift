@@ -1,4 +1,5 @@
 import Foundation
+import TroupeCore
 
 /// Follows a PostgreSQL store's change channel (LISTEN) on a connection and thread of its own,
 /// so that a long-lived process learns of another process's commit as it happens, instead of at
@@ -6,13 +7,15 @@ import Foundation
 ///
 /// The connection is reopened by itself when PostgreSQL goes away; waiters are woken then too,
 /// since a notification may have been missed meanwhile, and at least once a second in any case.
-public final class PostgresChangeListener: @unchecked Sendable {
-    // Safe: `latest`, `waiters`, `stopped` and `listening` are only touched under `lock`.
-    private let lock = NSLock()
-    private var latest: Int64 = 0
-    private var listening = false
-    private var waiters: [CheckedContinuation<Int64, Never>] = []
-    private var stopped = false
+public final class PostgresChangeListener: Sendable {
+    private struct State {
+        var latest: Int64 = 0
+        var listening = false
+        var waiters: [CheckedContinuation<Int64, Never>] = []
+        var stopped = false
+    }
+
+    private let state = LockedBox(State())
     private let location: PostgresLocation
     private let channel: String
 
@@ -29,29 +32,27 @@ public final class PostgresChangeListener: @unchecked Sendable {
     /// connection was lost and reopened; returns the latest number announced.
     public func next(after seen: Int64) async -> Int64 {
         await withCheckedContinuation { continuation in
-            lock.lock()
-            if latest > seen || stopped {
-                let value = latest
-                lock.unlock()
-                continuation.resume(returning: value)
-            } else {
-                waiters.append(continuation)
-                lock.unlock()
+            // The number to answer now; `nil` when the continuation waits to be woken.
+            let now: Int64? = state.withLock { state in
+                if state.latest > seen || state.stopped { return state.latest }
+                state.waiters.append(continuation)
+                return nil
             }
+            if let now { continuation.resume(returning: now) }
         }
     }
 
     /// Stops the thread (within a second) and wakes every waiter.
     public func stop() {
-        lock.withLock { stopped = true }
+        state.withLock { $0.stopped = true }
         wake()
     }
 
-    private var isStopped: Bool { lock.withLock { stopped } }
+    private var isStopped: Bool { state.withLock { $0.stopped } }
 
     /// Whether the channel is being listened to now: commits from here on are announced (until
     /// the connection is lost, when it is reopened by itself).
-    public var isListening: Bool { lock.withLock { listening } }
+    public var isListening: Bool { state.withLock { $0.listening } }
 
     private func listen() {
         while !isStopped {
@@ -61,22 +62,22 @@ public final class PostgresChangeListener: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.5)
                 continue
             }
-            lock.withLock { listening = true }
+            state.withLock { $0.listening = true }
             while !isStopped {
                 guard let payloads = try? connection.notifications(timeout: 1) else { break }
                 let numbers = payloads.compactMap(Int64.init)
-                if let top = numbers.max() { lock.withLock { latest = max(latest, top) } }
+                if let top = numbers.max() { state.withLock { $0.latest = max($0.latest, top) } }
                 wake()
             }
-            lock.withLock { listening = false }
+            state.withLock { $0.listening = false }
             wake()
         }
     }
 
     private func wake() {
-        let (woken, value) = lock.withLock {
-            defer { waiters = [] }
-            return (waiters, latest)
+        let (woken, value) = state.withLock { state in
+            defer { state.waiters = [] }
+            return (state.waiters, state.latest)
         }
         for waiter in woken { waiter.resume(returning: value) }
     }

@@ -213,11 +213,10 @@ extension PostgresStore {
 
 /// What a test runs in a write transaction after its changes were numbered, before COMMIT (to
 /// hold a transaction open there); nothing in the product sets it.
-final class CommitHook: @unchecked Sendable {
-    // Safe: `action` is only touched under `lock`.
-    private let lock = NSLock()
-    private var action: (@Sendable () -> Void)?
+final class CommitHook: Sendable {
+    private let action = LockedBox<(@Sendable () -> Void)?>(nil)
 
-    func set(_ action: (@Sendable () -> Void)?) { lock.withLock { self.action = action } }
-    func run() { lock.withLock { action }?() }
+    func set(_ action: (@Sendable () -> Void)?) { self.action.withLock { $0 = action } }
+    /// Runs the action outside the lock: it is the test's code, and may take its time.
+    func run() { action.value?() }
 }

@@ -8,12 +8,14 @@ import TroupeCore
 ///
 /// PostgreSQL refuses to run as root; as root, the server runs as the `postgres` user that
 /// Debian's package creates.
-public final class ScratchPostgres: @unchecked Sendable {
-    // Safe: immutable after init but for `pid`-free process calls, which serialise on `lock`.
+///
+/// It keeps no state of its own, so it holds no lock: ``start()``, ``stopServer()`` and
+/// ``stop()`` each run `pg_ctl` and wait for the server, and a caller runs them one after
+/// another (PostgreSQL itself refuses a second server on one data directory).
+public final class ScratchPostgres: Sendable {
     public let directory: URL
     public let port: Int
     private let bin: String
-    private let lock = NSLock()
 
     /// The data directory.
     public var data: String { directory.appendingPathComponent("data").path }
@@ -61,12 +63,12 @@ public final class ScratchPostgres: @unchecked Sendable {
 
     /// Starts the server (again, after ``kill()`` or ``stopServer()``); waits until it accepts connections.
     public func start() throws {
-        try lock.withLock { try asServerUser("pg_ctl", ["-D", data, "-l", directory.path + "/server.log", "-w", "-t", "120", "start"]) }
+        try asServerUser("pg_ctl", ["-D", data, "-l", directory.path + "/server.log", "-w", "-t", "120", "start"])
     }
 
     /// Stops the server (fast shutdown: sessions are ended, everything committed is kept).
     public func stopServer() throws {
-        try lock.withLock { try asServerUser("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]) }
+        try asServerUser("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"])
     }
 
     /// Kills the server's postmaster with SIGKILL, as a crash would.
@@ -80,7 +82,7 @@ public final class ScratchPostgres: @unchecked Sendable {
 
     /// Stops the server and removes its directory.
     public func stop() {
-        try? lock.withLock { try asServerUser("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"]) }
+        try? asServerUser("pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(at: directory)
     }
 

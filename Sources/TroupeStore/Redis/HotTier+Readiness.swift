@@ -118,7 +118,8 @@ extension HotTier {
         guard mode == .degraded else { return mode == .ready }
         if let restart, Date().timeIntervalSince(lastRestart ?? .distantPast) > 5 {
             lastRestart = Date()
-            try? restart()
+            // Starting a server waits for it to answer (up to 5 s): not on the cooperative pool.
+            _ = try? await offThePool("troupe.redis.restart", restart)
         }
         // Another caller may have rebuilt the tier while this one waited for the connection.
         guard await client.reconnect(), mode == .degraded else { return mode == .ready }

@@ -66,7 +66,8 @@ extension ManagedRedis {
             now=$(date +%s)
             if [ "$others" -gt 0 ]; then last=$now; fi
             printf '%s %s %s\n' "$last" "$idle" "$others" > "$state.tmp" 2>/dev/null && mv "$state.tmp" "$state" 2>/dev/null
-            if [ "$idle" -gt 0 ] && [ $(( now - last )) -ge "$idle" ]; then kill -TERM "$pid"; exit 0; fi
+            # Whole seconds: more than `idle` apart, so that at least `idle` seconds passed.
+            if [ "$idle" -gt 0 ] && [ $(( now - last )) -gt "$idle" ]; then kill -TERM "$pid"; exit 0; fi
             sleep "$every"
           done ) </dev/null >/dev/null 2>&1 &
         """#

@@ -1,13 +1,16 @@
 import Foundation
 
-/// A serial executor that runs its jobs on one thread of its own.
+/// A serial executor that runs its jobs on one thread of its own: for actors whose work blocks
+/// (hiredis calls wait on a dead server up to their timeout) or computes for long (the recall
+/// index scores and ranks every candidate). On the cooperative pool, two cores give two threads:
+/// one blocked or busy job halves the process's concurrency and delays every other task, a
+/// consumer's cancellation included. An actor on this executor holds only its own thread. Also a
+/// `TaskExecutor`, so that nonisolated async work can be sent there with
+/// `withTaskExecutorPreference`.
 ///
-/// hiredis calls block (on a dead server, up to their timeout). On the cooperative pool, two
-/// cores give two threads, and one blocked call would halve the process's concurrency; an actor
-/// on this executor blocks only its own thread.
-///
-/// `@unchecked Sendable`: `jobs`, `running` and `stopping` are only touched under `condition`.
-final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
+/// `@unchecked Sendable`: `jobs`, `running` and `stopping` are only touched under `condition`,
+/// which also parks the thread between jobs (a condition, not a `LockedBox`: the thread waits).
+public final class ThreadExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     private let name: String
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -15,11 +18,11 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private var running = false
     private var stopping = false
 
-    init(name: String) {
+    public init(name: String) {
         self.name = name
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
@@ -36,14 +39,16 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     /// Lets the thread end once the jobs queued so far have run (a later job starts a new one).
-    func stop() {
+    public func stop() {
         condition.lock()
         stopping = true
         condition.signal()
         condition.unlock()
     }
 
-    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor { UnownedTaskExecutor(ordinary: self) }
 
     private func run() {
         while true {
@@ -57,7 +62,7 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
             let batch = jobs
             jobs.removeAll(keepingCapacity: true)
             condition.unlock()
-            for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
+            for job in batch { job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor()) }
         }
     }
 }

@@ -1,0 +1,68 @@
+import Foundation
+import Synchronization
+import Testing
+import TroupeCore
+
+@Suite("Off the pool")
+struct OffThePoolTests {
+    @Test func blockingWorkRunsOnAThreadOfItsOwnNamedForIt() async throws {
+        let name = try await offThePool("troupe.test") { Thread.current.name ?? "" }
+        #expect(name == "troupe.test")
+        // Linux keeps 15 bytes of a name, and refuses a longer one whole: it is cut.
+        #expect(try await offThePool("troupe.blocking.call") { Thread.current.name ?? "" } == "troupe.blocking")
+    }
+
+    @Test func anErrorOfTheWorkReachesTheCaller() async {
+        await #expect(throws: TroupeError.self) {
+            try await offThePool { () throws -> Int in throw TroupeError(.unavailable, "no server") }
+        }
+    }
+
+    @Test func aValueIsMadeOnceForCallersArrivingTogetherAndKept() async throws {
+        let makes = Atomic<Int>(0)
+        // The first make is held until every caller has asked: all of them wait for that one.
+        let gate = Gate()
+        let once = MadeOnce("troupe.make") { () -> String in
+            makes.add(1, ordering: .relaxed)
+            gate.wait()
+            return Thread.current.name ?? ""
+        }
+        #expect(once.existing == nil)
+        let values = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 { group.addTask { try await once.value() } }
+            while makes.load(ordering: .relaxed) == 0 { await Task.yield() }
+            gate.open()
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(values == Array(repeating: "troupe.make", count: 8))
+        #expect(makes.load(ordering: .relaxed) == 1)
+        #expect(try await once.value() == "troupe.make")
+        #expect(once.existing == "troupe.make")
+    }
+
+    @Test func aFailureToMakeIsKeptAndGivenToEveryCaller() async {
+        let makes = Atomic<Int>(0)
+        let once = MadeOnce("troupe.test.fail") { () throws -> Int in
+            makes.add(1, ordering: .relaxed)
+            throw TroupeError(.notFound, "no model file")
+        }
+        for _ in 0..<3 { await #expect(throws: TroupeError.self) { try await once.value() } }
+        #expect(makes.load(ordering: .relaxed) == 1)
+        #expect(once.existing == nil)
+    }
+
+    @Test func aLockedBoxSerialisesItsChanges() async {
+        let box = LockedBox([Int]())
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<100 { group.addTask { box.withLock { $0.append(i) } } }
+        }
+        #expect(box.value.sorted() == Array(0..<100))
+    }
+}
+
+/// A gate a thread waits at until it is opened (for holding a blocking make).
+private final class Gate: Sendable {
+    private let opened = LockedBox(false)
+    func open() { opened.withLock { $0 = true } }
+    func wait() { while !opened.value { usleep(1_000) } }
+}
