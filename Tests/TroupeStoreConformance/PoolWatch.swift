@@ -4,14 +4,14 @@ import TroupeStore
 
 /// Watches Swift's cooperative pool while the test suite runs, and names what holds it.
 ///
-/// Scripts/test runs the library suite a second time with the pool held to one thread (see
-/// Scripts/one-cpu) and `TROUPE_POOL_WATCH` set to a report file. From a thread of its own, the
-/// watch enqueues an empty task on the pool every 50 ms. When one has waited a second, the only
+/// Scripts/test runs the library and CLI suites a second time with the pool held to one thread
+/// (see Scripts/one-cpu) and `TROUPE_POOL_WATCH` set to a report file. From a thread of its own,
+/// the watch enqueues an empty task on the pool every 50 ms. When one has waited half a second, the
 /// pool thread is held by something: the watch takes the stacks of the process's threads (gdb) and
 /// writes the pool thread's frames to the report, with how long the probe waited in the end. A
 /// blocking call on the pool (a sleep, a process wait, a lock held across slow work, a
 /// synchronous database call) thus shows up by name, instead of as a slow test somewhere else.
-/// Scripts/pool-report reads the report and fails the run on a blocking call.
+/// Scripts/pool-check reads the report and fails the run on a blocking call.
 final class PoolWatch: Sendable {
     /// A probe that waits this long has its pool thread's stack taken.
     static let stallThreshold: Duration = .milliseconds(500)
