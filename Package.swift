@@ -71,6 +71,7 @@ let package = Package(
         // Benchmarks and their peers' drivers (not part of the library).
         .target(name: "TroupeBenchmarks", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM", "CBLAS",
+            .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",

@@ -15,6 +15,15 @@ public struct MemoryPolicy: Sendable, Hashable {
     public var semanticCacheTTL: Double = 300
     /// Procedural memory: seconds a recall result is cached.
     public var proceduralCacheTTL: Double = 300
+    /// Whether facts form from what a persona says (text a model generated): `grounded` only
+    /// when what a person said supports them.
+    public var formationFromReplies: ReplyFormation = .grounded
+
+    /// Forming facts from a persona's (a model's) words: never, only when grounded in what a
+    /// person said, or always.
+    public enum ReplyFormation: String, Sendable, Hashable, CaseIterable {
+        case off, grounded, all
+    }
 
     public init() {}
 
@@ -41,6 +50,10 @@ public struct MemoryPolicy: Sendable, Hashable {
         if let procedural = reader.mapping("procedural") {
             if case .some(.some(let ttl)) = procedural.duration("cache_ttl") { policy.proceduralCacheTTL = ttl }
             procedural.finish()
+        }
+        if let formation = reader.mapping("formation") {
+            if let replies = formation.choice("from_replies", as: ReplyFormation.self) { policy.formationFromReplies = replies }
+            formation.finish()
         }
         reader.finish()
         return policy

@@ -171,6 +171,12 @@ extension SessionDefinition {
             maxTokens: maxTokens)
     }
 
+    /// The origin an expectation asks for (`said_by`, `by`), if any.
+    private static func origin(_ reader: MappingReader) -> Origin? {
+        let saidBy = reader.string("said_by"), by = reader.choice("by", ["person", "persona", "import"])
+        return saidBy == nil && by == nil ? nil : Origin(saidBy: saidBy, by: by)
+    }
+
     private static func readExpectation(
         _ node: Node, index: Int, source: YAMLSource, personas: [PersonaID], shared: [PersonaID],
         persona: (Node?, PersonaID?, [PersonaID]?) -> PersonaID?
@@ -202,15 +208,17 @@ extension SessionDefinition {
             let who = persona(r.node("persona", required: true), r.name("persona"), personas)
             let query = r.string("query", required: true), contains = r.string("contains", required: true)
             let kind = r.choice("slice", as: SliceKind.self)
+            let origin = Self.origin(r)
             guard let who, let query, let contains else { return nil }
-            return .recalls(persona: who, query: query, slice: kind, contains: contains)
+            return .recalls(persona: who, query: query, slice: kind, contains: contains, origin: origin)
         case "holds":
             guard let h = m.mapping("holds") else { return nil }
             defer { h.finish() }
             let name = slice(h.node("slice", required: true), h.name("slice"))
             let contains = h.string("contains", required: true)
+            let origin = Self.origin(h)
             guard let name, let contains else { return nil }
-            return .holds(slice: name, contains: contains)
+            return .holds(slice: name, contains: contains, origin: origin)
         case "untouched":
             return slice(m.node("untouched"), m.name("untouched")).map { .untouched(slice: $0) }
         case "stopped_by":

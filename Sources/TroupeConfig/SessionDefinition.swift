@@ -59,12 +59,30 @@ public struct SessionDefinition: Sendable, Hashable {
         public var tokens: Int?
     }
 
+    /// Who a memory an expectation looks for must come from: `said_by` (a name, `user`) and
+    /// `by` (`person`, `persona`, `import`), each only when given. A memory a model invented
+    /// cannot pass `by: person`.
+    public struct Origin: Sendable, Hashable {
+        public var saidBy: String?
+        public var by: String?
+
+        public init(saidBy: String? = nil, by: String? = nil) {
+            (self.saidBy, self.by) = (saidBy, by)
+        }
+
+        /// `said by bellona, by a person`.
+        public var description: String {
+            ([saidBy.map { "said by \($0)" }, by.map { "by a \($0)" }].compactMap { $0 }).joined(separator: ", ")
+        }
+    }
+
     /// What the run must have achieved.
     public enum Expectation: Sendable, Hashable {
-        /// `persona` recalls a memory containing `contains` for `query` (from `slice`, if given).
-        case recalls(persona: PersonaID, query: String, slice: SliceKind?, contains: String)
-        /// The shared slice holds a current record containing `contains`.
-        case holds(slice: PersonaID, contains: String)
+        /// `persona` recalls a memory containing `contains` for `query` (from `slice`, if given),
+        /// of the `origin` given.
+        case recalls(persona: PersonaID, query: String, slice: SliceKind?, contains: String, origin: Origin? = nil)
+        /// The shared slice holds a current record containing `contains`, of the `origin` given.
+        case holds(slice: PersonaID, contains: String, origin: Origin? = nil)
         /// Nothing was written to the shared slice.
         case untouched(slice: PersonaID)
         /// The run stopped for this reason: `max_rounds`, `phrase`, `done`, `time`, `tokens`.

@@ -3,7 +3,8 @@ import TroupeCore
 import TroupeLLM
 
 extension JSONView {
-    /// A turn as `troupe chat --json` and session logs give it.
+    /// A turn as `troupe chat --json` and session logs give it, with the prompt as sent (a
+    /// `{role, content}` per message) and what was dropped to fit it.
     public static func turn(_ t: TurnRecord) -> JSONValue {
         let timings = t.timings
         var timing: [String: JSONValue] = [
@@ -20,6 +21,11 @@ extension JSONView {
             ]),
             "usage": .object(["prompt_tokens": .number(Double(t.promptTokens)), "completion_tokens": .number(Double(t.completionTokens))]),
             "recalled": .array(t.recalled.map(hit)), "timings": .object(timing),
+            "prompt": .array(t.prompt.map { .object(["role": .string($0.role.rawValue), "content": .string($0.content)]) }),
+            "dropped": .object([
+                "exchange": .number(Double(t.dropped.exchange)), "memories": .number(Double(t.dropped.memories)),
+                "notes": .number(Double(t.dropped.notes)),
+            ]),
             "written": .array(t.written.map { w in
                 var o: [String: JSONValue] = [
                     "what": .string(w.what.rawValue), "id": .string(w.id), "slice": .string(w.slice.rawValue), "content": .string(w.content),

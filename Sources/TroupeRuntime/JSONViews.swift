@@ -18,11 +18,18 @@ public enum JSONView {
         if let expiresAt = r.expiresAt { o["expires_at"] = .string(Timestamp.format(expiresAt)) }
         if let model = r.modelID { o["model"] = .string(model) }
         if let metadata = r.metadata { o["metadata"] = metadata }
+        if let p = Provenance(r.metadata) { o["provenance"] = provenance(p) }
         return .object(o)
     }
 
+    /// `{"said_by", "conversation", "turn", "by", "method", "basis", "trust"}`.
+    public static func provenance(_ p: Provenance) -> JSONValue {
+        .object(p.metadata.merging(["trust": .number(Double(p.trust))]) { _, trust in trust })
+    }
+
     /// `{"id", "persona", "slice", "content", "score", "components": {name: {value, weight, raw}}}`
-    /// (and `from`, `spread` where a component has them).
+    /// (and `from`, `spread` where a component has them; `provenance` and `disputes` where the
+    /// memory has them).
     public static func hit(_ h: RecallHit) -> JSONValue {
         var components: [String: JSONValue] = [:]
         for c in h.components {
@@ -40,7 +47,8 @@ public enum JSONView {
             "created_at": .string(Timestamp.format(h.record.createdAt)), "importance": .number(h.record.importance),
             "tags": .array(h.record.tags.map(JSONValue.string)),
         ]
-        if let p = Provenance(h.record.metadata) { object["provenance"] = .object(p.metadata) }
+        if let p = Provenance(h.record.metadata) { object["provenance"] = provenance(p) }
+        if case .object(let m)? = h.record.metadata, case .string(let disputed)? = m["disputes"] { object["disputes"] = .string(disputed) }
         return .object(object)
     }
 

@@ -68,6 +68,7 @@ package struct MemoryWrites: Sendable {
 
     /// Writes a new version of a record based on version `base`.
     func update(_ id: String, basedOn base: Int, change: MemoryChange, writer: String) async throws -> MemoryRecord {
+        let change = try await flagged(change, of: id)
         var vector: EmbeddedVector?
         if let content = change.content { vector = try await embed(content) }
         let next = try await store.update(id, expectedVersion: base, change: change, writer: writer, at: clock.now(), vector: vector)
@@ -78,13 +79,8 @@ package struct MemoryWrites: Sendable {
     /// Commits shared writes in one transaction (their vectors are in the writes), then tells
     /// the hot tier and the index what became current.
     func shared(_ writes: [SharedWrite], priorities: [String: Int]) async throws -> [Result<SharedWriteOutcome, TroupeError>] {
-        let writes = writes.map { write in
-            var write = write
-            if let content = write.change.content, InstructionLikeText.reason(content) != nil {
-                write.change.tags = Self.flaggedTags(write.change.tags ?? [])
-            }
-            return write
-        }
+        var writes = writes
+        for index in writes.indices { writes[index].change = try await flagged(writes[index].change, of: writes[index].id) }
         let results = try await store.writeShared(writes, priorities: priorities, at: clock.now())
         var written: [(MemoryRecord, EmbeddedVector?)] = []
         for (write, result) in zip(writes, results) {
@@ -138,6 +134,23 @@ package struct MemoryWrites: Sendable {
         var flagged = record
         flagged.tags = flaggedTags(record.tags)
         return flagged
+    }
+
+    /// `change` with the tag of text that reads like an instruction, when its new content does.
+    /// A change that leaves the tags alone keeps the record's own, flag added.
+    func flagged(_ change: MemoryChange, of id: String?) async throws -> MemoryChange {
+        guard let content = change.content, InstructionLikeText.reason(content) != nil else { return change }
+        var change = change
+        let tags: [String]
+        if let given = change.tags {
+            tags = given
+        } else if let id {
+            tags = try await store.records(ids: [id]).first?.tags ?? []
+        } else {
+            tags = []
+        }
+        change.tags = Self.flaggedTags(tags)
+        return change
     }
 
     static func flaggedTags(_ tags: [String]) -> [String] {

@@ -29,12 +29,23 @@ public enum RecallText {
         return "\(c.name) \(String(format: "%.3f", c.value))×\(String(format: "%.2f", c.weight)) (\(raw))"
     }
 
+    /// What a head line says of a record's origin: `  (said by user in turn 3 · a person's
+    /// words, trust 4/4)` when it has provenance, `  [disputes <id>]` when it disputes a fact; else "".
+    /// One line whatever the metadata holds: an imported file names whom it likes.
+    public static func provenance(_ metadata: JSONValue?) -> String {
+        var out = ""
+        if let provenance = Provenance(metadata) { out += "  (\(provenance.summary))" }
+        if case .object(let m)? = metadata, case .string(let disputed)? = m["disputes"] { out += "  [disputes \(disputed)]" }
+        return out.replacingOccurrences(of: "\n", with: " ")
+    }
+
     /// A hit in two or three lines: rank, score, whose and which slice, id, day; the content;
-    /// with `why`, every component. Provenance when the memory came from a conversation.
+    /// with `why`, every component. Provenance when the memory came from a conversation or an
+    /// import, and the fact it disputes if it does.
     public static func lines(_ hit: RecallHit, rank: Int, why: Bool) -> [String] {
         let r = hit.record
         var head = "\(rank). [\(String(format: "%.3f", hit.score))] \(r.owner)/\(r.slice.rawValue)  \(r.id)  \(Timestamp.format(r.createdAt).prefix(10))"
-        if let provenance = Provenance(r.metadata) { head += "  (\(provenance.summary))" }
+        head += provenance(r.metadata)
         if r.tags.contains(InstructionLikeText.tag) { head += "  [flagged: looks like an instruction]" }
         var out = [head, "   " + r.content.replacingOccurrences(of: "\n", with: "\n   ")]
         if why { out.append("   why: " + hit.components.map(explain).joined(separator: " + ")) }

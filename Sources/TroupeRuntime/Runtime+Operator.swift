@@ -43,8 +43,9 @@ extension Runtime {
 
     /// An importer into this home: each batch goes through the write path (embedded first
     /// unless `embedding` is false, then committed with its vectors, then written through).
-    /// The importer is recorded as every record's writer; with `keepSource` (restoring an
-    /// export) the file's `source` is trusted instead.
+    /// The importer is recorded as every record's writer and every record's provenance is an
+    /// import's, what the file claimed kept beside it (``Provenance/imported(_:)``); with
+    /// `keepSource` (restoring an export) the file's `source` and provenance are trusted instead.
     public func importer(
         defaultOwner: String?, skipInvalid: Bool = false, dryRun: Bool = false, batchSize: Int? = nil, embedding: Bool = true,
         keepSource: Bool = false
@@ -55,7 +56,7 @@ extension Runtime {
             skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize ?? storage.importBatch, maxLineBytes: storage.maxLineBytes)
         let context = MemoryLine.Context(
             defaultOwner: owner, knownOwners: knownOwners, now: clock.now(), keepSource: keepSource,
-            sharedKinds: Dictionary(sharedSlices.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a }))
+            claimMetadata: Provenance.imported, sharedKinds: Dictionary(sharedSlices.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a }))
         let writes = writes
         return MemoryImporter(context: context, options: options) { batch, writer in
             try await writes.upsert(batch, writer: writer, embedding: embedding)

@@ -63,18 +63,23 @@ public enum MemoryLine {
         /// (restoring an export).
         public var source: String
         public var keepSource: Bool
+        /// Unless `keepSource` trusts the line, what becomes of its metadata: the runtime turns
+        /// the provenance a line claims into a claim (`Provenance.imported`). `nil` keeps it.
+        public var claimMetadata: (@Sendable (JSONValue?) -> JSONValue?)?
         /// The declared kind of each shared slice: a line for one must be of that kind.
         public var sharedKinds: [PersonaID: SliceKind]
 
         public init(
             defaultOwner: PersonaID? = nil, knownOwners: Set<PersonaID>? = nil, now: Date, source: String = "import",
-            keepSource: Bool = false, sharedKinds: [PersonaID: SliceKind] = [:]
+            keepSource: Bool = false, claimMetadata: (@Sendable (JSONValue?) -> JSONValue?)? = nil,
+            sharedKinds: [PersonaID: SliceKind] = [:]
         ) {
             self.defaultOwner = defaultOwner
             self.knownOwners = knownOwners
             self.now = now
             self.source = source
             self.keepSource = keepSource
+            self.claimMetadata = claimMetadata
             self.sharedKinds = sharedKinds
         }
     }
@@ -186,6 +191,7 @@ public enum MemoryLine {
             fields["claimed_source"] = .string(claimed)
             metadata = .object(fields)
         }
+        if !context.keepSource, let claim = context.claimMetadata { metadata = claim(metadata) }
         let createdAt = times["created_at"] ?? context.now
         let id = strings["id"] ?? MemoryRecord.stableID(owner: owner, slice: slice, content: content, createdAt: times["created_at"])
         return .success(

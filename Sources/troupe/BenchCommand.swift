@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
         subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self,
-                      Load.self])
+                      Load.self, Formation.self])
 
     struct Turn: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -54,6 +54,41 @@ struct BenchCommand: AsyncParsableCommand {
             var bench = LoadBenchmark()
             (bench.memories, bench.samples, bench.cancels, bench.hogs) = (memories, samples, cancels, hogs)
             Output.stdout(try await bench.run { Output.stderr($0) }.text)
+        }
+    }
+
+    struct Formation: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Whether what personas remember is true: scripted conversations, scored against what the person said.",
+            discussion: """
+                Each conversation (a YAML file, see Tests/FormationBench/README.md) is played in a fresh home with each \
+                backend; prints stated-fact recall, update accuracy, precision and corruption per backend.
+                """)
+        @Option(help: "The folder of conversations.") var corpus = "Tests/FormationBench"
+        @Option(help: "The runtime configuration (its personas and shared slices; the home, Redis and model are the benchmark's).")
+        var config = "Config/troupe.yaml"
+        @Option(help: "Backends, comma-separated: offline, embedded, openai (with --base-url).") var backends = "offline,embedded"
+        @Option(help: "The OpenAI-compatible server for the openai backend.") var baseURL: String?
+        @Option(help: "The longest reply, in tokens.") var maxTokens = 64
+        @Option(help: "Only conversations whose file name contains this.") var only: String?
+        @Flag(help: "Also list what went wrong.") var misses = false
+        @Flag(help: "Keep each conversation's home, to look at what the personas remember (the paths are logged).") var keepHomes = false
+        @Flag(help: "JSON instead of a table.") var json = false
+
+        func validate() throws {
+            try FlagRange.check(maxTokens, 1...4096, "--max-tokens")
+            let known = ["offline", "embedded", "openai"]
+            for name in backends.split(separator: ",") where !known.contains(String(name)) {
+                throw ValidationError("--backends: '\(name)' is not one of \(known.joined(separator: ", "))")
+            }
+        }
+
+        func run() async throws {
+            var bench = FormationBenchmark(corpus: URL(fileURLWithPath: corpus), config: URL(fileURLWithPath: config))
+            bench.backends = backends.split(separator: ",").map(String.init)
+            (bench.baseURL, bench.maxTokens, bench.only, bench.keepHomes) = (baseURL, maxTokens, only, keepHomes)
+            let scores = try await bench.run { Output.stderr($0) }
+            if json { Output.json(FormationBenchmark.json(scores)) } else { Output.stdout(FormationBenchmark.text(scores, misses: misses)) }
         }
     }
 

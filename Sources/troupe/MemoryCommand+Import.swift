@@ -14,6 +14,10 @@ extension MemoryCommand {
                 (export's extra fields are accepted too). A file with an invalid line imports nothing
                 unless --skip-invalid is given; errors name the line and the field. Re-importing a file
                 creates no duplicates: records with an id are upserted, the others get a stable id.
+                A file can claim anything: unless --keep-source is given, every memory is
+                recorded as an import's (provenance by: import, method: imported, trust 2/4)
+                whoever the file says wrote or said it, and what it claimed is kept as
+                metadata.claimed and metadata.claimed_source.
                 """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The JSONL file.") var file: String
@@ -24,7 +28,10 @@ extension MemoryCommand {
         @Flag(help: "Print the summary as JSON.") var json = false
         @Flag(help: "Store the memories without vectors (faster; run `troupe memory reembed` later).") var noEmbed = false
         @Flag(help: ArgumentHelp(
-            "Trust each line's `source` as the memory's writer (restoring an export); otherwise the writer is `import` and the line's claim is kept as metadata.claimed_source."))
+            "You vouch for the file (e.g. restoring your own export): keep each line's `source` and provenance "
+                + "(metadata said_by, by, method, conversation, turn) exactly as the file has them. Without it the "
+                + "writer is `import`, the provenance an import's (trust 2/4) and the file's claims are kept as "
+                + "metadata.claimed_source and metadata.claimed."))
         var keepSource = false
 
         func validate() throws {

@@ -46,7 +46,8 @@ extension MemoryCommand {
             }
             Output.stdout("\(record.id)  \(record.owner)/\(record.slice.rawValue)  version \(record.version) by \(record.source)  "
                 + "importance \(JSONValue.formatNumber(record.importance))"
-                + (record.tags.isEmpty ? "" : "  tags \(record.tags.joined(separator: ", "))"))
+                + (record.tags.isEmpty ? "" : "  tags \(record.tags.joined(separator: ", "))")
+                + RecallText.provenance(record.metadata))
             Output.stdout("    \(record.content.replacingOccurrences(of: "\n", with: "\n    "))")
         }
     }
@@ -72,7 +73,8 @@ extension MemoryCommand {
             }
             for v in history.versions {
                 let span = "\(Timestamp.format(v.validFrom)) → \(v.validTo.map(Timestamp.format) ?? "current")"
-                Output.stdout("v\(v.version)  \(span)  by \(v.source)  importance \(JSONValue.formatNumber(v.importance))")
+                Output.stdout("v\(v.version)  \(span)  by \(v.source)  importance \(JSONValue.formatNumber(v.importance))"
+                    + RecallText.provenance(v.metadata))
                 Output.stdout("    \(v.content.replacingOccurrences(of: "\n", with: "\n    "))")
             }
             for lost in history.lost {

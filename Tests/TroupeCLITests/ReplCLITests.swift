@@ -157,7 +157,7 @@ struct ReplCLITests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("athena: (No chat model is available"), "\(run.stdout)")
         #expect(run.stdout.contains("(fact: the launch is on Tuesday)"))
-        #expect(run.stdout.contains("athena/semantic  (said by user in turn 1)  the launch is on Tuesday"))
+        #expect(run.stdout.contains("athena/semantic  (said by user in turn 1 · a person's words, trust 4/4)  the launch is on Tuesday"))
         #expect(run.stdout.contains("\nhestia: (No chat model"))
         #expect(run.stdout.contains("turn 2: user to hestia, answered by offline"))
         #expect(!run.stdout.contains("athena> "), "no prompt when piped")

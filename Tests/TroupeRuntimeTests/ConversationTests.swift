@@ -71,7 +71,8 @@ struct ConversationTests {
         #expect(record.written.map(\.what) == [.message, .reply, .episode])
         let episode = try await home.runtime.record(record.written[2].id)
         #expect(episode.slice == .episodic && episode.content.contains("user: When is the deploy window?"))
-        #expect(Provenance(episode.metadata) == Provenance(saidBy: "user", conversation: conversation.id, turn: 1, basis: .stated))
+        // The episode holds the person's words and the model's: of a person's, but not verbatim.
+        #expect(Provenance(episode.metadata) == Provenance(saidBy: "user", conversation: conversation.id, turn: 1, source: .person, method: .summary))
         guard case .object(let meta)? = episode.metadata, case .array(let ids)? = meta["recalled"] else { throw TroupeError(.notFound, "no ids") }
         #expect(ids.contains(.string(fact.id)))
         let reply = try await home.runtime.record(record.written[1].id)
@@ -91,7 +92,7 @@ struct ConversationTests {
     @Test func theExchangeKeepsTurnOrderWhenTimesTie() {
         let at = Date(millisecondsSince1970: 1_800_000_000_000)
         func item(_ id: String, _ by: String, turn: Int, _ text: String, at: Date, in conversation: String = "c-1") -> MemoryRecord {
-            let p = Provenance(saidBy: by, conversation: conversation, turn: turn, basis: .stated)
+            let p = Provenance(saidBy: by, conversation: conversation, turn: turn, source: by == "user" ? .person : .persona, method: .verbatim)
             return MemoryRecord(id: id, owner: "athena", slice: .working, content: text, source: by, createdAt: at, metadata: .object(p.metadata))
         }
         let working = [

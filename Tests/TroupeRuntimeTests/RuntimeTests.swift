@@ -15,11 +15,19 @@ struct Home: Sendable {
     let directory: TemporaryDirectory
     let runtime: Runtime
 
-    /// Opens the runtime off the cooperative pool (``Runtime/opened(configuration:clock:ids:logger:embedsWrites:)``).
-    init(redis: RuntimeConfig.Redis.Mode = .off, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs()) async throws {
+    /// Opens the runtime off the cooperative pool (``Runtime/opened(configuration:clock:ids:logger:embedsWrites:)``);
+    /// on PostgreSQL, in a fresh schema of the test server.
+    init(
+        redis: RuntimeConfig.Redis.Mode = .off, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs(),
+        storage: RuntimeConfig.Storage.Backend = .sqlite
+    ) async throws {
         directory = try TemporaryDirectory()
         var config = RuntimeConfig()
         config.redis.mode = redis
+        if storage == .postgres {
+            let location = try await TestPostgres.freshLocation()
+            (config.storage.backend, config.storage.url, config.storage.schema) = (.postgres, location.url, location.schema)
+        }
         config.embedder.path = directory.url.appendingPathComponent("no-model").path
         config.sharedSlices = [.init(name: "team", kind: .semantic, members: ["athena", "hestia"], policy: .keepBoth)]
         let personas: [PersonaDefinition] = [

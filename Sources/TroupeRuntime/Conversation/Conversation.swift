@@ -34,14 +34,23 @@ public actor Conversation {
     /// The last turn, for `:why`.
     public var lastTurn: TurnRecord? { turns.last }
 
-    /// Starts a turn: `speaker` (`user`, or another persona) says `message` to `persona`. Cancel
-    /// the handle (Ctrl-C) to stop the reply: what came is stored, marked partial.
-    public func start(_ message: String, to persona: String, from speaker: String = "user", sampling: SamplingOptions? = nil) -> TurnHandle {
+    /// Starts a turn: `speaker` (`user`, or another persona) says `message` to `persona`; a
+    /// person said it (`source` `.person`: the user, a session's opening or injected message) or
+    /// a model generated it (`.persona`: another persona's reply). Without a `source`, words
+    /// said as a persona are that persona's (a model's), anyone else's a person's. `quoting` is what someone
+    /// else said before, shown after the message ("(Before that, hestia said: …)") and formed
+    /// as theirs. Cancel the handle (Ctrl-C) to stop the reply: what came is stored, marked
+    /// partial.
+    public func start(
+        _ message: String, to persona: String, from speaker: String = "user", source: Provenance.Source? = nil, quoting: Utterance? = nil,
+        sampling: SamplingOptions? = nil
+    ) -> TurnHandle {
         let handle = TurnHandle()
         let number = turns.count + 1
+        let said = Utterance(message, speaker: speaker, source: source ?? ((try? runtime.definition(speaker)) != nil ? .persona : .person))
         let task = Task { [self] in
             do {
-                let record = try await run(message, to: persona, from: speaker, number: number, sampling: sampling, handle: handle)
+                let record = try await run(said, quoting: quoting, to: persona, number: number, sampling: sampling, handle: handle)
                 append(record)
                 handle.finish(.success(record))
             } catch {
@@ -53,10 +62,11 @@ public actor Conversation {
     }
 
     /// A whole turn, waited for.
-    public func turn(_ message: String, to persona: String, from speaker: String = "user", sampling: SamplingOptions? = nil)
-        async throws -> TurnRecord
-    {
-        let handle = start(message, to: persona, from: speaker, sampling: sampling)
+    public func turn(
+        _ message: String, to persona: String, from speaker: String = "user", source: Provenance.Source? = nil, quoting: Utterance? = nil,
+        sampling: SamplingOptions? = nil
+    ) async throws -> TurnRecord {
+        let handle = start(message, to: persona, from: speaker, source: source, quoting: quoting, sampling: sampling)
         for try await event in handle.events { if case .done(let record) = event { return record } }
         throw TroupeError(.storage, "the turn ended without a record")
     }
@@ -81,9 +91,16 @@ public actor Conversation {
         return backend
     }
 
+    /// The message a persona is given: what was said, and what it quotes.
+    static func message(_ said: Utterance, quoting: Utterance?) -> String {
+        guard let quoting else { return said.text }
+        return said.text + "\n\n(Before that, \(quoting.speaker) said: \(quoting.text))"
+    }
+
     private func run(
-        _ message: String, to name: String, from speaker: String, number: Int, sampling: SamplingOptions?, handle: TurnHandle
+        _ said: Utterance, quoting: Utterance?, to name: String, number: Int, sampling: SamplingOptions?, handle: TurnHandle
     ) async throws -> TurnRecord {
+        let message = Self.message(said, quoting: quoting), speaker = said.speaker
         let clock = ContinuousClock()
         var started = clock.now
         func elapsed() -> Double {
@@ -98,10 +115,10 @@ public actor Conversation {
             conversation: id, number: number, persona: persona.name, speaker: speaker, message: message, reply: "", finish: .stop,
             recalled: [], written: [], backend: backend.description)
 
-        // Explicit memory first, so that the reply can already recall it.
+        // A person's explicit memory first, so that the reply can already recall it.
         let formation = MemoryFormation(persona: persona, runtime: runtime)
-        let provenance = Provenance(saidBy: speaker, conversation: id, turn: number, basis: .stated)
-        if let fact = MemoryFormation.explicit(message) {
+        if said.source == .person, let fact = MemoryFormation.explicit(said.text) {
+            let provenance = Provenance(saidBy: speaker, conversation: id, turn: number, source: .person, method: .verbatim)
             record.written += try await formation.keep([Fact(text: fact, speaker: speaker)], provenance: provenance)
         }
 
@@ -115,12 +132,13 @@ public actor Conversation {
         handle.yield(.recalled(hits))
 
         let parts = PromptParts(
-            persona: persona.definition, rules: Array(rules), recalled: hits.filter { $0.record.slice != .procedural }, notes: notes,
-            exchange: exchange, speaker: speaker, message: message)
+            persona: persona.definition, rules: Array(rules), recalled: hits.filter { hit in !rules.contains { $0.id == hit.record.id } },
+            notes: notes, exchange: exchange, speaker: speaker, message: message)
         var options = sampling ?? settings.sampling()
         options.maxTokens = min(options.maxTokens, max(16, backend.description.contextLength / 4))
         let fitted = try await PromptAssembly.fit(parts, budget: backend.description.contextLength - options.maxTokens, backend: backend)
-        record.recalled = hits
+        record.recalled = fitted.recalled
+        record.prompt = fitted.messages
         record.dropped = (fitted.droppedExchange, fitted.droppedMemories, fitted.droppedNotes)
         record.timings.assembly = elapsed()
 
@@ -160,17 +178,13 @@ public actor Conversation {
         record.timings.model = Self.milliseconds(clock.now - modelStart)
         _ = elapsed()
 
-        record.written += try await store(record, persona: persona)
+        record.written += try await store(record, said: said, quoting: quoting, persona: persona)
+        let job = FormationJob(
+            id: runtime.ids.next("f"), persona: persona.name.rawValue, conversation: id, turn: number, said: [said] + (quoting.map { [$0] } ?? []))
         if record.complete, formsInline {
-            let (facts, basis) = await formation.extract(message, speaker: speaker, backend: backend)
-            let provenance = Provenance(saidBy: speaker, conversation: id, turn: number, basis: basis)
-            record.written += try await formation.keep(facts, provenance: provenance)
+            for part in job.said { record.written += try await formation.form(part, conversation: id, turn: number, backend: backend) }
         } else if record.complete {
-            await runtime.formation.enqueue(
-                FormationJob(
-                    id: runtime.ids.next("f"), persona: persona.name.rawValue, conversation: id, turn: number, speaker: speaker,
-                    message: message),
-                runtime: runtime, conversation: self)
+            await runtime.formation.enqueue(job, runtime: runtime, conversation: self)
         }
         record.timings.storing = elapsed()  // the formation job written down included
         return record
@@ -196,13 +210,20 @@ public actor Conversation {
         return (ordered.map(\.message), notes)
     }
 
-    /// Stores the message and the reply in working memory and the turn as an episode.
-    private func store(_ record: TurnRecord, persona: PersonaActor) async throws -> [TurnRecord.Written] {
-        let said = Provenance(saidBy: record.speaker, conversation: id, turn: record.number, basis: .stated)
-        let answered = Provenance(saidBy: persona.name.rawValue, conversation: id, turn: record.number, basis: .stated)
+    /// Stores the message and the reply in working memory and the turn as an episode. A quoted
+    /// message is stored as its own, as said by whoever said it: a model's words never sit in
+    /// a record under a person's name.
+    private func store(_ record: TurnRecord, said: Utterance, quoting: Utterance?, persona: PersonaActor) async throws -> [TurnRecord.Written] {
+        func provenance(_ utterance: Utterance) -> Provenance {
+            Provenance(saidBy: utterance.speaker, conversation: id, turn: record.number, source: utterance.source, method: .verbatim)
+        }
+        let answered = provenance(Utterance(record.reply, speaker: persona.name.rawValue, source: .persona))
         var items: [(content: String, slice: SliceKind, importance: Double, metadata: JSONValue?)] = []
-        var kinds: [TurnRecord.Written.What] = [.message]
-        items.append((record.message, .working, 0.5, .object(said.metadata)))
+        var kinds: [TurnRecord.Written.What] = []
+        for part in [quoting, said].compactMap({ $0 }) {
+            items.append((part.text, .working, 0.5, .object(provenance(part).metadata)))
+            kinds.append(.message)
+        }
         let partial = !record.complete
         if !record.reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             var meta = answered.metadata
@@ -210,7 +231,9 @@ public actor Conversation {
             items.append((record.reply, .working, 0.5, .object(meta)))
             kinds.append(.reply)
         }
-        var episode = said.metadata
+        var episode = provenance(said).metadata
+        episode["method"] = .string(Provenance.Method.summary.rawValue)  // the person's words and a model's, together
+        episode["basis"] = .string(Provenance.Basis.inferred.rawValue)
         episode["recalled"] = .array(record.recalled.map { .string($0.record.id) })
         episode["backend"] = .string(record.backend.kind + ":" + record.backend.model)
         if partial { episode["partial"] = .bool(true) }

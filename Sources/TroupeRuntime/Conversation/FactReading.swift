@@ -20,7 +20,7 @@ enum FactReading {
     ]
 
     static func words(_ text: String) -> [String] {
-        text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" }.map(String.init)
+        text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" && $0 != "-" }.map(String.init)
     }
 
     /// Whom `sentence` is about: the speaker for the first person, a named subject otherwise;
@@ -51,33 +51,102 @@ enum FactReading {
         return nil
     }
 
-    /// The sentences of `message` that state something about a named subject or the speaker.
+    /// The sentences of `message` that state something about a named subject or the speaker
+    /// (a subject and a verb can be told, see ``FactShape``): not questions, greetings, requests
+    /// or what is said to the listener. "remember that …" is read as what follows it.
     static func sentences(_ message: String, speaker: String) -> [Fact] {
         var facts: [Fact] = []
-        // Sentences with the mark that ends them: a question is not a statement.
-        var sentences: [(text: String, question: Bool)] = []
+        var previousObject: String?
+        for (raw, question) in clauses(split(message)) {
+            var sentence = withoutLeadIn(raw.trimmingCharacters(in: .whitespaces))
+            if let asked = MemoryFormation.explicit(sentence) { sentence = asked }
+            // "We replaced the event bus; it is now NATS JetStream": "it" is what the sentence
+            // before did something to.
+            if let first = sentence.split(separator: " ").first, ["it", "it's"].contains(first.lowercased()), let object = previousObject {
+                sentence = "The \(object) " + (first.lowercased() == "it's" ? "is " : "") + sentence.dropFirst(first.count).trimmingCharacters(in: .whitespaces)
+            }
+            previousObject = FactShape.object(of: sentence, speaker: speaker)
+            if question { continue }
+            let list = words(sentence)
+            // Said to someone ("bella, keep us to time"), or about the listener: not a fact.
+            let vocative = sentence.split(separator: " ").first?.hasSuffix(",") ?? false
+            guard (3...40).contains(list.count), let first = list.first, !vocative, !list.contains("you"), !list.contains("your"),
+                !openers.contains(first), FactShape.of(sentence, speaker: speaker) != nil
+            else { continue }
+            facts.append(Fact(text: sentence, speaker: speaker))
+        }
+        return facts
+    }
+
+    /// Words before a statement that only introduce it ("Note that …", "For the record, …", "Hi
+    /// Seshat, …"), taken off.
+    static func withoutLeadIn(_ sentence: String) -> String {
+        var text = sentence
+        let lower = text.lowercased()
+        for phrase in ["note that ", "fyi ", "fyi, ", "btw ", "btw, ", "by the way, ", "for the record, ", "just so you know, ", "heads up, ", "also, ", "and ", "so ", "ok so ", "okay so ", "well, "]
+        where lower.hasPrefix(phrase) {
+            text = String(text.dropFirst(phrase.count))
+            break
+        }
+        // A greeting or a name said to someone, up to the comma.
+        let words = text.split(separator: " ", maxSplits: 3).map { $0.lowercased() }
+        if let first = words.first, let comma = text.firstIndex(of: ","),
+            ["hi", "hello", "hey", "thanks", "thank", "ok", "okay", "great", "cool", "right", "yes", "no"].contains(first.trimmingCharacters(in: .punctuationCharacters)),
+            text[..<comma].split(separator: " ").count <= 3
+        {
+            text = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return text
+    }
+
+    /// The sentences, with clauses that state something on their own taken apart: "I'm Rowan
+    /// Pike and I work for Northwind" is two statements; a question that opens with a reason
+    /// ("Since most of our customers are in Brazil, where …?") states the reason.
+    static func clauses(_ sentences: [(text: String, question: Bool)]) -> [(text: String, question: Bool)] {
+        var result: [(String, Bool)] = []
+        for (text, question) in sentences {
+            if question {
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                if let opener = ["since ", "given that ", "as ", "because "].first(where: trimmed.lowercased().hasPrefix),
+                    let comma = trimmed.firstIndex(of: ",")
+                {
+                    result.append((String(trimmed[trimmed.index(trimmed.startIndex, offsetBy: opener.count)..<comma]), false))
+                }
+                result.append((text, true))
+                continue
+            }
+            var rest = text[...]
+            while let range = rest.range(of: #",? and (I|we|she|he|they) "#, options: .regularExpression) {
+                result.append((String(rest[..<range.lowerBound]), false))
+                let pronoun = rest[range].split(separator: " ").last ?? ""
+                rest = pronoun + " " + rest[range.upperBound...]
+            }
+            result.append((String(rest), false))
+        }
+        return result
+    }
+
+    /// The sentences of `text`, each with whether it asks (ends with "?"). A sentence ends at
+    /// `.`, `!`, `?`, `;` or `:` followed by a space or the end, or at a line break ("15.2" and
+    /// "10:30" stay whole; "Change of plan: the freeze …" is two).
+    static func split(_ text: String) -> [(text: String, question: Bool)] {
+        var sentences: [(String, Bool)] = []
         var current = ""
-        for character in message {
-            if ".!?;\n".contains(character) {
-                sentences.append((current, character == "?"))
+        let characters = Array(text)
+        for (index, character) in characters.enumerated() {
+            let next = index + 1 < characters.count ? characters[index + 1] : " "
+            // A colon ends a lead-in ("Change of plan: …", "Quick news: …"), not a list ("split
+            // into three services: ingest, resize and publish").
+            let leadIn = character == ":" && current.split(separator: " ").count <= 4
+            if character == "\n" || ((".!?;".contains(character) || leadIn) && next.isWhitespace) {
+                if !current.trimmingCharacters(in: .whitespaces).isEmpty { sentences.append((current, character == "?")) }
                 current = ""
             } else {
                 current.append(character)
             }
         }
-        sentences.append((current, false))
-        for (raw, question) in sentences where !question {
-            let sentence = raw.trimmingCharacters(in: .whitespaces)
-            let list = words(sentence)
-            // Said to someone ("bella, keep us to time"), or about the listener: not a fact.
-            let vocative = sentence.split(separator: " ").first?.hasSuffix(",") ?? false
-            guard (3...40).contains(list.count), let first = list.first, !vocative, !list.contains("you"), !list.contains("your"),
-                !openers.contains(first), list.contains(where: verbs.contains),
-                let subject = subject(of: sentence, speaker: speaker)
-            else { continue }
-            facts.append(Fact(text: sentence, speaker: speaker, subject: subject))
-        }
-        return facts
+        if !current.trimmingCharacters(in: .whitespaces).isEmpty { sentences.append((current, false)) }
+        return sentences
     }
 
     /// The facts a model reads in `message`, asked for as JSON; `nil` when its answer is not

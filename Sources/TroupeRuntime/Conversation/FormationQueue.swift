@@ -1,32 +1,46 @@
 import Foundation
 import TroupeCore
 
-/// A turn's automatic memory formation, waiting to be done: which message, by whom, to whom.
+/// A turn's automatic memory formation, waiting to be done: what was said (the message, and
+/// what it quoted), by whom, to whom.
 public struct FormationJob: Sendable, Hashable {
     public var id: String
     public var persona: String
     public var conversation: String
     public var turn: Int
-    public var speaker: String
-    public var message: String
+    public var said: [Utterance]
 
     var json: JSONValue {
         .object([
             "id": .string(id), "persona": .string(persona), "conversation": .string(conversation), "turn": .number(Double(turn)),
-            "speaker": .string(speaker), "message": .string(message),
+            "said": .array(said.map { .object(["text": .string($0.text), "speaker": .string($0.speaker), "source": .string($0.source.rawValue)]) }),
         ])
     }
 
-    init(id: String, persona: String, conversation: String, turn: Int, speaker: String, message: String) {
-        (self.id, self.persona, self.conversation, self.turn, self.speaker, self.message) = (id, persona, conversation, turn, speaker, message)
+    init(id: String, persona: String, conversation: String, turn: Int, said: [Utterance]) {
+        (self.id, self.persona, self.conversation, self.turn, self.said) = (id, persona, conversation, turn, said)
     }
 
+    /// A job as written down; one written before `said` existed (`speaker` and `message`) reads
+    /// as the user's words when the user said them, a model's otherwise.
     init?(_ value: JSONValue) {
         guard case .object(let o) = value, case .string(let id)? = o["id"], case .string(let persona)? = o["persona"],
-            case .string(let conversation)? = o["conversation"], case .number(let turn)? = o["turn"],
-            case .string(let speaker)? = o["speaker"], case .string(let message)? = o["message"]
+            case .string(let conversation)? = o["conversation"], case .number(let turn)? = o["turn"]
         else { return nil }
-        self.init(id: id, persona: persona, conversation: conversation, turn: Int(turn), speaker: speaker, message: message)
+        var said: [Utterance] = []
+        if case .array(let parts)? = o["said"] {
+            for case .object(let part) in parts {
+                guard case .string(let text)? = part["text"], case .string(let speaker)? = part["speaker"],
+                    case .string(let source)? = part["source"], let kind = Provenance.Source(rawValue: source)
+                else { return nil }
+                said.append(Utterance(text, speaker: speaker, source: kind))
+            }
+        } else if case .string(let speaker)? = o["speaker"], case .string(let message)? = o["message"] {
+            said = [Utterance(message, speaker: speaker, source: speaker == "user" ? .person : .persona)]
+        } else {
+            return nil
+        }
+        self.init(id: id, persona: persona, conversation: conversation, turn: Int(turn), said: said)
     }
 }
 
@@ -97,9 +111,10 @@ public final class FormationQueue: Sendable {
                     let formation = MemoryFormation(persona: persona, runtime: runtime)
                     // The conversation's own model reads the facts; a resumed job takes the runtime's.
                     let backend = try? await conversation?.backend(for: persona)
-                    let (facts, basis) = await formation.extract(job.message, speaker: job.speaker, backend: backend)
-                    let provenance = Provenance(saidBy: job.speaker, conversation: job.conversation, turn: job.turn, basis: basis)
-                    let written = try await formation.keep(facts, provenance: provenance)
+                    var written: [TurnRecord.Written] = []
+                    for part in job.said {
+                        written += try await formation.form(part, conversation: job.conversation, turn: job.turn, backend: backend)
+                    }
                     await conversation?.formed(written, turn: job.turn)
                     await self.done(job.id)
                 } catch {

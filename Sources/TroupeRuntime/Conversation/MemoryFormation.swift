@@ -3,29 +3,64 @@ import TroupeCore
 import TroupeLLM
 import TroupeRetrieval
 
-/// A fact to keep in semantic memory: its text, whom it is about, and what about them (for
-/// telling a new fact from one that contradicts an old one).
+/// A fact to keep in semantic memory: its text and what it says (subject, attribute, value;
+/// see ``FactShape``).
 public struct Fact: Sendable, Hashable {
     public var text: String
     /// Lower-cased; the speaker for facts in the first person.
     public var subject: String
-    /// `location`, `employer`, `schedule`, `age`; `nil` when several may hold at once.
-    public var relation: String?
+    /// What rules read in it; `nil` when they cannot tell its subject and verb.
+    public var shape: FactShape?
 
-    public init(text: String, speaker: String, subject: String? = nil, relation: String? = nil) {
+    public init(text: String, speaker: String, subject: String? = nil) {
         self.text = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        self.subject = subject?.lowercased() ?? FactReading.subject(of: self.text, speaker: speaker) ?? speaker
-        self.relation = relation ?? FactReading.relation(of: self.text)
+        shape = FactShape.of(self.text, speaker: speaker)
+        if let subject { shape?.subject = subject.lowercased() }
+        self.subject = shape?.subject ?? subject?.lowercased() ?? FactReading.subject(of: self.text, speaker: speaker) ?? speaker.lowercased()
     }
 }
 
-/// Keeping facts: a near-duplicate strengthens the memory it repeats, a contradiction
-/// supersedes the fact it contradicts (the old version ends and stays in the history), anything
-/// else is a new semantic memory. Never two current memories saying the same, never a fact
-/// deleted for a newer one.
+/// Something said to a persona, as formation takes it: the words, who said them, and whether a
+/// person said them or a model generated them.
+public struct Utterance: Sendable, Hashable {
+    public var text: String
+    public var speaker: String
+    public var source: Provenance.Source
+
+    public init(_ text: String, speaker: String, source: Provenance.Source) {
+        (self.text, self.speaker, self.source) = (text, speaker, source)
+    }
+}
+
+/// Forming facts from what was said, in small stages: extract (rules; a capable model's JSON
+/// when one is configured), resolve the subject (``FactShape``), ground (a persona's words only
+/// when a person's words support them, see ``Grounding``), match against the persona's facts
+/// and decide (``decide(_:provenance:candidates:)``): add, strengthen, supersede, dispute, or
+/// nothing for a repetition. Every write goes through the persona, the one write path.
+///
+/// What a person said is never replaced by a claim of lower trust (see ``Provenance/trust``):
+/// such a claim is kept beside it as disputed. Strengthening needs the same value from a second
+/// source; never two current memories saying the same, never a fact deleted for a newer one.
 struct MemoryFormation {
     let persona: PersonaActor
     let runtime: Runtime
+
+    /// What to do with a fact, given the persona's facts nearest to it.
+    enum Decision: Equatable {
+        /// A new fact.
+        case add
+        /// The same value said again by the same source (or by one of lower trust): nothing to write.
+        case repeated(MemoryRecord)
+        /// The same value from another person: the fact's importance grows.
+        case strengthen(MemoryRecord)
+        /// A new value for the same subject and attribute, of at least the old fact's trust.
+        case supersede(MemoryRecord)
+        /// A new value from a source of lower trust than the fact's: kept beside it, disputed.
+        case dispute(MemoryRecord)
+    }
+
+    /// The tag a disputed claim carries.
+    static let disputedTag = "disputed"
 
     /// The fact in `message` when it asks to be remembered ("remember that …", "remember: …").
     static func explicit(_ message: String) -> String? {
@@ -40,10 +75,27 @@ struct MemoryFormation {
         return nil
     }
 
+    /// Forms the facts in `said`: extracted, grounded when a model wrote them, kept. What was
+    /// written or changed.
+    func form(_ said: Utterance, conversation: String, turn: Int, backend: (any ChatBackend)?) async throws -> [TurnRecord.Written] {
+        var (facts, method) = await extract(said.text, speaker: said.speaker, backend: backend)
+        if said.source == .persona {
+            switch persona.definition.memory.formationFromReplies {
+            case .off: return []
+            case .grounded: facts = try await Grounding(runtime: runtime).supported(facts, saidBy: said.speaker, to: persona)
+            case .all: break
+            }
+        }
+        let provenance = Provenance(saidBy: said.speaker, conversation: conversation, turn: turn, source: said.source, method: method)
+        return try await keep(facts, provenance: provenance)
+    }
+
     /// Keeps each fact; what was written or changed.
     func keep(_ facts: [Fact], provenance: Provenance) async throws -> [TurnRecord.Written] {
         var written: [TurnRecord.Written] = []
-        for fact in facts where !fact.text.isEmpty { written.append(try await keep(fact, provenance: provenance)) }
+        for fact in facts where !fact.text.isEmpty {
+            if let change = try await keep(fact, provenance: provenance) { written.append(change) }
+        }
         return written
     }
 
@@ -52,33 +104,70 @@ struct MemoryFormation {
         text.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: " ")
     }
 
-    private func keep(_ fact: Fact, provenance: Provenance) async throws -> TurnRecord.Written {
+    /// The decision for `fact`, said with `provenance`, among the persona's current facts
+    /// nearest to it (best first).
+    static func decide(_ fact: Fact, provenance: Provenance, candidates: [MemoryRecord]) -> Decision {
+        func sameValue(_ record: MemoryRecord) -> Decision {
+            let sameSource = Provenance(record.metadata)?.saidBy == provenance.saidBy
+            return sameSource || provenance.trust < Provenance.highestTrust - 1 ? .repeated(record) : .strengthen(record)
+        }
+        let text = normalized(fact.text)
+        if let same = candidates.first(where: { normalized($0.content) == text }) { return sameValue(same) }
+        guard let shape = fact.shape else { return .add }
+        for record in candidates {
+            guard let old = Self.shape(of: record), FactShape.sameAttribute(old, shape) else { continue }
+            if old.value == shape.value { return sameValue(record) }
+            guard shape.singleValued || old.singleValued else { continue }
+            return provenance.trust >= Provenance.trust(of: record.metadata) ? .supersede(record) : .dispute(record)
+        }
+        return .add
+    }
+
+    /// What a kept fact says: from its metadata, or read again from its text.
+    static func shape(of record: MemoryRecord) -> FactShape? {
+        if case .object(let m)? = record.metadata, case .string(let subject)? = m["subject"], case .string(let attribute)? = m["attribute"],
+            case .string(let value)? = m["value"]
+        {
+            var single = false, change = false
+            if case .bool(let flag)? = m["single_valued"] { single = flag }
+            if case .bool(let flag)? = m["change"] { change = flag }
+            return FactShape(subject: subject, attribute: attribute, value: value, singleValued: single, isChange: change)
+        }
+        return FactShape.of(record.content, speaker: Provenance(record.metadata)?.saidBy ?? "user")
+    }
+
+    private func keep(_ fact: Fact, provenance: Provenance) async throws -> TurnRecord.Written? {
         var metadata = provenance.metadata
         metadata["subject"] = .string(fact.subject)
-        if let relation = fact.relation { metadata["relation"] = .string(relation) }
+        if let shape = fact.shape {
+            metadata["attribute"] = .string(shape.attribute)
+            metadata["value"] = .string(shape.value)
+            metadata["single_valued"] = .bool(shape.singleValued)
+            metadata["change"] = .bool(shape.isChange)
+        }
         let candidates = try await persona.recall(fact.text, slices: [.semantic], limit: 8)
-            .filter { $0.record.owner == persona.name }
-        for hit in candidates {
-            let subject = Self.field("subject", of: hit.record)
-            let cosine = hit.components.first { $0.name == "semantic" }?.raw ?? 0
-            let same = Self.normalized(hit.record.content) == Self.normalized(fact.text)
-            if same || (subject == fact.subject && cosine >= 0.95) {
-                let importance = min(1, hit.record.importance + 0.1)
-                let next = try await persona.update(hit.record.id, basedOn: hit.record.version, change: MemoryChange(importance: importance))
-                return .init(what: .strengthened, id: next.current.id, slice: .semantic, content: next.current.content)
-            }
-        }
-        if let relation = fact.relation,
-            let old = candidates.first(where: { Self.field("subject", of: $0.record) == fact.subject && Self.field("relation", of: $0.record) == relation })
-        {
+            .map(\.record).filter { $0.owner == persona.name }
+        switch Self.decide(fact, provenance: provenance, candidates: candidates) {
+        case .repeated:
+            return nil
+        case .strengthen(let old):
+            let importance = min(1, old.importance + 0.1)
+            let next = try await persona.update(old.id, basedOn: old.version, change: MemoryChange(importance: importance))
+            return .init(what: .strengthened, id: next.current.id, slice: .semantic, content: next.current.content)
+        case .supersede(let old):
             let next = try await persona.update(
-                old.record.id, basedOn: old.record.version, change: MemoryChange(content: fact.text, metadata: .some(.object(metadata))))
-            return .init(what: .superseded, id: next.current.id, slice: .semantic, content: fact.text, replacedVersion: old.record.version)
+                old.id, basedOn: old.version, change: MemoryChange(content: fact.text, metadata: .some(.object(metadata))))
+            return .init(what: .superseded, id: next.current.id, slice: .semantic, content: fact.text, replacedVersion: old.version)
+        case .dispute(let old):
+            metadata["disputes"] = .string(old.id)
+            let record = try await persona.remember(fact.text, in: .semantic, importance: 0.4, tags: [Self.disputedTag], metadata: .object(metadata))
+            return .init(what: .disputed, id: record.id, slice: .semantic, content: record.content, disputes: old.id)
+        case .add:
+            let record = try await persona.remember(fact.text, in: .semantic, importance: 0.6, metadata: .object(metadata))
+            return .init(
+                what: .fact, id: record.id, slice: .semantic, content: record.content,
+                flagged: record.tags.contains(InstructionLikeText.tag) ? InstructionLikeText.reason(record.content) : nil)
         }
-        let record = try await persona.remember(fact.text, in: .semantic, importance: 0.6, metadata: .object(metadata))
-        return .init(
-            what: .fact, id: record.id, slice: .semantic, content: record.content,
-            flagged: record.tags.contains(InstructionLikeText.tag) ? InstructionLikeText.reason(record.content) : nil)
     }
 
     static func field(_ name: String, of record: MemoryRecord) -> String? {
@@ -88,17 +177,24 @@ struct MemoryFormation {
 
     // MARK: Extraction
 
-    /// The facts worth keeping in a message: through the model (`backend`, or the runtime's for
-    /// the persona), with a JSON answer, when there is one; by reading the sentences otherwise
-    /// (or when the model's answer is not usable).
-    func extract(_ message: String, speaker: String, backend given: (any ChatBackend)? = nil) async -> (facts: [Fact], basis: Provenance.Basis) {
+    /// The facts worth keeping in a message, and how they were read: by a capable model (an
+    /// OpenAI-compatible server, not the embedded toy model nor the offline one), with a JSON
+    /// answer checked against the message, when there is one; by rules otherwise (or when the
+    /// model's answer is not usable).
+    func extract(_ message: String, speaker: String, backend given: (any ChatBackend)? = nil) async -> (facts: [Fact], method: Provenance.Method) {
         var backend = given
         if backend == nil { backend = try? await runtime.chatBackend(for: persona.definition).backend }
-        if let backend, backend.description.kind != "offline",
+        if let backend, Self.readsFacts(backend.description),
             let facts = await FactReading.byModel(message, speaker: speaker, backend: backend), !facts.isEmpty
         {
-            return (facts, .inferred)
+            return (facts, .model)
         }
-        return (FactReading.sentences(message, speaker: speaker), .stated)
+        return (FactReading.sentences(message, speaker: speaker), .rules)
+    }
+
+    /// Whether a backend's reading of facts is trusted beyond the rules: a server the operator
+    /// chose (any OpenAI-compatible one), never the embedded 135M model or the offline one.
+    static func readsFacts(_ backend: BackendDescription) -> Bool {
+        !["offline", "embedded", "scripted", "replay"].contains(backend.kind)
     }
 }

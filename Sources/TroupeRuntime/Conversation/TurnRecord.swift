@@ -3,8 +3,9 @@ import TroupeCore
 import TroupeLLM
 import TroupeRetrieval
 
-/// What one turn did: what it recalled (each score component), what it wrote, which backend
-/// answered, and how long each step took. `:why`, transcripts and logs read it.
+/// What one turn did: what it recalled (each score component), the prompt it sent, what it
+/// wrote, which backend answered, and how long each step took. `:why`, transcripts and logs
+/// read it.
 public struct TurnRecord: Sendable {
     /// A memory the turn wrote, or changed.
     public struct Written: Sendable, Hashable {
@@ -14,6 +15,9 @@ public struct TurnRecord: Sendable {
             case strengthened
             /// A fact that replaced a contradicted one (the old version keeps its end of validity).
             case superseded
+            /// A claim that contradicts a fact of higher trust: kept beside it, linked to it as
+            /// disputed, the fact left as it was.
+            case disputed
         }
         public var what: What
         public var id: String
@@ -21,6 +25,8 @@ public struct TurnRecord: Sendable {
         public var content: String
         /// For `superseded`: the version that ended.
         public var replacedVersion: Int?
+        /// For `disputed`: the fact it disputes.
+        public var disputes: String?
         /// Why the memory was flagged, if its text reads like an instruction.
         public var flagged: String?
     }
@@ -42,8 +48,11 @@ public struct TurnRecord: Sendable {
     public var finish: FinishReason
     /// What went wrong with the model, when the reply broke off (the partial exchange is stored).
     public var failure: String?
+    /// The recalled memories that reached the prompt, best first (not those dropped to fit it).
     public var recalled: [RecallHit]
     public var written: [Written]
+    /// The messages sent to the model, as fitted into its context.
+    public var prompt: [ChatMessage] = []
     public var backend: BackendDescription
     public var promptTokens = 0
     public var completionTokens = 0

@@ -32,8 +32,10 @@ extension ReplSession {
             Self.why(turn).forEach(output.line)
         case "remember":
             let text = try required(argument, "what to remember")
-            let provenance = Provenance(saidBy: "user", conversation: conversation.id, turn: await conversation.turns.count, basis: .stated)
+            let provenance = Provenance(
+                saidBy: "user", conversation: conversation.id, turn: await conversation.turns.count, source: .person, method: .verbatim)
             let written = try await MemoryFormation(persona: persona, runtime: runtime).keep([Fact(text: text, speaker: "user")], provenance: provenance)
+            if written.isEmpty { output.line("already remembered (the same, said before)") }
             for w in written { output.line("\(w.what.rawValue) \(w.id): \(w.content)" + (w.flagged.map { " [flagged: \($0)]" } ?? "")) }
         case "forget":
             let receipt = try await persona.forget(try required(argument, "a memory's id"), reason: "forgotten in the REPL")

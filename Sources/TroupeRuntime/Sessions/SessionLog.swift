@@ -4,9 +4,9 @@ import TroupeLLM
 import TroupeRetrieval
 
 /// A session's `log.jsonl`: a header, a line per turn (speaker, what was recalled with every
-/// score component, memory writes, conflicts and their resolution, the model's reply and every
-/// model call, the backend, timings), and an end line. Each line is fsynced as it is written,
-/// so a killed run can be resumed from it.
+/// score component, the prompt as sent and what was dropped to fit it, memory writes, conflicts
+/// and their resolution, the model's reply and every model call, the backend, timings), and an
+/// end line. Each line is fsynced as it is written, so a killed run can be resumed from it.
 public struct SessionLog: Sendable {
     public struct Turn: Sendable {
         public var round: Int

@@ -61,21 +61,34 @@ extension SessionRun {
         return result
     }
 
+    /// Whether `record` comes from `origin`. A record without provenance is its `source`'s: a
+    /// persona's (a decision a reply wrote) or else an operator's, a person's.
+    func matches(_ record: MemoryRecord, _ origin: SessionDefinition.Origin?) -> Bool {
+        guard let origin else { return true }
+        let provenance = Provenance(record.metadata)
+        if let saidBy = origin.saidBy, (provenance?.saidBy ?? record.source) != saidBy { return false }
+        let persona = (try? runtime.definition(record.source)) != nil
+        if let by = origin.by, (provenance?.source.rawValue ?? (persona ? "persona" : "person")) != by { return false }
+        return true
+    }
+
     func check(_ expectation: SessionDefinition.Expectation, conflicts: Int) async throws -> SessionResult.Check {
         switch expectation {
-        case .recalls(let persona, let query, let slice, let contains):
+        case .recalls(let persona, let query, let slice, let contains, let origin):
             let hits = try await runtime.persona(persona.rawValue).recall(query, slices: slice.map { [$0] }, limit: 10)
-            let hit = hits.first { $0.record.content.localizedCaseInsensitiveContains(contains) }
+            let hit = hits.first { $0.record.content.localizedCaseInsensitiveContains(contains) && matches($0.record, origin) }
             return .init(
-                expectation: "\(persona) recalls \"\(contains)\" for \"\(query)\"" + (slice.map { " from \($0.rawValue) memory" } ?? ""),
+                expectation: "\(persona) recalls \"\(contains)\" for \"\(query)\"" + (slice.map { " from \($0.rawValue) memory" } ?? "")
+                    + (origin.map { " (\($0.description))" } ?? ""),
                 passed: hit != nil,
                 found: hit.map { "\($0.record.id): \($0.record.content)" }
                     ?? (hits.isEmpty ? "nothing recalled" : "recalled instead: " + hits.prefix(3).map { "\"\($0.record.content.prefix(80))\"" }.joined(separator: ", ")))
-        case .holds(let slice, let contains):
+        case .holds(let slice, let contains, let origin):
             let records = try await runtime.store.query(MemoryQuery(owners: [slice]))
-            let match = records.first { $0.content.localizedCaseInsensitiveContains(contains) }
+            let match = records.first { $0.content.localizedCaseInsensitiveContains(contains) && matches($0, origin) }
             return .init(
-                expectation: "the shared slice \(slice) holds a record matching \"\(contains)\"", passed: match != nil,
+                expectation: "the shared slice \(slice) holds a record matching \"\(contains)\"" + (origin.map { " (\($0.description))" } ?? ""),
+                passed: match != nil,
                 found: match.map { "\($0.id): \($0.content)" } ?? "\(records.count) records, none matching")
         case .untouched(let slice):
             let after = try await runtime.store.sliceVersions(owners: [slice], slices: SliceKind.allCases)

@@ -17,12 +17,13 @@ extension SessionRun {
     }
 
     /// One turn of one speaker, in its own id scope.
-    mutating func turn(round: Int, speaker: PersonaID, from: String, message: String, choice: JSONValue? = nil) async throws {
+    mutating func turn(round: Int, speaker: PersonaID, said: Utterance, quoting: Utterance? = nil, choice: JSONValue? = nil) async throws {
         let scope = "r\(round)/\(speaker)"
         await conversation.setBackend(try await backend(for: speaker), for: speaker)
         let (conversation, sampling) = (conversation, sampling)
         let record = try await SessionIDs.$scope.withValue(scope) {
-            try await conversation.turn(message, to: speaker.rawValue, from: from, sampling: sampling)
+            try await conversation.turn(
+                said.text, to: speaker.rawValue, from: said.speaker, source: said.source, quoting: quoting, sampling: sampling)
         }
         let shared = try await recordDecisions(record, round: round, speaker: speaker)
         try logTurn(SessionLog.Turn(round: round, scope: scope, record: record, shared: shared, calls: book.calls(of: scope)), choice: choice)

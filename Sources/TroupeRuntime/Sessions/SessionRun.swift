@@ -90,10 +90,10 @@ struct SessionRun {
                 try await parallelRound(parallel)
             } else {
                 let speaker = try await nextSpeaker(round: round)
-                let (from, message) = input(round: round)
+                let (said, quoting) = input(round: round)
                 let choice = pendingChoice
                 pendingChoice = nil
-                try await turn(round: round, speaker: speaker, from: from, message: message, choice: choice)
+                try await turn(round: round, speaker: speaker, said: said, quoting: quoting, choice: choice)
             }
             if let reason = stopReason() {
                 stoppedBy = reason
@@ -107,15 +107,16 @@ struct SessionRun {
         return turns
     }
 
-    /// What the round's speaker hears: the opening, else the last reply, with an injected
-    /// message of the round before it.
-    func input(round: Int) -> (from: String, text: String) {
-        var (from, text) = lastReply ?? (definition.opening.from, definition.opening.text)
+    /// What the round's speaker hears: the opening, else the last reply; an injected message
+    /// of the round comes first, quoting the last reply. The opening and injections are a
+    /// person's words (whoever wrote the session), whatever name they are said as; a reply is
+    /// a model's.
+    func input(round: Int) -> (said: Utterance, quoting: Utterance?) {
+        let reply = lastReply.map { Utterance($0.text, speaker: $0.from, source: .persona) }
         if let injection = definition.injections.first(where: { $0.round == round }) {
-            text = injection.message.text + (lastReply.map { "\n\n(Before that, \($0.from) said: \($0.text))" } ?? "")
-            from = injection.message.from
+            return (Utterance(injection.message.text, speaker: injection.message.from, source: .person), reply)
         }
-        return (from, text)
+        return (reply ?? Utterance(definition.opening.text, speaker: definition.opening.from, source: .person), nil)
     }
 
     func stopReason() -> String? {
