@@ -32,6 +32,8 @@ extension JSONView {
                 ]
                 if let v = w.replacedVersion { o["replaced_version"] = .number(Double(v)) }
                 if let f = w.flagged { o["flagged"] = .string(f) }
+                if let d = w.disputes { o["disputes"] = .string(d) }
+                if let p = w.provenance { o["provenance"] = .object(p.metadata.merging(["trust": .number(Double(p.trust))]) { $1 }) }
                 return .object(o)
             }),
         ]

@@ -52,6 +52,8 @@ struct SessionCLITests {
         let transcript = try String(contentsOf: out.appendingPathComponent("transcript.md"), encoding: .utf8)
         #expect(transcript.hasPrefix("# On-call knowledge hand-over to seshat") && transcript.contains("### seshat") && transcript.contains("[^1]"))
         #expect(transcript.contains("Stopped because of max_rounds") && transcript.contains("gained: the on-call rota lives in the ops wiki"))
+        // Who said each fact: the opening is a person's words, whatever name it is said as.
+        #expect(transcript.contains("— said by bellona in turn 1 · a person's words, trust 4/4"), "\(transcript)")
         let log = out.appendingPathComponent("log.jsonl")
         #expect(try Self.lines(log, kind: "turn").count == 4 && Self.lines(log, kind: "end").count == 1)
 

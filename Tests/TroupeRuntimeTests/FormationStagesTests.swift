@@ -80,6 +80,8 @@ struct FormationStagesTests {
         #expect(Grounding.supports(said, "Pages for the payments service go to the payments team first"))
         #expect(!Grounding.supports(said, "The on-call rota is a group that helps people with their finances"))
         #expect(!Grounding.supports(said, "The on-call rota lives in the operations wiki, so they have to be very careful about what they do"))
+        // The person's words and a clause the model added: not grounded.
+        #expect(!Grounding.supports(said, "The on-call rota lives in the ops wiki under Rotas, so they have to be very careful about what they do"))
         // A value the person did not say is never grounded, however many other words match.
         #expect(!Grounding.supports(said, "The on-call rota lives in the ops wiki under Incidents"))
         #expect(!Grounding.supports("The freeze starts on 3 March", "The freeze starts on 4 March"))

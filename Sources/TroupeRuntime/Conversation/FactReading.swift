@@ -78,23 +78,49 @@ enum FactReading {
         return facts
     }
 
+    /// Discourse markers that open a sentence and say nothing of its content.
+    static let discourseMarkers: [String] = [
+        "note that", "fyi", "btw", "by the way", "for the record", "just so you know", "heads up", "also", "and", "so", "ok so", "okay so",
+        "well", "it turns out that", "it turns out", "turns out that", "turns out", "apparently", "actually", "anyway", "lol", "haha", "oh",
+        "ah", "oh and", "plus", "ok", "okay", "right",
+    ]
+
     /// Words before a statement that only introduce it ("Note that …", "For the record, …", "Hi
-    /// Seshat, …"), taken off.
+    /// Seshat, …", "side note - …"), taken off: a discourse marker, or a short verbless lead-in
+    /// before a comma or a dash.
     static func withoutLeadIn(_ sentence: String) -> String {
-        var text = sentence
-        let lower = text.lowercased()
-        for phrase in ["note that ", "fyi ", "fyi, ", "btw ", "btw, ", "by the way, ", "for the record, ", "just so you know, ", "heads up, ", "also, ", "and ", "so ", "ok so ", "okay so ", "well, "]
-        where lower.hasPrefix(phrase) {
-            text = String(text.dropFirst(phrase.count))
-            break
-        }
-        // A greeting or a name said to someone, up to the comma.
-        let words = text.split(separator: " ", maxSplits: 3).map { $0.lowercased() }
-        if let first = words.first, let comma = text.firstIndex(of: ","),
-            ["hi", "hello", "hey", "thanks", "thank", "ok", "okay", "great", "cool", "right", "yes", "no"].contains(first.trimmingCharacters(in: .punctuationCharacters)),
-            text[..<comma].split(separator: " ").count <= 3
-        {
-            text = String(text[text.index(after: comma)...]).trimmingCharacters(in: .whitespaces)
+        var text = sentence.trimmingCharacters(in: .whitespaces)
+        var changed = true
+        while changed {
+            changed = false
+            // A bracketed aside before the statement ("[semantic, user] The …"), or the end of
+            // one begun before it.
+            if let end = text.firstIndex(where: { "])".contains($0) }), text.distance(from: text.startIndex, to: end) <= 40 {
+                let open: Character = text[end] == "]" ? "[" : "("
+                let start = text[..<end].firstIndex(of: open)
+                if start == nil || start == text.startIndex {
+                    text = String(text[text.index(after: end)...]).trimmingCharacters(in: .whitespaces)
+                    changed = true
+                    continue
+                }
+            }
+            let lower = text.lowercased()
+            for marker in discourseMarkers.sorted(by: { $0.count > $1.count }) {
+                guard lower.hasPrefix(marker) else { continue }
+                let rest = lower.dropFirst(marker.count)
+                guard let next = rest.first, next == " " || next == "," || next == "!" || next == "." else { continue }
+                text = String(text.dropFirst(marker.count)).trimmingCharacters(in: CharacterSet(charactersIn: " ,!.-"))
+                changed = true
+                break
+            }
+            // "side note, …", "small change - …", "hi Seshat, …": a few words without a verb.
+            if let cut = text.range(of: #"^[^,;]{1,40}?(, | - | -- )"#, options: .regularExpression) {
+                let head = String(text[cut]).trimmingCharacters(in: CharacterSet(charactersIn: " ,-"))
+                if head.split(separator: " ").count <= 5, FactShape.of(head, speaker: "x") == nil, text[cut.upperBound...].count > 8 {
+                    text = String(text[cut.upperBound...])
+                    changed = true
+                }
+            }
         }
         return text
     }
@@ -115,11 +141,26 @@ enum FactReading {
                 result.append((text, true))
                 continue
             }
+            // What follows a relative or reason clause is its own business: "… 300 rps which we're
+            // hitting at peak", "… moved to 10:15 because half the team …".
             var rest = text[...]
-            while let range = rest.range(of: #",? and (I|we|she|he|they) "#, options: .regularExpression) {
-                result.append((String(rest[..<range.lowerBound]), false))
-                let pronoun = rest[range].split(separator: " ").last ?? ""
-                rest = pronoun + " " + rest[range.upperBound...]
+            if let cut = rest.range(of: #"(,)? (which|because|since|so that's|so that|though|although|i think|i guess) "#, options: [.regularExpression, .caseInsensitive]) {
+                rest = rest[..<cut.lowerBound]
+            }
+            // Clauses joined with "and", "but", a dash or a comma, each with a subject of its own
+            // (a joint after words that state nothing yet is not one).
+            let joint = #"(,? (and|but) |, | - | -- )(i|i'm|i've|we|we're|she|he|they|my|our|the|his|her|their) "#
+            var from = rest.startIndex
+            while let range = rest.range(of: joint, options: [.regularExpression, .caseInsensitive], range: from..<rest.endIndex) {
+                let head = withoutLeadIn(String(rest[..<range.lowerBound]))
+                let opener = rest[range].split(separator: " ").last ?? ""
+                guard FactShape.of(head, speaker: "x") != nil else {
+                    from = range.upperBound
+                    continue
+                }
+                result.append((head, false))
+                rest = opener + " " + rest[range.upperBound...]
+                from = rest.startIndex
             }
             result.append((String(rest), false))
         }

@@ -35,9 +35,16 @@ public struct FactShape: Sendable, Hashable {
     /// `version` (3.0.13), `number:UNIT` (a number and the word after it), `number`, `name`.
     public var valueKinds: Set<String> {
         let words = value.split(separator: " ").map(String.init)
+        func calendarWord(_ word: String) -> Bool {
+            let w = word.trimmingCharacters(in: .punctuationCharacters)
+            return FactShape.calendar.contains(w) || FactShape.calendar.contains(String(w.dropLast())) || w == "may"
+        }
         var kinds = Set<String>()
         for (index, word) in words.enumerated() {
-            if FactShape.calendar.contains(word) || FactShape.calendar.contains(String(word.dropLast())) {
+            let next = index + 1 < words.count ? words[index + 1] : ""
+            // "3 March", "17th April": a day of a month.
+            let day = word.first?.isNumber == true && word.count <= 4 && word.allSatisfy { $0.isNumber || $0.isLetter }
+            if calendarWord(word) || day && calendarWord(next) {
                 kinds.insert("date")
             } else if word.contains(":"), word.contains(where: \.isNumber) {
                 kinds.insert("time")
@@ -45,9 +52,10 @@ public struct FactShape: Sendable, Hashable {
                 kinds.insert("percent")
             } else if word.filter({ $0 == "." }).count >= 1, word.first?.isNumber == true {
                 kinds.insert("version")
+            } else if word.contains(where: \.isNumber), word.first?.isNumber == false {
+                kinds.insert("id")  // eu-west-1, ci-01, RB-117
             } else if word.contains(where: \.isNumber) {
-                let next = index + 1 < words.count ? words[index + 1] : ""
-                let unit = next.allSatisfy(\.isLetter) && !next.isEmpty ? next : String(word.drop { $0.isNumber })
+                let unit = next.allSatisfy(\.isLetter) && !next.isEmpty ? next : String(word.drop { $0.isNumber || $0 == "," || $0 == "." })
                 kinds.insert(unit.isEmpty ? "number" : "number:" + unit)
             } else if index == 0 || !(words[index - 1].contains(where: \.isNumber)) {
                 kinds.insert("name")
@@ -94,6 +102,7 @@ public struct FactShape: Sendable, Hashable {
         guard let (subject, verbAt) = subject(tokens, speaker: speaker) else { return nil }
         let predicate = Array(tokens[verbAt...])
         if let swapped = named(subject: Array(tokens[..<verbAt]), predicate: predicate, changed: changed) { return swapped }
+        if let owned = possessed(subject: subject, predicate: predicate, changed: changed) { return owned }
         let (attribute, value, numeric) = mask(predicate)
         let relation = FactReading.relation(of: text)
         // "no longer", or a past verb that takes the subject to a value ("moved to 14:00", "went
@@ -132,6 +141,21 @@ public struct FactShape: Sendable, Hashable {
         return count > 0 && count < tokens.count - 2 ? count : nil
     }
 
+    /// "The partner API has a rate limit of 300 rps": what the subject has is the subject ("rate
+    /// limit partner api"), and its value what it is (`is #`), as in "the rate limit on the
+    /// partner API is 500 rps".
+    static func possessed(subject: String, predicate: [Token], changed: Bool) -> FactShape? {
+        guard predicate.count >= 4, ["has", "have", "had"].contains(predicate[0].lower) else { return nil }
+        var rest = predicate.dropFirst()
+        if let first = rest.first, ["a", "an", "the"].contains(first.lower) { rest = rest.dropFirst() }
+        guard let of = rest.firstIndex(where: { $0.lower == "of" }), of > rest.startIndex, of - rest.startIndex <= 4,
+            !rest[..<of].contains(where: \.isValue), rest[(of + 1)...].first?.isValue == true
+        else { return nil }
+        let (_, value, _) = mask(Array(rest[(of + 1)...]))
+        let noun = rest[..<of].map(\.lower).joined(separator: " ")
+        return FactShape(subject: noun + " " + subject, attribute: "is #", value: value, singleValued: true, isChange: changed)
+    }
+
     /// "Mateo Silva is our escalation contact": a subject of names only, said to be a role
     /// ("our …", "the …"), is the role's value: the subject is the role.
     static func named(subject: [Token], predicate: [Token], changed: Bool) -> FactShape? {
@@ -158,7 +182,8 @@ public struct FactShape: Sendable, Hashable {
     public static func sameSubject(_ a: String, _ b: String) -> Bool {
         if a == b { return true }
         func words(_ s: String) -> Set<Substring> {
-            Set(s.split(separator: " ").filter { !FactReading.articles.contains(String($0)) && !prepositions.contains(String($0)) })
+            Set(s.split(separator: " ").filter { !FactReading.articles.contains(String($0)) && !prepositions.contains(String($0)) }
+                .map { $0.hasSuffix("'s") ? $0.dropLast(2) : $0 })
         }
         let x = words(a), y = words(b)
         guard !x.isEmpty, !y.isEmpty else { return false }
@@ -171,7 +196,8 @@ public struct FactShape: Sendable, Hashable {
     /// 10:30 on Mondays").
     public static func sameAttribute(_ old: FactShape, _ new: FactShape) -> Bool {
         guard sameSubject(old.subject, new.subject) else { return false }
-        if old.attribute == new.attribute { return true }
+        let (a, b) = (old.valueKinds.filter { $0.hasPrefix("number:") }, new.valueKinds.filter { $0.hasPrefix("number:") })
+        if old.attribute == new.attribute { return a.isEmpty || b.isEmpty || !a.isDisjoint(with: b) }
         guard new.isChange, old.singleValued, !new.value.isEmpty else { return false }
         return !old.valueKinds.intersection(new.valueKinds).isEmpty
     }
@@ -238,8 +264,20 @@ public struct FactShape: Sendable, Hashable {
         var attribute: [String] = []
         var value: [String] = []
         var numeric = false
+        var negated = false
         for (index, token) in predicate.enumerated() {
-            let unit = index > 0 && predicate[index - 1].hasDigit && token.lower.count <= 3 && token.lower.allSatisfy(\.isLetter)
+            // "500 rps, not 300": what it is not is neither the value nor the attribute.
+            if token.lower == "not", index + 1 < predicate.count, predicate[index + 1].isValue {
+                negated = true
+                continue
+            }
+            // The word a number counts ("14 pods", "64 GB"), unless a function word.
+            let unit = index > 0 && predicate[index - 1].hasDigit && token.lower.allSatisfy(\.isLetter) && !prepositions.contains(token.lower)
+                && !auxiliaries.contains(token.lower) && !FactReading.articles.contains(token.lower) && !["and", "or", "but", "each", "per"].contains(token.lower)
+            if negated {
+                if token.isValue || unit { continue }
+                negated = false
+            }
             if token.isValue || unit {
                 if token.hasDigit || calendar.contains(token.lower) { numeric = true }
                 value.append(token.lower)

@@ -7,13 +7,11 @@ import TroupeCore
 /// The evidence is what people put in the memory of the persona who spoke and of the one who
 /// listened: facts and messages of a person's trust (``Provenance/trust``; an operator's writes
 /// count as a person's), found by recalling the claim. A claim is supported by one piece of
-/// evidence that holds every word naming a value in it (numbers, dates, proper names) and
-/// nearly all of its other content words; function words do not count.
+/// evidence that holds every content word of it (function words do not count): a model that
+/// adds a clause of its own ("…, so they have to be very careful") is not repeating a person.
 struct Grounding {
     let runtime: Runtime
 
-    /// The share of a claim's content words the evidence must hold.
-    static let coverage = 0.8
 
     static let functionWords: Set<String> = FactReading.articles.union(FactShape.auxiliaries).union(FactShape.prepositions)
         .union(FactReading.pronouns).union(FactReading.firstPerson).union([
@@ -44,12 +42,8 @@ struct Grounding {
     /// Whether `evidence` supports `claim` (see the type's description).
     static func supports(_ evidence: String, _ claim: String) -> Bool {
         let held = Set(words(evidence).map(stem))
-        let tokens = FactShape.Token.split(claim)
-        for token in tokens where token.isValue && !held.contains(stem(token.lower)) { return false }
-        let content = tokens.map(\.lower).filter { !functionWords.contains($0) && $0.count > 1 }
-        guard !content.isEmpty else { return false }
-        let found = content.filter { held.contains(stem($0)) }.count
-        return Double(found) >= coverage * Double(content.count)
+        let content = words(claim).filter { !functionWords.contains($0) && ($0.count > 1 || $0.contains(where: \.isNumber)) }
+        return !content.isEmpty && content.allSatisfy { held.contains(stem($0)) }
     }
 
     static func words(_ text: String) -> [String] {

@@ -137,6 +137,12 @@ struct MemoryFormation {
     }
 
     private func keep(_ fact: Fact, provenance: Provenance) async throws -> TurnRecord.Written? {
+        guard var written = try await write(fact, provenance: provenance) else { return nil }
+        written.provenance = provenance
+        return written
+    }
+
+    private func write(_ fact: Fact, provenance: Provenance) async throws -> TurnRecord.Written? {
         var metadata = provenance.metadata
         metadata["subject"] = .string(fact.subject)
         if let shape = fact.shape {

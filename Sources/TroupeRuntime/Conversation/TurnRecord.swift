@@ -27,6 +27,8 @@ public struct TurnRecord: Sendable {
         public var replacedVersion: Int?
         /// For `disputed`: the fact it disputes.
         public var disputes: String?
+        /// Where a fact came from (facts, and the changes formation made).
+        public var provenance: Provenance?
         /// Why the memory was flagged, if its text reads like an instruction.
         public var flagged: String?
     }

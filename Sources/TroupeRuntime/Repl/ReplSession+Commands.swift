@@ -102,6 +102,7 @@ extension ReplSession {
         for w in turn.written {
             var text = "  \(w.what.rawValue)  \(w.id)  \(w.slice.rawValue)"
             if let version = w.replacedVersion { text += "  (version \(version) ended)" }
+            if let disputed = w.disputes { text += "  (disputes \(disputed), which stays: it was said with more trust)" }
             if let flagged = w.flagged { text += "  [flagged: \(flagged)]" }
             out.append(text + "  " + w.content.replacingOccurrences(of: "\n", with: " "))
         }

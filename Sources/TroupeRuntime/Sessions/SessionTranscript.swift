@@ -48,12 +48,17 @@ enum SessionTranscript {
         for persona in definition.personas {
             let written = turns.filter { $0.record.persona == persona }.flatMap(\.record.written)
             let gained = written.filter { $0.what == .fact }, changed = written.filter { $0.what == .strengthened }
-            let superseded = written.filter { $0.what == .superseded }
+            let superseded = written.filter { $0.what == .superseded }, disputed = written.filter { $0.what == .disputed }
+            // Who said it, and with what trust: a reader can tell a person's fact from a model's.
+            func origin(_ w: TurnRecord.Written) -> String { w.provenance.map { " — " + safe($0.summary) } ?? "" }
             out += "\n### \(persona)\n\n"
-            if gained.isEmpty && changed.isEmpty && superseded.isEmpty { out += "No new facts.\n" }
-            for w in gained { out += "- gained: \(safe(w.content)) (`\(w.id)`)\n" }
-            for w in changed { out += "- strengthened: \(safe(w.content)) (`\(w.id)`)\n" }
-            for w in superseded { out += "- superseded version \(w.replacedVersion ?? 0) with: \(safe(w.content)) (`\(w.id)`)\n" }
+            if gained.isEmpty && changed.isEmpty && superseded.isEmpty && disputed.isEmpty { out += "No new facts.\n" }
+            for w in gained { out += "- gained: \(safe(w.content)) (`\(w.id)`)\(origin(w))\n" }
+            for w in changed { out += "- strengthened: \(safe(w.content)) (`\(w.id)`)\(origin(w))\n" }
+            for w in superseded { out += "- superseded version \(w.replacedVersion ?? 0) with: \(safe(w.content)) (`\(w.id)`)\(origin(w))\n" }
+            for w in disputed {
+                out += "- disputed: \(safe(w.content)) (`\(w.id)`)\(origin(w)); it disputes `\(w.disputes ?? "?")`, which stays\n"
+            }
             let episodes = written.filter { $0.what == .episode }.count
             out += "- \(episodes) episode\(episodes == 1 ? "" : "s") of this session in episodic memory\n"
         }
