@@ -54,6 +54,9 @@ struct FormationStagesTests {
         // One subject, an attribute with several values at once.
         let tea = try shape("I like tea"), coffee = try shape("I like coffee")
         #expect(tea.attribute == coffee.attribute && !tea.singleValued && !coffee.singleValued)
+        // The speaker is many names: a change to what they run is not a change to who they are.
+        let name = try shape("I'm Marisol Okafor"), platform = try shape("we're on Kubernetes 1.29 now")
+        #expect(!FactShape.sameAttribute(name, platform, speaker: "user"))
         // A change names a value of another kind than the attribute's.
         let review = try shape("The ops review happens at 10:30"), length = try shape("The ops review now lasts 45 minutes")
         #expect(!FactShape.sameAttribute(review, length))
@@ -65,6 +68,7 @@ struct FormationStagesTests {
     @Test func sentencesKeepDecimalsAndReadPlainStatements() {
         let facts = FactReading.sentences("Our freeze starts on 3 March. The API runs Postgres 15.2 now! Is that ok?", speaker: "user")
         #expect(facts.map(\.text) == ["Our freeze starts on 3 March", "The API runs Postgres 15.2 now"])
+        #expect(FactReading.sentences("The password is", speaker: "user").isEmpty, "a verb and nothing it says")
         #expect(FactReading.sentences("remember that the staging database is called Orion.", speaker: "user").map(\.text)
             == ["the staging database is called Orion"])
         // "it" is what the sentence before acted on.

@@ -101,6 +101,8 @@ public struct FactShape: Sendable, Hashable {
         if let change = change(tokens, speaker: speaker) { return change }
         guard let (subject, verbAt) = subject(tokens, speaker: speaker) else { return nil }
         let predicate = Array(tokens[verbAt...])
+        // "The password is": a verb and nothing it says (a reply cut short).
+        guard predicate.count >= 2 else { return nil }
         if let swapped = named(subject: Array(tokens[..<verbAt]), predicate: predicate, changed: changed) { return swapped }
         if let owned = possessed(subject: subject, predicate: predicate, changed: changed) { return owned }
         let (attribute, value, numeric) = mask(predicate)
@@ -191,15 +193,25 @@ public struct FactShape: Sendable, Hashable {
     }
 
     /// Whether `new` gives a new value to the attribute `old` is about: the same subject, and
-    /// the same attribute; or, for a change that does not name the attribute the same way, a
-    /// single-valued one whose value is of the same kind ("moved to 14:00" after "happens at
-    /// 10:30 on Mondays").
-    public static func sameAttribute(_ old: FactShape, _ new: FactShape) -> Bool {
+    /// the same attribute (numbers counting the same thing); or, for a change that does not name
+    /// the attribute the same way, a single-valued one whose value is of the same kind ("moved
+    /// to 14:00" after "happens at 10:30 on Mondays").
+    public static func sameAttribute(_ old: FactShape, _ new: FactShape, speaker: String? = nil) -> Bool {
         guard sameSubject(old.subject, new.subject) else { return false }
         let (a, b) = (old.valueKinds.filter { $0.hasPrefix("number:") }, new.valueKinds.filter { $0.hasPrefix("number:") })
         if old.attribute == new.attribute { return a.isEmpty || b.isEmpty || !a.isDisjoint(with: b) }
         guard new.isChange, old.singleValued, !new.value.isEmpty else { return false }
-        return !old.valueKinds.intersection(new.valueKinds).isEmpty
+        // A date for a date, 64 GB for 16 GB: enough; a name for a name, for a thing ("switched
+        // the docs site to MkDocs" after "built with Docusaurus"). Not for the speaker, who is
+        // many names (who they are, where they work, what they run), unless the attributes
+        // share a word.
+        let shared = old.valueKinds.intersection(new.valueKinds)
+        if !shared.subtracting(["name", "number"]).isEmpty { return true }
+        if shared.contains("name"), new.subject != speaker?.lowercased() { return true }
+        func words(_ attribute: String) -> Set<Substring> {
+            Set(attribute.split(separator: " ").filter { $0 != "#" && !prepositions.contains(String($0)) && !auxiliaries.contains(String($0)) })
+        }
+        return !shared.isEmpty && !words(old.attribute).isDisjoint(with: words(new.attribute))
     }
 
     /// "we tightened the latency budget to 180 ms", "Ana moved the review to Friday": the

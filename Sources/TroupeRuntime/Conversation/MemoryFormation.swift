@@ -115,7 +115,7 @@ struct MemoryFormation {
         if let same = candidates.first(where: { normalized($0.content) == text }) { return sameValue(same) }
         guard let shape = fact.shape else { return .add }
         for record in candidates {
-            guard let old = Self.shape(of: record), FactShape.sameAttribute(old, shape) else { continue }
+            guard let old = Self.shape(of: record), FactShape.sameAttribute(old, shape, speaker: provenance.saidBy) else { continue }
             if old.value == shape.value { return sameValue(record) }
             guard shape.singleValued || old.singleValued else { continue }
             return provenance.trust >= Provenance.trust(of: record.metadata) ? .supersede(record) : .dispute(record)
