@@ -38,6 +38,7 @@ struct FormationStagesTests {
             ("The standby allowance is 300 EUR per week", "The standby allowance went up to 350 EUR per week"),
             ("Our minimum TLS version is TLS 1.2", "We raised the minimum TLS version to TLS 1.3"),
             ("The search p99 is 420 ms", "After the query-cache change, the search p99 is down to 310 ms"),
+            ("The nightly export takes six hours", "The nightly export now takes nine hours"),
         ]
         for (old, new) in pairs {
             let a = try shape(old), b = try shape(new)

@@ -54,8 +54,9 @@ public struct FactShape: Sendable, Hashable {
                 kinds.insert("version")
             } else if word.contains(where: \.isNumber), word.first?.isNumber == false {
                 kinds.insert("id")  // eu-west-1, ci-01, RB-117
-            } else if word.contains(where: \.isNumber) {
-                let unit = next.allSatisfy(\.isLetter) && !next.isEmpty ? next : String(word.drop { $0.isNumber || $0 == "," || $0 == "." })
+            } else if word.contains(where: \.isNumber) || FactShape.numberWords.contains(word) {
+                let unit = next.allSatisfy(\.isLetter) && !next.isEmpty && !FactShape.numberWords.contains(next)
+                    ? next : FactShape.numberWords.contains(word) ? "" : String(word.drop { $0.isNumber || $0 == "," || $0 == "." })
                 kinds.insert(unit.isEmpty ? "number" : "number:" + unit)
             } else if index == 0 || !(words[index - 1].contains(where: \.isNumber)) {
                 kinds.insert("name")
@@ -63,6 +64,13 @@ public struct FactShape: Sendable, Hashable {
         }
         return kinds
     }
+
+    /// Numbers in words ("one" is left out: more often a pronoun than a count).
+    static let numberWords: Set<String> = [
+        "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
+        "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+        "hundred", "thousand", "million", "billion", "dozen",
+    ]
 
     /// Update adverbs: they mark a change and say nothing about the attribute.
     static let markers: Set<String> = ["now", "currently", "still", "actually", "already", "recently", "just", "also", "officially", "again", "anymore"]
@@ -316,7 +324,8 @@ public struct FactShape: Sendable, Hashable {
         var text: String
         var lower: String
         var isValue: Bool
-        var hasDigit: Bool { text.contains(where: \.isNumber) }
+        /// A number, in digits or in words ("six hours", "forty runbooks").
+        var hasDigit: Bool { text.contains(where: \.isNumber) || FactShape.numberWords.contains(lower) }
 
         static func split(_ sentence: String) -> [Token] {
             let pieces = sentence.split { !$0.isLetter && !$0.isNumber && !"'-.:%".contains($0) }
@@ -324,7 +333,7 @@ public struct FactShape: Sendable, Hashable {
             return pieces.enumerated().map { index, piece in
                 let lower = piece.lowercased()
                 let capital = piece.first?.isUppercase == true && index > 0 && lower != "i"
-                let value = piece.contains(where: \.isNumber) || FactShape.calendar.contains(lower) || capital
+                let value = piece.contains(where: \.isNumber) || FactShape.numberWords.contains(lower) || FactShape.calendar.contains(lower) || capital
                 return Token(text: piece, lower: lower, isValue: value)
             }
         }
