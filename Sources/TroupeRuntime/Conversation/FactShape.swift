@@ -31,47 +31,6 @@ public struct FactShape: Sendable, Hashable {
         (self.subject, self.attribute, self.value, self.singleValued, self.isChange) = (subject, attribute, value, singleValued, isChange)
     }
 
-    /// What kinds of thing the value is: `date` (a calendar word), `time` (10:30), `percent`,
-    /// `version` (3.0.13), `number:UNIT` (a number and the word after it), `number`, `name`.
-    public var valueKinds: Set<String> {
-        let words = value.split(separator: " ").map(String.init)
-        func calendarWord(_ word: String) -> Bool {
-            let w = word.trimmingCharacters(in: .punctuationCharacters)
-            return FactShape.calendar.contains(w) || FactShape.calendar.contains(String(w.dropLast())) || w == "may"
-        }
-        var kinds = Set<String>()
-        for (index, word) in words.enumerated() {
-            let next = index + 1 < words.count ? words[index + 1] : ""
-            // "3 March", "17th April": a day of a month.
-            let day = word.first?.isNumber == true && word.count <= 4 && word.allSatisfy { $0.isNumber || $0.isLetter }
-            if calendarWord(word) || day && calendarWord(next) {
-                kinds.insert("date")
-            } else if word.contains(":"), word.contains(where: \.isNumber) {
-                kinds.insert("time")
-            } else if word.hasSuffix("%") {
-                kinds.insert("percent")
-            } else if word.filter({ $0 == "." }).count >= 1, word.first?.isNumber == true {
-                kinds.insert("version")
-            } else if word.contains(where: \.isNumber), word.first?.isNumber == false {
-                kinds.insert("id")  // eu-west-1, ci-01, RB-117
-            } else if word.contains(where: \.isNumber) || FactShape.numberWords.contains(word) {
-                let unit = next.allSatisfy(\.isLetter) && !next.isEmpty && !FactShape.numberWords.contains(next)
-                    ? next : FactShape.numberWords.contains(word) ? "" : String(word.drop { $0.isNumber || $0 == "," || $0 == "." })
-                kinds.insert(unit.isEmpty ? "number" : "number:" + unit)
-            } else if index == 0 || !(words[index - 1].contains(where: \.isNumber)) {
-                kinds.insert("name")
-            }
-        }
-        return kinds
-    }
-
-    /// Numbers in words ("one" is left out: more often a pronoun than a count).
-    static let numberWords: Set<String> = [
-        "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
-        "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-        "hundred", "thousand", "million", "billion", "dozen",
-    ]
-
     /// Update adverbs: they mark a change and say nothing about the attribute.
     static let markers: Set<String> = ["now", "currently", "still", "actually", "already", "recently", "just", "also", "officially", "again", "anymore"]
     static let states: Set<String> = ["is", "are", "was", "were", "am", "be", "has", "have", "had", "will", "'s"]
@@ -80,12 +39,6 @@ public struct FactShape: Sendable, Hashable {
         "might", "do", "does", "did", "shall",
     ]
     static let prepositions: Set<String> = ["on", "in", "at", "to", "for", "by", "from", "until", "till", "since", "into", "as", "of"]
-    static let calendar: Set<String> = [
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april",
-        "june", "july", "august", "september", "october", "november", "december", "today", "tomorrow", "tonight",
-        // "may" is left out (a verb more often than a month; "May" is capitalised anyway)
-    ]
-
     /// The shape of `text` said by `speaker`; `nil` when no subject and verb can be told.
     public static func of(_ text: String, speaker: String) -> FactShape? {
         var tokens = Token.split(text)
@@ -186,42 +139,6 @@ public struct FactShape: Sendable, Hashable {
         "won", "wrote", "shut", "split", "swapped",
     ]
 
-    /// Whether two subjects name the same thing: the words of one are all among the other's
-    /// ("review", "design review"; "security review for the mobile app", "mobile app security
-    /// review").
-    public static func sameSubject(_ a: String, _ b: String) -> Bool {
-        if a == b { return true }
-        func words(_ s: String) -> Set<Substring> {
-            Set(s.split(separator: " ").filter { !FactReading.articles.contains(String($0)) && !prepositions.contains(String($0)) }
-                .map { $0.hasSuffix("'s") ? $0.dropLast(2) : $0 })
-        }
-        let x = words(a), y = words(b)
-        guard !x.isEmpty, !y.isEmpty else { return false }
-        return x.isSubset(of: y) || y.isSubset(of: x)
-    }
-
-    /// Whether `new` gives a new value to the attribute `old` is about: the same subject, and
-    /// the same attribute (numbers counting the same thing); or, for a change that does not name
-    /// the attribute the same way, a single-valued one whose value is of the same kind ("moved
-    /// to 14:00" after "happens at 10:30 on Mondays").
-    public static func sameAttribute(_ old: FactShape, _ new: FactShape, speaker: String? = nil) -> Bool {
-        guard sameSubject(old.subject, new.subject) else { return false }
-        let (a, b) = (old.valueKinds.filter { $0.hasPrefix("number:") }, new.valueKinds.filter { $0.hasPrefix("number:") })
-        if old.attribute == new.attribute { return a.isEmpty || b.isEmpty || !a.isDisjoint(with: b) }
-        guard new.isChange, old.singleValued, !new.value.isEmpty else { return false }
-        // A date for a date, 64 GB for 16 GB: enough; a name for a name, for a thing ("switched
-        // the docs site to MkDocs" after "built with Docusaurus"). Not for the speaker, who is
-        // many names (who they are, where they work, what they run), unless the attributes
-        // share a word.
-        let shared = old.valueKinds.intersection(new.valueKinds)
-        if !shared.subtracting(["name", "number"]).isEmpty { return true }
-        if shared.contains("name"), new.subject != speaker?.lowercased() { return true }
-        func words(_ attribute: String) -> Set<Substring> {
-            Set(attribute.split(separator: " ").filter { $0 != "#" && !prepositions.contains(String($0)) && !auxiliaries.contains(String($0)) })
-        }
-        return !shared.isEmpty && !words(old.attribute).isDisjoint(with: words(new.attribute))
-    }
-
     /// "we tightened the latency budget to 180 ms", "Ana moved the review to Friday": the
     /// object is the subject, and the new value is what it was changed to (`is #`).
     static func change(_ tokens: [Token], speaker: String) -> FactShape? {
@@ -275,67 +192,5 @@ public struct FactShape: Sendable, Hashable {
         if index + 1 < tokens.count, auxiliaries.contains(tokens[index + 1].lower) { return false }
         return word.hasSuffix("s") && !word.hasSuffix("ss") && !word.hasSuffix("us") && !word.hasSuffix("is")
             && !FactReading.articles.contains(previous) && !prepositions.contains(previous)
-    }
-
-    /// The predicate split into attribute and value, and whether the value is a number or a
-    /// date. With values named: the predicate with them masked (`has # of ram`) and the named
-    /// words (`64 gb ram`). Without: the verb group (`is rotated by`, `leads`) and the rest.
-    static func mask(_ predicate: [Token]) -> (attribute: String, value: String, numeric: Bool) {
-        var attribute: [String] = []
-        var value: [String] = []
-        var numeric = false
-        var negated = false
-        for (index, token) in predicate.enumerated() {
-            // "500 rps, not 300": what it is not is neither the value nor the attribute.
-            if token.lower == "not", index + 1 < predicate.count, predicate[index + 1].isValue {
-                negated = true
-                continue
-            }
-            // The word a number counts ("14 pods", "64 GB"), unless a function word.
-            let unit = index > 0 && predicate[index - 1].hasDigit && token.lower.allSatisfy(\.isLetter) && !prepositions.contains(token.lower)
-                && !auxiliaries.contains(token.lower) && !FactReading.articles.contains(token.lower) && !["and", "or", "but", "each", "per"].contains(token.lower)
-            if negated {
-                if token.isValue || unit { continue }
-                negated = false
-            }
-            if token.isValue || unit {
-                if token.hasDigit || calendar.contains(token.lower) { numeric = true }
-                value.append(token.lower)
-                if let last = attribute.last, prepositions.contains(last) { attribute.removeLast() }
-                if attribute.last != "#" { attribute.append("#") }
-            } else {
-                attribute.append(token.lower)
-            }
-        }
-        if !value.isEmpty { return (attribute.joined(separator: " "), value.joined(separator: " "), numeric) }
-        // The verb group: auxiliaries, a participle, a preposition ("is rotated by").
-        var end = 0
-        while end < predicate.count, auxiliaries.contains(predicate[end].lower) { end += 1 }
-        if end < predicate.count, end == 0 || predicate[end].lower.hasSuffix("ed") || predicate[end].lower.hasSuffix("en") { end += 1 }
-        if end < predicate.count, prepositions.contains(predicate[end].lower) { end += 1 }
-        let verb = predicate[..<max(1, end)].map(\.lower).joined(separator: " ")
-        let rest = predicate[max(1, end)...].map(\.lower).joined(separator: " ")
-        return (verb, rest, false)
-    }
-
-    /// A word of a sentence as written and lower-cased, and whether it names a value: a number,
-    /// a calendar word, or a capitalised word that does not start the sentence.
-    struct Token: Hashable {
-        var text: String
-        var lower: String
-        var isValue: Bool
-        /// A number, in digits or in words ("six hours", "forty runbooks").
-        var hasDigit: Bool { text.contains(where: \.isNumber) || FactShape.numberWords.contains(lower) }
-
-        static func split(_ sentence: String) -> [Token] {
-            let pieces = sentence.split { !$0.isLetter && !$0.isNumber && !"'-.:%".contains($0) }
-                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'-.:")) }.filter { !$0.isEmpty }
-            return pieces.enumerated().map { index, piece in
-                let lower = piece.lowercased()
-                let capital = piece.first?.isUppercase == true && index > 0 && lower != "i"
-                let value = piece.contains(where: \.isNumber) || FactShape.numberWords.contains(lower) || FactShape.calendar.contains(lower) || capital
-                return Token(text: piece, lower: lower, isValue: value)
-            }
-        }
     }
 }
