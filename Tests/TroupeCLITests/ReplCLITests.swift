@@ -215,6 +215,9 @@ struct ReplCLITests {
         #expect(await eventually(60) { screen.text.components(separatedBy: "athena> ").count >= 3 }, "a new prompt")
         type(":why\r")
         #expect(await eventually(60) { screen.text.contains(", cancelled") }, "\(screen.text)")
+        // Ctrl-D only once the prompt is back: libedit puts the terminal in raw mode before it
+        // draws the prompt, and a Ctrl-D typed ahead in cooked mode is the terminal's, not ours.
+        #expect(await eventually(60) { screen.text.components(separatedBy: "athena> ").count >= 4 }, "\(screen.text)")
         type("\u{04}")  // Ctrl-D
         let ended = await eventually(60) { !process.isRunning }
         #expect(ended, "troupe did not leave at Ctrl-D: \(screen.text)")
