@@ -45,7 +45,7 @@ extension SessionDefinition {
                 continue
             }
             if let outsider = personas.first(where: { !slice.members.contains($0) }) {
-                source.error("'\(outsider)' takes part but is not a member of shared slice '\(name)'", at: node)
+                source.error(notAMember(outsider, of: slice), at: node)
             }
             shared.append(name)
         }
@@ -55,7 +55,7 @@ extension SessionDefinition {
             if node.scalar != nil {
                 opening.text = root.string("opening") ?? ""
             } else if let m = root.mapping("opening") {
-                opening = Message(from: speaker(m, "from", among: personas), text: m.string("text", required: true) ?? "")
+                opening = Message(from: speaker(m, "from", among: personas), text: text(m, required: true) ?? "")
                 m.finish()
             }
         }
@@ -66,7 +66,7 @@ extension SessionDefinition {
             guard let m = MappingReader(node, in: source, path: "memories[\(index)]") else { continue }
             let owner = m.name("persona") ?? m.name("shared")
             let slice = m.choice("slice", as: SliceKind.self)
-            let content = m.string("content", required: true)
+            let content = text(m, required: true)
             let by = m.name("by")
             let importance = m.double("importance", in: 0...1) ?? 0.5
             let tags = m.strings("tags") ?? []
@@ -77,7 +77,13 @@ extension SessionDefinition {
             }
             if let sharedSlice = configuration.sharedSlice(owner.rawValue) {
                 guard let writer = by ?? sharedSlice.members.first(where: personas.contains) else {
-                    source.error("no persona of this session can write to '\(owner)': name one with 'by'", at: node)
+                    source.error(
+                        "no persona of this session can write to '\(owner)': name one of its members with 'by' (members: "
+                            + sharedSlice.members.map(\.rawValue).joined(separator: ", ") + ")", at: node)
+                    continue
+                }
+                if let by, !sharedSlice.members.contains(by) {
+                    source.error(notAMember(by, of: sharedSlice, role: "writes this memory"), at: m.node("by"))
                     continue
                 }
                 seeds.append(Seed(owner: owner, slice: sharedSlice.kind, content: content, by: writer, importance: importance, tags: tags))
@@ -91,25 +97,16 @@ extension SessionDefinition {
             guard let m = MappingReader(node, in: source, path: "inject[\(index)]") else { continue }
             let round = m.int("round", in: 1...maxRounds)
             let from = speaker(m, "from", among: personas)
-            let text = m.string("text", required: true)
+            let words = text(m, required: true)
             m.finish()
-            if let round, let text { injections.append(Injection(round: round, message: Message(from: from, text: text))) }
+            if let round, let words { injections.append(Injection(round: round, message: Message(from: from, text: words))) }
         }
 
         var policy = Policy.roundRobin
         var transitions: [PersonaID: [PersonaID]] = [:]
         var allowRepeat = false
         if let t = root.mapping("turns") {
-            switch t.choice("policy", ["round-robin", "order", "moderator"]) ?? "round-robin" {
-            case "order":
-                let order = (t.names("order") ?? []).compactMap { persona($0.1, $0.0, among: personas) }
-                if order.isEmpty { source.error("'turns.policy' is order: list the speakers in 'turns.order'", at: t.node) }
-                policy = .order(order)
-            case "moderator":
-                let node = t.node("moderator", required: true)
-                if let name = persona(node, t.name("moderator"), among: personas) { policy = .moderator(name) }
-            default: break
-            }
+            policy = readPolicy(t, source: source, personas: personas, persona: persona)
             if let m = t.mapping("transitions") {
                 for (key, value) in m.node.mapping ?? [:] {
                     guard let from = persona(key, key.scalar.flatMap { PersonaID(rawValue: $0.string) }, among: personas) else { continue }
@@ -118,6 +115,7 @@ extension SessionDefinition {
                 }
             }
             allowRepeat = t.bool("repeat") ?? false
+            misplacedKeys(t, at: "turns")
             t.finish()
         }
 
@@ -128,7 +126,9 @@ extension SessionDefinition {
             let prompt = m.string("prompt", required: true)
             let slice = m.name("slice")
             if let slice, !shared.contains(slice) {
-                source.error("parallel round writes to '\(slice)', which is not among this session's shared slices", at: m.node("slice"))
+                source.error(
+                    "parallel round writes to '\(slice)', which is not among this session's shared slices (shared: "
+                        + shared.map(\.rawValue).joined(separator: ", ") + "): add it to 'shared'", at: m.node("slice"))
             }
             m.finish()
             if let round, let prompt { parallel.append(ParallelRound(round: round, prompt: prompt, slice: slice)) }
@@ -137,7 +137,9 @@ extension SessionDefinition {
         var decisions: PersonaID?
         if let node = root.node("decisions"), let name = root.name("decisions") {
             if shared.contains(name) { decisions = name } else {
-                source.error("decisions go to '\(name)', which is not among this session's shared slices", at: node)
+                source.error(
+                    "decisions go to '\(name)', which is not among this session's shared slices (shared: "
+                        + shared.map(\.rawValue).joined(separator: ", ") + "): add it to 'shared'", at: node)
             }
         }
         var stop = Stop()
@@ -146,6 +148,7 @@ extension SessionDefinition {
             stop.done = s.bool("done") ?? true
             if case .some(.some(let t)) = s.duration("time") { stop.time = t }
             stop.tokens = s.int("tokens", in: 1...100_000_000)
+            misplacedKeys(s, at: "stop")
             s.finish()
         }
 
@@ -154,79 +157,64 @@ extension SessionDefinition {
         }
         let seed = UInt64(root.int("seed", in: 0...Int(Int32.max)) ?? 1)
         var start = Date(timeIntervalSince1970: 1_800_000_000)
+        var clock = root.choice("clock", as: Clock.self)
         if let text = root.string("start") {
             if let date = Timestamp.parse(text) { start = date } else { source.error("expected an RFC 3339 time for 'start'", at: root.node("start")) }
+            if clock == .real {
+                source.error("'start' sets a fixed clock, and 'clock' is real: remove 'start', or write 'clock: fixed'", at: root.keyNode("start"))
+            }
+            clock = .fixed
         }
         var temperature = 0.0, maxTokens = 200
         if let s = root.mapping("sampling") {
             temperature = s.double("temperature", in: 0...2) ?? temperature
             maxTokens = s.int("max_tokens", in: 1...100_000) ?? maxTokens
+            misplacedKeys(s, at: "sampling")
             s.finish()
         }
+        misplacedKeys(root, at: "")
+        let decide = readDecision(root, source: source, personas: personas, policy: policy, decisions: decisions)
         root.finish()
         return SessionDefinition(
             title: title, file: source.displayPath, personas: personas, shared: shared, opening: opening, seeds: seeds,
             injections: injections, policy: policy, transitions: transitions, allowRepeat: allowRepeat, parallel: parallel,
-            decisions: decisions, maxRounds: maxRounds, stop: stop, expectations: expectations, seed: seed, start: start, temperature: temperature,
-            maxTokens: maxTokens)
+            decisions: decisions, decide: decide, maxRounds: maxRounds, stop: stop, expectations: expectations, seed: seed,
+            clock: clock ?? .real, start: start, temperature: temperature, maxTokens: maxTokens)
     }
 
-    /// The origin an expectation asks for (`said_by`, `by`), if any.
-    private static func origin(_ reader: MappingReader) -> Origin? {
-        let saidBy = reader.string("said_by"), by = reader.choice("by", ["person", "persona", "import"])
-        return saidBy == nil && by == nil ? nil : Origin(saidBy: saidBy, by: by)
-    }
-
-    private static func readExpectation(
-        _ node: Node, index: Int, source: YAMLSource, personas: [PersonaID], shared: [PersonaID],
-        persona: (Node?, PersonaID?, [PersonaID]?) -> PersonaID?
-    ) -> Expectation? {
-        guard let m = MappingReader(node, in: source, path: "expect[\(index)]") else { return nil }
-        defer { m.finish() }
-        let kinds = ["recalls", "holds", "untouched", "stopped_by", "conflicts"]
-        let present = kinds.filter { m.node.mapping?[$0] != nil }
-        guard present.count == 1, let kind = present.first else {
-            source.error("an expectation is one of \(kinds.joined(separator: ", "))", at: node)
-            // Said once: the keys it has are not reported again as unknown.
-            for (key, _) in m.node.mapping ?? [:] { if let text = key.scalar?.string { _ = m.node(text) } }
-            return nil
+    /// The turn policy of `turns:`. A `moderator` or an `order` given alone implies its policy.
+    private static func readPolicy(
+        _ t: MappingReader, source: YAMLSource, personas: [PersonaID], persona: (Node?, PersonaID?, [PersonaID]?) -> PersonaID?
+    ) -> Policy {
+        let hasModerator = t.node.mapping?["moderator"] != nil, hasOrder = t.node.mapping?["order"] != nil
+        let named = t.choice("policy", ["round-robin", "order", "moderator"])
+        let policy = named ?? (hasModerator && !hasOrder ? "moderator" : hasOrder && !hasModerator ? "order" : "round-robin")
+        if named == nil, hasModerator, hasOrder {
+            source.error("'turns' has both a 'moderator' and an 'order': say which one decides with 'policy: moderator' or 'policy: order'", at: t.node)
+            for key in ["moderator", "order"] { _ = t.node(key) }
         }
-        func slice(_ node: Node?, _ name: PersonaID?) -> PersonaID? {
-            guard let name else { return nil }
-            guard shared.contains(name) else {
-                var message = "'\(name)' is not among this session's shared slices (shared: \(shared.map(\.rawValue).joined(separator: ", ")))"
-                if let guess = Suggestion.closest(to: name.rawValue, in: shared.map(\.rawValue)) { message = "'\(name)' is not among this session's shared slices (did you mean '\(guess)'?)" }
-                source.error(message, at: node)
-                return nil
+        for (key, wants) in [("moderator", "moderator"), ("order", "order")] where t.node.mapping?[key] != nil && policy != wants && named != nil {
+            source.error("'turns.\(key)' is for 'policy: \(wants)', and the policy is \(policy): remove one of them", at: t.keyNode(key))
+            _ = t.node(key)
+        }
+        switch policy {
+        case "order":
+            let order = (t.names("order") ?? []).compactMap { persona($0.1, $0.0, personas) }
+            if order.isEmpty {
+                source.error("'turns.policy' is order: list the speakers in 'turns.order' (order: [\(personas.map(\.rawValue).joined(separator: ", "))])", at: t.node)
             }
-            return name
-        }
-        switch kind {
-        case "recalls":
-            guard let r = m.mapping("recalls") else { return nil }
-            defer { r.finish() }
-            let who = persona(r.node("persona", required: true), r.name("persona"), personas)
-            let query = r.string("query", required: true), contains = r.string("contains", required: true)
-            let kind = r.choice("slice", as: SliceKind.self)
-            let origin = Self.origin(r)
-            guard let who, let query, let contains else { return nil }
-            return .recalls(persona: who, query: query, slice: kind, contains: contains, origin: origin)
-        case "holds":
-            guard let h = m.mapping("holds") else { return nil }
-            defer { h.finish() }
-            let name = slice(h.node("slice", required: true), h.name("slice"))
-            let contains = h.string("contains", required: true)
-            let origin = Self.origin(h)
-            guard let name, let contains else { return nil }
-            return .holds(slice: name, contains: contains, origin: origin)
-        case "untouched":
-            return slice(m.node("untouched"), m.name("untouched")).map { .untouched(slice: $0) }
-        case "stopped_by":
-            return m.choice("stopped_by", Expectation.reasons).map { .stoppedBy($0) }
+            return .order(order)
+        case "moderator":
+            _ = t.node("moderator")
+            guard hasModerator else {
+                source.error(
+                    "'turns.policy' is moderator: name who moderates in 'turns.moderator' (moderator: \(personas.first?.rawValue ?? "<persona>"))",
+                    at: t.node)
+                return .roundRobin
+            }
+            return persona(t.node("moderator"), t.name("moderator"), personas).map { .moderator($0) } ?? .roundRobin
         default:
-            guard let c = m.mapping("conflicts") else { return nil }
-            defer { c.finish() }
-            return c.int("at_most", in: 0...1_000_000).map { .conflictsAtMost($0) }
+            return .roundRobin
         }
     }
 }

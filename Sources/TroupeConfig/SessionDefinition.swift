@@ -47,6 +47,14 @@ public struct SessionDefinition: Sendable, Hashable {
         public var slice: PersonaID?
     }
 
+    /// The choice a session ends with: `by` picks one of `options` (the model chooses among
+    /// them only, so any model gives one of them), and it is written to the decisions slice.
+    public struct Decision: Sendable, Hashable {
+        public var by: PersonaID
+        public var question: String
+        public var options: [String]
+    }
+
     /// When the session stops before `maxRounds`.
     public struct Stop: Sendable, Hashable {
         /// A reply containing this (case-insensitive).
@@ -74,6 +82,15 @@ public struct SessionDefinition: Sendable, Hashable {
         public var description: String {
             ([saidBy.map { "said by \($0)" }, by.map { "by a \($0)" }].compactMap { $0 }).joined(separator: ", ")
         }
+    }
+
+    /// Which clock dates the session's memories.
+    public enum Clock: String, Sendable, Hashable, CaseIterable {
+        /// The real time (the default): memories age, and working memory expires, as any others.
+        case real
+        /// A virtual clock from `start`, a minute a round: the same dates on every run (tests,
+        /// benchmarks). A replay reproduces either clock from its log.
+        case fixed
     }
 
     /// What the run must have achieved.
@@ -111,12 +128,17 @@ public struct SessionDefinition: Sendable, Hashable {
     /// A shared slice where a reply's lines that start with `Decision:` are written, by the
     /// persona who said them.
     public var decisions: PersonaID?
+    /// The decision the session ends with (needs `decisions`).
+    public var decide: Decision?
     public var maxRounds: Int
     public var stop: Stop
     public var expectations: [Expectation]
-    /// Seeds the ids and the session's clock: the same file and replies give the same memory.
+    /// Seeds the ids: with the run's id (new for every run, kept in its log), the same file and
+    /// replies give the same memory.
     public var seed: UInt64
-    /// When the session's clock starts.
+    /// Which clock dates the session's memories.
+    public var clock: Clock
+    /// When a fixed clock starts (`start:`; 2027-01-15 08:00 UTC when only `clock: fixed` is given).
     public var start: Date
     /// Sampling for every reply (temperature 0 by default: a run is easier to read twice).
     public var temperature: Double

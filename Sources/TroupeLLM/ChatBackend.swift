@@ -19,35 +19,6 @@ public struct ChatMessage: Sendable, Hashable {
     }
 }
 
-/// How a reply is generated.
-public struct SamplingOptions: Sendable, Hashable {
-    /// 0 is greedy.
-    public var temperature: Double
-    public var topP: Double
-    /// 0 keeps every token.
-    public var topK: Int
-    /// 1 leaves logits alone; above 1 makes repeating a recent token less likely.
-    public var repetitionPenalty: Double
-    public var maxTokens: Int
-    /// Generation stops before any of these strings; the reply never contains them.
-    public var stop: [String]
-    /// With a seed (and the same prompt and backend), a reply is the same every time.
-    public var seed: UInt64?
-
-    public init(
-        temperature: Double = 0.7, topP: Double = 0.95, topK: Int = 40, repetitionPenalty: Double = 1.1, maxTokens: Int = 256,
-        stop: [String] = [], seed: UInt64? = nil
-    ) {
-        self.temperature = temperature
-        self.topP = topP
-        self.topK = topK
-        self.repetitionPenalty = repetitionPenalty
-        self.maxTokens = maxTokens
-        self.stop = stop
-        self.seed = seed
-    }
-}
-
 /// A chat request: the messages, in order, and how to sample the reply.
 public struct ChatRequest: Sendable, Hashable {
     public var messages: [ChatMessage]
@@ -151,6 +122,11 @@ public protocol ChatBackend: Sendable {
     /// How many tokens `messages` take in this backend's prompt (its template included), so a
     /// caller can fit a prompt into the context. HTTP backends without a tokenizer estimate.
     func countTokens(_ messages: [ChatMessage]) async throws -> Int
+
+    /// The option the model picks for `request` (e.g. the next speaker's name), constrained so the
+    /// answer is always one of `options`. (The default completes the request as text and takes the
+    /// option it names first; see ``ChatChoice/constrained``.) `options` must not be empty.
+    func choose(among options: [String], for request: ChatRequest) async throws -> ChatChoice
 }
 
 extension ChatBackend {

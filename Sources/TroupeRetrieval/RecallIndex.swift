@@ -55,6 +55,11 @@ public struct IndexCandidate: Sendable, Hashable {
     public var denseRank: Int?
     /// Ids of the candidates next to it in its conversation (see ``ConversationContext``).
     public var neighbours: [String] = []
+    /// The mean and the standard deviation of the query's cosine over the records with a vector
+    /// it searched (a sample of a large partition): what a record picked at random scores with
+    /// this embedder and this query, and how far cosines spread around it (see
+    /// ``RelevanceFloor``). `nil` without a query vector.
+    public var typicalCosine: Double?, cosineDeviation: Double?
 
     public init(
         id: String, owner: PersonaID, slice: SliceKind, bm25: Double, bm25Ceiling: Double = 0, cosine: Double?, createdAt: Date,

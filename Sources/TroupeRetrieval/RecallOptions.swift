@@ -38,11 +38,24 @@ public struct RecallOptions: Sendable, Hashable {
     /// How decisive the dense ranking is sets the semantic and lexical weights' split (see
     /// ``SignalBalance``); `nil` keeps the configured weights for every query.
     public var balance: SignalBalance?
+    /// Candidates that match no query word and are no closer in meaning than a typical record are
+    /// left out, so a recall may return fewer than its limit (see ``RelevanceFloor``); `nil` fills
+    /// every slot.
+    public var floor: RelevanceFloor?
+    /// Who said a memory, and how, counts (see ``TrustRanking``); `nil` for not at all.
+    public var trust: TrustRanking?
+    /// A memory that repeats what a superseded version of a current memory said loses its
+    /// relevance (see ``Recaller/superseded``).
+    public var discountsSuperseded: Bool
 
     public init(
         lexicalScale: LexicalScale = .ceiling, semanticScale: SemanticScale = .cosine, dropStopwords: Bool = false,
-        context: ConversationContext? = nil, dates: DateMatching? = nil, balance: SignalBalance? = nil
+        context: ConversationContext? = nil, dates: DateMatching? = nil, balance: SignalBalance? = nil,
+        floor: RelevanceFloor? = nil, trust: TrustRanking? = nil, discountsSuperseded: Bool = false
     ) {
+        self.floor = floor
+        self.trust = trust
+        self.discountsSuperseded = discountsSuperseded
         self.lexicalScale = lexicalScale
         self.semanticScale = semanticScale
         self.dropStopwords = dropStopwords

@@ -24,6 +24,7 @@ extension Recaller {
             let named = QueryDates(parsing: query, now: now)
             if !named.isEmpty { ranked = addingDates(ranked, named, dates) }
         }
+        if let floor = options.floor { ranked = keepingRelevant(ranked, floor) }
         return Array(ranked.sorted { ($0.score, $1.candidate.id) > ($1.score, $0.candidate.id) }.prefix(limit))
     }
 
@@ -58,13 +59,16 @@ extension Recaller {
             if w.semantic > 0 {
                 let cosine = max(0, c.cosine ?? 0)
                 let value = options.semanticScale == .best ? (best > 0 ? cosine / best : 0) : cosine
-                components.append(ScoreComponent(name: "semantic", raw: c.cosine ?? 0, value: value, weight: w.semantic, spread: spread))
+                components.append(ScoreComponent(
+                    name: "semantic", raw: c.cosine ?? 0, value: value, weight: w.semantic, spread: spread,
+                    reference: options.semanticScale == .best ? best : nil))
             }
             // A share of what the query's words could score, never of the best candidate's score: a
             // record that matched only common words stays low even when nothing matched better.
             let full = options.lexicalScale == .fullMatch ? c.bm25Ceiling / (BM25Scorer.k1 + 1) : c.bm25Ceiling
             components += [
-                ScoreComponent(name: "lexical", raw: c.bm25, value: full > 0 ? min(1, c.bm25 / full) : 0, weight: w.lexical, spread: spread),
+                ScoreComponent(
+                    name: "lexical", raw: c.bm25, value: full > 0 ? min(1, c.bm25 / full) : 0, weight: w.lexical, spread: spread, reference: full),
                 ScoreComponent(name: "recency", raw: age, value: recent, weight: w.recency),
                 ScoreComponent(name: "importance", raw: c.importance, value: c.importance, weight: w.importance),
             ]
@@ -89,7 +93,8 @@ extension Recaller {
         let important = places { $0.importance }
         return candidates.indices.map { i in
             func part(_ name: String, _ place: Int?, _ weight: Double) -> ScoreComponent {
-                ScoreComponent(name: name, raw: Double(place ?? 0), value: place.map { (k + 1) / (k + Double($0)) } ?? 0, weight: weight)
+                ScoreComponent(
+                    name: name, raw: Double(place ?? 0), value: place.map { (k + 1) / (k + Double($0)) } ?? 0, weight: weight, place: place)
             }
             var components: [ScoreComponent] = []
             if w.semantic > 0 { components.append(part("semantic", semantic[i], w.semantic)) }

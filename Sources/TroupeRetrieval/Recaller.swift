@@ -52,10 +52,12 @@ public struct RecallRequest: Sendable, Hashable {
 
 /// One part of a score, as `--why` shows it.
 public struct ScoreComponent: Sendable, Hashable {
-    /// `semantic`, `lexical`, `recency`, `importance`, and with their options on, `context` and `date`.
+    /// `semantic`, `lexical`, `recency`, `importance`, and with their options on, `context`,
+    /// `date`, `trust` and `superseded`.
     public var name: String
     /// The value before normalisation (cosine, BM25, age in seconds, importance, the neighbour's
-    /// relevance, seconds from the named date), or the rank under reciprocal-rank fusion.
+    /// relevance, seconds from the named date, the trust rank, the superseded version repeated),
+    /// or the place under reciprocal-rank fusion.
     public var raw: Double
     /// The value that is weighted.
     public var value: Double
@@ -66,10 +68,21 @@ public struct ScoreComponent: Sendable, Hashable {
     /// For `semantic` and `lexical` under a ``SignalBalance``: the dense ranking's spread, which
     /// split their weights for this query.
     public var spread: Double?
+    /// What `raw` was divided by to make `value`, when it was: the best candidate's cosine (the
+    /// `best` scale), the BM25 of a full match or the query's ceiling.
+    public var reference: Double?
+    /// Under reciprocal-rank fusion, the candidate's place in this component's ranking (`raw`
+    /// holds the same); `nil` when it was not ranked or the fusion is a weighted sum.
+    public var place: Int?
 
     public var contribution: Double { value * weight }
 
-    public init(name: String, raw: Double, value: Double, weight: Double, source: String? = nil, spread: Double? = nil) {
+    public init(
+        name: String, raw: Double, value: Double, weight: Double, source: String? = nil, spread: Double? = nil, reference: Double? = nil,
+        place: Int? = nil
+    ) {
+        self.reference = reference
+        self.place = place
         self.name = name
         self.raw = raw
         self.value = value
@@ -158,19 +171,25 @@ public struct Recaller: Sendable {
             return query
         }
         let found = try await index.search(queries)
+        // Trust and superseded values are read from the records: rank a pool, weigh it, keep `limit`.
+        let weighs = options.trust != nil || options.discountsSuperseded
         let ranked = zip(requests, found).map { request, candidates in
-            rank(candidates, limit: request.limit, now: now, semantic: vectors != nil, query: request.query)
+            rank(candidates, limit: weighs ? Self.pool(request.limit) : request.limit, now: now, semantic: vectors != nil, query: request.query)
         }
-        let returned = ranked.flatMap { $0.map(\.candidate.id) }
-        let records = Dictionary(uniqueKeysWithValues: try await store.records(ids: Array(Set(returned)).sorted()).map { ($0.id, $0) })
-        // One use per request that returned a record, however the requests were batched.
-        try await store.touch(returned.filter { records[$0] != nil }.sorted(), at: now)
+        let read = ranked.flatMap { $0.map(\.candidate.id) }
+        let records = Dictionary(uniqueKeysWithValues: try await store.records(ids: Array(Set(read)).sorted()).map { ($0.id, $0) })
         // A record forgotten since the index saw it is left out.
-        return ranked.map { hits in
+        var hits = ranked.map { hits in
             hits.compactMap { hit in
                 records[hit.candidate.id].map { RecallHit(record: $0, score: hit.score, components: hit.components) }
             }
         }
+        if weighs {
+            for i in hits.indices { hits[i] = try await weighed(hits[i], limit: requests[i].limit) }
+        }
+        // One use per request that returned a record, however the requests were batched.
+        try await store.touch(hits.flatMap { $0.map(\.record.id) }.sorted(), at: now)
+        return hits
     }
 
     /// The query's distinct lexical terms (at most 32), in order; without function words when

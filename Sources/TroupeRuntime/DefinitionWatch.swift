@@ -27,23 +27,78 @@ final class DefinitionWatch: Sendable {
         }
     }
 
-    /// The personas to put in force from a fresh read: every one that validates, and for a file
-    /// that no longer does, the definition it gave last (its errors are reported, and the
-    /// previous definition stays in force). A persona whose file is gone is left out.
-    func merge(valid: [PersonaDefinition], diagnostics: [Diagnostic]) -> [PersonaDefinition] {
-        let broken = Set(diagnostics.filter { $0.severity == .error }.map(\.file))
-        let present = Set(((try? Configuration.personaFiles(in: location.personasDirectory)) ?? []).map { DisplayPath.of($0) })
-        var byFile = Dictionary(valid.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
+    /// The personas to put in force from a fresh read, and the diagnostics to report: every
+    /// persona that validates, and for a file that no longer does, the definition it gave last
+    /// (its errors are reported, and the previous definition stays in force). A persona whose
+    /// file is gone is left out. Two files may not give one name: the file whose definition is in
+    /// force keeps it, and the other is refused with an error naming both (see
+    /// ``nameCollisions(_:present:)``).
+    func merge(valid: [PersonaDefinition], diagnostics: [Diagnostic]) -> (personas: [PersonaDefinition], diagnostics: [Diagnostic]) {
+        let files = ((try? Configuration.personaFiles(in: location.personasDirectory)) ?? []).map { (DisplayPath.of($0), $0) }
+        let present = Dictionary(files, uniquingKeysWith: { a, _ in a })
+        let (diagnostics, refused) = nameCollisions(diagnostics, present: present)
+        var byFile = Dictionary(valid.filter { !refused.contains($0.file) }.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
         lastGood.withLock { lastGood in
-            for file in broken where byFile[file] == nil && present.contains(file) {
+            // A present file that gave nothing to put in force is broken, refused, or kept its
+            // name against a newcomer (validation blamed it): its last definition stays.
+            for file in present.keys where byFile[file] == nil {
                 if let previous = lastGood[file] { byFile[file] = previous }
             }
-            for definition in valid { lastGood[definition.file] = definition }
-            lastGood = lastGood.filter { present.contains($0.key) }
+            for definition in byFile.values { lastGood[definition.file] = definition }
+            lastGood = lastGood.filter { present[$0.key] != nil }
         }
-        // Two files may not give one name: the first (by file) stays.
+        // Whatever else gives one name twice (cannot happen after the above): the first file stays.
         var names = Set<PersonaID>()
-        return byFile.keys.sorted().compactMap { file in names.insert(byFile[file]!.name).inserted ? byFile[file] : nil }
+        let personas = byFile.keys.sorted().compactMap { file in names.insert(byFile[file]!.name).inserted ? byFile[file] : nil }
+        return (personas, diagnostics)
+    }
+
+    /// Files that give a name another file gives. Validation blames the later file by name
+    /// (`duplicate persona name`); a running runtime knows better: the file whose definition is
+    /// in force keeps the name, and each other file giving it is refused, with an error naming
+    /// both. When none of them is in force, all are refused. Returns the diagnostics with the
+    /// duplicate errors replaced, and the refused files.
+    func nameCollisions(_ diagnostics: [Diagnostic], present: [String: URL]) -> (diagnostics: [Diagnostic], refused: Set<String>) {
+        let prefix = "duplicate persona name '"
+        var claims: [PersonaID: Set<String>] = [:]
+        var kept: [Diagnostic] = []
+        for diagnostic in diagnostics {
+            guard diagnostic.severity == .error, diagnostic.message.hasPrefix(prefix),
+                let close = diagnostic.message.dropFirst(prefix.count).firstIndex(of: "'"),
+                let name = PersonaID(rawValue: String(diagnostic.message.dropFirst(prefix.count)[..<close])),
+                let other = diagnostic.message.range(of: "(also defined in ").map({ diagnostic.message[$0.upperBound...].dropLast() })
+            else {
+                kept.append(diagnostic)
+                continue
+            }
+            claims[name, default: []].formUnion([diagnostic.file, String(other)])
+        }
+        guard !claims.isEmpty else { return (diagnostics, []) }
+        let inForce = lastGood.value
+        var refused = Set<String>()
+        for (name, files) in claims.sorted(by: { $0.key < $1.key }) {
+            let holder = files.sorted().first { inForce[$0]?.name == name }
+            for file in files.sorted() where file != holder {
+                refused.insert(file)
+                let others = files.subtracting([file]).sorted().joined(separator: ", ")
+                let message = holder.map { "persona name '\(name)' is taken by \($0), whose definition stays in force: " }
+                    ?? "persona name '\(name)' is also given by \(others); neither is loaded: "
+                kept.append(Self.diagnostic(
+                    file: file, url: present[file], name: name,
+                    message: message + "change 'name:' in \(file) (or remove one of the files)"))
+            }
+        }
+        return (kept, refused)
+    }
+
+    /// An error at the `name:` line of a persona file.
+    private static func diagnostic(file: String, url: URL?, name: PersonaID, message: String) -> Diagnostic {
+        let lines = url.flatMap { try? String(contentsOf: $0, encoding: .utf8) }?.split(separator: "\n", omittingEmptySubsequences: false) ?? []
+        let index = lines.firstIndex { $0.hasPrefix("name:") }
+        let column = index.flatMap { lines[$0].range(of: name.rawValue) }.map { lines[index!].distance(from: lines[index!].startIndex, to: $0.lowerBound) + 1 }
+        return Diagnostic(
+            file: file, line: index.map { $0 + 1 } ?? 0, column: column ?? 1, message: message, sourceLine: index.map { String(lines[$0]) },
+            length: name.rawValue.count)
     }
 
     private static func snapshot(_ location: ConfigLocation) -> [String: [Int64]] {
@@ -89,8 +144,8 @@ extension Runtime {
     public func reloadDefinitions() -> DefinitionReload {
         let current = configuration.runtime
         let read = Configuration.reread(watch.location, current: current)
-        var reload = DefinitionReload(diagnostics: read.diagnostics)
-        let personas = watch.merge(valid: read.personas, diagnostics: read.diagnostics)
+        let (personas, diagnostics) = watch.merge(valid: read.personas, diagnostics: read.diagnostics)
+        var reload = DefinitionReload(diagnostics: diagnostics)
         var shared: [RuntimeConfig.SharedSlice]?
         if let runtime = read.runtime {
             shared = runtime.sharedSlices
@@ -109,7 +164,9 @@ extension Runtime {
         for diagnostic in reload.diagnostics {
             let text = diagnostic.description
             if diagnostic.severity == .error {
-                logger.error("\(text)\n(the previous definition stays in force)")
+                // A refused name says itself what stays in force.
+                let note = diagnostic.message.contains("in force") ? "" : "\n(the previous definition stays in force)"
+                logger.error("\(text)\(note)")
             } else {
                 logger.warning("\(text)")
             }

@@ -27,9 +27,11 @@ public enum JSONView {
         .object(p.metadata.merging(["trust": .number(Double(p.trust))]) { _, trust in trust })
     }
 
-    /// `{"id", "persona", "slice", "content", "score", "components": {name: {value, weight, raw}}}`
-    /// (and `from`, `spread` where a component has them; `provenance` and `disputes` where the
-    /// memory has them).
+    /// `{"id", "persona", "slice", "content", "score", "components": {name: {value, weight,
+    /// contribution, raw}}}`: `raw` is the figure itself (cosine, BM25, age, trust rank),
+    /// `reference` what it was divided by to make `value` (the best cosine, a full match's BM25),
+    /// and `from`, `spread`, `place` where a component has them; `provenance` and `disputes` where
+    /// the memory has them.
     public static func hit(_ h: RecallHit) -> JSONValue {
         var components: [String: JSONValue] = [:]
         for c in h.components {
@@ -39,6 +41,8 @@ public enum JSONView {
             ]
             if let source = c.source { o["from"] = .string(source) }
             if let spread = c.spread { o["spread"] = .number(round6(spread)) }
+            if let reference = c.reference { o["reference"] = .number(round6(reference)) }
+            if let place = c.place { o["place"] = .number(Double(place)) }
             components[c.name] = .object(o)
         }
         var object: [String: JSONValue] = [

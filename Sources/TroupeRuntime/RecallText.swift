@@ -15,18 +15,36 @@ public enum RecallText {
         }
     }
 
-    /// One component: `semantic 0.803×0.50 (cosine 0.803; dense spread 0.21)`.
+    /// One component as what it adds to the score, then the figure it comes from as that figure
+    /// is: `semantic +0.480 (cosine 0.180; the best here 0.180; weight 0.48)`, `lexical +0.040
+    /// (bm25 1.35 of a full match's 6.70; weight 0.20)`, `superseded -0.312 (repeats m-1 v1)`.
+    /// Never a share of the best candidate in place of the cosine.
     public static func explain(_ c: ScoreComponent) -> String {
-        let raw: String
+        func f(_ x: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", x) }
+        var parts: [String]
         switch c.name {
-        case "lexical": raw = "bm25 \(String(format: "%.2f", c.raw))"
-        case "semantic": raw = "cosine \(String(format: "%.3f", c.raw))" + (c.spread.map { String(format: "; dense spread %.2f", $0) } ?? "")
-        case "recency": raw = "age \(age(c.raw))"
-        case "context": raw = c.source.map { "from \($0)" } ?? "no neighbour"
-        case "date": raw = c.raw == 0 ? "on the date named" : "\(age(c.raw)) from the date named"
-        default: raw = "raw \(String(format: "%.2f", c.raw))"
+        case _ where c.place != nil: parts = ["place \(c.place ?? 0) of the \(c.name) ranking"]
+        case "lexical":
+            // Three significant digits: in a small memory a word in most records scores 0.002.
+            parts = [c.raw > 0 ? "bm25 \(String(format: "%.3g", c.raw))" : "no query word"]
+            if c.raw > 0, let full = c.reference { parts[0] += " of a full match's \(String(format: "%.3g", full))" }
+        case "semantic":
+            parts = ["cosine \(f(c.raw))"]
+            if let best = c.reference { parts.append("the best here \(f(best))") }
+        case "recency": parts = ["age \(age(c.raw))"]
+        case "importance": parts = [f(c.raw, 2)]
+        case "context":
+            parts = [c.source.map { "from \($0), relevance \(f(c.raw))" } ?? "no neighbour"]
+            if c.value == 0, c.raw > 0 { parts[0] += ", which repeats a superseded value" }
+        case "date": parts = [c.raw == 0 ? "on the date named" : "\(age(c.raw)) from the date named"]
+        case "trust": parts = ["rank \(Int(c.raw))/\(Provenance.highestTrust)"]
+        case "superseded": return "superseded \(f(c.contribution)) (repeats \(c.source ?? "a fact") v\(Int(c.raw)), since superseded)"
+        default: parts = ["raw \(f(c.raw, 2))"]
         }
-        return "\(c.name) \(String(format: "%.3f", c.value))×\(String(format: "%.2f", c.weight)) (\(raw))"
+        if c.name == "semantic" || c.name == "lexical", let spread = c.spread { parts.append("dense spread \(f(spread, 2))") }
+        parts.append("weight \(f(c.weight, 2))")
+        let sign = c.contribution < 0 ? "" : "+"
+        return "\(c.name) \(sign)\(f(c.contribution)) (\(parts.joined(separator: "; ")))"
     }
 
     /// What a head line says of a record's origin: `  (said by user in turn 3 · a person's

@@ -42,6 +42,7 @@ struct ChatCommand: AsyncParsableCommand {
         } else {
             Output.stdout(record.reply)
         }
+        if !json { for outdated in record.outdated { Output.stdout("  " + ReplSession.note(outdated)) } }
         if let failure = record.failure {
             throw TroupeError(.unavailable, "the model failed during the reply (\(failure)); what came of it is stored, marked partial")
         }

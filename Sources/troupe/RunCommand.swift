@@ -9,11 +9,15 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a scripted multi-persona session (a YAML file, e.g. in Scripts/sessions/).",
         discussion: """
-            Writes transcript.md and log.jsonl into --out (default: sessions/<file name> in the home), prints progress on \
-            stderr and a summary on stdout (--json for machines). --replay LOG re-runs with the replies recorded in LOG \
-            instead of a model (same transcript, same memory); --resume continues a killed run from its log; --sandbox runs \
-            on a copy of the home and, when the session has expectations, writes its memory changes into the home only if \
-            all of them pass. Exit code 1 when an expectation fails.
+            Writes transcript.md, log.jsonl and start.sqlite (the home before the run) into --out (default: \
+            sessions/<file name> in the home), prints progress on stderr and a summary on stdout (--json for machines). \
+            Every run is a new run, with ids of its own; memories are dated by the real clock unless the file sets \
+            'start:' or 'clock: fixed'. --replay LOG re-runs with the replies recorded in LOG instead of a model, from \
+            the state the recorded run started from (start.sqlite beside LOG; what the home held is kept in \
+            --out/home-before.sqlite): same transcript, same memory, wherever it is replayed. --resume continues a \
+            killed run from its log. --sandbox runs on a copy of the home (no Redis) and, when the session has \
+            expectations and all of them pass, writes its memory changes into the home: all of them or, on any \
+            failure, none. Exit code 1 when an expectation fails or nothing could be written.
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The session file.") var session: String

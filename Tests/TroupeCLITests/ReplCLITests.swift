@@ -5,7 +5,11 @@ import TroupeStoreConformance
 
 /// A small OpenAI-compatible server (Python's standard library) on a free loopback port, for
 /// the CLI's real HTTP backend: `slow` streams 200 words, one every 30 ms, `short` 20 of them,
-/// `fixed` twenty times "banana", `fail` drops the connection after three words. After
+/// `fixed` twenty times "banana" (streamed, whatever the request asked: a moderator's choice
+/// fails), `fail` drops the connection after three words. In the other modes, a request whose
+/// `response_format` is a JSON schema with a `choice` enum gets `{"choice": …}`: the first value
+/// the last user message names (whole words, any case; the earliest), else the first value;
+/// streamed or whole, as the request asks. After
 /// `holdReplies(once:hasTurns:)`, a reply stops after its third word, once a session's log has
 /// that many turns, until `release()`: a test can kill a turn in flight at a fixed point.
 final class ModelServer: @unchecked Sendable {
@@ -15,7 +19,7 @@ final class ModelServer: @unchecked Sendable {
     let directory: URL
 
     static let script = #"""
-        import http.server, json, os, socketserver, sys, threading, time
+        import http.server, json, os, re, socketserver, sys, threading, time
         port, mode, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3]
         hold, held = os.path.join(folder, "hold"), os.path.join(folder, "held")
         def holding():  # the hold file says: N, then a session log; held once the log has N turns
@@ -36,8 +40,31 @@ final class ModelServer: @unchecked Sendable {
                 body = json.dumps({"object": "list", "data": [{"id": "test", "object": "model"}]}).encode()
                 self.send_response(200); self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+            def choice(self, body):  # a choice asked for with a json_schema enum, answered as JSON; False otherwise
+                schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+                values = ((schema.get("properties") or {}).get("choice") or {}).get("enum")
+                if not values: return False
+                said = next((m.get("content", "") for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
+                named = [(m.start(), i) for i, v in enumerate(values)
+                         for m in [re.search(r"(?<!\w)" + re.escape(v) + r"(?!\w)", said, re.I)] if m]
+                content = json.dumps({"choice": values[min(named)[1]] if named else values[0]})
+                if body.get("stream"):
+                    self.send_response(200); self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Connection", "close"); self.end_headers()
+                    chunk = {"choices": [{"index": 0, "delta": {"content": content}}]}
+                    self.wfile.write(("data: " + json.dumps(chunk) + "\n\n").encode())
+                    self.wfile.write(b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
+                    return True
+                reply = json.dumps({"object": "chat.completion", "choices": [{"index": 0, "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}).encode()
+                self.send_response(200); self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply))); self.end_headers(); self.wfile.write(reply)
+                return True
             def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                try: body = json.loads(raw or b"{}")
+                except ValueError: body = {}
+                if mode != "fixed" and isinstance(body, dict) and self.choice(body): return
                 self.send_response(200); self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close"); self.end_headers()
                 n = 20 if mode in ("short", "fixed") else 200

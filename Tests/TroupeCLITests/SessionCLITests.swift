@@ -92,11 +92,20 @@ struct SessionCLITests {
         let turns = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn")
         #expect(turns.compactMap { $0["round"] as? Int } == [1, 2, 3, 4])
 
-        // The same memory as a run that was never killed.
-        let (clean, cleanConfig) = try Self.home(llm: Self.server(server.port))
-        #expect(try await CLITests.troupe(["run", file, "--out", clean.appendingPathComponent("run").path], home: clean, config: cleanConfig).status == 0)
+        // The same memory as a run that was never killed: its whole log, replayed from the
+        // start it recorded in a home of its own (every run has ids and times of its own, so a
+        // second live run would not be the same run).
+        let (clean, cleanConfig) = try Self.home(llm: Self.offline)
+        let replay = try await CLITests.troupe(
+            ["run", file, "--out", clean.appendingPathComponent("run").path, "--replay", out.appendingPathComponent("log.jsonl").path],
+            home: clean, config: cleanConfig)
+        #expect(replay.status == 0, "\(replay.stderr)")
         let owners = ["seshat", "bellona", "hestia", "team-decisions"]
-        #expect(try await Self.memory(home, config, owners: owners) == Self.memory(clean, cleanConfig, owners: owners))
+        let resumedMemory = try await Self.memory(home, config, owners: owners)
+        #expect(resumedMemory == (try await Self.memory(clean, cleanConfig, owners: owners)))
+        // One run id throughout: no turn's records were drawn twice.
+        let ids = resumedMemory.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String }
+        #expect(Set(ids).count == ids.count)
     }
 
     @Test func aSandboxCommitsOnlyWhenItsExpectationsPass() async throws {
@@ -170,5 +179,37 @@ struct SessionCLITests {
         #expect(replay.status == 0, "\(replay.stderr)")
         let owners = ["bellona", "artemis", "hestia", "incident-log", "team-decisions"]
         #expect(try await Self.memory(home, config, owners: owners) == Self.memory(other, otherConfig, owners: owners))
+    }
+
+    @Test func aSessionFileErrorSaysWhereTheKeyBelongsAndNothingRuns() async throws {
+        let (home, config) = try Self.home(llm: Self.offline)
+        let file = try Self.write("""
+            title: Misplaced
+            personas: [bellona, athena, seshat]
+            shared: [incident-log]
+            opening: {from: user, content: "What do we ship first?"}
+            moderator: bellona
+
+            """, "misplaced.yaml", in: home)
+        let out = home.appendingPathComponent("m")
+        let run = try await CLITests.troupe(["run", file.path, "--out", out.path], home: home, config: config)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("misplaced.yaml:5:1: error: 'moderator' does not belong at the top level: move it under 'turns' (turns: {moderator: bellona})"), "\(run.stderr)")
+        #expect(run.stderr.contains("'athena' takes part but is not a member of shared slice 'incident-log' (members: artemis, hestia, bellona)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("content"), "the alias is accepted: \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test func aPersonaNameGivenByTwoFilesStopsTheStartNamingBoth() async throws {
+        let (home, config) = try Self.home(llm: Self.offline)
+        let personas = home.appendingPathComponent("personas")
+        try FileManager.default.copyItem(at: CLITests.repo.appendingPathComponent("Personas"), to: personas)
+        try FileManager.default.copyItem(at: personas.appendingPathComponent("hestia.yaml"), to: personas.appendingPathComponent("aaa.yaml"))
+        try (try String(contentsOf: config, encoding: .utf8)).replacingOccurrences(
+            of: "personas: \(CLITests.repo.appendingPathComponent("Personas").path)", with: "personas: \(personas.path)"
+        ).writeUnsynced(to: config)
+        let run = try await CLITests.troupe(["personas", "list"], home: home, config: config)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("hestia.yaml") && run.stderr.contains("aaa.yaml") && run.stderr.contains("duplicate persona name 'hestia'"), "\(run.stderr)")
     }
 }

@@ -52,4 +52,42 @@ struct OfflineBackendTests {
         }
         #expect(pieces == 3)
     }
+
+    @Test func maxTokensEndsTheReply() async throws {
+        var request = Self.request
+        request.sampling.maxTokens = 5
+        let cut = await collect(OfflineBackend().stream(request))
+        #expect(cut.pieces.count == 5 && cut.finish == .length && cut.usage?.completionTokens == 5)
+        #expect(OfflineBackend().reply(to: request.messages).hasPrefix(cut.text))
+        request.sampling.maxTokens = 0
+        let none = await collect(OfflineBackend().stream(request))
+        #expect(none.text.isEmpty && none.finish == .length)
+        request.sampling.maxTokens = 10_000
+        let whole = await collect(OfflineBackend().stream(request))
+        #expect(whole.finish == .stop && whole.text == OfflineBackend().reply(to: request.messages))
+    }
+
+    /// A session whose memories are its earlier replies, each quoting the memories before it:
+    /// the replies stay the same size round after round (the issue saw 94 tokens grow to 146,731
+    /// by round 24), even with no `maxTokens` to stop them.
+    @Test func repliesDoNotGrowWhenMemoriesQuoteEarlierReplies() async throws {
+        let backend = OfflineBackend()
+        var replies: [String] = []
+        var sizes: [Int] = []
+        for round in 0..<24 {
+            let memories = replies.suffix(8).enumerated().map {
+                RecalledBlock.Memory(kind: "episodic", source: "athena", id: "e\($0.offset)", content: "athena said: " + $0.element)
+            }
+            let request = ChatRequest(messages: [ChatMessage(.system, RecalledBlock.render(memories)), ChatMessage(.user, "Round \(round).")],
+                                      sampling: SamplingOptions(maxTokens: 1_000_000))
+            let reply = try await backend.complete(request)
+            replies.append(reply.text)
+            sizes.append(reply.usage.completionTokens)
+        }
+        #expect(sizes.max()! == sizes.last!, "the size settles once eight memories are recalled")
+        #expect(sizes.max()! < 200, "\(sizes)")
+        #expect(replies.last!.contains("athena said: (a reply given without a model)"))
+        let long = String(repeating: "word ", count: 100)
+        #expect(OfflineBackend.quote(long).count == OfflineBackend.quoteLimit + 2)
+    }
 }

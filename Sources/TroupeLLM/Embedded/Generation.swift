@@ -1,12 +1,21 @@
 import TroupeCore
 
 /// One request on the generation thread: the prompt through the template, the prompt run,
-/// then token after token until a stop token, a stop string, `maxTokens`, a full context or the
-/// consumer's cancellation; text goes out as it becomes certain.
+/// then token after token until a stop token, a stop string, a repeated sentence, `maxTokens`, a
+/// full context or the consumer's cancellation; text goes out as it becomes certain.
 struct Generation: Sendable {
     let tokenizer: BPETokenizer
     let template: ChatTemplate
     let reusePrompt: Bool
+    /// The DRY penalty's breakers, found in the vocabulary once.
+    let breakers: Set<Int32>
+
+    init(tokenizer: BPETokenizer, template: ChatTemplate, reusePrompt: Bool) {
+        self.tokenizer = tokenizer
+        self.template = template
+        self.reusePrompt = reusePrompt
+        breakers = TokenSampler.sequenceBreakers(tokenizer)
+    }
 
     func serve(_ job: GenerationJob, on model: LlamaModel) {
         let out = job.continuation
@@ -22,8 +31,8 @@ struct Generation: Sendable {
             guard var logits = try model.prefill(prompt, reuse: reusePrompt, isCancelled: { job.isCancelled }) else {
                 return job.finish(.cancelled, ChatUsage(promptTokens: prompt.count))
             }
-            var sampler = TokenSampler(options: sampling)
-            var text = ReplyText(stop: sampling.stop)
+            var sampler = TokenSampler(options: sampling, breakers: breakers)
+            var text = ReplyText(stop: sampling.stop, repeats: sampling.stopsAtRepeatedSentence)
             var history = prompt
             var firstDelta: Duration?
             var generated = 0
@@ -34,7 +43,7 @@ struct Generation: Sendable {
                 out.yield(.delta(delta))
             }
             while sampling.maxTokens > 0 {
-                let token = sampler.next(logits, recent: history.suffix(TokenSampler.penaltyWindow))
+                let token = sampler.next(logits, recent: history.suffix(TokenSampler.penaltyWindow), reply: history[prompt.count...])
                 if template.stopTokens.contains(token) {
                     reason = .stop
                     break

@@ -2,24 +2,29 @@ import Foundation
 import TroupeCore
 
 /// Chooses each next token from the logits: a repetition penalty over the last
-/// `penaltyWindow` tokens, then greedy (temperature 0) or sampling from the top-k, top-p
-/// candidates at the temperature. Its random numbers come from its own seeded generator, so a
-/// seed makes a reply repeat exactly.
+/// `penaltyWindow` tokens and the DRY penalty over the reply (see ``DRYPenalty``), then greedy
+/// (temperature 0) or sampling from the top-k, top-p candidates at the temperature. Its random
+/// numbers come from its own seeded generator, so a seed makes a reply repeat exactly.
 struct TokenSampler {
     var options: SamplingOptions
     /// How many recent tokens (prompt included) the repetition penalty looks at, as llama.cpp's
     /// default `repeat_last_n`.
     static let penaltyWindow = 64
+    /// Tokens a DRY match never runs across (``sequenceBreakers(_:)``).
+    let breakers: Set<Int32>
     private var random: Xoshiro256
 
-    init(options: SamplingOptions) {
+    init(options: SamplingOptions, breakers: Set<Int32> = []) {
         self.options = options
+        self.breakers = breakers
         var seeder = SystemRandomNumberGenerator()
         random = Xoshiro256(seed: options.seed ?? seeder.next())
     }
 
-    /// The next token. `logits` is changed (the penalty is applied in place).
-    mutating func next(_ logits: UnsafeMutableBufferPointer<Float>, recent: ArraySlice<Int32>) -> Int32 {
+    /// The next token after `recent` (the context's last tokens) and `reply` (the reply's tokens
+    /// so far). `logits` is changed (the penalties are applied in place).
+    mutating func next(_ logits: UnsafeMutableBufferPointer<Float>, recent: ArraySlice<Int32>, reply: ArraySlice<Int32> = []) -> Int32 {
+        if options.dry.isOn { Self.applyDRY(options.dry, to: logits, reply: reply, breakers: breakers) }
         let penalty = Float(options.repetitionPenalty)
         if penalty != 1, penalty > 0 {
             // CTRL's penalty, as llama.cpp applies it: shrink a positive logit, grow a negative one.

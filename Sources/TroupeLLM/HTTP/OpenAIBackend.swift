@@ -21,6 +21,8 @@ import TroupeCore
 /// bits so that servers reading 32-bit or 64-bit signed seeds all accept it), and, with
 /// ``Configuration/extendedSampling``, `top_k` and `repeat_penalty`, which llama.cpp's server
 /// and Ollama read and vLLM ignores. OpenAI's own API refuses unknown fields: turn it off there.
+/// The stop strings are also enforced on the reply as it arrives, since a server may ignore them.
+/// ``choose(among:for:)`` sends a `response_format` instead (see there).
 ///
 /// The API key is read once from the environment variable the configuration names, kept in a
 /// value that prints as `<redacted>`, and sent only as `Authorization: Bearer`; messages name

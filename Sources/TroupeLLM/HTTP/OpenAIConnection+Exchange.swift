@@ -9,7 +9,7 @@ extension OpenAIConnection {
     /// ``AttemptFailure`` for what went wrong on the server's side or the wire;
     /// `CancellationError` (or AsyncHTTPClient's cancellation) when the caller went away.
     func attemptOnce(
-        body: Data, model: String?, request: ChatRequest, progress: StreamProgress, started: ContinuousClock.Instant,
+        body: Data, shape: ReplyShape, model: String?, request: ChatRequest, progress: StreamProgress, started: ContinuousClock.Instant,
         into continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation
     ) async throws {
         let watchdog = StreamWatchdog(firstTokenTimeout: configuration.firstTokenTimeout, idleTimeout: configuration.idleTimeout)
@@ -17,7 +17,7 @@ extension OpenAIConnection {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watchdog.run() }
                 group.addTask {
-                    try await self.exchange(body: body, model: model, request: request, watchdog: watchdog,
+                    try await self.exchange(body: body, shape: shape, model: model, request: request, watchdog: watchdog,
                                             progress: progress, started: started, into: continuation)
                 }
                 // The first child to end decides: the exchange finishing, or the watchdog
@@ -31,12 +31,12 @@ extension OpenAIConnection {
     }
 
     private func exchange(
-        body: Data, model: String?, request: ChatRequest, watchdog: StreamWatchdog, progress: StreamProgress,
+        body: Data, shape: ReplyShape, model: String?, request: ChatRequest, watchdog: StreamWatchdog, progress: StreamProgress,
         started: ContinuousClock.Instant, into continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation
     ) async throws {
         var http = HTTPClientRequest(url: base + "/chat/completions")
         http.method = .POST
-        addHeaders(to: &http, streaming: configuration.streaming)
+        addHeaders(to: &http, streaming: shape.streaming)
         http.body = .bytes(ByteBuffer(bytes: body))
         let response: HTTPClientResponse
         do {
@@ -52,21 +52,27 @@ extension OpenAIConnection {
         }
 
         var decoder = ChatStreamDecoder()
+        // The stop strings are enforced here too: a server may ignore them, or stop after one.
+        var text = ReplyText(stop: shape.stop)
+        func pass(_ piece: String) {
+            watchdog.firstToken()
+            let certain = text.append(piece.utf8)
+            guard !certain.isEmpty else { return }
+            _ = progress.yielded()
+            continuation.yield(.delta(certain))
+        }
         // A server (or a proxy) that ignores `stream: true` answers with one JSON reply: read it as one.
         let json = response.headers.first(name: "Content-Type")?.lowercased().hasPrefix("application/json") ?? false
-        if configuration.streaming && !json {
+        if shape.streaming && !json {
             var parser = SSEParser(limits: configuration.sseLimits)
             do {
                 reading: for try await buffer in response.body {
                     watchdog.sawBytes()
                     for event in try parser.feed(buffer.readableBytesView) {
-                        if let text = try decoder.handle(event) {
-                            if progress.yielded() { watchdog.firstToken() }
-                            continuation.yield(.delta(text))
-                        }
-                        // Whatever follows `[DONE]` is not read: a server that lingers after it
-                        // must not hold the reply open.
-                        if decoder.done { break reading }
+                        if let piece = try decoder.handle(event) { pass(piece) }
+                        // Whatever follows `[DONE]` (or a stop string) is not read: a server that
+                        // lingers after it must not hold the reply open.
+                        if decoder.done || text.stopped { break reading }
                     }
                 }
             } catch let error as TroupeError {
@@ -79,7 +85,7 @@ extension OpenAIConnection {
                 throw transportFailure(error, receiving: true, pieces: progress.pieces, deadline: nil)
             }
             _ = parser.finish()
-            guard decoder.isComplete else {
+            guard decoder.isComplete || text.stopped else {
                 throw cutShort(pieces: progress.pieces)
             }
         } else {
@@ -96,11 +102,7 @@ extension OpenAIConnection {
             }
             do {
                 decoder.whole = true
-                if let text = try decoder.handle(SSEEvent(data: String(decoding: whole.readableBytesView, as: UTF8.self))) {
-                    _ = progress.yielded()
-                    watchdog.firstToken()
-                    continuation.yield(.delta(text))
-                }
+                if let piece = try decoder.handle(SSEEvent(data: String(decoding: whole.readableBytesView, as: UTF8.self))) { pass(piece) }
             } catch let error as TroupeError {
                 throw AttemptFailure(error: TroupeError(.unavailable, "malformed reply from \(base)/chat/completions: \(error.message)"),
                                      retryable: false)
@@ -109,13 +111,18 @@ extension OpenAIConnection {
             }
         }
 
+        let rest = text.finish()
+        if !rest.isEmpty {
+            _ = progress.yielded()
+            continuation.yield(.delta(rest))
+        }
         let finished = ContinuousClock.now
         let usage = ChatUsage(
             promptTokens: decoder.promptTokens ?? OpenAIBackend.estimateTokens(request.messages),
             completionTokens: decoder.completionTokens ?? progress.pieces,
             timeToFirstToken: progress.firstTokenAt.map { $0 - started },
             total: finished - started)
-        continuation.yield(.finished(decoder.finishReason ?? .stop, usage))
+        continuation.yield(.finished(text.stopped ? .stop : decoder.finishReason ?? .stop, usage))
     }
 
     /// A reply whose stream ended (cleanly, at the HTTP level) before a finish reason or `[DONE]`.

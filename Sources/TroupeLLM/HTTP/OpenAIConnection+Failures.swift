@@ -114,7 +114,8 @@ extension OpenAIConnection {
             let after = RetryPolicy.parseRetryAfter(headers.first(name: "Retry-After"), now: Date())
             return AttemptFailure(error: TroupeError(.unavailable, "\(status.code) from \(url)\(said)"), retryable: true, retryAfter: after)
         case 400, 413, 422:
-            return AttemptFailure(error: TroupeError(.invalidInput, "\(status.code) from \(url)\(said)"), retryable: false)
+            return AttemptFailure(error: TroupeError(.invalidInput, "\(status.code) from \(url)\(said)"), retryable: false,
+                                  status: Int(status.code))
         default:
             return AttemptFailure(error: TroupeError(.unavailable, "\(status.code) from \(url)\(said)"), retryable: false)
         }

@@ -29,21 +29,26 @@ final class OpenAIConnection: Sendable {
     }
 
     /// Streams one reply into `continuation`, retrying what may be retried until the first token.
-    func run(_ request: ChatRequest, into continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation) async throws {
+    /// With a `format`, the reply is asked for whole (not streamed) in that format, and a server
+    /// that refuses the request (400, 422) throws ``FormatRefused``.
+    func run(_ request: ChatRequest, format: OpenAIWire.ResponseFormat? = nil,
+             into continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation) async throws {
         try checkBaseURL()
         let started = ContinuousClock.now
         let model = await resolveModel(request.model)
-        let body = try JSONEncoder().encode(chatBody(request, model: model))
+        let body = try JSONEncoder().encode(chatBody(request, model: model, format: format))
+        let shape = ReplyShape(streaming: format == nil && configuration.streaming, stop: request.sampling.stop)
         let progress = StreamProgress()
         var random = SystemRandomNumberGenerator()
         var attempt = 0
         while true {
             attempt += 1
             do {
-                try await attemptOnce(body: body, model: model, request: request, progress: progress,
+                try await attemptOnce(body: body, shape: shape, model: model, request: request, progress: progress,
                                       started: started, into: continuation)
                 return
             } catch let failure as AttemptFailure {
+                if format != nil, let status = failure.status, [400, 422].contains(status) { throw FormatRefused(error: failure.error) }
                 guard failure.retryable, progress.pieces == 0, attempt < configuration.retry.maxAttempts else {
                     var error = failure.error
                     if attempt > 1 { error.message += " (tried \(attempt) times)" }
@@ -60,19 +65,21 @@ final class OpenAIConnection: Sendable {
         }
     }
 
-    func chatBody(_ request: ChatRequest, model: String?) -> OpenAIWire.ChatBody {
+    func chatBody(_ request: ChatRequest, model: String?, format: OpenAIWire.ResponseFormat? = nil) -> OpenAIWire.ChatBody {
         let sampling = request.sampling
         let extended = configuration.extendedSampling
+        let streaming = format == nil && configuration.streaming
         return OpenAIWire.ChatBody(
             model: model,
             messages: request.messages.map { .init(role: $0.role.rawValue, content: $0.content) },
-            stream: configuration.streaming,
-            streamOptions: configuration.streaming ? .init(includeUsage: true) : nil,
+            stream: streaming,
+            streamOptions: streaming ? .init(includeUsage: true) : nil,
             temperature: sampling.temperature, topP: sampling.topP, maxTokens: sampling.maxTokens,
             stop: sampling.stop.isEmpty ? nil : sampling.stop,
             seed: sampling.seed.map { Int($0 & 0x7FFF_FFFF) },
             topK: extended ? sampling.topK : nil,
-            repeatPenalty: extended ? sampling.repetitionPenalty : nil)
+            repeatPenalty: extended ? sampling.repetitionPenalty : nil,
+            responseFormat: format)
     }
 
     /// The request's model, else the configured one, else the first the server lists (asked
@@ -189,4 +196,18 @@ struct AttemptFailure: Error {
     var error: TroupeError
     var retryable: Bool
     var retryAfter: Duration?
+    /// The HTTP status, when the server refused the request as malformed (400, 413, 422).
+    var status: Int?
+}
+
+/// The server refused a request with a `response_format` (400 or 422): it may not support one.
+struct FormatRefused: Error {
+    var error: TroupeError
+}
+
+/// How one request's reply is read: streamed or whole, and the stop strings that end it here,
+/// whether or not the server honoured them.
+struct ReplyShape: Sendable {
+    var streaming: Bool
+    var stop: [String]
 }

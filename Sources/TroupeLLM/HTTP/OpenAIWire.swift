@@ -25,6 +25,7 @@ enum OpenAIWire {
         var seed: Int?
         var topK: Int?
         var repeatPenalty: Double?
+        var responseFormat: ResponseFormat?
 
         enum CodingKeys: String, CodingKey {
             case model, messages, stream, temperature, stop, seed
@@ -33,7 +34,49 @@ enum OpenAIWire {
             case maxTokens = "max_tokens"
             case topK = "top_k"
             case repeatPenalty = "repeat_penalty"
+            case responseFormat = "response_format"
         }
+    }
+
+    /// `response_format` asking for JSON of a schema (OpenAI's structured outputs; llama.cpp's
+    /// server, Ollama's /v1 and vLLM constrain generation to it).
+    struct ResponseFormat: Encodable {
+        struct JSONSchema: Encodable {
+            var name: String
+            var strict: Bool
+            var schema: ChoiceSchema
+        }
+        /// `{"type": "object", "properties": {"choice": {"type": "string", "enum": [...]}}, ...}`.
+        struct ChoiceSchema: Encodable {
+            struct Properties: Encodable { var choice: StringEnum }
+            struct StringEnum: Encodable {
+                var type = "string"
+                var `enum`: [String]
+            }
+            var type = "object"
+            var properties: Properties
+            var required = ["choice"]
+            var additionalProperties = false
+        }
+
+        var type = "json_schema"
+        var jsonSchema: JSONSchema
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case jsonSchema = "json_schema"
+        }
+
+        /// One of `options`, as `{"choice": "…"}`.
+        static func choice(among options: [String]) -> ResponseFormat {
+            ResponseFormat(jsonSchema: JSONSchema(
+                name: "choice", strict: true, schema: ChoiceSchema(properties: .init(choice: .init(enum: options)))))
+        }
+    }
+
+    /// The answer a ``ResponseFormat/choice(among:)`` asks for.
+    struct ChoiceAnswer: Decodable {
+        var choice: String
     }
 
     /// One streamed chunk (`chat.completion.chunk`), or a whole reply (`chat.completion`): the

@@ -123,19 +123,25 @@ public actor Conversation {
         }
 
         // Recall, and what else the prompt holds.
-        let hits = try await persona.recall(message, slices: [.episodic, .semantic, .procedural], limit: recallLimit)
-        let rules = try await runtime.store.query(MemoryQuery(owners: [persona.name], slices: [.procedural]))
-            .sorted { ($0.importance, $0.createdAt) > ($1.importance, $1.createdAt) }.prefix(8)
+        let procedural = try await runtime.store.query(MemoryQuery(owners: [persona.name], slices: [.procedural]))
+        let rules = PromptAssembly.rules(procedural, of: persona.definition, for: message)
+        // Recall asks for as many more as there are rules, which the prompt already holds: none
+        // of its `recallLimit` slots goes to a record that is then left out.
+        let hits = try await persona.recall(message, slices: [.episodic, .semantic, .procedural], limit: recallLimit + rules.count)
+            .filter { hit in !rules.contains { $0.id == hit.record.id } }.prefix(recallLimit)
         let working = try await persona.workingMemory()
         let (exchange, notes) = Self.split(working, conversation: id, persona: persona.name)
         record.timings.recall = elapsed()
-        handle.yield(.recalled(hits))
+        handle.yield(.recalled(Array(hits)))
 
-        let parts = PromptParts(
-            persona: persona.definition, rules: Array(rules), recalled: hits.filter { hit in !rules.contains { $0.id == hit.record.id } },
+        var parts = PromptParts(
+            persona: persona.definition, rules: rules, recalled: Array(hits),
             notes: notes, exchange: exchange, speaker: speaker, message: message)
+        parts.stale = try await StaleValues.of(Array(hits), store: runtime.store)
         var options = sampling ?? settings.sampling()
         options.maxTokens = min(options.maxTokens, max(16, backend.description.contextLength / 4))
+        // A model that starts to write the prompt's own markup has left its reply.
+        options.stop += ReplyCleanup.promptMarkers.filter { !options.stop.contains($0) }
         let fitted = try await PromptAssembly.fit(parts, budget: backend.description.contextLength - options.maxTokens, backend: backend)
         record.recalled = fitted.recalled
         record.prompt = fitted.messages
@@ -176,6 +182,9 @@ public actor Conversation {
             record.failure = "\(error)"
         }
         record.timings.model = Self.milliseconds(clock.now - modelStart)
+        // What leaked of the prompt (a speaker label, its markup) is not the reply, nor stored.
+        record.reply = ReplyCleanup.cleaned(record.reply, persona: persona.definition)
+        record.outdated = parts.stale.outdated(in: record.reply)
         _ = elapsed()
 
         record.written += try await store(record, said: said, quoting: quoting, persona: persona)
@@ -188,62 +197,6 @@ public actor Conversation {
         }
         record.timings.storing = elapsed()  // the formation job written down included
         return record
-    }
-
-    /// The exchange in working memory: this conversation's messages (as chat messages, oldest
-    /// first) apart from other notes.
-    static func split(_ working: [MemoryRecord], conversation: String, persona: PersonaID) -> ([ChatMessage], [MemoryRecord]) {
-        // A turn's message and its reply are written together, at one clock time: the turn
-        // number orders turns, the time what came within one, and a reply follows its message.
-        var exchange: [(turn: Int, at: Date, reply: Bool, message: ChatMessage)] = []
-        var notes: [MemoryRecord] = []
-        for item in working {
-            guard let p = Provenance(item.metadata), p.conversation == conversation else {
-                notes.append(item)
-                continue
-            }
-            let role: ChatRole = p.saidBy == persona.rawValue ? .assistant : .user
-            let text = role == .user && p.saidBy != "user" ? "\(p.saidBy) says: \(item.content)" : item.content
-            exchange.append((p.turn, item.createdAt, role == .assistant, ChatMessage(role, text)))
-        }
-        let ordered = exchange.sorted { ($0.turn, $0.at, $0.reply ? 1 : 0) < ($1.turn, $1.at, $1.reply ? 1 : 0) }
-        return (ordered.map(\.message), notes)
-    }
-
-    /// Stores the message and the reply in working memory and the turn as an episode. A quoted
-    /// message is stored as its own, as said by whoever said it: a model's words never sit in
-    /// a record under a person's name.
-    private func store(_ record: TurnRecord, said: Utterance, quoting: Utterance?, persona: PersonaActor) async throws -> [TurnRecord.Written] {
-        func provenance(_ utterance: Utterance) -> Provenance {
-            Provenance(saidBy: utterance.speaker, conversation: id, turn: record.number, source: utterance.source, method: .verbatim)
-        }
-        let answered = provenance(Utterance(record.reply, speaker: persona.name.rawValue, source: .persona))
-        var items: [(content: String, slice: SliceKind, importance: Double, metadata: JSONValue?)] = []
-        var kinds: [TurnRecord.Written.What] = []
-        for part in [quoting, said].compactMap({ $0 }) {
-            items.append((part.text, .working, 0.5, .object(provenance(part).metadata)))
-            kinds.append(.message)
-        }
-        let partial = !record.complete
-        if !record.reply.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            var meta = answered.metadata
-            if partial { meta["partial"] = .bool(true) }
-            items.append((record.reply, .working, 0.5, .object(meta)))
-            kinds.append(.reply)
-        }
-        var episode = provenance(said).metadata
-        episode["method"] = .string(Provenance.Method.summary.rawValue)  // the person's words and a model's, together
-        episode["basis"] = .string(Provenance.Basis.inferred.rawValue)
-        episode["recalled"] = .array(record.recalled.map { .string($0.record.id) })
-        episode["backend"] = .string(record.backend.kind + ":" + record.backend.model)
-        if partial { episode["partial"] = .bool(true) }
-        if let failure = record.failure { episode["failure"] = .string(failure) }
-        let text = "\(record.speaker): \(record.message)\n\(persona.name): \(record.reply)" + (partial ? " [the reply broke off]" : "")
-        items.append((text, .episodic, 0.4, .object(episode)))
-        kinds.append(.episode)
-        // One embedding batch, one commit.
-        let stored = try await persona.remember(items)
-        return zip(kinds, stored).map { .init(what: $0, id: $1.id, slice: $1.slice, content: $1.content) }
     }
 
     static func milliseconds(_ d: Duration) -> Double {

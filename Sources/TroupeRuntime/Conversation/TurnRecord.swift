@@ -33,6 +33,15 @@ public struct TurnRecord: Sendable {
         public var flagged: String?
     }
 
+    /// A sentence of the reply that says a value memory knows to be superseded, and what holds
+    /// now: a weak model repeats what it read, and the person reading the reply is told.
+    public struct Outdated: Sendable, Hashable {
+        public var said: String
+        /// The current memory, and its id.
+        public var now: String
+        public var id: String
+    }
+
     /// Milliseconds spent in each step.
     public struct Timings: Sendable, Hashable {
         public var recall = 0.0, assembly = 0.0, firstToken: Double?, model = 0.0, storing = 0.0
@@ -53,6 +62,8 @@ public struct TurnRecord: Sendable {
     /// The recalled memories that reached the prompt, best first (not those dropped to fit it).
     public var recalled: [RecallHit]
     public var written: [Written]
+    /// What the reply says that memory knows is no longer true.
+    public var outdated: [Outdated] = []
     /// The messages sent to the model, as fitted into its context.
     public var prompt: [ChatMessage] = []
     public var backend: BackendDescription

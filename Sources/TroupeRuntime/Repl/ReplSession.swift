@@ -76,6 +76,11 @@ public actor ReplSession {
         }
     }
 
+    /// The runtime's note under a reply that says what memory knows is no longer true.
+    public static func note(_ outdated: TurnRecord.Outdated) -> String {
+        "(no longer true: \"\(outdated.said)\" — memory says: \(outdated.now))"
+    }
+
     private func say(_ message: String, to name: String, output: some ReplOutput) async throws -> Outcome {
         let persona = try runtime.definition(name).name
         let handle = await conversation.start(message, to: persona.rawValue)
@@ -100,6 +105,7 @@ public actor ReplSession {
         } else {
             output.line("")
         }
+        for outdated in record.outdated { output.line("  " + Self.note(outdated)) }
         if let failure = record.failure {
             output.problem("the model failed during the reply (\(failure)); what came of it is stored, marked partial")
             return .failed

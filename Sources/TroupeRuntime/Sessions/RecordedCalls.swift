@@ -98,6 +98,15 @@ struct RecordingBackend: ChatBackend {
     }
 
     func countTokens(_ messages: [ChatMessage]) async throws -> Int { try await inner.countTokens(messages) }
+
+    /// The inner backend's choice, recorded as the option chosen.
+    func choose(among options: [String], for request: ChatRequest) async throws -> ChatChoice {
+        let choice = try await inner.choose(among: options, for: request)
+        book.append(
+            RecordedCall(reply: options[choice.index], finish: .stop, promptTokens: choice.usage.promptTokens, completionTokens: choice.usage.completionTokens),
+            scope: SessionIDs.scope)
+        return choice
+    }
 }
 
 /// Replies from a session's log instead of a model: each call gets the next recorded reply of
@@ -126,4 +135,14 @@ struct ReplayBackend: ChatBackend {
     }
 
     func countTokens(_ messages: [ChatMessage]) async throws -> Int { OpenAIBackend.estimateTokens(messages) }
+
+    /// The option recorded for the scope; an option the session file no longer offers is an error.
+    func choose(among options: [String], for request: ChatRequest) async throws -> ChatChoice {
+        let scope = SessionIDs.scope
+        guard let call = book.take(scope) else { throw TroupeError(.invalidInput, "the log has no more recorded choices for \(scope)") }
+        guard let index = options.firstIndex(of: call.reply) else {
+            throw TroupeError(.invalidInput, "the log chose '\(call.reply)' for \(scope), which is not among \(options.joined(separator: ", ")): the session file changed since?")
+        }
+        return ChatChoice(index: index, text: call.reply, constrained: true, usage: ChatUsage(promptTokens: call.promptTokens, completionTokens: call.completionTokens))
+    }
 }

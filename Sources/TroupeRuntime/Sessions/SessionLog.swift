@@ -75,6 +75,55 @@ public struct SessionLog: Sendable {
         return (header, turns, end)
     }
 
+    /// A round's time (the session's clock as the round started), for replays to date alike.
+    static func clockLine(round: Int, at time: Date) -> JSONValue {
+        .object(["kind": .string("clock"), "round": .number(Double(round)), "at": .string(Timestamp.format(time))])
+    }
+
+    /// The rounds' times a log recorded.
+    static func times(_ url: URL) throws -> [Int: Date] {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TroupeError(.invalidInput, "cannot read the session log", context: url.path, cause: error)
+        }
+        var times: [Int: Date] = [:]
+        for line in text.split(separator: "\n") {
+            guard case .object(let o)? = try? JSONValue.parse(Array(line.utf8)), o["kind"] == .string("clock"),
+                case .number(let round)? = o["round"], case .string(let at)? = o["at"], let time = Timestamp.parse(at)
+            else { continue }
+            times[Int(round)] = time
+        }
+        return times
+    }
+
+    /// A replay's log, given the model calls of the log it replayed (a replay asks no model, so
+    /// its turns have none of their own): it can be replayed in turn, and committed.
+    static func copyCalls(into url: URL, from recorded: [[String: JSONValue]]) throws {
+        var byScope: [String: [String: JSONValue]] = [:]
+        for line in recorded { if case .string(let scope)? = line["scope"] { byScope[scope] = line } }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var out = ""
+        for line in text.split(separator: "\n") {
+            guard case .object(var o)? = try? JSONValue.parse(Array(line.utf8)), o["kind"] == .string("turn"),
+                case .string(let scope)? = o["scope"], let source = byScope[scope]
+            else {
+                out += line + "\n"
+                continue
+            }
+            if let calls = source["calls"] { o["calls"] = calls }
+            if case .object(var choice)? = o["choice"], case .object(let recordedChoice)? = source["choice"] {
+                choice["calls"] = recordedChoice["calls"]
+                o["choice"] = .object(choice)
+            }
+            out += JSONValue.object(o).canonicalText + "\n"
+        }
+        let temporary = url.appendingPathExtension("tmp")
+        try out.write(to: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary.path, url.path) == 0 else {
+            throw TroupeError(.storage, "cannot write the session log: \(String(cString: strerror(errno)))", context: url.path)
+        }
+    }
+
     /// A turn's line.
     static func line(_ turn: Turn) -> JSONValue {
         guard case .object(var object) = JSONView.turn(turn.record) else { return .null }

@@ -51,7 +51,7 @@ extension SessionRun {
             title: definition.title, stoppedBy: stoppedBy, rounds: rounds, turns: turns.count, conflicts: conflicts, checks: checks,
             transcript: runner.transcriptURL, log: runner.logURL, committed: nil, seconds: Date().timeIntervalSince(startedAt),
             modelSeconds: modelSeconds)
-        try SessionTranscript.markdown(definition, turns: turns, result: result)
+        try SessionTranscript.markdown(definition, turns: turns, result: result, decision: decided)
             .write(to: runner.transcriptURL, atomically: true, encoding: .utf8)
         try log.append(.object([
             "kind": .string("end"), "stopped_by": .string(stoppedBy), "turns": .number(Double(turns.count)),
@@ -101,27 +101,5 @@ extension SessionRun {
         case .conflictsAtMost(let limit):
             return .init(expectation: "at most \(limit) conflicts", passed: conflicts <= limit, found: "\(conflicts) conflicts")
         }
-    }
-}
-
-extension SessionRunner {
-    /// A sandboxed run whose expectations all passed goes into the home: its log is replayed
-    /// there (no model), which makes the same writes. Otherwise the home is left as it was.
-    func commitSandbox(_ result: SessionResult) async throws -> SessionResult {
-        guard options.sandbox else { return result }
-        var result = result
-        guard !definition.expectations.isEmpty, result.passed else {
-            result.committed = false
-            return result
-        }
-        var replay = options
-        replay.sandbox = false
-        replay.resume = false
-        replay.replay = logURL
-        replay.out = options.out.appendingPathComponent("commit")
-        replay.progress = { _ in }
-        _ = try await SessionRunner(definition: definition, configuration: configuration, options: replay).run()
-        result.committed = true
-        return result
     }
 }

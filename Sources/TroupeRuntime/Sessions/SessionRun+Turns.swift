@@ -31,12 +31,10 @@ extension SessionRun {
         lastReply = (speaker.rawValue, record.reply)
     }
 
-    /// The reply's `Decision:` lines, written to the session's decisions slice by the speaker.
+    /// The reply's decisions (`Decision:` anywhere on a line), written to the session's decisions slice by the speaker.
     func recordDecisions(_ record: TurnRecord, round: Int, speaker: PersonaID) async throws -> [SessionLog.SharedEntry] {
         guard let slice = definition.decisions, record.complete else { return [] }
-        let lines = record.reply.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { $0.lowercased().hasPrefix("decision:") }.map { String($0.dropFirst("decision:".count)).trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let lines = SessionReplyReading.decisions(in: record.reply)
         var entries: [SessionLog.SharedEntry] = []
         let runtime = runtime
         for line in lines {
@@ -84,12 +82,18 @@ extension SessionRun {
         for persona in definition.personas { backends[persona] = try await backend(for: persona) }
         for (persona, backend) in backends { await conversation.setBackend(backend, for: persona) }
         let (conversation, sampling, personas) = (conversation, sampling, definition.personas)
+        // A round that opens the session delivers the opening with its prompt: both are the
+        // words of whoever wrote the session.
+        let opening = definition.opening
+        let said = turns.isEmpty && lastReply == nil
+            ? Utterance(opening.text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" + parallel.prompt, speaker: opening.from, source: .person)
+            : Utterance(parallel.prompt, speaker: opening.from, source: .person)
         // The replies, concurrently (each turn in its own scope, so ids do not depend on order).
         let records = try await withThrowingTaskGroup(of: (PersonaID, TurnRecord).self) { group in
             for persona in personas {
                 group.addTask {
                     try await SessionIDs.$scope.withValue("r\(round)/\(persona)") {
-                        (persona, try await conversation.turn(parallel.prompt, to: persona.rawValue, sampling: sampling))
+                        (persona, try await conversation.turn(said.text, to: persona.rawValue, from: said.speaker, source: said.source, sampling: sampling))
                     }
                 }
             }
@@ -182,23 +186,30 @@ extension SessionRun {
         }
     }
 
-    /// The moderator names the next speaker through the model; an answer that names no one
-    /// allowed gets the deterministic fallback, so the session never loops on it or stalls.
+    /// The moderator names the next speaker: the model chooses among the allowed names only
+    /// (constrained decoding on the embedded backend, a JSON schema on HTTP ones), so even a
+    /// 135M model picks a valid speaker. A backend that fails gets the deterministic fallback,
+    /// so the session never loops on it or stalls.
     private mutating func moderatorChoice(_ moderator: PersonaID, round: Int, allowed: [PersonaID], fallback: PersonaID) async throws -> PersonaID {
         let scope = "r\(round)/moderator"
         let backend = try await backend(for: moderator)
         let said = lastReply.map { "\($0.from) said: \($0.text)" } ?? "The session opens: \(definition.opening.text)"
+        var who: [String] = []
+        for name in allowed {
+            let role = (try? runtime.definition(name.rawValue).role) ?? ""
+            who.append(role.isEmpty ? "- \(name)" : "- \(name): \(role)")
+        }
         let request = ChatRequest(messages: [
             ChatMessage(.system, try runtime.definition(moderator.rawValue).systemPrompt + "\n\nYou moderate a discussion. Name who speaks next."),
-            ChatMessage(.user, "\(said)\n\nWho should speak next? Answer with one name from: \(allowed.map(\.rawValue).joined(separator: ", ")).")
+            ChatMessage(.user, "\(said)\n\nWho should speak next? One of:\n\(who.joined(separator: "\n"))\n\nAnswer with the name only."),
         ], sampling: SamplingOptions(temperature: 0, topP: 1, topK: 1, repetitionPenalty: 1, maxTokens: 12, seed: definition.seed))
-        let answer = (try? await SessionIDs.$scope.withValue(scope) { try await backend.complete(request).text }) ?? ""
-        let words = answer.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "_" }.map(String.init)
-        let named = words.lazy.compactMap { PersonaID(rawValue: $0) }.first { allowed.contains($0) }
+        let names = allowed.map(\.rawValue)
+        let choice = try? await SessionIDs.$scope.withValue(scope) { try await backend.choose(among: names, for: request) }
+        let named = choice.map { allowed[$0.index] }
         pendingChoice = .object([
-            "scope": .string(scope), "moderator": .string(moderator.rawValue), "answer": .string(answer),
+            "scope": .string(scope), "moderator": .string(moderator.rawValue), "answer": .string(choice?.text ?? ""),
             "chose": .string((named ?? fallback).rawValue), "fallback": .bool(named == nil),
-            "calls": .array(book.calls(of: scope).map(\.json)),
+            "constrained": .bool(choice?.constrained ?? false), "calls": .array(book.calls(of: scope).map(\.json)),
         ])
         return named ?? fallback
     }

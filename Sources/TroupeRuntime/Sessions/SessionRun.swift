@@ -8,7 +8,7 @@ import TroupeStore
 struct SessionRun {
     let runner: SessionRunner
     let runtime: Runtime
-    let clock: ManualClock
+    let clock: SessionClock
     let book: CallBook
     /// Turns at the start that come from the log (a replay, or what a resumed run had done).
     let replayedTurns: Int
@@ -32,46 +32,39 @@ struct SessionRun {
     var pendingChoice: JSONValue?
     /// The recorded run's stop reason (replay).
     var recordedStop: String?
+    /// The decision the run ended with (`decide:`).
+    var decided: SessionDecision?
 
-    init(runner: SessionRunner, runtime: Runtime, clock: ManualClock, book: CallBook, replayedTurns: Int, recordedEnd: Int?) {
+    init(runner: SessionRunner, runtime: Runtime, clock: SessionClock, book: CallBook, replayedTurns: Int, recordedEnd: Int?) {
         self.runner = runner
         self.runtime = runtime
         self.clock = clock
         self.book = book
         self.replayedTurns = replayedTurns
         self.recordedEnd = recordedEnd
-        conversation = Conversation(runtime: runtime, id: "session-\(runner.definition.seed)", formsInline: true)
+        // A conversation of its own per run (a run's replay has the same run id, so the same one).
+        let run = (runtime.ids as? SessionIDs)?.run ?? ""
+        conversation = Conversation(runtime: runtime, id: run.isEmpty ? "session-\(runner.definition.seed)" : "session-\(run)", formsInline: true)
         log = SessionLog(url: runner.logURL)
     }
 
     /// Whether the next turn comes from the log.
     var replaying: Bool { turns.count < replayedTurns }
 
-    /// Seeds the memory and writes the log's header (a resumed run keeps its log).
+    /// Seeds the memory and writes the log's header (a resumed run keeps its log). A seed the
+    /// home holds already (same owner, slice and text, current) is not written again; the
+    /// header says which seeds were written and which skipped.
     mutating func start() async throws {
-        let seeds = definition.seeds
-        let runtime = runtime
-        try await SessionIDs.$scope.withValue("seed") {
-            for seed in seeds {
-                if let writer = seed.by {
-                    _ = try await runtime.persona(writer.rawValue).share(seed.content, in: seed.owner, importance: seed.importance, tags: seed.tags)
-                } else {
-                    _ = try await runtime.persona(seed.owner.rawValue).remember(seed.content, in: seed.slice, importance: seed.importance, tags: seed.tags)
-                }
-            }
-        }
+        let seeds = try await plantSeeds()
         versionsBefore = try await runtime.store.sliceVersions(owners: definition.shared, slices: SliceKind.allCases)
         conflictsBefore = await runtime.coordinator.committed.conflicts
         if runner.options.resume {
-            // The log holds the turns to replay; new ones are appended.
+            // The log holds the turns to replay; new ones are appended (with the rounds' times).
             let read = try SessionLog.read(runner.logURL)
             try rewriteLog(keeping: read)
+            for (round, time) in clock.recorded.sorted(by: { $0.key < $1.key }) { try log.append(SessionLog.clockLine(round: round, at: time)) }
         } else {
-            try log.start(.object([
-                "kind": .string("session"), "title": .string(definition.title), "file": .string(definition.file),
-                "seed": .number(Double(definition.seed)), "start": .string(Timestamp.format(definition.start)),
-                "personas": .array(definition.personas.map { .string($0.rawValue) }),
-            ]))
+            try log.start(header(seeds: seeds))
         }
     }
 
@@ -85,7 +78,7 @@ struct SessionRun {
     mutating func rounds() async throws -> [SessionLog.Turn] {
         for round in 1...definition.maxRounds {
             if let end = recordedEnd, turns.count >= end { break }
-            clock.advance(by: 60)
+            try enterRound(round)
             if let parallel = definition.parallel.first(where: { $0.round == round }) {
                 try await parallelRound(parallel)
             } else {
@@ -104,6 +97,7 @@ struct SessionRun {
             throw TroupeError(.invalidInput, "the replay ended after \(turns.count) of the \(end) recorded turns: the session file changed since?")
         }
         if let recordedStop { stoppedBy = recordedStop }
+        try await decide()
         return turns
     }
 
@@ -121,8 +115,8 @@ struct SessionRun {
 
     func stopReason() -> String? {
         guard let last = turns.last?.record else { return nil }
-        if let phrase = definition.stop.phrase, last.reply.lowercased().contains(phrase.lowercased()) { return "phrase" }
-        if definition.stop.done, last.reply.split(whereSeparator: { !$0.isLetter }).contains("DONE") { return "done" }
+        if let phrase = definition.stop.phrase, SessionReplyReading.holds(phrase, in: last.reply) { return "phrase" }
+        if definition.stop.done, SessionReplyReading.saysDone(last.reply) { return "done" }
         if let budget = definition.stop.tokens, tokens >= budget { return "tokens" }
         if !replaying, let time = definition.stop.time, Date().timeIntervalSince(startedAt) >= time { return "time" }
         return nil

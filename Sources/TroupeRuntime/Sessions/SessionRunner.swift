@@ -16,6 +16,12 @@ public struct SessionOptions: Sendable {
     /// of them pass.
     public var sandbox = false
     public var progress: @Sendable (String) -> Void = { _ in }
+    /// Whether a replay starts from the state the recorded run started from (`start.sqlite`
+    /// beside its log), put into the home or the sandbox first. A sandbox's commit replays onto
+    /// the home as it is instead.
+    var startsFromRecording = true
+    /// A forced failure, for tests of the commit (see ``SessionFault``).
+    var fault: SessionFault?
 
     public init(out: URL, replay: URL? = nil, resume: Bool = false, sandbox: Bool = false, progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.out = out
@@ -29,11 +35,13 @@ public struct SessionOptions: Sendable {
 /// Runs a scripted multi-persona session: seeds, rounds by the turn policy (parallel rounds
 /// included), stop conditions, expectations; writes `transcript.md` and `log.jsonl`.
 ///
-/// A session is reproducible: its ids come from ``SessionIDs`` (seeded by the file), its clock
-/// is its own (a minute a round, from the file's `start`), facts are formed within each turn,
-/// and every model call is in the log, so replaying the log gives the same transcript and the
-/// same memory, byte for byte. A resumed run replays the turns its log holds onto the home as it
-/// was when the session started (kept as `start.sqlite` in the output folder), then goes on.
+/// Every run is a new run: its ids come from ``SessionIDs`` (seeded by the file and a new run
+/// id) and its clock is the real one unless the file asks for a fixed one (``SessionClock``).
+/// The log records the run id, the start and each round's time, and every model call, and the
+/// output folder keeps the home as it was before the run (`start.sqlite`): replaying the log
+/// starts from that state and gives the same transcript and the same memory, byte for byte,
+/// wherever it is replayed. A resumed run replays the turns its log holds onto that start,
+/// then goes on. A sandboxed run commits all of its changes to the home or none.
 public final class SessionRunner: Sendable {
     public let definition: SessionDefinition
     let configuration: Configuration
@@ -49,87 +57,67 @@ public final class SessionRunner: Sendable {
     var transcriptURL: URL { options.out.appendingPathComponent("transcript.md") }
     var startCopy: URL { options.out.appendingPathComponent("start.sqlite") }
 
+    /// What a log holds: for a replay, the recorded run; for a resume, the run so far.
+    struct Recording {
+        var header: [String: JSONValue]
+        var turns: [[String: JSONValue]]
+        var end: [String: JSONValue]?
+        var times: [Int: Date]
+
+        init(_ url: URL) throws {
+            (header, turns, end) = try SessionLog.read(url)
+            times = try SessionLog.times(url)
+        }
+
+        /// The run's id; empty for a log older than run ids (its ids were drawn without one).
+        var run: String { if case .string(let run)? = header["run"] { run } else { "" } }
+        /// The clock it ran on; a log older than the choice ran on the fixed one.
+        var clock: SessionDefinition.Clock {
+            if case .string(let c)? = header["clock"], let clock = SessionDefinition.Clock(rawValue: c) { clock } else { .fixed }
+        }
+        var start: Date? { if case .string(let s)? = header["start"] { Timestamp.parse(s) } else { nil } }
+        var stop: String? { if case .string(let s)? = end?["stopped_by"] { s } else { nil } }
+    }
+
     /// Runs the session to its end.
     public func run() async throws -> SessionResult {
         try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true)
-        let book: CallBook
-        var replayed = 0
-        var recordedEnd: Int?
-        var recorded: [[String: JSONValue]] = []
-        var recordedStop: String?
+        var recording: Recording?
         if let replay = options.replay {
-            let read = try SessionLog.read(replay)
-            book = Self.book(from: read.turns)
-            replayed = read.turns.count
-            recordedEnd = read.turns.count
-            recorded = read.turns
-            if case .string(let stop)? = read.end?["stopped_by"] { recordedStop = stop }
+            recording = try Recording(replay)
         } else if options.resume {
             guard FileManager.default.fileExists(atPath: logURL.path), FileManager.default.fileExists(atPath: startCopy.path) else {
                 throw TroupeError(.invalidInput, "nothing to resume in \(options.out.path) (no log.jsonl and start.sqlite)")
             }
-            let read = try SessionLog.read(logURL)
-            if read.end != nil { throw TroupeError(.invalidInput, "the run in \(options.out.path) ended already; nothing to resume") }
-            book = Self.book(from: read.turns)
-            replayed = read.turns.count
-            recorded = read.turns
-            try await offThePool("troupe.session.copy") { [self] in try restoreStart() }
-        } else {
-            book = CallBook()
+            recording = try Recording(logURL)
+            if recording?.end != nil { throw TroupeError(.invalidInput, "the run in \(options.out.path) ended already; nothing to resume") }
         }
         let home = try await prepareHome()
-        let clock = ManualClock(definition.start)
-        let runtime = try await Runtime.opened(configuration: home, clock: clock, ids: SessionIDs(seed: definition.seed), logger: .init(label: "troupe.session"))
-        defer { Task { await runtime.shutdown() } }
-        var run = SessionRun(runner: self, runtime: runtime, clock: clock, book: book, replayedTurns: replayed, recordedEnd: recordedEnd)
-        run.recordedLines = recorded
-        run.recordedStop = recordedStop
-        try await run.start()
-        _ = try await run.rounds()
-        let result = try await run.finish()
+        let clock = SessionClock(
+            mode: recording?.clock ?? definition.clock,
+            start: recording?.start ?? (definition.clock == .fixed ? definition.start : Date()), recorded: recording?.times ?? [:])
+        let ids = SessionIDs(seed: definition.seed, run: recording?.run ?? SessionIDs.newRun())
+        let runtime = try await Runtime.opened(configuration: home, clock: clock, ids: ids, logger: .init(label: "troupe.session"))
+        let result: SessionResult
+        do {
+            var run = SessionRun(
+                runner: self, runtime: runtime, clock: clock, book: recording.map { Self.book(from: $0.turns) } ?? CallBook(),
+                replayedTurns: recording?.turns.count ?? 0, recordedEnd: options.replay == nil ? nil : recording?.turns.count)
+            run.recordedLines = recording?.turns ?? []
+            run.recordedStop = options.replay == nil ? nil : recording?.stop
+            try await run.start()
+            _ = try await run.rounds()
+            result = try await run.finish()
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
         await runtime.shutdown()
+        if options.replay != nil, let recording {
+            let (log, turns) = (logURL, recording.turns)
+            try await offThePool("troupe.session.log") { try SessionLog.copyCalls(into: log, from: turns) }
+        }
         return try await commitSandbox(result)
-    }
-
-    /// The home the session writes: the configured one, or a sandbox copy of it in `out`.
-    private func prepareHome() async throws -> Configuration {
-        var home = configuration
-        let fresh = options.replay == nil && !options.resume
-        if configuration.runtime.storage.backend == .postgres {
-            // A copy of the start is a SQLite file; a shared PostgreSQL store has none to take.
-            guard fresh, !options.sandbox else {
-                throw TroupeError(
-                    .invalidInput, "--sandbox, --resume and --replay copy the home's SQLite file; with 'storage.backend: postgres' "
-                        + "a session runs on the shared store only")
-            }
-            return home
-        }
-        if fresh || options.replay != nil {
-            // What the home is before the session: kept for a resume, and the sandbox's start.
-            let original = try await Runtime.opened(configuration: configuration)
-            try? FileManager.default.removeItem(at: startCopy)
-            try await original.sqlite?.copy(to: startCopy.path)
-            await original.shutdown()
-        }
-        if options.sandbox {
-            let sandbox = options.out.appendingPathComponent("sandbox")
-            try? FileManager.default.removeItem(at: sandbox)
-            try FileManager.default.createDirectory(at: sandbox, withIntermediateDirectories: true)
-            // A whole store's file: copied off the cooperative pool.
-            let (from, to) = (startCopy, sandbox.appendingPathComponent("memory.sqlite"))
-            try await offThePool("troupe.session.copy") { try FileManager.default.copyItem(at: from, to: to) }
-            home.location.home = sandbox
-            home.runtime.storage.database = "memory.sqlite"
-        }
-        return home
-    }
-
-    /// Puts the home back as it was when the killed run started (its log is then replayed).
-    private func restoreStart() throws {
-        let target = options.sandbox ? options.out.appendingPathComponent("sandbox/memory.sqlite") : URL(fileURLWithPath: Runtime.databasePath(configuration))
-        if options.sandbox { return }  // prepareHome copies start.sqlite into a new sandbox
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target.path + suffix) }
-        try FileManager.default.copyItem(at: startCopy, to: target)
     }
 
     static func book(from turns: [[String: JSONValue]]) -> CallBook {

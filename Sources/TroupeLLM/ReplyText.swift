@@ -1,15 +1,21 @@
-/// Turns a reply's token bytes into text deltas: whole UTF-8 characters only (a character split
-/// across tokens waits for its last byte), and never a stop string nor anything after one (text
-/// that could be the start of a stop string waits until it is known not to be).
+/// Turns a reply's bytes (a model's tokens, or a server's text) into text deltas: whole UTF-8
+/// characters only (a character split across tokens waits for its last byte), and never a stop
+/// string nor anything after one (text that could be the start of a stop string waits until it
+/// is known not to be). With `repeats`, a sentence the reply already wrote ends it the same way
+/// (see ``RepeatedSentences``).
 struct ReplyText {
     private var pendingBytes: [UInt8] = []
     private var held: [Unicode.Scalar] = []
     private let stops: [[Unicode.Scalar]]
-    /// Set once a stop string has appeared.
+    private var sentences: RepeatedSentences?
+    /// How many of `held` the sentence guard has seen.
+    private var fed = 0
+    /// Set once a stop string, or a repeated sentence, has appeared.
     private(set) var stopped = false
 
-    init(stop: [String]) {
+    init(stop: [String], repeats: Bool = false) {
         stops = stop.map { Array($0.unicodeScalars) }.filter { !$0.isEmpty }
+        sentences = repeats ? RepeatedSentences() : nil
     }
 
     /// Takes the next token's bytes; returns the text that is now certain (possibly empty).
@@ -31,16 +37,35 @@ struct ReplyText {
             held += String(decoding: pendingBytes, as: UTF8.self).unicodeScalars
             pendingBytes.removeAll()
         }
+        var end = held.count
+        if let repeated = feedSentences() ?? sentences?.finish() { end = repeated }
         var view = String.UnicodeScalarView()
-        view.append(contentsOf: held)
+        view.append(contentsOf: held[..<end])
         held.removeAll()
         return String(view)
     }
 
-    /// Emits the held text up to the first stop string (and stops), or up to the longest tail
-    /// that could begin one.
+    /// Shows the sentence guard what it has not seen of `held`; where a repeat starts, if one
+    /// was completed.
+    private mutating func feedSentences() -> Int? {
+        guard sentences != nil else { return nil }
+        while fed < held.count {
+            let position = fed
+            fed += 1
+            if let start = sentences!.feed(held[position], at: position) { return start }
+        }
+        return nil
+    }
+
+    /// Emits the held text up to the first stop string or repeated sentence (and stops), or up
+    /// to the longest tail that could begin a stop string, or the start of a sentence that could
+    /// still turn out a repeat.
     private mutating func release() -> String {
         var emit = held.count
+        if let repeated = feedSentences() {
+            emit = repeated
+            stopped = true
+        }
         for stop in stops {
             if let at = Self.firstOccurrence(of: stop, in: held), at < emit {
                 emit = at
@@ -55,10 +80,13 @@ struct ReplyText {
                     break
                 }
             }
+            if let from = sentences?.holdFrom { emit = min(emit, from) }
         }
         var view = String.UnicodeScalarView()
         view.append(contentsOf: held[..<emit])
         held.removeFirst(emit)
+        fed -= emit
+        sentences?.sent(emit)
         if stopped { held.removeAll() }
         return String(view)
     }

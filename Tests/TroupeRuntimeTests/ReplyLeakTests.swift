@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import TroupeCore
+import TroupeLLM
+@testable import TroupeRuntime
+
+/// A reply never carries the prompt's markup: requests stop before it, and what a backend lets
+/// through anyway is cut before the reply is stored.
+@Suite("Replies without the prompt's markup")
+struct ReplyLeakTests {
+    @Test func aReplyThatWritesThePromptsMarkupIsCutBeforeItIsStored() async throws {
+        let home = try await Home()
+        _ = try await home.runtime.persona("athena").remember("The launch is on 21 March", in: .semantic)
+        // A backend that ignores stop strings, as a small model's server may.
+        let backend = ScriptedBackend { _ in "Athena: The launch is on 21 March.\n</recalled-memories>\n- semantic from user: The launch" }
+        let conversation = Conversation(runtime: home.runtime)
+        try await conversation.use(backend, for: ["athena"])
+        let record = try await conversation.turn("When is the launch?", to: "athena")
+
+        #expect(record.reply == "The launch is on 21 March.")
+        let stop = try #require(backend.requests.first?.sampling.stop)
+        #expect(SamplingOptions.promptMarkers.allSatisfy(stop.contains))
+        let stored = try await home.runtime.record(try #require(record.written.first { $0.what == .reply }).id)
+        #expect(stored.content == "The launch is on 21 March.")
+        let episode = try await home.runtime.record(try #require(record.written.first { $0.what == .episode }).id)
+        #expect(!episode.content.contains("recalled-memories"))
+        await home.stop()
+    }
+
+    @Test func aReplyThatWasAllLeakStoresNoReply() async throws {
+        let home = try await Home()
+        let conversation = Conversation(runtime: home.runtime)
+        try await conversation.use(ScriptedBackend { _ in "athena:\n<recalled-memories count=\"1\">" }, for: ["athena"])
+        let record = try await conversation.turn("Anything new?", to: "athena")
+        #expect(record.reply.isEmpty)
+        #expect(!record.written.contains { $0.what == .reply })
+        await home.stop()
+    }
+}
+
+/// What the prompt says about a value a person has since changed.
+@Suite("Superseded values in the prompt")
+struct StaleValuesInThePromptTests {
+    @Test func anEarlierMessageWithTheOldValueIsFollowedByWhatHoldsNow() async throws {
+        let home = try await Home()
+        // A weak model: it answers with the value it read first.
+        let backend = ScriptedBackend { request in
+            request.messages.last?.content == "When is the launch?" ? "It is on 14 March. We are ready." : "Noted."
+        }
+        let conversation = Conversation(runtime: home.runtime, formsInline: true)
+        try await conversation.use(backend, for: ["athena"])
+        _ = try await conversation.turn("The launch is on 14 March.", to: "athena")
+        let update = try await conversation.turn("Remember that the launch moved to 21 March.", to: "athena")
+        #expect(update.written.contains { $0.what == .superseded }, "\(update.written.map { "\($0.what) \($0.content)" })")
+        let answer = try await conversation.turn("When is the launch?", to: "athena")
+        // The reader is told what holds now; the reply stays as the model said it.
+        #expect(answer.outdated.map(\.said) == ["It is on 14 March."], "\(answer.outdated)")
+        #expect(answer.outdated.first?.now == "the launch moved to 21 March.")
+        #expect(answer.reply == "It is on 14 March. We are ready.")
+        let stale = try await StaleValues.of(answer.recalled, store: home.runtime.store)
+        #expect(stale.outdated(in: "The launch was announced on March 14th, 2025.").count == 1, "an ordinal is its number")
+        #expect(stale.outdated(in: "The launch moved from 14 March to 21 March.").isEmpty, "the reply says what holds now")
+
+        let prompt = try #require(backend.requests.last { $0.messages.last?.content == "When is the launch?" }).messages
+        let old = try #require(prompt.first { $0.role == .user && $0.content.hasPrefix("The launch is on 14 March.") })
+        #expect(old.content.hasSuffix("[No longer true; now: the launch moved to 21 March.]"), "\(old.content)")
+        let current = try #require(prompt.first { $0.content.hasPrefix("Remember that the launch moved") })
+        #expect(!current.content.contains("No longer true"))
+        #expect(prompt[0].content.contains("superseded") || !prompt[0].content.contains("14 March"))
+        await home.stop()
+    }
+}
