@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // The MCP server (`troupe mcp`).
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        // The HTTP API (`troupe serve`).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Value types shared by every module. No I/O.
@@ -81,6 +83,12 @@ let package = Package(
             .product(name: "MCP", package: "swift-sdk"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `troupe serve`: the HTTP API over the service layer (Hummingbird).
+        .target(name: "TroupeServer", dependencies: [
+            "TroupeService", "TroupeCore", "TroupeRuntime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Benchmarks and their peers' drivers (not part of the library).
         .target(name: "TroupeBenchmarks", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM", "CBLAS",
@@ -88,7 +96,7 @@ let package = Package(
         ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",
-            "TroupeService", "TroupeMCP", "CEditLine",
+            "TroupeService", "TroupeMCP", "TroupeServer", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -118,11 +126,26 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // A service on a temporary home, for the front ends' tests.
+        .target(name: "TroupeServiceTestSupport", dependencies: ["TroupeService", "TroupeRuntime", "TroupeConfig", "TroupeCore"],
+                path: "Tests/TroupeServiceTestSupport"),
         .testTarget(name: "TroupeMCPTests", dependencies: [
-            "TroupeMCP", "TroupeService", "TroupeRuntime", "TroupeConfig", "TroupeCore",
+            "TroupeMCP", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
             .product(name: "MCP", package: "swift-sdk"),
         ]),
-        .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore", "TroupeStoreConformance"],
+        .testTarget(name: "TroupeServerTests", dependencies: [
+            "TroupeServer", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TroupeCLITests", dependencies: [
+                        "TroupeCore", "TroupeStore", "TroupeStoreConformance",
+                        // `troupe serve`'s test calls it over a socket.
+                        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                        .product(name: "NIOCore", package: "swift-nio"),
+                    ],
                     // The Python MCP client's script, run with the project's .venv (Scripts/setup --tests).
                     exclude: ["MCPClient"]),
         .testTarget(

@@ -52,7 +52,7 @@ struct PersonaResources: Sendable {
             let text = JSONValue.array(records.map(JSONView.record)).canonicalText
             return ReadResource.Result(contents: [.text(text, uri: uri, mimeType: "application/json")])
         } catch let error as TroupeError {
-            throw MCPError.invalidParams(TroupeService.failure(error).message)
+            throw MCPError.invalidParams(TroupeService.failure(error).text)
         }
     }
 }
@@ -94,7 +94,7 @@ struct SpeakAsPrompt: Sendable {
             return GetPrompt.Result(
                 description: "\(definition.displayName) on \(topic)", messages: [.user(.text(text: text))])
         } catch let error as TroupeError {
-            throw MCPError.invalidParams(TroupeService.failure(error).message)
+            throw MCPError.invalidParams(TroupeService.failure(error).text)
         }
     }
 }

@@ -26,7 +26,7 @@ struct ToolCalls: Sendable {
             let structured: Value? = Value(json: value)
             return CallTool.Result(content: [.text(text: value.canonicalText, annotations: nil, _meta: nil)], structuredContent: structured)
         } catch {
-            return CallTool.Result(content: [.text(text: TroupeService.failure(error).message, annotations: nil, _meta: nil)], isError: true)
+            return CallTool.Result(content: [.text(text: TroupeService.failure(error).text, annotations: nil, _meta: nil)], isError: true)
         }
     }
 }

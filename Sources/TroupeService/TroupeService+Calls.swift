@@ -66,12 +66,23 @@ extension TroupeService {
         return .object(object)
     }
 
-    /// What a front end says of a failed call: the error table's name for it, and the message.
-    public static func failure(_ error: any Error) -> (entry: ErrorTable.Entry, message: String) {
+    /// What a front end says of a failed call: the error table's entry, the message, and the
+    /// argument at fault if one is.
+    public struct Failure: Sendable {
+        public var entry: ErrorTable.Entry
+        public var message: String
+        public var field: String?
+
+        /// One line: the message, after the code's name unless it names the argument
+        /// (`denied: …`, `invalid argument 'limit': …`), as MCP tool errors read.
+        public var text: String { field != nil ? message : "\(entry.name): \(message)" }
+    }
+
+    public static func failure(_ error: any Error) -> Failure {
         switch error {
-        case let error as ArgumentError: (ErrorTable.entry(.invalidInput), error.description)
-        case let error as TroupeError: (ErrorTable.entry(error.code), "\(ErrorTable.entry(error.code).name): \(error.description)")
-        default: (ErrorTable.entry(for: error), "\(ErrorTable.entry(for: error).name): \(error)")
+        case let error as ArgumentError: Failure(entry: ErrorTable.entry(.invalidInput), message: error.description, field: error.field ?? "")
+        case let error as TroupeError: Failure(entry: ErrorTable.entry(error.code), message: error.description)
+        default: Failure(entry: ErrorTable.entry(for: error), message: "\(error)")
         }
     }
 }

@@ -1,41 +1,26 @@
 import Foundation
 import MCP
-import TroupeConfig
 import TroupeCore
 import TroupeMCP
-import TroupeRuntime
 import TroupeService
+import TroupeServiceTestSupport
 // MCP has a RequestContext of its own; ours is the caller's.
 import struct TroupeService.RequestContext
 
-/// A runtime on a temporary home (SQLite, no Redis, the hashing embedder, the offline chat
-/// backend) with athena and hestia sharing `team`, and a connected MCP client and server.
+/// A service on a temporary home (``ServiceHome``), and an MCP client connected to a server
+/// over it.
 struct MCPFixture: Sendable {
-    let directory: URL
-    let runtime: Runtime
-    let service: TroupeService
+    let home: ServiceHome
     let client: Client
     let server: Server
+
+    var service: TroupeService { home.service }
 
     /// A server acting for `principal` (the local operator by default), and a client
     /// connected to it over the SDK's in-memory transport pair.
     init(principal: Principal = .localOperator) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-mcp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var config = RuntimeConfig()
-        config.redis.mode = .off
-        config.llm.backend = .offline
-        config.embedder.path = directory.appendingPathComponent("no-model").path
-        config.sharedSlices = [.init(name: "team", kind: .semantic, members: ["athena", "hestia"], policy: .keepBoth)]
-        let personas: [PersonaDefinition] = [
-            PersonaDefinition(
-                name: "athena", role: "strategist", systemPrompt: "You are Athena, the team's strategist. Decide in writing.", priority: 60, procedural: [.init(kind: .rule, text: "Decide in writing.")], shared: ["team"]),
-            PersonaDefinition(name: "hestia", priority: 40, shared: ["team"]),
-        ]
-        let location = ConfigLocation(configFile: nil, home: directory, personasDirectory: directory.appendingPathComponent("personas"))
-        runtime = try await Runtime.opened(configuration: Configuration(location: location, runtime: config, personas: personas))
-        service = TroupeService(runtime: runtime)
-        server = await TroupeMCPServer(service: service, context: RequestContext(principal: principal)).makeServer()
+        home = try await ServiceHome()
+        server = await TroupeMCPServer(service: home.service, context: RequestContext(principal: principal)).makeServer()
         client = Client(name: "troupe-tests", version: "1")
         let (clientSide, serverSide) = await InMemoryTransport.createConnectedPair()
         try await server.start(transport: serverSide)
@@ -74,25 +59,6 @@ struct MCPFixture: Sendable {
     func stop() async {
         await client.disconnect()
         await server.stop()
-        await runtime.shutdown()
-        let directory = directory
-        _ = try? await offThePool("troupe-test.remove-home") { try FileManager.default.removeItem(at: directory) }
-    }
-}
-
-extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let object) = self else { return nil }
-        return object[key]
-    }
-
-    var items: [JSONValue] {
-        guard case .array(let items) = self else { return [] }
-        return items
-    }
-
-    var text: String? {
-        guard case .string(let text) = self else { return nil }
-        return text
+        await home.stop()
     }
 }

@@ -4,6 +4,7 @@ import Testing
 import TroupeCore
 import TroupeMCP
 import TroupeService
+import TroupeServiceTestSupport
 // MCP has a RequestContext of its own; ours is the caller's.
 import struct TroupeService.RequestContext
 
