@@ -57,6 +57,22 @@ struct MCPCLITests {
             return
         }
         #expect(malformed["is_error"] == .bool(true) && text.contains("invalid argument 'limit'"))
+        // The persona's slices as resources, one read back, and the prompt with the memory in it.
+        if case .array(let uris)? = result["resources"] {
+            #expect(uris.contains(.string("troupe://persona/athena/semantic")) && uris.count == 5 * 4)
+        } else {
+            Issue.record("no resources listed")
+        }
+        if case .array(let records)? = result["slice"], case .object(let record)? = records.first {
+            #expect(record["id"] == stored["id"])
+        } else {
+            Issue.record("the slice resource did not read back the memory")
+        }
+        if case .string(let prompt)? = result["prompt"] {
+            #expect(prompt.contains("The fire drill is on the second Tuesday of each month."))
+        } else {
+            Issue.record("no speak-as prompt")
+        }
         // The protocol alone on stdout: the server's messages went to stderr, and were not errors.
         #expect(!run.stderr.contains("error:"), "\(run.stderr)")
     }

@@ -2,7 +2,8 @@
 
 Usage: roundtrip.py TROUPE_BINARY HOME CONFIG
 Prints one JSON object: the server's name, the tools listed, the stored record, the recall
-results, and the tool error a malformed call got. Exit 1 (with the reason on stderr) on failure.
+results, the tool error a malformed call got, the resources listed, the slice resource read and
+the speak-as prompt. Exit 1 (with the reason on stderr) on failure.
 """
 
 import asyncio
@@ -33,6 +34,10 @@ async def main(binary, home, config):
             if recalled.is_error:
                 raise SystemExit(f"recall failed: {text_of(recalled)}")
             malformed = await session.call_tool("recall", {"persona": "athena", "query": "x", "limit": "ten"})
+            resources = await session.list_resources()
+            slice_uri = "troupe://persona/athena/semantic"
+            read = await session.read_resource(slice_uri)
+            prompt = await session.get_prompt("speak-as", {"persona": "athena", "topic": "the fire drill"})
             print(json.dumps({
                 "server": init.server_info.name,
                 "tools": sorted(tool.name for tool in tools.tools),
@@ -40,6 +45,9 @@ async def main(binary, home, config):
                 "stored": json.loads(text_of(stored)),
                 "recalled": json.loads(text_of(recalled))["results"],
                 "malformed": {"is_error": bool(malformed.is_error), "text": text_of(malformed)},
+                "resources": sorted(str(resource.uri) for resource in resources.resources),
+                "slice": json.loads(read.contents[0].text),
+                "prompt": prompt.messages[0].content.text,
             }))
 
 
