@@ -129,6 +129,7 @@ let package = Package(
         // A service on a temporary home, for the front ends' tests.
         .target(name: "TroupeServiceTestSupport", dependencies: ["TroupeService", "TroupeRuntime", "TroupeConfig", "TroupeCore"],
                 path: "Tests/TroupeServiceTestSupport"),
+        .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore"]),
         .testTarget(name: "TroupeMCPTests", dependencies: [
             "TroupeMCP", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
             .product(name: "MCP", package: "swift-sdk"),

@@ -140,16 +140,3 @@ struct MCPServerTests {
         }
     }
 }
-
-@Suite("Error table")
-struct ErrorTableTests {
-    @Test func everyCodeHasAStatusAndTheCLIKeepsItsExitCodes() {
-        #expect(ErrorTable.entry(.denied).httpStatus == 403)
-        #expect(ErrorTable.entry(.notFound).httpStatus == 404)
-        #expect(ErrorTable.entry(.conflict).httpStatus == 409)
-        #expect(ErrorTable.entry(.invalidInput).httpStatus == 400)
-        #expect(ErrorTable.entry(.unavailable).httpStatus == 503)
-        #expect(ErrorTable.entry(for: CancellationError()).httpStatus == 500)
-        #expect(ErrorTable.entry(.conflict).exitCode == 1 && ErrorTable.usageExitCode == 2)
-    }
-}
