@@ -100,7 +100,9 @@ public struct APIRoutes: Sendable {
         do {
             return Self.json(try await body(), status: status)
         } catch let error as HTTPError {
-            throw error
+            // The transport's own refusals (a body too large), in the same shape.
+            let message = error.body ?? error.status.reasonPhrase
+            return Self.json(.object(["error": .object(["code": .string("too-large"), "message": .string(message)])]), status: error.status)
         } catch {
             let failure = TroupeService.failure(error)
             var object: [String: JSONValue] = ["code": .string(failure.entry.name), "message": .string(failure.message)]

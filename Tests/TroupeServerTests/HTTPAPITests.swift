@@ -107,6 +107,8 @@ struct HTTPAPITests {
                 #expect(answer.status == 400, "\(path) \(body)")
                 #expect(answer.json["error"]?["field"]?.text == field, "\(path) \(body): \(answer.json)")
             }
+            let huge = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "semantic", "content": ""# + String(repeating: "x", count: 2 << 20) + #""}"#)
+            #expect(huge.status == 413 && huge.json["error"]?["code"]?.text == "too-large")
             #expect(try await home.service.records(persona: "athena", slice: .semantic, .local).isEmpty)
         }
     }
