@@ -22,6 +22,10 @@ let package = Package(
         // suite's misbehaving HTTP server.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The MCP server (`troupe mcp`).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        // The HTTP API (`troupe serve`).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Value types shared by every module. No I/O.
@@ -68,6 +72,23 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The service layer every front end calls: one method per operation, each with the
+        // caller's principal; the table of error codes to exit codes and HTTP statuses.
+        .target(name: "TroupeService", dependencies: [
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM",
+        ]),
+        // The MCP server (tools, resources, a prompt) over the service layer.
+        .target(name: "TroupeMCP", dependencies: [
+            "TroupeService", "TroupeCore", "TroupeRuntime",
+            .product(name: "MCP", package: "swift-sdk"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // `troupe serve`: the HTTP API over the service layer (Hummingbird).
+        .target(name: "TroupeServer", dependencies: [
+            "TroupeService", "TroupeCore", "TroupeRuntime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Benchmarks and their peers' drivers (not part of the library).
         .target(name: "TroupeBenchmarks", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM", "CBLAS",
@@ -75,7 +96,7 @@ let package = Package(
         ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",
-            "CEditLine",
+            "TroupeService", "TroupeMCP", "TroupeServer", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,7 +126,29 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "TroupeCLITests", dependencies: ["TroupeCore", "TroupeStore", "TroupeStoreConformance"]),
+        // A service on a temporary home, for the front ends' tests.
+        .target(name: "TroupeServiceTestSupport", dependencies: ["TroupeService", "TroupeRuntime", "TroupeConfig", "TroupeCore"],
+                path: "Tests/TroupeServiceTestSupport"),
+        .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore"]),
+        .testTarget(name: "TroupeMCPTests", dependencies: [
+            "TroupeMCP", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
+            .product(name: "MCP", package: "swift-sdk"),
+        ]),
+        .testTarget(name: "TroupeServerTests", dependencies: [
+            "TroupeServer", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TroupeCLITests", dependencies: [
+                        "TroupeCore", "TroupeStore", "TroupeStoreConformance",
+                        // `troupe serve`'s test calls it over a socket.
+                        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                        .product(name: "NIOCore", package: "swift-nio"),
+                    ],
+                    // The Python MCP client's script, run with the project's .venv (Scripts/setup --tests).
+                    exclude: ["MCPClient"]),
         .testTarget(
             name: "TroupeLLMTests",
             dependencies: [

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TroupeCore
 import TroupeRuntime
+import TroupeService
 
 /// Options every command takes; they may stand before or after the command name.
 struct GlobalOptions: ParsableArguments {
@@ -25,6 +26,12 @@ struct GlobalOptions: ParsableArguments {
         let runtime = try await runtime()
         try await runtime.seedProceduralMemory()
         return runtime
+    }
+
+    /// The service layer over the runtime (procedural seeds loaded), for the commands that go
+    /// through it as the local operator.
+    func service() async throws -> TroupeService {
+        TroupeService(runtime: try await memoryRuntime())
     }
 
     /// The actor of persona `name`: what a command with `--persona` acts as.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TroupeCore
 import TroupeRuntime
+import TroupeService
 import TroupeStore
 
 extension MemoryCommand {
@@ -61,8 +62,7 @@ extension MemoryCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let history = try await persona != nil
-                ? global.persona(persona!).history(id) : global.memoryRuntime().history(id)
+            let history = try await global.service().history(id: id, persona: persona, .local)
             if json {
                 Output.json(JSONView.history(id, history))
                 return
@@ -99,12 +99,7 @@ extension MemoryCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let receipt: ForgetReceipt
-            if let persona {
-                receipt = try await global.persona(persona).forget(id, reason: reason)
-            } else {
-                receipt = try await global.memoryRuntime().forget(id, reason: reason)
-            }
+            let receipt = try await global.service().forget(id: id, persona: persona, reason: reason, .local)
             if json { Output.json(JSONView.receipt(receipt)) } else {
                 Output.stdout("forgot \(id): \(receipt.versions) version\(receipt.versions == 1 ? "" : "s") removed from \(receipt.owner)/\(receipt.slice)")
             }

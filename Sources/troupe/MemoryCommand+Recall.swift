@@ -4,6 +4,7 @@ import TroupeConfig
 import TroupeCore
 import TroupeRetrieval
 import TroupeRuntime
+import TroupeService
 
 extension MemoryCommand {
     struct Recall: AsyncParsableCommand {
@@ -48,7 +49,8 @@ extension MemoryCommand {
                 }
                 return
             }
-            let hits = try await persona.recall(query!, slices: slices, limit: limit)
+            // Through the service layer, as the local operator (what `troupe mcp` and the HTTP API call too).
+            let hits = try await TroupeService(runtime: runtime).recall(persona: persona.name.rawValue, query: query!, slices: slices, limit: limit, .local)
             if shadow { try await shadowRead(runtime, primary: hits, slices: slices) }
             if json {
                 Output.json(.array(hits.map(JSONView.hit)))

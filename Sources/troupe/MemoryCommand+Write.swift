@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TroupeCore
 import TroupeRuntime
+import TroupeService
 import TroupeStore
 
 extension MemoryCommand {
@@ -24,14 +25,9 @@ extension MemoryCommand {
         }
 
         func run() async throws {
-            let persona = try await global.persona(persona)
-            let record: MemoryRecord
-            if let shared {
-                guard let name = PersonaID(rawValue: shared) else { throw TroupeError(.invalidInput, "'\(shared)' is not a shared slice name") }
-                record = try await persona.share(text, in: name, importance: importance, tags: tags).current
-            } else {
-                record = try await persona.remember(text, in: slice!, importance: importance, tags: tags)
-            }
+            let service = try await global.service()
+            let record = try await service.remember(
+                persona: persona, content: text, in: shared.map(MemoryTarget.shared) ?? .slice(slice!), importance: importance, tags: tags, .local)
             if json { Output.json(JSONView.record(record)) } else { Output.stdout("added \(record.id) to \(record.owner)/\(record.slice.rawValue)") }
         }
     }
@@ -63,10 +59,9 @@ extension MemoryCommand {
         }
 
         func run() async throws {
-            let persona = try await global.persona(persona)
             let change = MemoryChange(
                 content: text.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }, importance: importance, tags: tags.isEmpty ? nil : tags)
-            let outcome = try await persona.update(id, basedOn: baseVersion, change: change)
+            let outcome = try await global.service().update(persona: persona, id: id, basedOn: baseVersion, change: change, .local)
             if json {
                 Output.json(JSONView.outcome(outcome))
                 return
@@ -80,7 +75,7 @@ extension MemoryCommand {
                 Output.stdout("\(id) is now version \(current.version): your write was based on version \(baseVersion) and replaced "
                     + "version \(current.version - 1), which stays in the history (last writer wins\(audit))")
             case .keptCurrent:
-                Output.stdout("\(id) stays at version \(current.version) by \(current.source), who outranks \(persona.name); "
+                Output.stdout("\(id) stays at version \(current.version) by \(current.source), who outranks \(persona); "
                     + "your value is kept in its history (priority\(audit))")
             case .keptBoth:
                 Output.stdout("\(id) stays at version \(current.version) and your value is the new memory \(outcome.sibling?.id ?? "?"), "

@@ -3,6 +3,7 @@ import Foundation
 import TroupeConfig
 import TroupeCore
 import TroupeRuntime
+import TroupeService
 
 struct PersonasCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,12 +16,12 @@ struct PersonasCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let runtime = try await global.runtime()
+            let personas = try await TroupeService(runtime: try await global.runtime()).personas(.local)
             if json {
-                Output.json(.array(runtime.personas.map(JSONView.persona)))
+                Output.json(.array(personas.map(JSONView.persona)))
                 return
             }
-            let rows = runtime.personas.map { p in
+            let rows = personas.map { p in
                 [p.name.rawValue, p.displayName, p.role, String(p.priority), p.shared.map(\.rawValue).joined(separator: ",")]
             }
             Output.stdout(Table.render(header: ["NAME", "DISPLAY", "ROLE", "PRIORITY", "SHARED"], rows: rows))
@@ -34,7 +35,7 @@ struct PersonasCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let p = try await global.runtime().definition(name)
+            let p = try await TroupeService(runtime: try await global.runtime()).persona(name, .local)
             if json {
                 Output.json(JSONView.persona(p))
                 return

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TroupeConfig
 import TroupeCore
+import TroupeService
 
 /// The `troupe` command: parses, calls the library, prints.
 @main
@@ -19,7 +20,7 @@ struct Troupe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             PersonasCommand.self, MemoryCommand.self, ChatCommand.self, ReplCommand.self, RunCommand.self, AuditCommand.self, RedisCommand.self,
-            EmbedCommand.self, DoctorCommand.self, MigrateCommand.self, ReconcileCommand.self,
+            McpCommand.self, ServeCommand.self, EmbedCommand.self, DoctorCommand.self, MigrateCommand.self, ReconcileCommand.self,
             BenchCommand.self,
         ])
 
@@ -45,14 +46,14 @@ struct Troupe: AsyncParsableCommand {
         switch error {
         case let error as TroupeError:
             Output.error(error.description)
-            Foundation.exit(1)
+            Foundation.exit(ErrorTable.entry(error.code).exitCode)
         case let error as ConfigError:
             Output.stderr(error.description)
             Foundation.exit(1)
         default:
             if exitCode(for: error) == .validationFailure {
                 Output.stderr(fullMessage(for: error))
-                Foundation.exit(2)
+                Foundation.exit(ErrorTable.usageExitCode)
             }
             exit(withError: error)
         }

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import MCP
+import TroupeService
+// MCP has a RequestContext of its own; ours is the caller's.
+import struct TroupeService.RequestContext
+
+/// Troupe as an MCP server: the tools (``ToolCatalog``), a persona's slices as resources and
+/// the `speak-as` prompt, all over one ``TroupeService`` acting for one caller.
+///
+/// One server serves one connection (stdio: the local operator). Nothing here writes to
+/// stdout: on stdio it carries the protocol alone.
+public struct TroupeMCPServer: Sendable {
+    public let service: TroupeService
+    public let context: RequestContext
+
+    public init(service: TroupeService, context: RequestContext = .local) {
+        self.service = service
+        self.context = context
+    }
+
+    /// A server with every handler registered, not yet started.
+    public func makeServer(version: String = "0.1.0") async -> Server {
+        let server = Server(
+            name: "troupe", version: version, title: "Troupe",
+            instructions: "Personas that remember. list_personas first; recall and remember act as a persona; say talks with one.",
+            capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+        let tools = ToolCalls(service: service, context: context)
+        let resources = PersonaResources(service: service, context: context)
+        let prompt = SpeakAsPrompt(service: service, context: context)
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.tools) }
+        await server.withMethodHandler(CallTool.self) { params in try await tools.call(params.name, arguments: params.arguments) }
+        await server.withMethodHandler(ListResources.self) { _ in try await resources.list() }
+        await server.withMethodHandler(ListResourceTemplates.self) { _ in resources.templates() }
+        await server.withMethodHandler(ReadResource.self) { params in try await resources.read(params.uri) }
+        await server.withMethodHandler(ListPrompts.self) { _ in ListPrompts.Result(prompts: [SpeakAsPrompt.prompt]) }
+        await server.withMethodHandler(GetPrompt.self) { params in
+            guard params.name == SpeakAsPrompt.prompt.name else {
+                throw MCPError.invalidParams("unknown prompt '\(params.name)'; prompts: \(SpeakAsPrompt.prompt.name)")
+            }
+            return try await prompt.get(params.arguments)
+        }
+        return server
+    }
+
+    /// Serves on `transport` until the peer closes it (stdin's end on stdio) or the task is
+    /// cancelled (SIGINT/SIGTERM in the CLI), then stops the server.
+    public func serve(on transport: any Transport) async throws {
+        let server = await makeServer()
+        try await server.start(transport: transport)
+        await withTaskCancellationHandler {
+            await server.waitUntilCompleted()
+        } onCancel: {
+            Task { await server.stop() }
+        }
+        await server.stop()
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import TroupeConfig
+import TroupeCore
+import TroupeRetrieval
+import TroupeRuntime
+import TroupeStore
+
+/// The service layer under every front end (the CLI, `troupe mcp`, later the HTTP API): one
+/// async method per operation, each taking the caller's ``RequestContext``.
+///
+/// Every operation that names a persona first checks that the caller may act as it, before the
+/// persona is even looked up: a client learns nothing about personas it was not granted (not
+/// whether they exist, nor their memories). Then the persona's own checks apply (a persona
+/// reaches only its slices and the shared slices it belongs to).
+public final class TroupeService: Sendable {
+    public let runtime: Runtime
+    let conversations: ConversationBook
+
+    /// A service over an opened runtime. `maxConversations` bounds the conversations kept for
+    /// resuming by id (the least recently used goes first).
+    public init(runtime: Runtime, maxConversations: Int = 256) {
+        self.runtime = runtime
+        self.conversations = ConversationBook(capacity: maxConversations)
+    }
+
+    // MARK: Personas
+
+    /// The personas the caller may act as, in name order.
+    public func personas(_ context: RequestContext) async throws -> [PersonaDefinition] {
+        runtime.personas.filter { context.principal.mayActAs($0.name.rawValue) }
+    }
+
+    /// One persona in full.
+    public func persona(_ name: String, _ context: RequestContext) async throws -> PersonaDefinition {
+        try context.check(name)
+        return try runtime.definition(name)
+    }
+
+    /// The actor of `name`, once the caller is allowed to act as it.
+    func actor(_ name: String, _ context: RequestContext) async throws -> PersonaActor {
+        try context.check(name)
+        return try await runtime.persona(name)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TroupeCore
+import TroupeStoreConformance
+
+/// `troupe mcp` driven over stdio by a real MCP client nobody here wrote: the official Python
+/// `mcp` package, installed into the project's .venv by `Scripts/setup --tests`.
+@Suite("troupe mcp with the Python MCP client", .serialized, .cleanups)
+struct MCPCLITests {
+    static let python = CLITests.repo.appendingPathComponent(".venv/bin/python")
+    static let script = CLITests.repo.appendingPathComponent("Tests/TroupeCLITests/MCPClient/roundtrip.py")
+
+    @Test func initializesListsToolsAndRecallsWhatItRemembered() async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.python.path) else {
+            Issue.record("no .venv with the Python MCP client: run Scripts/setup --tests (Scripts/test does)")
+            return
+        }
+        let (home, config) = try HostileInputCLITests.home()
+        let process = Process()
+        process.executableURL = Self.python
+        process.arguments = [Self.script.path, CLITests.binary.path, home.path, config.path]
+        process.currentDirectoryURL = home
+        let out = Pipe(), err = Pipe()
+        (process.standardOutput, process.standardError) = (out, err)
+        try await offThePool("troupe-test.launch") { try process.run() }
+        // A safety net only: the exchange takes seconds; a hung client must not hang the suite.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(300))
+            if process.isRunning { process.terminate() }
+        }
+        let run = try await CLITests.finish((process, out, err))
+        watchdog.cancel()
+        #expect(run.status == 0, "the Python client failed: \(run.stderr)")
+        let answer = try JSONValue.parse(Array(run.stdout.utf8))
+        guard case .object(let result) = answer else {
+            Issue.record("not a JSON object: \(run.stdout)")
+            return
+        }
+        #expect(result["server"] == .string("troupe"))
+        #expect(result["tools"] == .array(["forget", "history", "list_personas", "recall", "remember", "say", "update"].map(JSONValue.string)))
+        #expect(result["schemas"] == .array([.string("object")]))
+        guard case .object(let stored)? = result["stored"], case .array(let recalled)? = result["recalled"],
+              case .object(let first)? = recalled.first
+        else {
+            Issue.record("no stored record or recall results: \(run.stdout)")
+            return
+        }
+        #expect(first["id"] == stored["id"])
+        #expect(first["content"] == .string("The fire drill is on the second Tuesday of each month."))
+        if case .object(let components)? = first["components"] {
+            #expect(components["semantic"] != nil && components["lexical"] != nil)
+        } else {
+            Issue.record("recall with why gave no components")
+        }
+        guard case .object(let malformed)? = result["malformed"], case .string(let text)? = malformed["text"] else {
+            Issue.record("no answer to the malformed call")
+            return
+        }
+        #expect(malformed["is_error"] == .bool(true) && text.contains("invalid argument 'limit'"))
+        // The persona's slices as resources, one read back, and the prompt with the memory in it.
+        if case .array(let uris)? = result["resources"] {
+            #expect(uris.contains(.string("troupe://persona/athena/semantic")) && uris.count == 5 * 4)
+        } else {
+            Issue.record("no resources listed")
+        }
+        if case .array(let records)? = result["slice"], case .object(let record)? = records.first {
+            #expect(record["id"] == stored["id"])
+        } else {
+            Issue.record("the slice resource did not read back the memory")
+        }
+        if case .string(let prompt)? = result["prompt"] {
+            #expect(prompt.contains("The fire drill is on the second Tuesday of each month."))
+        } else {
+            Issue.record("no speak-as prompt")
+        }
+        // The protocol alone on stdout: the server's messages went to stderr, and were not errors.
+        #expect(!run.stderr.contains("error:"), "\(run.stderr)")
+    }
+}
