@@ -41,20 +41,20 @@ public struct RelevanceFloor: Sendable, Hashable {
     }
 }
 
-/// How far a memory is to be believed counts in its score, as a discount: the `trust`
-/// component is `weight × (rank / highest − 1)`, 0 for a memory of the highest rank and
-/// `-weight` for one of rank 0, added to the other components as ``ConversationContext`` and
-/// ``DateMatching`` are. A memory whose rank cannot be read (no provenance) gets no component:
-/// it is believed in full, as one of the highest rank is, and data of one trust (an import, a
-/// test set) ranks exactly as without trust.
+/// How far a memory is to be believed counts in its score, as a discount on what its likeness
+/// to the query earned it: the `trust` component is `weight × (rank / highest − 1) × relevance`,
+/// where relevance is the memory's semantic, lexical and context contributions. A memory of the
+/// highest rank keeps all of its relevance; with the default weight of one half, a model's text
+/// (rank 1 of 4) keeps five eighths of it, a turn's summary (3 of 4) seven eighths. Being a share,
+/// not a constant, it holds in a memory of any size and for any embedder: a persona's own reply
+/// that repeats a person's fact, and borrows context from the message it answered, falls below
+/// the fact by the same share however close both are to the query; and a reply far closer to the
+/// query than any fact still ranks above an unrelated one. A memory whose rank cannot be read (no
+/// provenance) gets no component: it is believed in full, as one of the highest rank is, and data
+/// of one trust (an import, a test set) ranks exactly as without trust.
 ///
 /// The runtime reads the rank from a record's provenance (a person's own words 4, a summary of a
-/// turn 3, an import 2, a model's text 1 or 0; see ``Provenance/trust``). Its weight is by
-/// default the importance weight: both are priors on a memory that do not depend on the query,
-/// one for how much it matters, one for how far to believe it. A step of trust (a quarter of the
-/// weight, 0.025 by default) is then smaller than what a relevant word or a clearly closer
-/// meaning adds, so trust orders memories that answer about equally (a person's fact above the
-/// persona's reply saying the same) and never lifts an irrelevant one over a relevant one.
+/// turn 3, an import 2, a model's text 1 or 0; see ``Provenance/trust``).
 public struct TrustRanking: Sendable, Hashable {
     public var weight: Double
     /// The rank that counts in full.
@@ -65,7 +65,7 @@ public struct TrustRanking: Sendable, Hashable {
     /// A record's rank from its metadata, 0…`highest`; `nil` when the metadata does not say.
     public var rank: @Sendable (JSONValue?) -> Int?
 
-    public init(name: String, weight: Double = 0.1, highest: Int, rank: @escaping @Sendable (JSONValue?) -> Int?) {
+    public init(name: String, weight: Double = 0.5, highest: Int, rank: @escaping @Sendable (JSONValue?) -> Int?) {
         self.name = name
         self.weight = weight
         self.highest = max(1, highest)

@@ -30,13 +30,20 @@ extension Recaller {
         if let trust = options.trust, trust.weight > 0 {
             for i in hits.indices {
                 guard let rank = trust.rank(hits[i].record.metadata) else { continue }
-                let part = ScoreComponent(name: "trust", raw: Double(rank), value: trust.value(rank: rank), weight: trust.weight)
+                let value = trust.value(rank: rank) * Self.relevance(of: hits[i])
+                let part = ScoreComponent(name: "trust", raw: Double(rank), value: value, weight: trust.weight)
                 hits[i].components.append(part)
                 hits[i].score += part.contribution
             }
         }
         if options.discountsSuperseded { hits = try await discountingSuperseded(hits) }
         return Array(hits.sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }.prefix(limit))
+    }
+
+    /// What a hit's likeness to the query gives it: its semantic, lexical and context
+    /// contributions (not the priors — recency, importance, dates — nor the discounts).
+    package static func relevance(of hit: RecallHit) -> Double {
+        hit.components.reduce(0.0) { total, c in ["semantic", "lexical", "context"].contains(c.name) ? total + c.contribution : total }
     }
 
     /// What a superseded version said that the current one does not, in content words (stemmed,
@@ -101,10 +108,7 @@ extension Recaller {
                 hit.components[i].value = 0
             }
             guard let value = stale[hit.record.id] else { return hit }
-            let relevance = hit.components.reduce(0.0) { total, c in
-                ["semantic", "lexical", "context"].contains(c.name) ? total + c.contribution : total
-            }
-            let part = ScoreComponent(name: "superseded", raw: Double(value.version), value: -relevance, weight: 1, source: value.current)
+            let part = ScoreComponent(name: "superseded", raw: Double(value.version), value: -Self.relevance(of: hit), weight: 1, source: value.current)
             hit.components.append(part)
             hit.score += part.contribution
             return hit

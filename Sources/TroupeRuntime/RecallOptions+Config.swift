@@ -13,7 +13,7 @@ extension RecallOptions {
             context: r.contextWeight > 0 ? ConversationContext(weight: r.contextWeight, window: r.contextWindow, gap: r.contextGap) : nil,
             dates: r.dateWeight > 0 ? DateMatching(weight: r.dateWeight, halfLife: r.dateHalfLife) : nil,
             balance: r.balanceAdaptive ? SignalBalance(floor: r.balanceFloor, ceiling: r.balanceCeiling, depth: r.balanceDepth) : nil,
-            floor: RelevanceFloor(), trust: .provenance(weight: r.importanceWeight), discountsSuperseded: true)
+            floor: RelevanceFloor(), trust: .provenance(), discountsSuperseded: true)
     }
 }
 
@@ -21,7 +21,7 @@ extension TrustRanking {
     /// Trust as ``Provenance/trust`` ranks it: a person's own words 4 … a model's reading of a
     /// model's text 0; no rank (and no discount) for a record without provenance, which an
     /// operator wrote.
-    public static func provenance(weight: Double) -> TrustRanking {
+    public static func provenance(weight: Double = 0.5) -> TrustRanking {
         TrustRanking(name: "provenance", weight: weight, highest: Provenance.highestTrust) { Provenance($0)?.trust }
     }
 }

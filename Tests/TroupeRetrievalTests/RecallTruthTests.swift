@@ -64,8 +64,9 @@ struct RecallTruthTests {
         #expect(!(hits[0].components.contains { $0.name == "superseded" }))
         // The person's fact has nothing taken for trust; the persona's reply three steps of four.
         #expect(hits[0].components.first { $0.name == "trust" }?.contribution == 0)
-        let reply = try #require(hits.first { $0.record.id == "reply" }?.components.first { $0.name == "trust" })
-        #expect(reply.raw == 1 && abs(reply.contribution + 0.1 * 0.75) < 1e-9)
+        let replyHit = try #require(hits.first { $0.record.id == "reply" })
+        let reply = try #require(replyHit.components.first { $0.name == "trust" })
+        #expect(reply.raw == 1 && abs(reply.contribution + 0.5 * 0.75 * Recaller.relevance(of: replyHit)) < 1e-9)
     }
 
     @Test func withoutTheDiscountTheStaleEpisodeWouldLead() async throws {
