@@ -74,7 +74,7 @@ extension Recaller {
     }
 
     /// The old values of the hits that have superseded versions (read from their histories).
-    func supersededValues(of hits: [RecallHit]) async throws -> [SupersededValue] {
+    package static func supersededValues(of hits: [RecallHit], in store: any RecordStore) async throws -> [SupersededValue] {
         var values: [SupersededValue] = []
         for hit in hits where hit.record.version > 1 {
             let versions = try await store.history(hit.record.id).versions
@@ -93,7 +93,7 @@ extension Recaller {
     /// neighbours lose the context it lent them: what is no longer true does not make the turns
     /// around it relevant.
     func discountingSuperseded(_ hits: [RecallHit]) async throws -> [RecallHit] {
-        let values = try await supersededValues(of: hits)
+        let values = try await Self.supersededValues(of: hits, in: store)
         guard !values.isEmpty else { return hits }
         var stale: [String: SupersededValue] = [:]
         for hit in hits {

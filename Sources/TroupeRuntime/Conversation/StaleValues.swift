@@ -22,13 +22,9 @@ struct StaleValues {
 
     /// The values superseded by the current versions of `hits`, read from their histories.
     static func of(_ hits: [RecallHit], store: any MemoryStore) async throws -> StaleValues {
-        var found = StaleValues()
-        for hit in hits where hit.record.version > 1 {
-            for old in try await store.history(hit.record.id).versions where old.version < hit.record.version && old.content != hit.record.content {
-                if let value = Recaller.SupersededValue(old: old, current: hit.record) { found.entries.append(Entry(value: value, now: hit.record.content)) }
-            }
-        }
-        return found
+        let current = Dictionary(hits.map { ($0.record.id, $0.record.content) }) { first, _ in first }
+        let values = try await Recaller.supersededValues(of: hits, in: store)
+        return StaleValues(entries: values.map { Entry(value: $0, now: current[$0.current] ?? "") })
     }
 
     /// The note for `text` when it repeats a superseded value: what holds now.
