@@ -139,7 +139,9 @@ struct BackendSelectorTests {
         #expect(second.choice == first.choice, "the answer is remembered, not asked again")
         #expect(server.requests.count == 1)
 
-        let port = try await TestServer.unusedPort()
+        let refusing = try TestServer.refusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let port = refusing.port
         let nothing = BackendSelector(probe: BackendSelector.live(timeout: .seconds(30)).probe, ollamaURL: "http://127.0.0.1:\(port)/v1")
         let fallback = await nothing.select(LLMSettings(), environment: [:], embeddedModelPath: Self.gguf, embeddedModelInstalled: false)
         #expect(fallback.choice == .offline)

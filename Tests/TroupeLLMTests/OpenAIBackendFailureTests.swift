@@ -97,7 +97,9 @@ struct OpenAIBackendFailureTests {
     }
 
     @Test func nothingListeningIsConnectionRefused() async throws {
-        let port = try await TestServer.unusedPort()
+        let refusing = try TestServer.refusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let port = refusing.port
         let sleeps = SleepLog()
         let result = await collect(backend("http://127.0.0.1:\(port)/v1", sleeps: sleeps).stream(hello))
         let error = try #require(result.error as? TroupeError)

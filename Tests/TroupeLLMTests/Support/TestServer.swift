@@ -85,14 +85,9 @@ final class TestServer: Sendable {
         await task?.value
     }
 
-    /// A free port with nothing listening on it (bound, then closed).
-    static func unusedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
-    }
+    /// A loopback port that refuses connections while the result lives (keep it alive with
+    /// `withExtendedLifetime` until the last connection attempt).
+    static func refusingPort() throws -> RefusingPort { try RefusingPort() }
 
     /// Waits (polling, up to `timeout`) until `condition` holds; whether it did.
     func eventually(timeout: Duration = .seconds(300), _ condition: @Sendable (TestServer) -> Bool) async -> Bool {
@@ -157,4 +152,32 @@ final class TestServer: Sendable {
         return Request(method: String(parts[0]), path: String(parts[1]), headers: headers,
                        body: Array(bytes[(end + 4)..<(end + 4 + length)]))
     }
+}
+
+/// A loopback port where nothing listens, for as long as this lives: a socket bound to it but
+/// never listening, so a connection is refused, and no other test's server can take the port
+/// meanwhile (a port found free and let go can be bound by a parallel test before it is used).
+final class RefusingPort: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
 }
