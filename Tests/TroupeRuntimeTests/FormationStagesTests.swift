@@ -135,6 +135,48 @@ struct FormationStagesTests {
         #expect(MemoryFormation.decide(laptop, provenance: Self.person, candidates: [stated]) == .add)
     }
 
+    @Test func aRoleTakenOverOrAPromotionIsANewValueOfTheRole() throws {
+        func shape(_ text: String) throws -> FactShape { try #require(FactShape.of(text, speaker: "user")) }
+        let lead = try shape("The on-call lead for the payments rota is Priya Natarajan")
+        let takenOver = try shape("Lars Eriksen has taken over as on-call lead for the payments rota")
+        #expect(takenOver.value == "lars eriksen" && takenOver.isChange)
+        #expect(FactShape.sameAttribute(lead, takenOver))
+        // A possessive before its noun is not "is": the subject is the whole phrase.
+        let possessive = try shape("From today the payments rota's on-call lead is Chen Wei")
+        #expect(possessive.value == "chen wei" && FactShape.sameAttribute(takenOver, possessive))
+        // A change in plain words replaces the value whose head noun it shares, and no other.
+        let role = try shape("I'm a staff engineer on the search team"), diet = try shape("I'm vegetarian")
+        let promoted = try shape("I've been promoted to principal engineer")
+        #expect(promoted.value == "principal engineer" && promoted.isChange)
+        #expect(FactShape.sameAttribute(role, promoted) && !FactShape.sameAttribute(diet, promoted))
+    }
+
+    @Test func aSupersededSentencesOtherPhrasesAreCarriedNotLost() throws {
+        func carried(_ old: String, _ new: String) throws -> String? {
+            FactShape.carried(from: old, speaker: "user", into: new, shape: try #require(FactShape.of(new, speaker: "user")))
+        }
+        #expect(try carried("The search endpoint's p99 is 420 ms on the m6i.large fleet", "After the query-cache change, the search p99 is down to 310 ms")
+            == "on the m6i.large fleet")
+        #expect(try carried("I'm a staff engineer on the search team", "I've been promoted to principal engineer") == "on the search team")
+        #expect(try carried("The weekly ops review happens at 10:30 on Mondays", "The weekly ops review moved to 14:00") == "on Mondays")
+        // The phrase that holds the old value is what is replaced; one the new sentence says again is not carried.
+        #expect(try carried("Our freeze starts on 3 March", "Our freeze starts on 17 April") == nil)
+        #expect(try carried("Ana lives in Porto", "Ana moved to Lisbon") == nil)
+        #expect(try carried("demo day is on 8 May", "Demo day is now on 15 May") == nil, "May the month is no verb")
+        #expect(try carried("The GC pause target is 50 ms on the JVM services", "We relaxed the GC pause target to 80 ms on the JVM services") == nil)
+    }
+
+    @Test func aValueSaidAgainInOtherWordsIsARepetitionNotANewFact() {
+        let stated = Self.record("m-1", "The GC pause target is 50 ms", saidBy: "user", source: .person)
+        let again = Fact(text: "we want GC pauses under 50 ms", speaker: "user")
+        #expect(MemoryFormation.decide(again, provenance: Self.person, candidates: [stated]) == .repeated(stated))
+        // Another value, or another thing with the same value: not a repetition.
+        let other = Fact(text: "we want GC pauses under 80 ms", speaker: "user")
+        #expect(MemoryFormation.decide(other, provenance: Self.person, candidates: [stated]) == .add)
+        let timeout = Fact(text: "The API timeout is 50 ms", speaker: "user")
+        #expect(MemoryFormation.decide(timeout, provenance: Self.person, candidates: [stated]) == .add)
+    }
+
     @Test func trustFollowsWhoAndHow() {
         func trust(_ source: Provenance.Source, _ method: Provenance.Method) -> Int {
             Provenance(saidBy: "x", conversation: "c", turn: 1, source: source, method: method).trust

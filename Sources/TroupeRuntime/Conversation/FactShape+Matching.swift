@@ -24,6 +24,7 @@ extension FactShape {
         guard sameSubject(old.subject, new.subject) else { return false }
         let (a, b) = (old.valueKinds.filter { $0.hasPrefix("number:") }, new.valueKinds.filter { $0.hasPrefix("number:") })
         if old.attribute == new.attribute { return a.isEmpty || b.isEmpty || !a.isDisjoint(with: b) }
+        if new.isChange, let head = new.headNoun, old.valueWords.contains(head) { return true }
         guard new.isChange, old.singleValued, !new.value.isEmpty else { return false }
         // A date for a date, 64 GB for 16 GB: enough; a name for a name, for a thing ("switched
         // the docs site to MkDocs" after "built with Docusaurus"). Not for the speaker, who is
@@ -37,4 +38,18 @@ extension FactShape {
         }
         return !shared.isEmpty && !words(old.attribute).isDisjoint(with: words(new.attribute))
     }
+
+    /// The last word of a value said in plain words ("principal engineer" → "engineer"), the
+    /// noun that says what kind of thing it is; `nil` for a value with numbers or dates (their
+    /// kinds say that, see ``valueKinds``) or a word too short to tell.
+    var headNoun: String? {
+        guard let last = valueWords.last, valueKinds.isSubset(of: ["name"]), last.count >= 3,
+            last.allSatisfy({ $0.isLetter || $0 == "-" }), !FactShape.prepositions.contains(last), !FactShape.auxiliaries.contains(last),
+            !FactReading.articles.contains(last)
+        else { return nil }
+        return last
+    }
+
+    /// The value's words, lower-cased.
+    var valueWords: [String] { value.split(separator: " ").map(String.init) }
 }

@@ -66,6 +66,7 @@ public struct FactShape: Sendable, Hashable {
         guard predicate.count >= 2 else { return nil }
         if let swapped = named(subject: Array(tokens[..<verbAt]), predicate: predicate, changed: changed) { return swapped }
         if let owned = possessed(subject: subject, predicate: predicate, changed: changed) { return owned }
+        if let moved = takenTo(subject: subject, predicate: predicate) { return moved }
         let (attribute, value, numeric) = mask(predicate)
         let relation = FactReading.relation(of: text)
         // "no longer", or a past verb that takes the subject to a value ("moved to 14:00", "went
@@ -119,17 +120,44 @@ public struct FactShape: Sendable, Hashable {
         return FactShape(subject: noun + " " + subject, attribute: "is #", value: value, singleValued: true, isChange: changed)
     }
 
-    /// "Mateo Silva is our escalation contact": a subject of names only, said to be a role
-    /// ("our …", "the …"), is the role's value: the subject is the role.
+    /// "Mateo Silva is our escalation contact", "Lars Eriksen has taken over as on-call lead for
+    /// the payments rota": a subject of names only, said to be a role ("is our …", "became the
+    /// …", "… as …"), is the role's value: the subject is the role. Taking a role on ("as") is
+    /// said as a change.
     static func named(subject: [Token], predicate: [Token], changed: Bool) -> FactShape? {
-        guard !subject.isEmpty, subject.allSatisfy({ $0.text.first?.isUppercase == true }), predicate.count >= 3,
-            ["is", "are", "was"].contains(predicate[0].lower), ["our", "the", "my", "their"].contains(predicate[1].lower)
-        else { return nil }
-        var role = Array(predicate[2...])
-        if let cut = role.firstIndex(where: { prepositions.contains($0.lower) }) { role = Array(role[..<cut]) }
-        guard (1...4).contains(role.count), !role.contains(where: \.hasDigit) else { return nil }
+        guard !subject.isEmpty, subject.allSatisfy({ $0.text.first?.isUppercase == true }), predicate.count >= 3 else { return nil }
         let value = subject.map(\.lower).joined(separator: " ")
-        return FactShape(subject: role.map(\.lower).joined(separator: " "), attribute: "is #", value: value, singleValued: true, isChange: changed)
+        if ["is", "are", "was", "became", "becomes"].contains(predicate[0].lower), ["our", "the", "my", "their"].contains(predicate[1].lower) {
+            var role = Array(predicate[2...])
+            if let cut = role.firstIndex(where: { prepositions.contains($0.lower) }) { role = Array(role[..<cut]) }
+            guard (1...4).contains(role.count), !role.contains(where: \.hasDigit) else { return nil }
+            return FactShape(subject: role.map(\.lower).joined(separator: " "), attribute: "is #", value: value, singleValued: true, isChange: changed)
+        }
+        // "… has taken over as …", "… stepped in as …", "… serves as …": a verb group, then the role.
+        guard let asAt = predicate.firstIndex(where: { $0.lower == "as" }), (1...4).contains(asAt),
+            !predicate[..<asAt].contains(where: \.isValue)
+        else { return nil }
+        let role = predicate[(asAt + 1)...].drop { FactReading.articles.contains($0.lower) || $0.lower == "my" }
+        guard (1...8).contains(role.count), !role.contains(where: \.hasDigit), !role.contains(where: { $0.lower == "as" }) else { return nil }
+        return FactShape(subject: role.map(\.lower).joined(separator: " "), attribute: "is #", value: value, singleValued: true, isChange: true)
+    }
+
+    /// "I've been promoted to principal engineer", "we switched to trunk-based development": a
+    /// past form that takes the subject to something named in plain words (no number, date or
+    /// name, which ``mask(_:)`` reads). The new value is that phrase, said as a change; which
+    /// attribute it changes is told by its head noun (see ``sameAttribute(_:_:speaker:)``).
+    static func takenTo(subject: String, predicate: [Token]) -> FactShape? {
+        var at = predicate.startIndex
+        while at < predicate.count, auxiliaries.contains(predicate[at].lower) || predicate[at].lower.contains("'") { at += 1 }
+        guard at < predicate.count, predicate[at].lower.hasSuffix("ed") || irregularPast.contains(predicate[at].lower) else { return nil }
+        at += 1
+        while at < predicate.count, ["back", "up", "down", "over"].contains(predicate[at].lower) { at += 1 }
+        guard at < predicate.count, predicate[at].lower == "to" else { return nil }
+        let phrase = predicate[(at + 1)...].drop { FactReading.articles.contains($0.lower) || $0.lower == "my" }
+        guard (1...5).contains(phrase.count), !phrase.contains(where: \.isValue),
+            !phrase.contains(where: { prepositions.contains($0.lower) || auxiliaries.contains($0.lower) })
+        else { return nil }
+        return FactShape(subject: subject, attribute: "is #", value: phrase.map(\.lower).joined(separator: " "), singleValued: true, isChange: true)
     }
 
     /// Common irregular past forms (verbs for the subject's end; "went up to", "rose to").
@@ -188,6 +216,12 @@ public struct FactShape: Sendable, Hashable {
         guard index > 0, !tokens[index].isValue, word.count > 3 else { return false }
         if word.hasSuffix("ed") { return true }
         let previous = tokens[index - 1].lower
+        // "the payments rota's on-call lead": a possessive before the noun it owns, not "is".
+        if word.hasSuffix("'s"), index + 1 < tokens.count, !tokens[index + 1].isValue,
+            ![FactReading.articles, prepositions, auxiliaries].contains(where: { $0.contains(tokens[index + 1].lower) })
+        {
+            return false
+        }
         // "images are …": a plural noun before its verb.
         if index + 1 < tokens.count, auxiliaries.contains(tokens[index + 1].lower) { return false }
         return word.hasSuffix("s") && !word.hasSuffix("ss") && !word.hasSuffix("us") && !word.hasSuffix("is")

@@ -120,6 +120,12 @@ struct MemoryFormation {
             guard shape.singleValued || old.singleValued else { continue }
             return provenance.trust >= Provenance.trust(of: record.metadata) ? .supersede(record) : .dispute(record)
         }
+        // The value of a kept fact said again in other words, about the same thing.
+        if let same = candidates.first(where: { record in
+            Self.shape(of: record).map { FactShape.restates(fact.text, shape: shape, speaker: provenance.saidBy, old: $0, oldText: record.content) } ?? false
+        }) {
+            return sameValue(same)
+        }
         return .add
     }
 
@@ -161,9 +167,14 @@ struct MemoryFormation {
             let next = try await persona.update(old.id, basedOn: old.version, change: MemoryChange(importance: importance))
             return .init(what: .strengthened, id: next.current.id, slice: .semantic, content: next.current.content)
         case .supersede(let old):
+            var text = fact.text
+            if let carried = Self.carried(from: old, into: fact, provenance: provenance) {
+                text += " [\(carried)]"
+                metadata["carried"] = .string(carried)
+            }
             let next = try await persona.update(
-                old.id, basedOn: old.version, change: MemoryChange(content: fact.text, metadata: .some(.object(metadata))))
-            return .init(what: .superseded, id: next.current.id, slice: .semantic, content: fact.text, replacedVersion: old.version)
+                old.id, basedOn: old.version, change: MemoryChange(content: text, metadata: .some(.object(metadata))))
+            return .init(what: .superseded, id: next.current.id, slice: .semantic, content: text, replacedVersion: old.version)
         case .dispute(let old):
             metadata["disputes"] = .string(old.id)
             let record = try await persona.remember(fact.text, in: .semantic, importance: 0.4, tags: [Self.disputedTag], metadata: .object(metadata))
@@ -174,6 +185,17 @@ struct MemoryFormation {
                 what: .fact, id: record.id, slice: .semantic, content: record.content,
                 flagged: record.tags.contains(InstructionLikeText.tag) ? InstructionLikeText.reason(record.content) : nil)
         }
+    }
+
+    /// What of the superseded fact's sentence still stands beside the new value (see
+    /// ``FactShape/carried(from:speaker:into:shape:)``), written after the new sentence in
+    /// brackets, as an editor marks words carried into a quotation. Only between facts of the
+    /// same trust: a claim never lends its words to a person's fact (it could not supersede it
+    /// anyway), nor a person's words to a claim.
+    static func carried(from old: MemoryRecord, into fact: Fact, provenance: Provenance) -> String? {
+        guard let shape = fact.shape, Provenance.trust(of: old.metadata) == provenance.trust else { return nil }
+        let speaker = Provenance(old.metadata)?.saidBy ?? provenance.saidBy
+        return FactShape.carried(from: old.content, speaker: speaker, into: fact.text, shape: shape)
     }
 
     static func field(_ name: String, of record: MemoryRecord) -> String? {

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import TroupeCore
 
 /// An HTTP/1.1 server on a free loopback port that answers each request with exactly the bytes,
 /// pauses and closes a test scripts: it can split an SSE event anywhere, hold back the first
@@ -44,6 +45,11 @@ final class TestServer: Sendable {
     private let handler: Handler
     private let serverChannel: any Channel
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// The server's tasks run on a thread of their own, not on the cooperative pool: under load
+    /// (the pool check holds the pool to one thread, and a busy suite queues work on it for
+    /// seconds) a server that waits its turn there answers after the client under test has
+    /// timed out, and the test fails for the machine's business, not the client's.
+    private let executor = ThreadExecutor(name: "troupe.test-server")
 
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
     var requests: [Request] { log.withLockedValue { $0.requests } }
@@ -65,7 +71,7 @@ final class TestServer: Sendable {
                 }
             }
         let instance = TestServer(port: server.channel.localAddress!.port!, channel: server.channel, handler: handler)
-        let task = Task<Void, Never> {
+        let task = Task<Void, Never>(executorPreference: instance.executor) {
             try? await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
@@ -83,6 +89,7 @@ final class TestServer: Sendable {
         try? await serverChannel.close()
         task?.cancel()
         await task?.value
+        executor.stop()
     }
 
     /// A loopback port that refuses connections while the result lives (keep it alive with
