@@ -39,6 +39,14 @@ struct FormationStagesTests {
             ("Our minimum TLS version is TLS 1.2", "We raised the minimum TLS version to TLS 1.3"),
             ("The search p99 is 420 ms", "After the query-cache change, the search p99 is down to 310 ms"),
             ("The nightly export takes six hours", "The nightly export now takes nine hours"),
+            ("The mobile app's minimum iOS version is iOS 15", "We bumped the minimum iOS version to iOS 16"),
+            ("I'm a data analyst at Fabrikam", "I now work at Northwind as a data engineer"),
+            ("The pen test is booked for 12 March", "The pen test got pushed to 2 April"),
+            ("My daughter Mia is 7 years old", "Mia turned 8 last week"),
+            ("Dana Whitfield is our security champion", "Omar Haddad replaced Dana as our security champion"),
+            ("Backups run nightly at 02:00", "Backups now run at 03:30"),
+            ("We cache dependencies with a 7 day expiry", "We shortened the cache expiry to 3 days"),
+            ("Kofi Mensah leads the data platform team", "Ingrid Berg now leads the data platform team"),
         ]
         for (old, new) in pairs {
             let a = try shape(old), b = try shape(new)
@@ -72,6 +80,11 @@ struct FormationStagesTests {
         #expect(FactReading.sentences("The password is", speaker: "user").isEmpty, "a verb and nothing it says")
         #expect(FactReading.sentences("remember that the staging database is called Orion.", speaker: "user").map(\.text)
             == ["the staging database is called Orion"])
+        // A change after "and now" is a statement of its own, about the same subject.
+        #expect(FactReading.sentences("I sold the Golf and now drive a Tesla Model 3.", speaker: "user").map(\.text)
+            == ["I sold the Golf", "I now drive a Tesla Model 3"])
+        #expect(FactReading.sentences("We signed a new lease, it now ends on 30 June 2028.", speaker: "user").map(\.text).last
+            == "The new lease now ends on 30 June 2028")
         // "it" is what the sentence before acted on.
         #expect(FactReading.sentences("We replaced the event bus; it is now NATS JetStream.", speaker: "user").map(\.text).last
             == "The event bus is now NATS JetStream")
@@ -163,6 +176,8 @@ struct FormationStagesTests {
         #expect(try carried("Our freeze starts on 3 March", "Our freeze starts on 17 April") == nil)
         #expect(try carried("Ana lives in Porto", "Ana moved to Lisbon") == nil)
         #expect(try carried("demo day is on 8 May", "Demo day is now on 15 May") == nil, "May the month is no verb")
+        #expect(try carried("Backups run nightly at 02:00 to an S3 bucket", "Backups now run at 03:30") == "to an S3 bucket")
+        #expect(try carried("The review moved from Tuesday to Thursday", "The review is now on Friday") == nil)
         #expect(try carried("The GC pause target is 50 ms on the JVM services", "We relaxed the GC pause target to 80 ms on the JVM services") == nil)
     }
 

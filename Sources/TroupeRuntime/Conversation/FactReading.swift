@@ -34,6 +34,9 @@ enum FactReading {
         return first
     }
 
+    /// The relation families ``relation(of:)`` reads.
+    static let relations: Set<String> = ["schedule", "location", "employer", "age"]
+
     /// What about its subject `sentence` says, when only one such thing can be true at a time.
     static func relation(of sentence: String) -> String? {
         let w = words(sentence).joined(separator: " ")
@@ -45,6 +48,8 @@ enum FactReading {
         if location.contains(where: w.contains) { return "location" }
         let employer = ["works at", "works for", "work at", "work for", "is employed by", "joined", "now works"]
         if employer.contains(where: w.contains) { return "employer" }
+        // "I'm a data analyst at Fabrikam": a role at a place of work.
+        if w.range(of: #"\b(i'm|am|is|are|we're|was) (a|an) [a-z-]+( [a-z-]+){0,3} at "#, options: .regularExpression) != nil { return "employer" }
         if w.range(of: #"\b(is|am|turned) \d+( years old)?\b"#, options: .regularExpression) != nil, w.contains("old") || w.contains("turned") {
             return "age"
         }
@@ -149,7 +154,7 @@ enum FactReading {
             }
             // Clauses joined with "and", "but", a dash or a comma, each with a subject of its own
             // (a joint after words that state nothing yet is not one).
-            let joint = #"(,? (and|but) |, | - | -- )(i|i'm|i've|we|we're|she|he|they|my|our|the|his|her|their) "#
+            let joint = #"(,? (and|but) |, | - | -- )(i|i'm|i've|we|we're|she|he|they|it|my|our|the|his|her|their) "#
             var from = rest.startIndex
             while let range = rest.range(of: joint, options: [.regularExpression, .caseInsensitive], range: from..<rest.endIndex) {
                 let head = withoutLeadIn(String(rest[..<range.lowerBound]))
@@ -162,9 +167,34 @@ enum FactReading {
                 rest = opener + " " + rest[range.upperBound...]
                 from = rest.startIndex
             }
-            result.append((String(rest), false))
+            result.append(contentsOf: changeClauses(String(rest)).map { ($0, false) })
         }
         return result
+    }
+
+    /// "I sold the Golf and now drive a Tesla": a change said after "and now" (or "and then")
+    /// with the subject left out is a statement of its own, about the first clause's subject.
+    static func changeClauses(_ sentence: String) -> [String] {
+        guard let joint = sentence.range(of: #",? and (now|then) "#, options: [.regularExpression, .caseInsensitive]) else { return [sentence] }
+        let head = String(sentence[..<joint.lowerBound])
+        let tail = String(sentence[joint.upperBound...])
+        let tokens = FactShape.Token.split(head)
+        guard let first = tokens.first, let after = tail.split(separator: " ").first, !FactShape.prepositions.contains(after.lowercased()),
+            !articles.contains(after.lowercased())
+        else { return [sentence] }
+        // The subject as written: "I", "we", or the words before the head's verb.
+        let subject: String
+        if firstPerson.contains(first.lower) {
+            subject = first.lower == "i" || first.lower.hasPrefix("i'") ? "I" : "we"
+        } else if let (_, verbAt) = FactShape.subject(tokens, speaker: "x"), verbAt > 0 {
+            subject = tokens[..<verbAt].map(\.text).joined(separator: " ")
+        } else {
+            return [sentence]
+        }
+        let marker = sentence[joint].lowercased().contains("now") ? "now " : ""
+        let clause = subject + " " + marker + tail
+        guard FactShape.of(head, speaker: "x") != nil, FactShape.of(clause, speaker: "x") != nil else { return [sentence] }
+        return [head, clause]
     }
 
     /// The sentences of `text`, each with whether it asks (ends with "?"). A sentence ends at

@@ -63,9 +63,10 @@ extension FactShape {
         return phrases.isEmpty ? nil : phrases.joined(separator: " ")
     }
 
-    /// Prepositions that open a phrase qualifying a statement (where, for whom, on what); not
-    /// those that carry a change's value ("to", "from", "until") or a role ("as").
-    static let qualifying: Set<String> = ["on", "in", "at", "for", "with", "under", "within", "across", "via", "inside", "outside"]
+    /// Prepositions that open a phrase qualifying a statement (where, for whom, on what, where
+    /// to); not "as" (a role) or "of" (part of a noun). A phrase holding the replaced value
+    /// ("to Friday" after "moved") is told by its kind, not by its preposition.
+    static let qualifying: Set<String> = ["on", "in", "at", "for", "with", "under", "within", "across", "via", "inside", "outside", "to", "from"]
 
     /// Lower-cased words as formation compares them ("15.2" is one word, "p99's" is "p99").
     static func words(_ text: String) -> [String] {

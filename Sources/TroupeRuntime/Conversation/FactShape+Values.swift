@@ -29,7 +29,9 @@ extension FactShape {
             } else if word.contains(where: \.isNumber) || FactShape.numberWords.contains(word) {
                 let unit = next.allSatisfy(\.isLetter) && !next.isEmpty && !FactShape.numberWords.contains(next)
                     ? next : FactShape.numberWords.contains(word) ? "" : String(word.drop { $0.isNumber || $0 == "," || $0 == "." })
-                kinds.insert(unit.isEmpty ? "number" : "number:" + unit)
+                // "7 day", "3 days": one unit, singular.
+                let singular = unit.count > 3 && unit.hasSuffix("s") && !unit.hasSuffix("ss") ? String(unit.dropLast()) : unit
+                kinds.insert(unit.isEmpty ? "number" : "number:" + singular)
             } else if index == 0 || !(words[index - 1].contains(where: \.isNumber)) {
                 kinds.insert("name")
             }

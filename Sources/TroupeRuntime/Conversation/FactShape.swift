@@ -127,6 +127,12 @@ public struct FactShape: Sendable, Hashable {
     static func named(subject: [Token], predicate: [Token], changed: Bool) -> FactShape? {
         guard !subject.isEmpty, subject.allSatisfy({ $0.text.first?.isUppercase == true }), predicate.count >= 3 else { return nil }
         let value = subject.map(\.lower).joined(separator: " ")
+        if roleVerbs.contains(predicate[0].lower) {
+            let object = predicate.dropFirst().drop { FactReading.articles.contains($0.lower) }
+            guard (1...6).contains(object.count), !object.contains(where: \.hasDigit) else { return nil }
+            let what = object.map(\.lower).joined(separator: " ")
+            return FactShape(subject: what, attribute: predicate[0].lower + " #", value: value, singleValued: true, isChange: changed)
+        }
         if ["is", "are", "was", "became", "becomes"].contains(predicate[0].lower), ["our", "the", "my", "their"].contains(predicate[1].lower) {
             var role = Array(predicate[2...])
             if let cut = role.firstIndex(where: { prepositions.contains($0.lower) }) { role = Array(role[..<cut]) }
@@ -134,8 +140,9 @@ public struct FactShape: Sendable, Hashable {
             return FactShape(subject: role.map(\.lower).joined(separator: " "), attribute: "is #", value: value, singleValued: true, isChange: changed)
         }
         // "… has taken over as …", "… stepped in as …", "… serves as …": a verb group, then the role.
+        // Names before "as" only for whom the subject replaced ("… replaced Dana as …").
         guard let asAt = predicate.firstIndex(where: { $0.lower == "as" }), (1...4).contains(asAt),
-            !predicate[..<asAt].contains(where: \.isValue)
+            !predicate[..<asAt].contains(where: \.isValue) || ["replaced", "replaces", "succeeded", "succeeds", "relieved"].contains(predicate[0].lower)
         else { return nil }
         let role = predicate[(asAt + 1)...].drop { FactReading.articles.contains($0.lower) || $0.lower == "my" }
         guard (1...8).contains(role.count), !role.contains(where: \.hasDigit), !role.contains(where: { $0.lower == "as" }) else { return nil }
@@ -160,6 +167,17 @@ public struct FactShape: Sendable, Hashable {
         return FactShape(subject: subject, attribute: "is #", value: phrase.map(\.lower).joined(separator: " "), singleValued: true, isChange: true)
     }
 
+    /// Plain forms of common verbs, read as the verb only after a plural noun ("backups run",
+    /// not "the nightly run").
+    static let baseVerbs: Set<String> = [
+        "run", "take", "start", "end", "go", "happen", "cost", "need", "want", "hold", "last", "use", "live", "work", "sit", "stay",
+        "report", "belong", "expire", "ship", "deploy", "meet", "get", "come", "leave", "stop", "serve", "store", "keep",
+    ]
+
+    /// Verbs of a role only one holds at a time ("Kofi Mensah leads the data platform team"):
+    /// what is led is the subject, and who leads it the value.
+    static let roleVerbs: Set<String> = ["leads", "manages", "owns", "heads", "chairs", "runs", "coordinates"]
+
     /// Common irregular past forms (verbs for the subject's end; "went up to", "rose to").
     static let irregularPast: Set<String> = [
         "went", "rose", "fell", "grew", "cut", "set", "got", "became", "began", "took", "made", "left", "came", "gave", "put", "ran",
@@ -175,6 +193,8 @@ public struct FactShape: Sendable, Hashable {
             let to = tokens[(verbAt + 1)...].firstIndex(where: { $0.lower == "to" }), to > verbAt + 1, to + 1 < tokens.count
         else { return nil }
         var object = Array(tokens[(verbAt + 1)..<to])
+        // "The pen test got pushed to 2 April": a passive; its subject is before the verb.
+        if let first = object.first, first.lower.hasSuffix("ed") || irregularPast.contains(first.lower) { return nil }
         while let first = object.first, FactReading.articles.contains(first.lower) || first.lower == "my" { object.removeFirst() }
         // "pushed the fieldwork back to …": the particle is the verb's.
         while let last = object.last, ["back", "up", "down", "forward", "out", "off", "over"].contains(last.lower) { object.removeLast() }
@@ -213,6 +233,12 @@ public struct FactShape: Sendable, Hashable {
     static func isVerb(_ tokens: [Token], at index: Int) -> Bool {
         let word = tokens[index].lower
         if auxiliaries.contains(word) || FactReading.verbs.contains(word) || irregularPast.contains(word) && index > 0 { return true }
+        // "Backups run nightly": a verb's plain form after a plural noun.
+        if index > 0, baseVerbs.contains(word), tokens[index - 1].lower.hasSuffix("s"), !tokens[index - 1].lower.hasSuffix("ss"),
+            !auxiliaries.contains(tokens[index - 1].lower)
+        {
+            return true
+        }
         guard index > 0, !tokens[index].isValue, word.count > 3 else { return false }
         if word.hasSuffix("ed") { return true }
         let previous = tokens[index - 1].lower
