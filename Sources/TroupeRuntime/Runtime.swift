@@ -12,7 +12,8 @@ import TroupeStore
 /// Every command of the CLI goes through a runtime, and so does every long-lived owner (a REPL,
 /// a scripted session, a server), which runs it as a swift-service-lifecycle `Service`:
 /// ``run()`` keeps the hot tier and the recall index caught up with the store's change feed and
-/// watches the persona files, and on cancellation or SIGINT/SIGTERM it shuts down cleanly (see
+/// watches the persona files, takes on queued memory formation whose holder's lease ran out
+/// (``resumeFormation()``), and on cancellation or SIGINT/SIGTERM it shuts down cleanly (see
 /// ``shutdown()``). Ids and time come from the injected generator and clock, so a seeded run
 /// is reproducible.
 public final class Runtime: Service, Sendable {
@@ -36,7 +37,7 @@ public final class Runtime: Service, Sendable {
     let watch: DefinitionWatch
     /// Chat backends, chosen and made on first use.
     let chat = ChatBackends()
-    /// Memory formation after replies, written down so that none is lost.
+    /// Memory formation after replies, written down in the store so that none is lost.
     public let formation: FormationQueue
     private let closed = LockedFlag()
 
@@ -84,7 +85,7 @@ public final class Runtime: Service, Sendable {
             batchWindow: .microseconds(Int64(r.batchWindow * 1_000_000)), defaultLimit: r.defaultLimit,
             modelID: embedding.choice.modelID, defaultMemory: runtime.memory)
         watch = DefinitionWatch(configuration: configuration)
-        formation = FormationQueue(home: configuration.location.home)
+        formation = FormationQueue(home: configuration.location.home, store: store, clock: clock, logger: logger)
     }
 
     /// Opens the home of `configuration` as ``init(configuration:clock:ids:logger:embedsWrites:)``
@@ -142,7 +143,8 @@ public final class Runtime: Service, Sendable {
     /// Runs until cancelled or until a graceful shutdown (SIGINT/SIGTERM in a `ServiceGroup`):
     /// catches the recall index and the hot tier up with the change feed now and then (writes
     /// by other processes, and by one that died before writing them through), and puts changed
-    /// persona files in force. Then shuts down.
+    /// persona files in force; takes on queued memory formation that another process left (it
+    /// ended, and its lease ran out). Then shuts down.
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
             await withDiscardingTaskGroup { group in
@@ -150,6 +152,7 @@ public final class Runtime: Service, Sendable {
                 group.addTask { await self.keepHotTierCurrent() }
                 group.addTask { await self.watchDefinitions() }
                 group.addTask { await self.keepMirrorCurrent() }
+                group.addTask { await self.keepFormationResumed() }
             }
         }
         await shutdown()
@@ -163,8 +166,10 @@ public final class Runtime: Service, Sendable {
         // In a task of its own: shutdown often runs in a cancelled one (after `run()`), where
         // waits end at once and the stores' reads stop.
         await Task {
-            // Facts being formed get a moment to land; the rest stay queued for the next start.
+            // Facts being formed get a moment to land; the rest stay queued, those not started
+            // handed back for the next process to take at once.
             await formation.drain(timeout: .seconds(10))
+            await formation.close()
             await coordinator.drain()
             // What this process wrote reaches the mirror before it goes (or the next one sends it).
             await catchUpMirror()
@@ -196,6 +201,13 @@ public final class Runtime: Service, Sendable {
             // Cancelled, it stops here: shutdown catches the mirror up for the last time.
             guard (try? await Task.sleep(for: .milliseconds(500))) != nil else { return }
             await catchUpMirror()
+        }
+    }
+
+    private func keepFormationResumed() async {
+        while !Task.isCancelled {
+            guard (try? await Task.sleep(for: formation.lease.sweep)) != nil else { return }
+            await formation.resume(runtime: self)
         }
     }
 

@@ -5,6 +5,8 @@ import TroupeCore
 /// checked against.
 public actor InMemoryStore: RecordStore, SharedSliceStore, IndexSource, HotTierSupport {
     var state = State()
+    /// The formation queue, oldest first (InMemoryStore+Formation.swift).
+    var formations: [QueuedFormation] = []
 
     public init() {}
 

@@ -206,6 +206,25 @@ extension SQLiteStore {
             // index had no reader left and cost every write.
             try db.execute(sql: "DROP TABLE memory_fts")
         }
+        migrator.registerMigration("v7-formation-queue") { db in
+            // Memory formation waiting to be done (SQLiteStore+Formation.swift): in the store, so
+            // that every process of it shares the queue. `seq` is the order jobs were written
+            // in; `said` (words people wrote) goes through the content codec.
+            try db.execute(sql: """
+                CREATE TABLE formation_job (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    persona TEXT NOT NULL,
+                    conversation TEXT NOT NULL,
+                    turn INTEGER NOT NULL,
+                    said BLOB NOT NULL,
+                    enqueued_at INTEGER NOT NULL,
+                    claimed_by TEXT,
+                    lease_until INTEGER,
+                    attempts INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -22,7 +22,7 @@ struct McpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await global.memoryRuntime()
-        runtime.resumeFormation()
+        await runtime.resumeFormation()
         let server = TroupeMCPServer(service: TroupeService(runtime: runtime), context: .local)
         let group = ServiceGroup(configuration: .init(
             services: [

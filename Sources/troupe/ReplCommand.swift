@@ -21,7 +21,7 @@ struct ReplCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await global.memoryRuntime()
-        runtime.resumeFormation()
+        await runtime.resumeFormation()
         let session = try ReplSession(runtime: runtime, persona: persona)
         let loop = ReplLoop(session: session, interactive: isatty(0) == 1, home: runtime.configuration.location.home)
         let group = ServiceGroup(configuration: .init(

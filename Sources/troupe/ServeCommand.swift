@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let address = try TroupeHTTPServer.Listen(listen)
         let runtime = try await global.memoryRuntime()
-        runtime.resumeFormation()
+        await runtime.resumeFormation()
         var logger = Logger(label: "troupe.serve")
         logger.logLevel = .warning
         let app = TroupeHTTPServer.application(service: TroupeService(runtime: runtime), listen: address, logger: logger) { bound in

@@ -23,7 +23,7 @@ struct MemoryFormationTests {
 
     /// Waits until the background formation of every turn so far is done.
     func formed(_ home: Home) async -> Bool {
-        await eventually { home.runtime.formation.pending.isEmpty }
+        await eventually { (try? await home.runtime.formation.pending().isEmpty) ?? false }
     }
 
     @Test func rememberThatKeepsAFactBeforeTheReply() async throws {
@@ -84,45 +84,6 @@ struct MemoryFormationTests {
         _ = try await conversation.turn("The release moved to Friday.", to: "athena")
         #expect(await formed(home))
         #expect(try await semantic(home).map(\.content).sorted() == ["Bruno works at Initech", "The release moved to Friday"])
-        await home.stop()
-    }
-
-    @Test func formationStillQueuedWhenTheProcessEndsIsDoneByTheNext() async throws {
-        let home = try await Home()
-        // As if a process wrote the job down and died before doing it.
-        await home.runtime.formation.enqueue(
-            FormationJob(
-                id: "f-1", persona: "hestia", conversation: "c-1", turn: 4, said: [Utterance("Carla leads the audit team.", speaker: "user", source: .person)]),
-            runtime: home.runtime, conversation: nil)
-        #expect(await formed(home))
-        #expect(try await semantic(home, "hestia").map(\.content) == ["Carla leads the audit team"])
-        // A job on file and not done is started by resume (here one written before `said`).
-        let file = home.runtime.formation.file
-        try #"{"conversation":"c-2","id":"f-2","message":"Dario is the new on-call lead.","persona":"hestia","speaker":"user","turn":1}"#
-            .appending("\n").writeUnsynced(to: file)
-        #expect(home.runtime.formation.pending.map(\.id) == ["f-2"])
-        home.runtime.resumeFormation()
-        #expect(await formed(home))
-        #expect(try await semantic(home, "hestia").map(\.content).sorted() == ["Carla leads the audit team", "Dario is the new on-call lead"])
-        #expect(!FileManager.default.fileExists(atPath: file.path))
-        await home.stop()
-    }
-
-    @Test func aJobAnotherProcessLeftOnFileKeepsTheFileWhenThisProcessIsDone() async throws {
-        let home = try await Home()
-        let file = home.runtime.formation.file
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try #"{"conversation":"c-9","id":"other","message":"Elif runs the release.","persona":"hestia","speaker":"user","turn":2}"#
-            .appending("\n").writeUnsynced(to: file)
-        await home.runtime.formation.enqueue(
-            FormationJob(
-                id: "mine", persona: "hestia", conversation: "c-1", turn: 1, said: [Utterance("Carla leads the audit team.", speaker: "user", source: .person)]),
-            runtime: home.runtime, conversation: nil)
-        #expect(await eventually { home.runtime.formation.pending.map(\.id) == ["other"] })
-        #expect(FileManager.default.fileExists(atPath: file.path), "the other process's job is still written down")
-        home.runtime.resumeFormation()
-        #expect(await formed(home))
-        #expect(!FileManager.default.fileExists(atPath: file.path), "all done: the file starts over")
         await home.stop()
     }
 

@@ -16,16 +16,19 @@ struct Home: Sendable {
     let runtime: Runtime
 
     /// Opens the runtime off the cooperative pool (``Runtime/opened(configuration:clock:ids:logger:embedsWrites:)``);
-    /// on PostgreSQL, in a fresh schema of the test server.
+    /// on PostgreSQL, in a fresh schema of the test server unless `location` names one (the
+    /// store of another home: another machine's process).
     init(
         redis: RuntimeConfig.Redis.Mode = .off, clock: any WallClock = SystemClock(), ids: any IDGenerator = RandomIDs(),
-        storage: RuntimeConfig.Storage.Backend = .sqlite
+        storage: RuntimeConfig.Storage.Backend = .sqlite, location: PostgresLocation? = nil, logger: Logger = Logger(label: "troupe")
     ) async throws {
         directory = try TemporaryDirectory()
         var config = RuntimeConfig()
         config.redis.mode = redis
         if storage == .postgres {
-            let location = try await TestPostgres.freshLocation()
+            var shared = location
+            if shared == nil { shared = try await TestPostgres.freshLocation() }
+            guard let location = shared else { throw TroupeError(.invalidConfig, "no PostgreSQL location") }
             (config.storage.backend, config.storage.url, config.storage.schema) = (.postgres, location.url, location.schema)
         }
         config.embedder.path = directory.url.appendingPathComponent("no-model").path
@@ -36,8 +39,19 @@ struct Home: Sendable {
         ]
         let location = ConfigLocation(
             configFile: nil, home: directory.url, personasDirectory: directory.url.appendingPathComponent("personas"))
-        runtime = try await Runtime.opened(configuration: Configuration(location: location, runtime: config, personas: personas), clock: clock, ids: ids)
+        runtime = try await Runtime.opened(
+            configuration: Configuration(location: location, runtime: config, personas: personas), clock: clock, ids: ids, logger: logger)
     }
+
+    private init(directory: TemporaryDirectory, runtime: Runtime) { (self.directory, self.runtime) = (directory, runtime) }
+
+    /// A second runtime of this home, as another process would open it.
+    func another(clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "troupe")) async throws -> Home {
+        Home(directory: directory, runtime: try await Runtime.opened(configuration: runtime.configuration, clock: clock, logger: logger))
+    }
+
+    /// Where the store is, on PostgreSQL.
+    var postgresLocation: PostgresLocation? { (runtime.store as? PostgresStore)?.location }
 
     /// A second view of the home's SQLite file, as another process would open it.
     func reader() async throws -> SQLiteStore { try await TestSQLite.open(Runtime.databasePath(runtime.configuration)) }

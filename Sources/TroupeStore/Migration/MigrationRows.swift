@@ -4,8 +4,16 @@ import TroupeCore
 /// What `troupe migrate` copies, table by table: every row as both stores keep it (the same
 /// column names and types on SQLite and PostgreSQL), a current record together with its vector.
 /// The change feed and slice versions are not copied: the target makes its own as the rows land.
+/// Formation jobs not yet done are copied as they are, claims and all, so that a move loses no
+/// turn's facts; a mirror leaves them out (``mirrored``).
 public enum MigrationTable: String, CaseIterable, Sendable {
-    case records, versions, forgotten, audit, lost, links
+    case records, versions, forgotten, audit, lost, links, formation
+
+    /// The tables a mirror follows and `troupe reconcile` compares: all but the formation queue.
+    /// The queue is not in the change feed that a mirror follows, and its rows are work in
+    /// progress owned by the primary's processes, gone in seconds; what a job forms lands in
+    /// memory, which the mirror does follow.
+    public static let mirrored: [MigrationTable] = allCases.filter { $0 != .formation }
 
     /// The table's columns; its key's columns come first.
     var columns: [String] {
@@ -22,6 +30,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
         case .audit: ["seq", "at", "slice", "record", "writer", "base_version", "current_version", "policy", "outcome", "kept", "superseded"]
         case .lost: ["audit", "id", "writer", "base_version", "outcome", "content", "importance", "tags", "metadata", "written_at"]
         case .links: ["id", "other", "audit", "at"]
+        case .formation: ["seq", "id", "persona", "conversation", "turn", "said", "enqueued_at", "claimed_by", "lease_until", "attempts"]
         }
     }
 
@@ -30,7 +39,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
         switch self {
         case .records: ["id"]
         case .versions: ["id", "version"]
-        case .forgotten, .audit: ["seq"]
+        case .forgotten, .audit, .formation: ["seq"]
         case .lost: ["audit"]
         case .links: ["id", "other"]
         }
@@ -45,6 +54,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
         case .audit: "audit_log"
         case .lost: "memory_lost"
         case .links: "memory_link"
+        case .formation: "formation_job"
         }
     }
 

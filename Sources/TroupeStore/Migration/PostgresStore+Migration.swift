@@ -56,6 +56,9 @@ extension PostgresStore: MigrationEndpoint {
             if table == .forgotten {
                 try c.execute("SELECT setval(pg_get_serial_sequence('forget_log', 'seq'), (SELECT MAX(seq) FROM forget_log))")
             }
+            if table == .formation {
+                try c.execute("SELECT setval(pg_get_serial_sequence('formation_job', 'seq'), (SELECT MAX(seq) FROM formation_job))")
+            }
             return inserted.count
         }
     }
@@ -63,10 +66,10 @@ extension PostgresStore: MigrationEndpoint {
     /// The PostgreSQL type of a copied column (the schema's).
     static func columnType(_ column: String) -> UInt32 {
         switch column {
-        case "content", "vector": PGValue.byteaOID
+        case "content", "vector", "said": PGValue.byteaOID
         case "importance": PGValue.float8OID
         case "id", "owner", "slice", "tags", "source", "metadata", "model", "reason", "policy", "outcome", "kept", "superseded", "writer",
-            "record", "other", "vector_model":
+            "record", "other", "vector_model", "persona", "conversation", "claimed_by":
             PGValue.textOID
         default: PGValue.int8OID
         }

@@ -6,7 +6,8 @@ import TroupeCore
 /// copies the append-only logs (audit, forget receipts) after its last line.
 ///
 /// Access marks (a record's last access and count, which recall writes outside the change
-/// feed) are not mirrored, and comparisons leave them out.
+/// feed) are not mirrored, and comparisons leave them out; so is the formation queue
+/// (``MigrationTable/mirrored``).
 ///
 /// Nothing the primary acknowledged can be lost on the way: the mirror's cursor (kept in the
 /// mirror itself) moves only after the changes up to it have landed there, so a failed step
@@ -64,7 +65,7 @@ public actor StoreMirror {
             // be empty, or a copy of this primary (`troupe migrate` marks one): a mirror pointed
             // at another home's store by mistake is refused, not overwritten.
             if try await mirror.migrationSource() != primary.migrationName {
-                for table in MigrationTable.allCases where try await mirror.migrationCount(table) > 0 {
+                for table in MigrationTable.mirrored where try await mirror.migrationCount(table) > 0 {
                     throw TroupeError(
                         .invalidInput, "the mirror holds \(table.rawValue) that are not a copy of \(primary.migrationName); "
                             + "mirror into an empty store, or `troupe migrate` into it first", context: mirror.migrationName)
@@ -170,7 +171,7 @@ public actor StoreMirror {
     /// Compares every table, and with a lease held makes the mirror's rows the primary's.
     private func compare(repairing lease: MirrorLease?) async throws -> [Difference] {
         var differences: [Difference] = []
-        for table in MigrationTable.allCases {
+        for table in MigrationTable.mirrored {
             let wanted = try await Self.all(table, of: primary)
             let held = try await Self.all(table, of: mirror)
             // Hashing every row of both stores (vectors included) takes seconds at 100K

@@ -28,8 +28,9 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
     /// The server's version, read when the store was opened (150018 for 15.18).
     public let serverVersion: Int
 
-    /// The schema's version, kept in `store_info`.
-    static let schemaVersion = "pg-v1"
+    /// The schema's version, kept in `store_info`: `pg-v1` had no formation queue, which
+    /// opening it adds.
+    static let schemaVersion = "pg-v2"
 
     /// Connects, creates the schema if needed (one process at a time, under an advisory lock)
     /// and checks the codec. Throws `cannot reach the store at …` when the server does not answer.
@@ -61,9 +62,14 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
             try c.execute("SELECT pg_advisory_xact_lock(7307346)")
             if let schema = location.schema { try c.script("CREATE SCHEMA IF NOT EXISTS \(quoted(schema))") }
             let exists = try c.execute("SELECT to_regclass('store_info') IS NOT NULL AS present").rows.first?.bool("present") ?? false
-            if !exists { try c.script(schemaSQL) }
+            if !exists { try c.script(schemaSQL + formationSQL) }
             let info = try c.execute("SELECT key, value FROM store_info").rows
-            let values = Dictionary(try info.map { (try $0.string("key"), try $0.string("value")) }, uniquingKeysWith: { a, _ in a })
+            var values = Dictionary(try info.map { (try $0.string("key"), try $0.string("value")) }, uniquingKeysWith: { a, _ in a })
+            if values["schema"] == "pg-v1" {
+                try c.script(formationSQL)
+                try c.execute("UPDATE store_info SET value = $1 WHERE key = 'schema'", [.text(schemaVersion)])
+                values["schema"] = schemaVersion
+            }
             if let stored = values["schema"], stored != schemaVersion {
                 throw TroupeError(.storage, "the store has schema '\(stored)', which this build does not know", context: location.displayed)
             }
