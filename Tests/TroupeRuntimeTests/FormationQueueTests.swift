@@ -73,7 +73,7 @@ struct FormationQueueTests {
         var ids: [String] = []
         for (i, name) in names.enumerated() {
             for persona in ["athena", "hestia"] {
-                let job = Self.job("\(persona)-\(i)", "\(name) leads the \(persona) audit team.", persona: persona, conversation: "c-\(i)", turn: 1)
+                let job = Self.job("\(persona)-\(i)", "\(name) has \(i + 2) years of \(persona) audit experience.", persona: persona, conversation: "c-\(i)", turn: 1)
                 #expect(try await a.runtime.store.enqueueFormation(job.queued(at: Date(), holder: nil, until: nil)))
                 ids.append(job.id)
             }

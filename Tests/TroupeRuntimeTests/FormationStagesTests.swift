@@ -181,6 +181,14 @@ struct FormationStagesTests {
         #expect(try carried("The GC pause target is 50 ms on the JVM services", "We relaxed the GC pause target to 80 ms on the JVM services") == nil)
     }
 
+    @Test func anEarlierTurnFormedLateNeverBringsTheOldValueBack() {
+        // Turn 3 said 17 April; turn 2's 3 March, formed after it, changes nothing.
+        var later = Self.record("m-1", "Our freeze starts on 17 April", saidBy: "user", source: .person)
+        if case .object(var m)? = later.metadata { m["turn"] = .number(3); later.metadata = .object(m) }
+        let earlier = Fact(text: "Our freeze starts on 3 March", speaker: "user")
+        #expect(MemoryFormation.decide(earlier, provenance: Self.person, candidates: [later]) == .repeated(later))
+    }
+
     @Test func aValueSaidAgainInOtherWordsIsARepetitionNotANewFact() {
         let stated = Self.record("m-1", "The GC pause target is 50 ms", saidBy: "user", source: .person)
         let again = Fact(text: "we want GC pauses under 50 ms", speaker: "user")

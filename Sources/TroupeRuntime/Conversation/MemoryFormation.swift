@@ -118,6 +118,12 @@ struct MemoryFormation {
             guard let old = Self.shape(of: record), FactShape.sameAttribute(old, shape, speaker: provenance.saidBy) else { continue }
             if old.value == shape.value { return sameValue(record) }
             guard shape.singleValued || old.singleValued else { continue }
+            // A later turn of the same conversation changed it already: formation of an earlier
+            // turn, done late (a background job behind the next turn's "remember"), never
+            // brings the old value back.
+            if let kept = Provenance(record.metadata), kept.conversation == provenance.conversation, kept.turn > provenance.turn {
+                return .repeated(record)
+            }
             return provenance.trust >= Provenance.trust(of: record.metadata) ? .supersede(record) : .dispute(record)
         }
         // The value of a kept fact said again in other words, about the same thing.
