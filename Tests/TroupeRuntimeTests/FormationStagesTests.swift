@@ -85,6 +85,8 @@ struct FormationStagesTests {
             == ["I sold the Golf", "I now drive a Tesla Model 3"])
         #expect(FactReading.sentences("We signed a new lease, it now ends on 30 June 2028.", speaker: "user").map(\.text).last
             == "The new lease now ends on 30 June 2028")
+        #expect(FactReading.sentences("I upgraded my laptop, it now has 96 GB of RAM.", speaker: "user").map(\.text).last
+            == "My laptop now has 96 GB of RAM")
         // "it" is what the sentence before acted on.
         #expect(FactReading.sentences("We replaced the event bus; it is now NATS JetStream.", speaker: "user").map(\.text).last
             == "The event bus is now NATS JetStream")

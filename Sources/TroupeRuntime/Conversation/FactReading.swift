@@ -68,7 +68,10 @@ enum FactReading {
             // "We replaced the event bus; it is now NATS JetStream": "it" is what the sentence
             // before did something to.
             if let first = sentence.split(separator: " ").first, ["it", "it's"].contains(first.lowercased()), let object = previousObject {
-                sentence = "The \(object) " + (first.lowercased() == "it's" ? "is " : "") + sentence.dropFirst(first.count).trimmingCharacters(in: .whitespaces)
+                // "my laptop" keeps its owner; anything else is "the …".
+                let owned = ["my", "our", "his", "her", "their"].contains(object.split(separator: " ").first.map(String.init) ?? "")
+                let named = owned ? object.prefix(1).uppercased() + object.dropFirst() : "The \(object)"
+                sentence = named + " " + (first.lowercased() == "it's" ? "is " : "") + sentence.dropFirst(first.count).trimmingCharacters(in: .whitespaces)
             }
             previousObject = FactShape.object(of: sentence, speaker: speaker)
             if question { continue }
