@@ -58,8 +58,15 @@ struct StaleValuesInThePromptTests {
         #expect(answer.outdated.first?.now == "the launch moved to 21 March.")
         #expect(answer.reply == "It is on 14 March. We are ready.")
         let stale = try await StaleValues.of(answer.recalled, store: home.runtime.store)
-        #expect(stale.outdated(in: "The launch was announced on March 14th, 2025.").count == 1, "an ordinal is its number")
-        #expect(stale.outdated(in: "The launch moved from 14 March to 21 March.").isEmpty, "the reply says what holds now")
+        #expect(stale.outdated(in: "The launch was announced on March 14th, 2025.", speaker: "athena").count == 1, "an ordinal is its number")
+        #expect(stale.outdated(in: "The launch moved from 14 March to 21 March.", speaker: "athena").isEmpty, "the reply says what holds now")
+        // A value memory never held, for the same thing: not what memory holds.
+        let invented = stale.outdated(in: "The launch is on 20 March. The venue is in Paris.", speaker: "athena")
+        #expect(invented.map(\.said) == ["The launch is on 20 March."] && invented.first?.contradicts == true, "\(invented)")
+        #expect(invented.first?.now == "the launch moved to 21 March.")
+        #expect(ReplSession.note(try #require(invented.first)).hasPrefix("(not what memory holds: \"The launch is on 20 March.\""))
+        #expect(stale.outdated(in: "The launch is on 21 March.", speaker: "athena").isEmpty)
+        #expect(stale.outdated(in: "The rehearsal is on 20 March.", speaker: "athena").isEmpty, "another thing")
 
         let prompt = try #require(backend.requests.last { $0.messages.last?.content == "When is the launch?" }).messages
         let old = try #require(prompt.first { $0.role == .user && $0.content.hasPrefix("The launch is on 14 March.") })

@@ -184,7 +184,7 @@ public actor Conversation {
         record.timings.model = Self.milliseconds(clock.now - modelStart)
         // What leaked of the prompt (a speaker label, its markup) is not the reply, nor stored.
         record.reply = ReplyCleanup.cleaned(record.reply, persona: persona.definition)
-        record.outdated = parts.stale.outdated(in: record.reply)
+        record.outdated = parts.stale.outdated(in: record.reply, speaker: persona.name.rawValue)
         _ = elapsed()
 
         record.written += try await store(record, said: said, quoting: quoting, persona: persona)

@@ -18,13 +18,45 @@ struct StaleValues {
         var now: String
     }
 
-    var entries: [Entry] = []
+    /// A fact a person stated, recalled for the turn, whose value is a number, date, time or
+    /// the like: a reply that gives its attribute another value contradicts memory.
+    struct Stated {
+        var shape: FactShape
+        var text: String
+        var id: String
+    }
 
-    /// The values superseded by the current versions of `hits`, read from their histories.
+    var entries: [Entry] = []
+    var stated: [Stated] = []
+
+    /// The values superseded by the current versions of `hits`, read from their histories, and
+    /// the person-stated facts among the hits.
     static func of(_ hits: [RecallHit], store: any MemoryStore) async throws -> StaleValues {
         let current = Dictionary(hits.map { ($0.record.id, $0.record.content) }) { first, _ in first }
         let values = try await Recaller.supersededValues(of: hits, in: store)
-        return StaleValues(entries: values.map { Entry(value: $0, now: current[$0.current] ?? "") })
+        let stated = hits.map(\.record).filter { $0.slice == .semantic && Provenance.trust(of: $0.metadata) == Provenance.highestTrust }
+            .compactMap { record in
+                MemoryFormation.shape(of: record).flatMap { Self.specific($0) ? Stated(shape: $0, text: record.content, id: record.id) : nil }
+            }
+        return StaleValues(entries: values.map { Entry(value: $0, now: current[$0.current] ?? "") }, stated: stated)
+    }
+
+    /// Whether a fact's value is one a reply can get wrong: a number, date, time, percentage,
+    /// version or identifier, not words.
+    static func specific(_ shape: FactShape) -> Bool {
+        shape.valueKinds.contains { $0 != "name" }
+    }
+
+    /// The stated fact that `sentence` contradicts: it gives the fact's attribute a value of the
+    /// same kind that is not the fact's ("the launch is on 20 March" when memory holds "the
+    /// launch moved to 21 March").
+    func contradicted(by sentence: String, speaker: String) -> Stated? {
+        guard !stated.isEmpty, let said = FactShape.of(sentence, speaker: speaker), Self.specific(said) else { return nil }
+        let words = Set(FactShape.words(sentence))
+        return stated.first { fact in
+            FactShape.sameAttribute(fact.shape, said) && !fact.shape.valueKinds.intersection(said.valueKinds).subtracting(["name"]).isEmpty
+                && !FactShape.words(fact.shape.value).allSatisfy(words.contains)
+        }
     }
 
     /// The note for `text` when it repeats a superseded value: what holds now.
@@ -34,14 +66,17 @@ struct StaleValues {
         return entries.first { $0.value.isRepeated(by: words) }.map { "[No longer true; now: \($0.now.replacingOccurrences(of: "\n", with: " "))]" }
     }
 
-    /// The sentences of `reply` that repeat a superseded value, each with what holds now.
-    func outdated(in reply: String) -> [TurnRecord.Outdated] {
-        guard !entries.isEmpty else { return [] }
+    /// The sentences of `reply` (said by `speaker`) that repeat a superseded value or give a
+    /// stated fact's attribute another value, each with what memory holds.
+    func outdated(in reply: String, speaker: String) -> [TurnRecord.Outdated] {
+        guard !entries.isEmpty || !stated.isEmpty else { return [] }
         var found: [TurnRecord.Outdated] = []
         for sentence in Self.sentences(reply) {
             let words = Self.words(sentence)
             if let entry = entries.first(where: { $0.value.isRepeated(by: words) }) {
                 found.append(.init(said: sentence, now: entry.now, id: entry.value.current))
+            } else if let fact = contradicted(by: sentence, speaker: speaker) {
+                found.append(.init(said: sentence, now: fact.text, id: fact.id, contradicts: true))
             }
         }
         return found

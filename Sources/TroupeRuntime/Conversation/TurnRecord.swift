@@ -40,6 +40,9 @@ public struct TurnRecord: Sendable {
         /// The current memory, and its id.
         public var now: String
         public var id: String
+        /// The sentence gives a value memory never held (a model's own), rather than one a
+        /// newer fact replaced.
+        public var contradicts = false
     }
 
     /// Milliseconds spent in each step.

@@ -78,7 +78,7 @@ public actor ReplSession {
 
     /// The runtime's note under a reply that says what memory knows is no longer true.
     public static func note(_ outdated: TurnRecord.Outdated) -> String {
-        "(no longer true: \"\(outdated.said)\" — memory says: \(outdated.now))"
+        "(\(outdated.contradicts ? "not what memory holds" : "no longer true"): \"\(outdated.said)\" — memory says: \(outdated.now))"
     }
 
     private func say(_ message: String, to name: String, output: some ReplOutput) async throws -> Outcome {
