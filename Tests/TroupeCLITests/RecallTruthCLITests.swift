@@ -76,6 +76,15 @@ struct RecallTruthCLITests {
         if Self.stale(answer.components(separatedBy: "\n  (no longer true").first ?? answer) || answer.contains("14 March") {
             #expect(answer.contains("memory says: the launch moved to 21 March"), "\(answer)")
         }
+        // Nor does a date of the model's own making: a reply that dates the launch otherwise
+        // than 21 March is followed by what memory holds.
+        let reply = answer.components(separatedBy: "\n  (").first ?? answer
+        let dated = reply.components(separatedBy: CharacterSet(charactersIn: ".!?\n")).filter {
+            $0.lowercased().contains("launch") && $0.range(of: #"\b\d{1,2}(st|nd|rd|th)? (January|February|March|April|May|June|July|August|September|October|November|December)\b"#, options: .regularExpression) != nil
+        }
+        if dated.contains(where: { !$0.contains("21 March") }) {
+            #expect(answer.contains("memory says: the launch moved to 21 March"), "\(answer)")
+        }
         // What the question's turn recalled, as its prompt was given it.
         let turn = Self.recalled(inWhy: repl.stdout)
         let first = try #require(turn.first, "\(repl.stdout)")

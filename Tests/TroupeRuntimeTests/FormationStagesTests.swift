@@ -17,6 +17,9 @@ struct FormationStagesTests {
         ("My laptop has 16 GB of RAM", "ana laptop"),
         ("we tightened the latency budget to 180 ms", "latency budget"),
         ("Ana moved to Lisbon", "ana"),
+        ("The search endpoint's p99 is 420 ms", "search endpoint's p99"),
+        ("The edge proxies run OpenSSL 3.0.13", "edge proxies"),
+        ("Backups run nightly at 02:00", "backups"),
     ])
     func theSubjectIsTheNounPhraseBeforeTheVerb(sentence: String, subject: String) throws {
         let shape = try #require(FactShape.of(sentence, speaker: "Ana"))

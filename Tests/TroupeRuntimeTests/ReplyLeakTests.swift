@@ -67,6 +67,9 @@ struct StaleValuesInThePromptTests {
         #expect(ReplSession.note(try #require(invented.first)).hasPrefix("(not what memory holds: \"The launch is on 20 March.\""))
         #expect(stale.outdated(in: "The launch is on 21 March.", speaker: "athena").isEmpty)
         #expect(stale.outdated(in: "The rehearsal is on 20 March.", speaker: "athena").isEmpty, "another thing")
+        #expect(stale.outdated(in: "The launch rehearsal is on 20 March.", speaker: "athena").isEmpty, "another thing")
+        let worded = "The launch of the company's new product, \"Echo\" is set to take place on March 15th at 2pm London time."
+        #expect(stale.outdated(in: worded, speaker: "athena").first?.contradicts == true, "the model's own wording")
 
         let prompt = try #require(backend.requests.last { $0.messages.last?.content == "When is the launch?" }).messages
         let old = try #require(prompt.first { $0.role == .user && $0.content.hasPrefix("The launch is on 14 March.") })

@@ -16,6 +16,15 @@ extension FactShape {
         return x.isSubset(of: y) || y.isSubset(of: x)
     }
 
+    /// The noun a subject names: its last word before any preposition ("review" in "security
+    /// review for the mobile app"). Subjects of one thing may differ in it ("production SSH
+    /// access", "production SSH"; "Tomasz Nowak", "Tomasz"), so formation does not ask for it;
+    /// a reply checked against memory does ("launch rehearsal" is not "launch").
+    static func head(_ subject: String) -> Substring? {
+        let noun = subject.split(separator: " ").prefix { !prepositions.contains(String($0)) }.last
+        return noun.map { $0.hasSuffix("'s") ? $0.dropLast(2) : $0 }
+    }
+
     /// Whether `new` gives a new value to the attribute `old` is about: the same subject, and
     /// the same attribute (numbers counting the same thing); or, for a change that does not name
     /// the attribute the same way, a single-valued one whose value is of the same kind ("moved

@@ -117,7 +117,7 @@ public struct FactShape: Sendable, Hashable {
         else { return nil }
         let (_, value, _) = mask(Array(rest[(of + 1)...]))
         let noun = rest[..<of].map(\.lower).joined(separator: " ")
-        return FactShape(subject: noun + " " + subject, attribute: "is #", value: value, singleValued: true, isChange: changed)
+        return FactShape(subject: noun + " of " + subject, attribute: "is #", value: value, singleValued: true, isChange: changed)
     }
 
     /// "Mateo Silva is our escalation contact", "Lars Eriksen has taken over as on-call lead for
@@ -243,13 +243,13 @@ public struct FactShape: Sendable, Hashable {
         if word.hasSuffix("ed") { return true }
         let previous = tokens[index - 1].lower
         // "the payments rota's on-call lead": a possessive before the noun it owns, not "is".
-        if word.hasSuffix("'s"), index + 1 < tokens.count, !tokens[index + 1].isValue,
+        if word.hasSuffix("'s"), index + 1 < tokens.count, !tokens[index + 1].isValue || tokens[index + 1].lower.contains(where: \.isLetter),
             ![FactReading.articles, prepositions, auxiliaries].contains(where: { $0.contains(tokens[index + 1].lower) })
         {
             return false
         }
-        // "images are …": a plural noun before its verb.
-        if index + 1 < tokens.count, auxiliaries.contains(tokens[index + 1].lower) { return false }
+        // "images are …", "the edge proxies run …": a plural noun before its verb.
+        if index + 1 < tokens.count, auxiliaries.contains(tokens[index + 1].lower) || baseVerbs.contains(tokens[index + 1].lower) { return false }
         return word.hasSuffix("s") && !word.hasSuffix("ss") && !word.hasSuffix("us") && !word.hasSuffix("is")
             && !FactReading.articles.contains(previous) && !prepositions.contains(previous)
     }

@@ -54,7 +54,10 @@ struct StaleValues {
         guard !stated.isEmpty, let said = FactShape.of(sentence, speaker: speaker), Self.specific(said) else { return nil }
         let words = Set(FactShape.words(sentence))
         return stated.first { fact in
-            FactShape.sameAttribute(fact.shape, said) && !fact.shape.valueKinds.intersection(said.valueKinds).subtracting(["name"]).isEmpty
+            // A model words it its own way ("the launch of the new product is set to take place
+            // on March 15th"): the same subject, named by the same noun, and a value of the kind.
+            FactShape.head(fact.shape.subject) == FactShape.head(said.subject) && FactShape.sameSubject(fact.shape.subject, said.subject)
+                && !fact.shape.valueKinds.intersection(said.valueKinds).subtracting(["name"]).isEmpty
                 && !FactShape.words(fact.shape.value).allSatisfy(words.contains)
         }
     }
