@@ -174,6 +174,9 @@ public final class Runtime: Service, Sendable {
             // What this process wrote reaches the mirror before it goes (or the next one sends it).
             await catchUpMirror()
             if let tier = lazyHotTier.existing { await tier.close() }
+            // The WAL emptied here, off the pool: the store's close, wherever it comes, then has
+            // nothing to copy or fsync (seen blocking a pool thread for 7.5 s on a busy disk).
+            if let sqlite = store as? SQLiteStore { _ = try? await offThePool("troupe.store.settle") { sqlite.settleBeforeClose() } }
         }.value
     }
 

@@ -87,3 +87,16 @@ final class WALCheckpointer: Sendable {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Copies the WAL back into the database and empties it (`wal_checkpoint(TRUNCATE)`), on
+    /// the caller's thread: blocking work, for a thread of its own. A runtime calls it when it
+    /// shuts down, so that closing the store later — SQLite checkpoints and fsyncs when its last
+    /// connection closes, on whichever thread lets go of the store last, often a pool thread
+    /// ending a task — finds nothing left to copy or sync. A failure loses nothing: the frames
+    /// stay in the WAL.
+    public func settleBeforeClose() {
+        guard !isReadOnly else { return }
+        try? pool.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+}
