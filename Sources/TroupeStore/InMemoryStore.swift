@@ -7,6 +7,9 @@ public actor InMemoryStore: RecordStore, SharedSliceStore, IndexSource, HotTierS
     var state = State()
     /// The formation queue, oldest first (InMemoryStore+Formation.swift).
     var formations: [QueuedFormation] = []
+    /// API keys, oldest first, and the security log (InMemoryStore+Access.swift).
+    var apiKeys: [StoredKey] = []
+    var securityLog: [SecurityEvent] = []
 
     public init() {}
 
