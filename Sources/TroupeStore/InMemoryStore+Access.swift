@@ -19,6 +19,7 @@ extension InMemoryStore: AccessStore {
         return apiKeys[i]
     }
 
+    @discardableResult
     public func appendSecurityEvent(_ event: SecurityEvent) -> SecurityEvent {
         var event = event
         event.seq = (securityLog.last?.seq ?? 0) + 1

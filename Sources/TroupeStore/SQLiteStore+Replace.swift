@@ -4,10 +4,10 @@ import TroupeCore
 
 extension SQLiteStore {
     /// What the store holds, in a few numbers that any write changes: the change feed's last
-    /// number, the records, their history, the audit log and the formation queue's jobs (not
+    /// number, the records, their history, the audit log, the formation queue's jobs (not
     /// their leases, which a replacement may move back a little: a job is then at worst formed
-    /// twice, which changes nothing the second time). Equal fingerprints: nothing was written in
-    /// between.
+    /// twice, which changes nothing the second time), the API keys and their revocations, and
+    /// the security log. Equal fingerprints: nothing was written in between.
     public func fingerprint() async throws -> [Int64] {
         do {
             return try await pool.read { db in try Self.fingerprint(db) }
@@ -20,9 +20,10 @@ extension SQLiteStore {
         let row = try Row.fetchOne(db, sql: """
             SELECT (SELECT COALESCE(MAX(n), 0) FROM memory_change), (SELECT COUNT(*) FROM memory),
                    (SELECT COUNT(*) FROM memory_version), (SELECT COALESCE(MAX(seq), 0) FROM audit_log),
-                   (SELECT COUNT(*) FROM formation_job), (SELECT COALESCE(MAX(seq), 0) FROM formation_job)
+                   (SELECT COUNT(*) FROM formation_job), (SELECT COALESCE(MAX(seq), 0) FROM formation_job),
+                   (SELECT COUNT(*) FROM api_key), (SELECT COUNT(revoked_at) FROM api_key), (SELECT COALESCE(MAX(seq), 0) FROM security_event)
             """)
-        return (0..<6).map { row?[$0] ?? 0 }
+        return (0..<9).map { row?[$0] ?? 0 }
     }
 
     /// Makes the store hold exactly what the SQLite file at `path` holds, in one transaction

@@ -66,6 +66,18 @@ extension SQLiteStore {
         }
     }
 
+    /// The lines of a log (`table`, numbered by `seq`) that meet every condition (SQL with `?`
+    /// marks, and their values), newest first, at most `limit`.
+    static func newestFirst(
+        _ table: String, where conditions: [(sql: String, values: [any DatabaseValueConvertible])], limit: Int?, _ db: Database
+    ) throws -> [Row] {
+        var sql = "SELECT * FROM \(table)"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.map(\.sql).joined(separator: " AND ") }
+        sql += " ORDER BY seq DESC"
+        if let limit { sql += " LIMIT \(limit)" }
+        return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(conditions.flatMap(\.values)))
+    }
+
     /// Inserts a current record unless its id exists; returns whether it was inserted. One
     /// statement does both the check and the insert.
     func insertIfNew(_ record: MemoryRecord, _ db: Database) throws -> Bool {

@@ -225,6 +225,34 @@ extension SQLiteStore {
                 );
                 """)
         }
+        migrator.registerMigration("v8-access") { db in
+            // API keys and the security log (SQLiteStore+Access.swift): in the store, so that
+            // every process of it sees the same keys and revocations and writes one log. `seq`
+            // is the order keys were made and lines written; a key's personas are a JSON array.
+            try db.execute(sql: """
+                CREATE TABLE api_key (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    secret_hash TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    personas TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER,
+                    rate_per_second REAL NOT NULL,
+                    burst INTEGER NOT NULL
+                );
+                CREATE TABLE security_event (
+                    seq INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    key_id TEXT,
+                    source TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX security_event_by_key ON security_event(key_id, seq);
+                """)
+        }
         return migrator
     }
 }

@@ -32,21 +32,10 @@ extension SQLiteStore {
 
     public func audit(_ query: AuditQuery) async throws -> [AuditEntry] {
         try await read("read the audit log") { db in
-            var conditions: [String] = []
-            var arguments: [any DatabaseValueConvertible] = []
-            if let slice = query.slice {
-                conditions.append("slice = ?")
-                arguments.append(slice.rawValue)
-            }
-            if let record = query.record {
-                conditions.append("record = ?")
-                arguments.append(record)
-            }
-            var sql = "SELECT * FROM audit_log"
-            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            sql += " ORDER BY seq DESC"
-            if let limit = query.limit { sql += " LIMIT \(limit)" }
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.auditEntry)
+            var conditions: [(sql: String, values: [any DatabaseValueConvertible])] = []
+            if let slice = query.slice { conditions.append(("slice = ?", [slice.rawValue])) }
+            if let record = query.record { conditions.append(("record = ?", [record])) }
+            return try Self.newestFirst("audit_log", where: conditions, limit: query.limit, db).map(Self.auditEntry)
         }
     }
 

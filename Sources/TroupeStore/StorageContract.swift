@@ -121,8 +121,9 @@ public protocol HotTierSupport: Sendable {
     func extendExpiry(_ ids: [String], to time: Date) async throws -> Int
 }
 
-/// A whole store: every part of the contract (the formation queue's is in FormationQueueStore.swift).
-public typealias MemoryStore = RecordStore & SharedSliceStore & IndexSource & HotTierSupport & FormationQueueStore
+/// A whole store: every part of the contract (the formation queue's is in FormationQueueStore.swift,
+/// API keys' and the security log's in AccessStore.swift).
+public typealias MemoryStore = RecordStore & SharedSliceStore & IndexSource & HotTierSupport & FormationQueueStore & AccessStore
 
 /// What an upsert wrote: counts, and the records now current that it inserted or changed (for
 /// the hot tier and the index).

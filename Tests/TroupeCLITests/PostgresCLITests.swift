@@ -35,7 +35,7 @@ struct PostgresCLITests {
         #expect(recall.status == 0, "\(recall.stderr)")
         #expect(recall.stdout.contains("the launch window opens on Tuesday at dawn"))
         let doctor = try await CLITests.troupe(["doctor"], home: home, config: config)
-        #expect(doctor.stdout.contains("PostgreSQL 15") && doctor.stdout.contains("schema pg-v2"), "\(doctor.stdout)")
+        #expect(doctor.stdout.contains("PostgreSQL 15") && doctor.stdout.contains("schema pg-v3"), "\(doctor.stdout)")
     }
 
     @Test func sigkillMidImportLeavesWholeBatchesAndARerunCompletesIt() async throws {

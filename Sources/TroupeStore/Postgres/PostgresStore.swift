@@ -28,9 +28,13 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
     /// The server's version, read when the store was opened (150018 for 15.18).
     public let serverVersion: Int
 
-    /// The schema's version, kept in `store_info`: `pg-v1` had no formation queue, which
-    /// opening it adds.
-    static let schemaVersion = "pg-v2"
+    /// The schema's version, kept in `store_info`: `pg-v1` had no formation queue, `pg-v2` no
+    /// API keys or security log; opening an older store adds what it lacks (``upgrades``).
+    static let schemaVersion = "pg-v3"
+
+    /// What each earlier schema lacks, oldest first: a store of `from` gains that step's tables
+    /// and every later step's. A new store is made with all of them.
+    static let upgrades: [(from: String, sql: String)] = [("pg-v1", formationSQL), ("pg-v2", accessSQL)]
 
     /// Connects, creates the schema if needed (one process at a time, under an advisory lock)
     /// and checks the codec. Throws `cannot reach the store at …` when the server does not answer.
@@ -62,11 +66,11 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
             try c.execute("SELECT pg_advisory_xact_lock(7307346)")
             if let schema = location.schema { try c.script("CREATE SCHEMA IF NOT EXISTS \(quoted(schema))") }
             let exists = try c.execute("SELECT to_regclass('store_info') IS NOT NULL AS present").rows.first?.bool("present") ?? false
-            if !exists { try c.script(schemaSQL + formationSQL) }
+            if !exists { try c.script(schemaSQL + upgrades.map(\.sql).joined()) }
             let info = try c.execute("SELECT key, value FROM store_info").rows
             var values = Dictionary(try info.map { (try $0.string("key"), try $0.string("value")) }, uniquingKeysWith: { a, _ in a })
-            if values["schema"] == "pg-v1" {
-                try c.script(formationSQL)
+            if let first = upgrades.firstIndex(where: { $0.from == values["schema"] }) {
+                for step in upgrades[first...] { try c.script(step.sql) }
                 try c.execute("UPDATE store_info SET value = $1 WHERE key = 'schema'", [.text(schemaVersion)])
                 values["schema"] = schemaVersion
             }
