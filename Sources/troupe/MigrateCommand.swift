@@ -8,7 +8,7 @@ import TroupeStore
 /// `troupe migrate`: copies a whole store into another (SQLite ↔ PostgreSQL), then verifies it.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Copy every memory, version, vector, history, forget receipt, audit line and queued formation job into another store.",
+        commandName: "migrate", abstract: "Copy every memory, version, vector, history, forget receipt, audit line, queued formation job, API key and security log line into another store.",
         discussion: """
             Stores are sqlite:PATH or postgres://user@host:port/db (a unix socket: postgres://user@%2Frun%2Fpostgresql/db).
             The source is the configured store unless --from names one. Rows go in committed batches, in key order; after

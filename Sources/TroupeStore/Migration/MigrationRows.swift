@@ -5,14 +5,17 @@ import TroupeCore
 /// column names and types on SQLite and PostgreSQL), a current record together with its vector.
 /// The change feed and slice versions are not copied: the target makes its own as the rows land.
 /// Formation jobs not yet done are copied as they are, claims and all, so that a move loses no
-/// turn's facts; a mirror leaves them out (``mirrored``).
+/// turn's facts; a mirror leaves them out (``mirrored``). API keys (revoked ones too) and the
+/// security log are copied as they are, and a mirror follows them.
 public enum MigrationTable: String, CaseIterable, Sendable {
-    case records, versions, forgotten, audit, lost, links, formation
+    case records, versions, forgotten, audit, lost, links, formation, keys, security
 
     /// The tables a mirror follows and `troupe reconcile` compares: all but the formation queue.
     /// The queue is not in the change feed that a mirror follows, and its rows are work in
     /// progress owned by the primary's processes, gone in seconds; what a job forms lands in
-    /// memory, which the mirror does follow.
+    /// memory, which the mirror does follow. Keys and the security log are not in the feed
+    /// either, but they last: a store moved without them would let no one in, or let a revoked
+    /// key in again.
     public static let mirrored: [MigrationTable] = allCases.filter { $0 != .formation }
 
     /// The table's columns; its key's columns come first.
@@ -31,6 +34,8 @@ public enum MigrationTable: String, CaseIterable, Sendable {
         case .lost: ["audit", "id", "writer", "base_version", "outcome", "content", "importance", "tags", "metadata", "written_at"]
         case .links: ["id", "other", "audit", "at"]
         case .formation: ["seq", "id", "persona", "conversation", "turn", "said", "enqueued_at", "claimed_by", "lease_until", "attempts"]
+        case .keys: ["seq", "id", "secret_hash", "role", "personas", "label", "created_at", "revoked_at", "rate_per_second", "burst"]
+        case .security: ["seq", "at", "kind", "key_id", "source", "detail"]
         }
     }
 
@@ -39,7 +44,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
         switch self {
         case .records: ["id"]
         case .versions: ["id", "version"]
-        case .forgotten, .audit, .formation: ["seq"]
+        case .forgotten, .audit, .formation, .keys, .security: ["seq"]
         case .lost: ["audit"]
         case .links: ["id", "other"]
         }
@@ -55,6 +60,8 @@ public enum MigrationTable: String, CaseIterable, Sendable {
         case .lost: "memory_lost"
         case .links: "memory_link"
         case .formation: "formation_job"
+        case .keys: "api_key"
+        case .security: "security_event"
         }
     }
 

@@ -53,11 +53,8 @@ extension PostgresStore: MigrationEndpoint {
             if table == .audit {
                 try c.execute("UPDATE store_counter SET value = GREATEST(value, (SELECT COALESCE(MAX(seq), 0) FROM audit_log)) WHERE name = 'audit'")
             }
-            if table == .forgotten {
-                try c.execute("SELECT setval(pg_get_serial_sequence('forget_log', 'seq'), (SELECT MAX(seq) FROM forget_log))")
-            }
-            if table == .formation {
-                try c.execute("SELECT setval(pg_get_serial_sequence('formation_job', 'seq'), (SELECT MAX(seq) FROM formation_job))")
+            if [.forgotten, .formation, .keys, .security].contains(table) {
+                try c.execute("SELECT setval(pg_get_serial_sequence('\(table.table)', 'seq'), (SELECT MAX(seq) FROM \(table.table)))")
             }
             return inserted.count
         }
@@ -67,9 +64,10 @@ extension PostgresStore: MigrationEndpoint {
     static func columnType(_ column: String) -> UInt32 {
         switch column {
         case "content", "vector", "said": PGValue.byteaOID
-        case "importance": PGValue.float8OID
+        case "importance", "rate_per_second": PGValue.float8OID
         case "id", "owner", "slice", "tags", "source", "metadata", "model", "reason", "policy", "outcome", "kept", "superseded", "writer",
-            "record", "other", "vector_model", "persona", "conversation", "claimed_by":
+            "record", "other", "vector_model", "persona", "conversation", "claimed_by", "secret_hash", "role", "personas", "label", "kind",
+            "key_id", "detail":
             PGValue.textOID
         default: PGValue.int8OID
         }

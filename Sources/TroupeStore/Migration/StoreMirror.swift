@@ -2,8 +2,9 @@ import Foundation
 import TroupeCore
 
 /// Keeps a second store equal to the primary during a live move (`storage.mirror`): the primary
-/// alone acknowledges writes; the mirror follows the primary's change feed, record by record, and
-/// copies the append-only logs (audit, forget receipts) after its last line.
+/// alone acknowledges writes; the mirror follows the primary's change feed, record by record,
+/// copies the append-only logs (audit, forget receipts, security log) after its last line, and
+/// makes its API keys the primary's (a revocation changes a key outside the feed; keys are few).
 ///
 /// Access marks (a record's last access and count, which recall writes outside the change
 /// feed) are not mirrored, and comparisons leave them out; so is the formation queue
@@ -19,6 +20,8 @@ public actor StoreMirror {
     public nonisolated let mirror: any MigrationEndpoint
     private var cursorKey: String { "mirror_cursor " + primary.migrationName }
     private var leaseKey: String { "mirror_lease " + primary.migrationName }
+    /// The logs copied after the mirror's last line.
+    private static let logs: [MigrationTable] = [.forgotten, .audit, .security]
 
     public init(primary: any MigrationEndpoint, mirror: any MigrationEndpoint) {
         self.primary = primary
@@ -35,14 +38,14 @@ public actor StoreMirror {
     }
 
     /// Whether the mirror already holds everything (read only, so that an idle follower
-    /// writes nothing): its cursor is the primary's latest change and its logs end where the
-    /// primary's do.
+    /// writes nothing): its cursor is the primary's latest change, its logs end where the
+    /// primary's do and its keys are the primary's.
     private func isCurrent() async throws -> Bool {
         guard let cursor = try await mirror.info(cursorKey).flatMap(Int64.init), try await primary.changeCursor() == cursor else { return false }
-        for table in [MigrationTable.forgotten, .audit] {
+        for table in Self.logs {
             guard try await primary.lastMigrationKey(table) == mirror.lastMigrationKey(table) else { return false }
         }
-        return true
+        return try await compare(.keys, repairing: nil).total == 0
     }
 
     /// Runs `body` under the mirror's lease, handed back however it ends.
@@ -88,7 +91,8 @@ public actor StoreMirror {
             try await lease.renew()
             let ids = feed.changed + feed.removed
             try await sync(ids: ids)
-            for table in [MigrationTable.forgotten, .audit] { try await appendNew(table) }
+            for table in Self.logs { try await appendNew(table) }
+            _ = try await compare(.keys, repairing: lease)
             synced += ids.count
             guard feed.cursor != cursor else { return synced }
             cursor = feed.cursor
@@ -171,25 +175,28 @@ public actor StoreMirror {
     /// Compares every table, and with a lease held makes the mirror's rows the primary's.
     private func compare(repairing lease: MirrorLease?) async throws -> [Difference] {
         var differences: [Difference] = []
-        for table in MigrationTable.mirrored {
-            let wanted = try await Self.all(table, of: primary)
-            let held = try await Self.all(table, of: mirror)
-            // Hashing every row of both stores (vectors included) takes seconds at 100K
-            // records: not on the cooperative pool.
-            let (difference, write, remove) = try await offThePool("troupe.mirror.compare") {
-                Self.compared(table, wanted: wanted, held: held)
-            }
-            differences.append(difference)
-            if let lease {
-                try await lease.renew()
-                for start in stride(from: 0, to: max(write.count, remove.count), by: 1000) {
-                    _ = try await mirror.replaceMigrationRows(
-                        table, Array(write[min(start, write.count)..<min(start + 1000, write.count)]),
-                        removing: Array(remove[min(start, remove.count)..<min(start + 1000, remove.count)]))
-                }
+        for table in MigrationTable.mirrored { differences.append(try await compare(table, repairing: lease)) }
+        return differences
+    }
+
+    /// Compares one table, and with a lease held makes the mirror's rows of it the primary's.
+    private func compare(_ table: MigrationTable, repairing lease: MirrorLease?) async throws -> Difference {
+        let wanted = try await Self.all(table, of: primary)
+        let held = try await Self.all(table, of: mirror)
+        // Hashing every row of both stores (vectors included) takes seconds at 100K
+        // records: not on the cooperative pool.
+        let (difference, write, remove) = try await offThePool("troupe.mirror.compare") {
+            Self.compared(table, wanted: wanted, held: held)
+        }
+        if let lease {
+            try await lease.renew()
+            for start in stride(from: 0, to: max(write.count, remove.count), by: 1000) {
+                _ = try await mirror.replaceMigrationRows(
+                    table, Array(write[min(start, write.count)..<min(start + 1000, write.count)]),
+                    removing: Array(remove[min(start, remove.count)..<min(start + 1000, remove.count)]))
             }
         }
-        return differences
+        return difference
     }
 
     private static func all(_ table: MigrationTable, of store: any MigrationEndpoint) async throws -> [MigrationRow] {
