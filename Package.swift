@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
         // The HTTP API (`troupe serve`).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Metrics: the library emits through swift-metrics; `troupe serve` exports them for
+        // Prometheus at /metrics.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Value types shared by every module. No I/O.
@@ -70,6 +74,7 @@ let package = Package(
         .target(name: "TroupeRuntime", dependencies: [
             "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The service layer every front end calls: one method per operation, each with the
@@ -85,8 +90,10 @@ let package = Package(
         ]),
         // `troupe serve`: the HTTP API over the service layer (Hummingbird).
         .target(name: "TroupeServer", dependencies: [
-            "TroupeService", "TroupeCore", "TroupeRuntime",
+            "TroupeService", "TroupeCore", "TroupeRuntime", "TroupeStore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Benchmarks and their peers' drivers (not part of the library).
@@ -129,20 +136,23 @@ let package = Package(
         // A service on a temporary home, for the front ends' tests.
         .target(name: "TroupeServiceTestSupport", dependencies: ["TroupeService", "TroupeRuntime", "TroupeConfig", "TroupeCore"],
                 path: "Tests/TroupeServiceTestSupport"),
-        .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore"]),
+        .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore"]),
         .testTarget(name: "TroupeMCPTests", dependencies: [
             "TroupeMCP", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
             .product(name: "MCP", package: "swift-sdk"),
         ]),
         .testTarget(name: "TroupeServerTests", dependencies: [
-            "TroupeServer", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
+            "TroupeServer", "TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore", "TroupeLLM", "TroupeRuntime",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "TroupeCLITests", dependencies: [
                         "TroupeCore", "TroupeStore", "TroupeStoreConformance",
+                        // JSON answers read by member (`answer["key"]?.text`).
+                        "TroupeServiceTestSupport",
                         // `troupe serve`'s test calls it over a socket.
                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                         .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,6 @@
-/// SHA-256 (FIPS 180-4), for stable record ids. Small and dependency-free; not for secrets.
+/// SHA-256 (FIPS 180-4), for stable record ids and for the hashes of API keys' secrets (256
+/// random bits each, so a plain hash is enough). Small and dependency-free. Its code does not
+/// branch on the data; comparing digests in constant time is the caller's part.
 public enum SHA256 {
     /// The digest of `bytes` as 64 lower-case hex characters.
     public static func hex(of bytes: [UInt8]) -> String {

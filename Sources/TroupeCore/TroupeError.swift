@@ -17,6 +17,10 @@ public struct TroupeError: Error, CustomStringConvertible, Sendable {
         /// A persona asked for memory that is not its own (another persona's private slices, or
         /// a shared slice it is not a member of).
         case denied
+        /// A caller without a valid key (none given, unknown, wrong, revoked).
+        case unauthenticated
+        /// A caller over its rate limit; it may try again later.
+        case rateLimited = "rate-limited"
         /// The durable store failed (disk full, corrupt file, I/O).
         case storage
         /// Something the machine lacks (a library, a model, a server).

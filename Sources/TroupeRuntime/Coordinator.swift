@@ -171,17 +171,27 @@ public actor Coordinator {
     /// Recalls over semantic and procedural slices are answered from the hot tier's cache when
     /// it holds the answer for the slices' current versions.
     func recall(_ request: RecallRequest) async throws -> [RecallHit] {
+        let start = ContinuousClock.now
+        var cache = "none"
+        defer { RuntimeMetrics.recall(seconds: Self.seconds(since: start), cache: cache) }
         guard let hot = await hot, Self.cacheable(request) else { return try await batched(request) }
         let versions = try await store.sliceVersions(owners: request.owners, slices: request.slices ?? [])
         let key = cacheKey(request, versions: versions)
         if let bytes = await hot.cached(key), let cached = Self.decodeCached(bytes) {
+            cache = "hit"
             let records = Dictionary(try await store.records(ids: cached.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             try await store.touch(records.keys.sorted(), at: clock.now())
             return cached.compactMap { hit in records[hit.id].map { RecallHit(record: $0, score: hit.score, components: hit.components) } }
         }
+        cache = "miss"
         let hits = try await batched(request)
         await hot.cache(key, Self.encodeCached(hits), ttl: cacheTTL(request))
         return hits
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = start.duration(to: .now).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
     }
 
     /// Recalls through the batcher, without the cache.

@@ -85,6 +85,7 @@ package struct MemoryWrites: Sendable {
         var written: [(MemoryRecord, EmbeddedVector?)] = []
         for (write, result) in zip(writes, results) {
             guard case .success(let outcome) = result else { continue }
+            if outcome.audit != nil { RuntimeMetrics.conflict(policy: write.policy, outcome: outcome.kind) }
             let vector = write.change.content != nil ? write.vector : nil
             switch outcome.kind {
             case .applied, .overwrote: written.append((outcome.current, vector))
@@ -159,6 +160,7 @@ package struct MemoryWrites: Sendable {
 
     /// The one place a commit is made known: write-through to Redis, then the recall index.
     func committed(_ records: [(MemoryRecord, EmbeddedVector?)], removed: [MemoryRecord] = []) async {
+        RuntimeMetrics.committed(records.map(\.0), removed: removed)
         if let hot = await hot() {
             if !records.isEmpty { await hot.didWrite(records.map(\.0)) }
             for record in removed { await hot.didForget(record) }

@@ -4,13 +4,17 @@ import NIOCore
 import TroupeCore
 import TroupeRuntime
 import TroupeService
+import TroupeStore
 
 /// The HTTP API's routes: thin, each one operation of the service layer, answering with the
 /// CLI's `--json` shapes. A failure is `{"error": {"code", "message", "field"?}}` with the status
 /// the error table gives (400 for a bad argument or body, 403 denied, 404 not found, 409 conflict).
 ///
 /// ```
-/// GET    /healthz
+/// GET    /healthz                              the process answers
+/// GET    /readyz                               the store answers (503 if not); hot tier and model
+/// GET    /openapi.json                         the API as an OpenAPI 3.1 document (OpenAPIDocument.swift)
+/// GET    /metrics                              Prometheus text (not for client keys; ServerMetrics.swift)
 /// GET    /v1/personas                          personas list --json
 /// GET    /v1/personas/:persona                 personas show --json
 /// POST   /v1/personas/:persona/recall          {query, limit?, slices?, why?}   memory recall --json
@@ -19,7 +23,15 @@ import TroupeService
 /// DELETE /v1/personas/:persona/memories/:id    ?reason=…   memory forget --json
 /// GET    /v1/personas/:persona/memories/:id/history        memory history --json
 /// POST   /v1/personas/:persona/say             {message, conversation?}   chat --json (without the prompt)
+/// POST   /v1/personas/:persona/say/stream      {message, conversation?}   the turn as server-sent events (TurnStream.swift)
+/// GET    /v1/keys                              keys list --json (admins)
+/// POST   /v1/keys                              {role, personas?, label?, rate?, burst?}   201, keys create --json
+/// DELETE /v1/keys/:id                          keys revoke --json
+/// GET    /v1/security-events                   ?limit=&kind=&key=   audit --security --json
 /// ```
+///
+/// Who may call what is ``AccessMiddleware``'s and the service's: a denial (403) is written to
+/// the security log here, with the caller and the peer's address.
 public struct APIRoutes: Sendable {
     public let service: TroupeService
     /// The largest request body read (1 MiB); a larger one is refused with 413.
@@ -27,19 +39,41 @@ public struct APIRoutes: Sendable {
 
     public init(service: TroupeService) { self.service = service }
 
-    public func router() -> Router<APIContext> {
-        let service = service
+    /// The routes; with `keysRequired`, every caller but the probes' must bring a key.
+    public func router(keysRequired: Bool) -> Router<APIContext> {
+        _ = ServerMetrics.registry  // bootstraps swift-metrics, once per process
         let router = Router(context: APIContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AccessMiddleware(service: service, keysRequired: keysRequired))
         router.get("healthz") { _, _ in Self.json(.object(["status": .string("ok")])) }
-        let v1 = router.group("v1/personas")
+        router.get("openapi.json") { _, _ in Self.json(OpenAPIDocument.json) }
+        router.get("metrics") { _, context in
+            do {
+                let text = try await ServerMetrics.exposition(service, context.caller)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+            } catch {
+                return try await respond(context) { throw error }
+            }
+        }
+        router.get("readyz") { _, _ in
+            let readiness = await service.readiness()
+            return Self.json(readiness.json, status: readiness.ready ? .ok : .serviceUnavailable)
+        }
+        personaRoutes(router.group("v1/personas"))
+        keyRoutes(router.group("v1"))
+        return router
+    }
+
+    func personaRoutes(_ v1: RouterGroup<APIContext>) {
         v1.get { _, context in
-            try await Self.respond { .array(try await service.personas(context.caller).map(JSONView.persona)) }
+            try await respond(context) { .array(try await service.personas(context.caller).map(JSONView.persona)) }
         }
         v1.get(":persona") { _, context in
-            try await Self.respond { JSONView.persona(try await service.persona(try context.parameters.require("persona"), context.caller)) }
+            try await respond(context) { JSONView.persona(try await service.persona(try context.parameters.require("persona"), context.caller)) }
         }
         v1.post(":persona/recall") { request, context in
-            try await Self.respond {
+            try await respond(context) {
                 var arguments = try await Self.body(request, context)
                 if arguments["why"] == nil { arguments["why"] = .bool(true) }  // as --json: every component
                 let answer = try await service.call(.recall, arguments, context.caller)
@@ -48,25 +82,66 @@ public struct APIRoutes: Sendable {
             }
         }
         v1.post(":persona/memories") { request, context in
-            try await Self.respond(status: .created) { try await service.call(.remember, try await Self.body(request, context), context.caller) }
+            try await respond(context, status: .created) { try await service.call(.remember, try await Self.body(request, context), context.caller) }
         }
         v1.patch(":persona/memories/:id") { request, context in
-            try await Self.respond { try await service.call(.update, try await Self.body(request, context, id: true), context.caller) }
+            try await respond(context) { try await service.call(.update, try await Self.body(request, context, id: true), context.caller) }
         }
         v1.delete(":persona/memories/:id") { request, context in
-            try await Self.respond {
+            try await respond(context) {
                 var arguments = try Self.pathArguments(context, id: true)
                 if let reason = request.uri.queryParameters["reason"] { arguments["reason"] = .string(String(reason)) }
                 return try await service.call(.forget, arguments, context.caller)
             }
         }
         v1.get(":persona/memories/:id/history") { _, context in
-            try await Self.respond { try await service.call(.history, try Self.pathArguments(context, id: true), context.caller) }
+            try await respond(context) { try await service.call(.history, try Self.pathArguments(context, id: true), context.caller) }
         }
         v1.post(":persona/say") { request, context in
-            try await Self.respond { try await service.call(.say, try await Self.body(request, context), context.caller) }
+            try await respond(context) { try await service.call(.say, try await Self.body(request, context), context.caller) }
         }
-        return router
+        v1.post(":persona/say/stream") { request, context in
+            do {
+                let input = try Arguments(try await Self.body(request, context), schema: Operation.say.schema)
+                let handle = try await service.startTurn(
+                    persona: try input.required("persona"), message: try input.required("message"), conversation: input.string("conversation"),
+                    context.caller)
+                return TurnStream.response(handle)
+            } catch {
+                return try await respond(context) { throw error }
+            }
+        }
+    }
+
+    func keyRoutes(_ v1: RouterGroup<APIContext>) {
+        v1.get("keys") { _, context in
+            try await respond(context) { .array(try await service.keys(context.caller).map(JSONView.key)) }
+        }
+        v1.post("keys") { request, context in
+            try await respond(context, status: .created) {
+                JSONView.created(try await service.createKey(KeyGrant(arguments: try await Self.object(request)), context.caller))
+            }
+        }
+        v1.delete("keys/:id") { _, context in
+            try await respond(context) { JSONView.key(try await service.revokeKey(try context.parameters.require("id"), context.caller)) }
+        }
+        v1.get("security-events") { request, context in
+            try await respond(context) {
+                let parameters = request.uri.queryParameters
+                var query = SecurityEventQuery(keyID: parameters["key"].map(String.init), limit: 100)
+                if let limit = parameters["limit"] {
+                    guard let n = Int(String(limit)), (1...10_000).contains(n) else { throw ArgumentError(field: "limit", "must be a whole number from 1 to 10000") }
+                    query.limit = n
+                }
+                if let kind = parameters["kind"] {
+                    guard let k = SecurityEvent.Kind(rawValue: String(kind)) else {
+                        throw ArgumentError(field: "kind", "must be one of \(SecurityEvent.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    query.kinds = [k]
+                }
+                return .array(try await service.securityEvents(query, context.caller).map(JSONView.securityEvent))
+            }
+        }
     }
 
     // MARK: Requests
@@ -80,35 +155,56 @@ public struct APIRoutes: Sendable {
 
     /// The body's JSON object with the path's arguments; the path's win over the body's.
     static func body(_ request: Request, _ context: APIContext, id: Bool = false) async throws -> [String: JSONValue] {
+        var arguments = try await object(request)
+        for (name, value) in try pathArguments(context, id: id) { arguments[name] = value }
+        return arguments
+    }
+
+    /// The body's JSON object.
+    static func object(_ request: Request) async throws -> [String: JSONValue] {
         var request = request
         let buffer: ByteBuffer
         do { buffer = try await request.collectBody(upTo: maxBody) } catch {
             throw HTTPError(.contentTooLarge, message: "the body is larger than \(maxBody) bytes")
         }
         let bytes = Array(buffer.readableBytesView)
-        guard !bytes.isEmpty, case .object(var arguments) = try? JSONValue.parse(bytes) else {
+        guard !bytes.isEmpty, case .object(let arguments) = try? JSONValue.parse(bytes) else {
             throw TroupeError(.invalidInput, "the body must be a JSON object")
         }
-        for (name, value) in try pathArguments(context, id: id) { arguments[name] = value }
         return arguments
     }
 
     // MARK: Responses
 
-    /// Runs `body` and answers with its JSON, or with the error's status and message.
-    static func respond(status: HTTPResponse.Status = .ok, _ body: () async throws -> JSONValue) async throws -> Response {
+    /// Runs `body` and answers with its JSON, or with the error's status and message; a denial
+    /// is written to the security log.
+    func respond(_ context: APIContext, status: HTTPResponse.Status = .ok, _ body: () async throws -> JSONValue) async throws -> Response {
         do {
             return Self.json(try await body(), status: status)
-        } catch let error as HTTPError {
+        } catch {
+            if let error = error as? TroupeError, error.code == .denied { await service.recordDenial(error.message, context.caller) }
+            return Self.failure(error)
+        }
+    }
+
+    /// The answer to a failed request: `{"error": {"code", "message", "field"?}}` with the error
+    /// table's status, and the headers a 401 or a 429 needs.
+    static func failure(_ error: any Error) -> Response {
+        if let error = error as? HTTPError {
             // The transport's own refusals (a body too large), in the same shape.
             let message = error.body ?? error.status.reasonPhrase
-            return Self.json(.object(["error": .object(["code": .string("too-large"), "message": .string(message)])]), status: error.status)
-        } catch {
-            let failure = TroupeService.failure(error)
-            var object: [String: JSONValue] = ["code": .string(failure.entry.name), "message": .string(failure.message)]
-            if let field = failure.field, !field.isEmpty { object["field"] = .string(field) }
-            return Self.json(.object(["error": .object(object)]), status: HTTPResponse.Status(code: failure.entry.httpStatus))
+            return json(.object(["error": .object(["code": .string("too-large"), "message": .string(message)])]), status: error.status)
         }
+        let failure = TroupeService.failure(error)
+        var object: [String: JSONValue] = ["code": .string(failure.entry.name), "message": .string(failure.message)]
+        if let field = failure.field, !field.isEmpty { object["field"] = .string(field) }
+        var response = json(.object(["error": .object(object)]), status: HTTPResponse.Status(code: failure.entry.httpStatus))
+        if let limited = error as? RateLimitedError {
+            response.headers[.retryAfter] = String(RateLimitedError.wholeSeconds(limited.retryAfter))
+        } else if failure.entry.httpStatus == 401 {
+            response.headers[.wwwAuthenticate] = #"Bearer realm="troupe""#
+        }
+        return response
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

@@ -13,9 +13,10 @@ public enum TroupeHTTPServer {
         public var host: String
         public var port: Int
 
-        /// `127.0.0.1:7420`, `[::1]:7420`, `localhost:7420`. Without keys (this version) only
-        /// loopback addresses are accepted: anyone who can reach the port acts as the operator.
-        public init(_ text: String) throws {
+        /// `127.0.0.1:7420`, `[::1]:7420`, `localhost:7420`, `0.0.0.0:7420`. Unless
+        /// `anyHost` (the server asks for keys), only loopback addresses are accepted: without
+        /// keys anyone who can reach the port acts as the admin.
+        public init(_ text: String, anyHost: Bool = false) throws {
             let host: Substring, port: Substring
             if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
                 host = text[text.index(after: text.startIndex)..<close]
@@ -28,7 +29,7 @@ public enum TroupeHTTPServer {
             guard let number = Int(port), (0...65535).contains(number) else {
                 throw TroupeError(.invalidInput, "'\(port)' is not a port (0 to 65535)")
             }
-            guard Self.isLoopback(String(host)) else {
+            guard anyHost || Self.isLoopback(String(host)) else {
                 throw TroupeError(.invalidInput, "'\(host)' is not a loopback address: without keys the API listens on 127.0.0.1, ::1 or localhost only")
             }
             self.host = host == "localhost" ? "127.0.0.1" : String(host)
@@ -44,14 +45,15 @@ public enum TroupeHTTPServer {
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
-    /// The application: the routes over `service`, listening at `listen`. `onListening` is told
-    /// the address actually bound (the port chosen when `listen` asked for 0).
+    /// The application: the routes over `service`, listening at `listen`, asking every caller
+    /// for a key when `keysRequired`. `onListening` is told the address actually bound (the port
+    /// chosen when `listen` asked for 0).
     public static func application(
-        service: TroupeService, listen: Listen, logger: Logger = Logger(label: "troupe.serve"),
+        service: TroupeService, listen: Listen, keysRequired: Bool, logger: Logger = Logger(label: "troupe.serve"),
         onListening: @escaping @Sendable (Listen) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: APIRoutes(service: service).router(),
+            router: APIRoutes(service: service).router(keysRequired: keysRequired),
             configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: "troupe"),
             onServerRunning: { channel in
                 var bound = listen

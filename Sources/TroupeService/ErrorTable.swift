@@ -20,6 +20,8 @@ public enum ErrorTable {
         case .conflict: Entry(exitCode: 1, httpStatus: 409, name: code.rawValue)
         case .duplicate: Entry(exitCode: 1, httpStatus: 409, name: code.rawValue)
         case .denied: Entry(exitCode: 1, httpStatus: 403, name: code.rawValue)
+        case .unauthenticated: Entry(exitCode: 1, httpStatus: 401, name: code.rawValue)
+        case .rateLimited: Entry(exitCode: 1, httpStatus: 429, name: code.rawValue)
         case .storage: Entry(exitCode: 1, httpStatus: 500, name: code.rawValue)
         case .unavailable: Entry(exitCode: 1, httpStatus: 503, name: code.rawValue)
         }

@@ -2,11 +2,11 @@ import TroupeCore
 
 /// Who is calling the service: an id, a role, and for a client the personas it may act as.
 ///
-/// The CLI and `troupe mcp` on stdio act for the local user, who is the operator
-/// (``Principal/localOperator``): the one who owns the home may act as every persona.
+/// The CLI and `troupe mcp` on stdio act for the local user (``Principal/local``): the one who
+/// owns the home is its admin, and may act as every persona and manage keys.
 public struct Principal: Sendable, Hashable {
     public enum Role: String, Sendable, Hashable, CaseIterable {
-        /// Everything an operator may do, and (in later slices) managing keys.
+        /// Everything an operator may do, and managing keys and reading the security log.
         case admin
         /// Acts as any persona, and on the whole home without one.
         case `operator`
@@ -25,8 +25,8 @@ public struct Principal: Sendable, Hashable {
         self.personas = personas
     }
 
-    /// The local user of the CLI and of stdio servers.
-    public static let localOperator = Principal(id: "local", role: .operator)
+    /// The local user of the CLI and of stdio servers: the home's owner, so its admin.
+    public static let local = Principal(id: "local", role: .admin)
 
     /// A client bound to `personas`.
     public static func client(_ id: String, personas: Set<String>) -> Principal {
@@ -40,6 +40,9 @@ public struct Principal: Sendable, Hashable {
 
     /// Whether this principal may act on the whole home, as no persona in particular.
     public var actsOnWholeHome: Bool { role != .client }
+
+    /// Whether this principal may create and revoke keys and read the security log.
+    public var managesKeys: Bool { role == .admin }
 }
 
 /// What every service call carries: the caller, and an id for its logs.
@@ -47,14 +50,17 @@ public struct RequestContext: Sendable {
     public var principal: Principal
     /// The front end's id for the request (a JSON-RPC id, an HTTP request id), if it has one.
     public var requestID: String?
+    /// Where the request came from, for the security log: `local`, or the peer's address.
+    public var source: String
 
-    public init(principal: Principal, requestID: String? = nil) {
+    public init(principal: Principal, requestID: String? = nil, source: String = "local") {
         self.principal = principal
         self.requestID = requestID
+        self.source = source
     }
 
     /// The local operator, as the CLI acts.
-    public static let local = RequestContext(principal: .localOperator)
+    public static let local = RequestContext(principal: .local)
 
     /// The one answer for a persona the caller may not act as, whether it exists or not: the
     /// caller learns nothing of other personas from the difference.

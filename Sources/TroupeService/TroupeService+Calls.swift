@@ -54,7 +54,7 @@ extension TroupeService {
 
     /// A turn as `troupe chat --json` gives it, without the prompt as sent (the caller has the
     /// conversation; the prompt is large and holds the persona's instructions).
-    static func turn(_ turn: TurnRecord) -> JSONValue {
+    public static func turn(_ turn: TurnRecord) -> JSONValue {
         guard case .object(var object) = JSONView.turn(turn) else { return JSONView.turn(turn) }
         object["prompt"] = nil
         return .object(object)
@@ -82,6 +82,7 @@ extension TroupeService {
         switch error {
         case let error as ArgumentError: Failure(entry: ErrorTable.entry(.invalidInput), message: error.description, field: error.field ?? "")
         case let error as TroupeError: Failure(entry: ErrorTable.entry(error.code), message: error.description)
+        case let error as RateLimitedError: Failure(entry: ErrorTable.entry(.rateLimited), message: error.description)
         default: Failure(entry: ErrorTable.entry(for: error), message: "\(error)")
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import TroupeConfig
 import TroupeCore
+import TroupeLLM
 import TroupeRetrieval
 import TroupeRuntime
 
@@ -12,6 +13,15 @@ extension TroupeService {
     /// A turn whose model failed mid-reply still returns its record (with `failure` set and
     /// what came of the reply stored, marked partial): the front end says so.
     public func say(persona: String, message: String, conversation id: String? = nil, _ context: RequestContext) async throws -> TurnRecord {
+        let handle = try await startTurn(persona: persona, message: message, conversation: id, context)
+        for try await event in handle.events { if case .done(let record) = event { return record } }
+        throw TroupeError(.storage, "the turn ended without a record")
+    }
+
+    /// Starts the turn ``say(persona:message:conversation:_:)`` waits for: its events come as
+    /// they happen (the recalled memories, each piece of the reply, the stored record), and
+    /// cancelling the handle stops the reply (what came is stored, marked partial).
+    public func startTurn(persona: String, message: String, conversation id: String? = nil, _ context: RequestContext) async throws -> TurnHandle {
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw TroupeError(.invalidInput, "the message is empty")
         }
@@ -21,9 +31,10 @@ extension TroupeService {
             conversation = try await conversations.resume(id, by: context.principal.id)
         } else {
             conversation = Conversation(runtime: runtime)
+            if let backend = backendOverride { await conversation.setBackend(backend, for: actor.name) }
             await conversations.keep(conversation, by: context.principal.id)
         }
-        return try await conversation.turn(message, to: actor.name.rawValue)
+        return await conversation.start(message, to: actor.name.rawValue)
     }
 
     /// What speaking as `persona` about `topic` draws on: its definition (the system prompt)

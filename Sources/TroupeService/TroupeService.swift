@@ -1,5 +1,6 @@
 import Foundation
 import TroupeConfig
+import TroupeLLM
 import TroupeCore
 import TroupeRetrieval
 import TroupeRuntime
@@ -15,12 +16,26 @@ import TroupeStore
 public final class TroupeService: Sendable {
     public let runtime: Runtime
     let conversations: ConversationBook
+    /// Where keys and the security log are kept (TroupeService+Keys.swift).
+    let access: any AccessStore
+    /// The keys' rate limits, in this process.
+    let limiter: RateLimiter
+    /// The chat backend of every new conversation, instead of the configured one (tests).
+    let backendOverride: (any ChatBackend)?
 
-    /// A service over an opened runtime. `maxConversations` bounds the conversations kept for
-    /// resuming by id (the least recently used goes first).
-    public init(runtime: Runtime, maxConversations: Int = 256) {
+    /// A service over an opened runtime, its keys in the runtime's store. `maxConversations`
+    /// bounds the conversations kept for resuming by id (the least recently used goes first).
+    public convenience init(runtime: Runtime, maxConversations: Int = 256, limiter: RateLimiter = RateLimiter()) {
+        self.init(runtime: runtime, maxConversations: maxConversations, limiter: limiter, backend: nil)
+    }
+
+    /// A service whose conversations all talk to `backend` (tests of the front ends' streaming).
+    package init(runtime: Runtime, maxConversations: Int = 256, limiter: RateLimiter = RateLimiter(), backend: (any ChatBackend)?) {
+        self.backendOverride = backend
         self.runtime = runtime
         self.conversations = ConversationBook(capacity: maxConversations)
+        self.access = runtime.store
+        self.limiter = limiter
     }
 
     // MARK: Personas

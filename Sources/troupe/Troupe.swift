@@ -20,7 +20,7 @@ struct Troupe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             PersonasCommand.self, MemoryCommand.self, ChatCommand.self, ReplCommand.self, RunCommand.self, AuditCommand.self, RedisCommand.self,
-            McpCommand.self, ServeCommand.self, EmbedCommand.self, DoctorCommand.self, MigrateCommand.self, ReconcileCommand.self,
+            McpCommand.self, ServeCommand.self, KeysCommand.self, EmbedCommand.self, DoctorCommand.self, MigrateCommand.self, ReconcileCommand.self,
             BenchCommand.self,
         ])
 
@@ -47,6 +47,9 @@ struct Troupe: AsyncParsableCommand {
         case let error as TroupeError:
             Output.error(error.description)
             Foundation.exit(ErrorTable.entry(error.code).exitCode)
+        case let error as ArgumentError:
+            Output.error(error.description)
+            Foundation.exit(ErrorTable.entry(.invalidInput).exitCode)
         case let error as ConfigError:
             Output.stderr(error.description)
             Foundation.exit(1)

@@ -18,7 +18,7 @@ struct MCPFixture: Sendable {
 
     /// A server acting for `principal` (the local operator by default), and a client
     /// connected to it over the SDK's in-memory transport pair.
-    init(principal: Principal = .localOperator) async throws {
+    init(principal: Principal = .local) async throws {
         home = try await ServiceHome()
         server = await TroupeMCPServer(service: home.service, context: RequestContext(principal: principal)).makeServer()
         client = Client(name: "troupe-tests", version: "1")
@@ -45,7 +45,7 @@ struct MCPFixture: Sendable {
     }
 
     /// Runs `body` with a fixture, and stops it afterwards, also when `body` throws.
-    static func with(principal: Principal = .localOperator, _ body: (MCPFixture) async throws -> Void) async throws {
+    static func with(principal: Principal = .local, _ body: (MCPFixture) async throws -> Void) async throws {
         let fixture = try await MCPFixture(principal: principal)
         do {
             try await body(fixture)

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 import Testing
 import TroupeCore
@@ -15,13 +16,38 @@ struct HTTPAPITests {
     struct Answer {
         var status: Int
         var json: JSONValue
+        var headers: HTTPHeaders
     }
 
-    /// Runs `body` with the API listening over a fresh home; the server is stopped afterwards.
-    static func withAPI(_ body: @Sendable (ServiceHome, _ call: @Sendable (String, String, String?) async throws -> Answer) async throws -> Void) async throws {
+    /// Calls the API at `base`, with a key when given one.
+    struct Caller: Sendable {
+        let base: String
+
+        func callAsFunction(_ method: String, _ path: String, _ json: String?, key: String? = nil) async throws -> Answer {
+            var request = HTTPClientRequest(url: base + path)
+            request.method = .init(rawValue: method)
+            if let key { request.headers.add(name: "authorization", value: "Bearer \(key)") }
+            if let json {
+                request.headers.add(name: "content-type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: json))
+            }
+            // A safety net only: each call takes milliseconds.
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+            let bytes = try await response.body.collect(upTo: 4 << 20)
+            let parsed = (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .null
+            return Answer(status: Int(response.status.code), json: parsed, headers: response.headers)
+        }
+    }
+
+    /// Runs `body` with the API listening over a fresh home (through `service`, if given),
+    /// asking for keys when `keysRequired`; the server is stopped afterwards.
+    static func withAPI(
+        keysRequired: Bool = false, service: (@Sendable (ServiceHome) -> TroupeService)? = nil,
+        _ body: @Sendable (ServiceHome, Caller) async throws -> Void
+    ) async throws {
         let home = try await ServiceHome()
         let (bound, listening) = AsyncStream.makeStream(of: TroupeHTTPServer.Listen.self)
-        let app = TroupeHTTPServer.application(service: home.service, listen: try TroupeHTTPServer.Listen("127.0.0.1:0")) { address in
+        let app = TroupeHTTPServer.application(service: service?(home) ?? home.service, listen: try TroupeHTTPServer.Listen("127.0.0.1:0"), keysRequired: keysRequired) { address in
             listening.yield(address)
             listening.finish()
         }
@@ -33,20 +59,7 @@ struct HTTPAPITests {
                 defer { Task { await services.triggerGracefulShutdown() } }
                 var addresses = bound.makeAsyncIterator()
                 guard let address = await addresses.next() else { throw TroupeError(.unavailable, "the server never listened") }
-                let base = "http://\(address)"
-                try await body(home) { method, path, json in
-                    var request = HTTPClientRequest(url: base + path)
-                    request.method = .init(rawValue: method)
-                    if let json {
-                        request.headers.add(name: "content-type", value: "application/json")
-                        request.body = .bytes(ByteBuffer(string: json))
-                    }
-                    // A safety net only: each call takes milliseconds.
-                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
-                    let bytes = try await response.body.collect(upTo: 4 << 20)
-                    let parsed = (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .null
-                    return Answer(status: Int(response.status.code), json: parsed)
-                }
+                try await body(home, Caller(base: "http://\(address)"))
                 await services.triggerGracefulShutdown()
                 try await group.waitForAll()
             }

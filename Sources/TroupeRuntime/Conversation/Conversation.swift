@@ -196,6 +196,7 @@ public actor Conversation {
             await runtime.formation.enqueue(job, runtime: runtime, conversation: self)
         }
         record.timings.storing = elapsed()  // the formation job written down included
+        RuntimeMetrics.turn(record)
         return record
     }
 

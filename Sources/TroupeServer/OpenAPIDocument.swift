@@ -1,0 +1,131 @@
+import TroupeCore
+import TroupeService
+
+/// The API as an OpenAPI 3.1 document, served at `/openapi.json`. Made from the same operation
+/// schemas the routes check their bodies against; a test holds it to the router's routes.
+public enum OpenAPIDocument {
+    /// One route: its method, its path with `{parameters}`, what it does, its JSON body's
+    /// schema, and its status on success.
+    struct Endpoint {
+        var method: String
+        var path: String
+        var summary: String
+        var body: JSONValue? = nil
+        var query: [String: String] = [:]
+        var success = 200
+        /// Whether the answer is text rather than JSON.
+        var text = false
+        /// Whether the answer is a stream of server-sent events.
+        var stream = false
+        /// Whether the route asks for a key when the server does.
+        var needsKey = true
+
+        var mediaType: String { stream ? "text/event-stream" : text ? "text/plain" : "application/json" }
+    }
+
+    /// Every route of ``APIRoutes``.
+    static let endpoints: [Endpoint] = [
+        Endpoint(method: "get", path: "/healthz", summary: "The process answers.", needsKey: false),
+        Endpoint(method: "get", path: "/readyz", summary: "The store answers a read (503 if not); what the hot tier and the model are.", needsKey: false),
+        Endpoint(method: "get", path: "/openapi.json", summary: "This document.", needsKey: false),
+        Endpoint(method: "get", path: "/metrics", summary: "Metrics in Prometheus's text format (admin and operator keys).", text: true),
+        Endpoint(method: "get", path: "/v1/personas", summary: Operation.listPersonas.summary),
+        Endpoint(method: "get", path: "/v1/personas/{persona}", summary: "One persona in full, as `troupe personas show --json`."),
+        Endpoint(method: "post", path: "/v1/personas/{persona}/recall", summary: Operation.recall.summary, body: bodySchema(.recall)),
+        Endpoint(method: "post", path: "/v1/personas/{persona}/memories", summary: Operation.remember.summary, body: bodySchema(.remember), success: 201),
+        Endpoint(method: "patch", path: "/v1/personas/{persona}/memories/{id}", summary: Operation.update.summary, body: bodySchema(.update)),
+        Endpoint(method: "delete", path: "/v1/personas/{persona}/memories/{id}", summary: Operation.forget.summary, query: ["reason": "Why, for the audit line."]),
+        Endpoint(method: "get", path: "/v1/personas/{persona}/memories/{id}/history", summary: Operation.history.summary),
+        Endpoint(method: "post", path: "/v1/personas/{persona}/say", summary: Operation.say.summary, body: bodySchema(.say)),
+        Endpoint(
+            method: "post", path: "/v1/personas/{persona}/say/stream",
+            summary: "The same turn as server-sent events: recalled, delta (each piece of the reply), then done (the turn) or error. "
+                + "Closing the connection stops the reply.",
+            body: bodySchema(.say), stream: true),
+        Endpoint(method: "get", path: "/v1/keys", summary: "Every key, revoked ones too, never their secrets (admins)."),
+        Endpoint(method: "post", path: "/v1/keys", summary: "Makes a key; the answer's `key` is shown only this once (admins).", body: KeyGrant.schema, success: 201),
+        Endpoint(method: "delete", path: "/v1/keys/{id}", summary: "Revokes a key for good (admins)."),
+        Endpoint(
+            method: "get", path: "/v1/security-events", summary: "The security log, newest first (admins).",
+            query: ["limit": "At most this many lines (default 100).", "kind": "Only this kind.", "key": "Only this key's lines."]),
+    ]
+
+    /// The document.
+    public static var json: JSONValue {
+        var paths: [String: [String: JSONValue]] = [:]
+        for endpoint in endpoints { paths[endpoint.path, default: [:]][endpoint.method] = operation(endpoint) }
+        return .object([
+            "openapi": .string("3.1.0"),
+            "info": .object([
+                "title": .string("Troupe"), "version": .string("1"),
+                "description": .string("Personas that remember. Answers are the CLI's --json shapes; a failure is {\"error\": {\"code\", \"message\", \"field\"?}}."),
+            ]),
+            "paths": .object(paths.mapValues { .object($0) }),
+            "components": .object([
+                "securitySchemes": .object(["key": .object(["type": .string("http"), "scheme": .string("bearer"), "bearerFormat": .string("trp_…")])]),
+                "schemas": .object(["Error": errorSchema]),
+            ]),
+        ])
+    }
+
+    static func operation(_ endpoint: Endpoint) -> JSONValue {
+        var parameters: [JSONValue] = endpoint.path.split(separator: "/").filter { $0.hasPrefix("{") }.map { part in
+            .object(["name": .string(String(part.dropFirst().dropLast())), "in": .string("path"), "required": .bool(true), "schema": .object(["type": .string("string")])])
+        }
+        for (name, description) in endpoint.query.sorted(by: { $0.key < $1.key }) {
+            parameters.append(.object([
+                "name": .string(name), "in": .string("query"), "required": .bool(false), "description": .string(description),
+                "schema": .object(["type": .string("string")]),
+            ]))
+        }
+        let error: JSONValue = .object([
+            "description": .string("A failure, with the error table's status."),
+            "content": .object(["application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/Error")])])]),
+        ])
+        var responses: [String: JSONValue] = [
+            String(endpoint.success): .object([
+                "description": .string("Done."),
+                "content": .object([endpoint.mediaType: .object(["schema": .object(endpoint.text || endpoint.stream ? ["type": .string("string")] : [:])])]),
+            ]),
+            "default": error,
+        ]
+        if endpoint.needsKey {
+            responses["401"] = .object(["description": .string("No valid key (when the server asks for keys).")])
+            responses["429"] = .object(["description": .string("Over the key's rate limit; see Retry-After.")])
+        }
+        var object: [String: JSONValue] = [
+            "summary": .string(endpoint.summary), "parameters": .array(parameters), "responses": .object(responses),
+            "security": endpoint.needsKey ? .array([.object(["key": .array([])])]) : .array([]),
+        ]
+        if let body = endpoint.body {
+            object["requestBody"] = .object([
+                "required": .bool(true), "content": .object(["application/json": .object(["schema": body])]),
+            ])
+        }
+        return .object(object)
+    }
+
+    /// An operation's schema without the arguments the path gives.
+    static func bodySchema(_ operation: Operation) -> JSONValue {
+        guard case .object(var schema) = operation.schema, case .object(var properties)? = schema["properties"],
+            case .array(let required)? = schema["required"]
+        else { return operation.schema }
+        for name in ["persona", "id"] { properties[name] = nil }
+        schema["properties"] = .object(properties)
+        schema["required"] = .array(required.filter { $0 != .string("persona") && $0 != .string("id") })
+        return .object(schema)
+    }
+
+    static let errorSchema: JSONValue = .object([
+        "type": .string("object"), "required": .array([.string("error")]),
+        "properties": .object([
+            "error": .object([
+                "type": .string("object"), "required": .array([.string("code"), .string("message")]),
+                "properties": .object([
+                    "code": .object(["type": .string("string")]), "message": .object(["type": .string("string")]),
+                    "field": .object(["type": .string("string"), "description": .string("The argument at fault.")]),
+                ]),
+            ])
+        ]),
+    ])
+}
