@@ -84,10 +84,38 @@ final class PoolWatch: Sendable {
     /// The frames that cooperative-pool threads are running (those with `swift_job_run` on
     /// their stack), down to the job's entry, demangled; and the blocking call one of them
     /// waits in, if any.
+    ///
+    /// A thread the kernel had as runnable (state `R`) when the stall was seen is waiting for a
+    /// CPU, not for a call to return: on a loaded machine it may be caught inside `read` of a
+    /// file in the page cache. Its stall counts as busy. Blocked threads sleep (`S`: a futex, a
+    /// poll, a sleep) or wait for the disk (`D`). The states are read before gdb stops the threads.
     private func poolStacks() -> (text: String, blocking: String?) {
-        let threads = poolThreads()
-        let blocking = threads.compactMap { Self.blockingCall(frames: $0.dropFirst()) }.first
+        let states = Self.threadStates()
+        let threads = poolThreads().map { thread -> [String] in
+            guard let heading = thread.first, let lwp = Self.lwp(heading), let state = states[lwp] else { return thread }
+            return ["\(heading) [state \(state)]"] + thread.dropFirst()
+        }
+        let blocking = threads.filter { !($0.first?.hasSuffix("[state R]") ?? false) }.compactMap { Self.blockingCall(frames: $0.dropFirst()) }.first
         return (threads.map { $0.joined(separator: "\n") }.joined(separator: "\n").demangledBySwift(), blocking)
+    }
+
+    /// Each thread's state letter (`R`, `S`, `D`, …) by its id, from /proc/self/task/ID/stat.
+    static func threadStates() -> [Int: Character] {
+        var states: [Int: Character] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+            guard let tid = Int(name), let stat = try? String(contentsOfFile: "/proc/self/task/\(name)/stat", encoding: .utf8),
+                let close = stat.range(of: ")", options: .backwards)
+            else { continue }
+            // "TID (NAME) STATE …": the name may hold spaces and parentheses; the state follows the last ')'.
+            if let state = stat[close.upperBound...].first(where: { $0 != " " }) { states[tid] = state }
+        }
+        return states
+    }
+
+    /// The thread id in gdb's heading `Thread 4 (Thread 0x… (LWP 27119) "name"):`.
+    static func lwp(_ heading: String) -> Int? {
+        guard let start = heading.range(of: "(LWP ") else { return nil }
+        return Int(heading[start.upperBound...].prefix { $0.isNumber })
     }
 
     private func poolThreads() -> [[String]] {
