@@ -99,7 +99,12 @@ let package = Package(
         // Benchmarks and their peers' drivers (not part of the library).
         .target(name: "TroupeBenchmarks", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM", "CBLAS",
+            "TroupeService", "TroupeServer", "TroupeMCP",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "MCP", package: "swift-sdk"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",

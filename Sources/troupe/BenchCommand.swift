@@ -8,7 +8,7 @@ import TroupeRuntime
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
-        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self,
+        subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self, Serve.self,
                       Load.self, Formation.self])
 
     struct Turn: AsyncParsableCommand {
@@ -53,6 +53,31 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             var bench = LoadBenchmark()
             (bench.memories, bench.samples, bench.cancels, bench.hogs) = (memories, samples, cancels, hogs)
+            Output.stdout(try await bench.run { Output.stderr($0) }.text)
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recall over HTTP vs in process under concurrent callers, an MCP tool call's round trip, a streamed turn's first piece.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Memories of the persona.") var memories = 100_000
+        @Option(help: "Recalls per side.") var recalls = 2000
+        @Option(help: "Concurrent callers (HTTP connections).") var connections = 16
+        @Option(help: "Streamed turns per side.") var turns = 100
+        @Option(help: "MCP tool calls.") var toolCalls = 500
+
+        func validate() throws {
+            try FlagRange.check(memories, 1...2_000_000, "--memories")
+            try FlagRange.check(recalls, 1...1_000_000, "--recalls")
+            try FlagRange.check(connections, 1...256, "--connections")
+            try FlagRange.check(turns, 1...10_000, "--turns")
+            try FlagRange.check(toolCalls, 1...100_000, "--tool-calls")
+        }
+
+        func run() async throws {
+            var bench = ServeBenchmark()
+            (bench.memories, bench.recalls, bench.connections, bench.turns, bench.toolCalls) = (memories, recalls, connections, turns, toolCalls)
             Output.stdout(try await bench.run { Output.stderr($0) }.text)
         }
     }
