@@ -78,4 +78,27 @@ extension Doctor {
                 detail: "\(named): \(error) (writes go on on the primary; the mirror is caught up once it answers)")
         }
     }
+
+    /// Keys for `troupe serve`, and what the security log last saw go wrong.
+    static func accessCheck(store: any MemoryStore) async -> DoctorReport.Check {
+        do {
+            let keys = try await store.keys()
+            let active = keys.filter { $0.revokedAt == nil }
+            guard !active.isEmpty else {
+                return .init(
+                    name: "keys", status: .ok,
+                    detail: "none active\(keys.isEmpty ? "" : " (\(keys.count) revoked)"): troupe serve listens on loopback only, every caller acting as the admin")
+            }
+            let roles = Dictionary(grouping: active, by: \.role).map { "\($0.value.count) \($0.key)" }.sorted().joined(separator: ", ")
+            var notes: [String] = []
+            let failures = try await store.securityEvents(SecurityEventQuery(kinds: [.authenticationFailed, .denied, .rateLimited], limit: 1))
+            if let last = failures.first { notes.append("last refusal: \(Timestamp.format(last.at)) \(last.kind.rawValue) from \(last.source) (\(last.detail)); troupe audit --security") }
+            return .init(
+                name: "keys", status: .ok,
+                detail: "\(active.count) active (\(roles))\(keys.count > active.count ? ", \(keys.count - active.count) revoked" : ""): troupe serve asks every caller for one",
+                notes: notes)
+        } catch {
+            return .init(name: "keys", status: .error, detail: "\(error)")
+        }
+    }
 }

@@ -82,7 +82,10 @@ public enum Doctor {
                 ? " (read-only: recall and export work, writes fail)" : "")))
         let (check, store) = await storeCheck(runtime, home: location.home)
         report.checks.append(check)
-        if let store { report.stats = try? await store.stats() }
+        if let store {
+            report.stats = try? await store.stats()
+            report.checks.append(await accessCheck(store: store))
+        }
         if runtime.storage.mirror != nil { report.checks.append(await mirrorCheck(runtime.storage, primary: store, environment: environment)) }
 
         // Components of later tiers.

@@ -36,7 +36,8 @@ struct KeysCommand: AsyncParsableCommand {
                 created = try await service.createKey(
                     KeyGrant(role: role, personas: personas, label: label, ratePerSecond: rate, burst: burst), .local)
             } catch let error as ArgumentError {
-                throw ValidationError("--\(error.field == "personas" ? "persona" : error.field ?? "role"): \(error.message)")
+                // Named by the flag that sets it.
+                throw TroupeError(.invalidInput, "--\(error.field == "personas" ? "persona" : error.field ?? "role"): \(error.message)")
             }
             if json { return Output.json(JSONView.created(created)) }
             Output.stdout(created.text)

@@ -89,7 +89,7 @@ struct ServeCLITests {
         let key = try #require(Self.json(made.stdout)["key"]?.text)
         let id = try #require(Self.json(made.stdout)["id"]?.text)
         let refused = try await troupe("keys", "create", "--role", "client")
-        #expect(refused.status == 2 && refused.stderr.contains("--persona"), "\(refused.stderr)")
+        #expect(refused.status == 1 && refused.stderr.contains("error: --persona: a client key acts as at least one persona"), "\(refused.stderr)")
 
         // With a key, any address: here every interface, reached on loopback.
         let server = try await Server.start(listen: "0.0.0.0:0", home: home, config: config)
