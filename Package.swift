@@ -92,6 +92,7 @@ let package = Package(
         .target(name: "TroupeServer", dependencies: [
             "TroupeService", "TroupeCore", "TroupeRuntime", "TroupeStore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),

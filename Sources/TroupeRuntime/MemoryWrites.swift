@@ -8,7 +8,8 @@ import TroupeStore
 ///
 /// A record and its vector are committed in one transaction (the text is embedded first, so a
 /// broken model fails the write before anything is stored); once the store has committed,
-/// ``committed(_:removed:)`` tells the hot tier and the recall index, in that one place.
+/// ``committed(_:removed:)`` tells the hot tier, the recall index and the event subscribers, in
+/// that one place.
 /// Acknowledged means committed: Redis and the index follow, or catch up from the change feed.
 package struct MemoryWrites: Sendable {
     package let store: any MemoryStore
@@ -19,11 +20,14 @@ package struct MemoryWrites: Sendable {
     let hot: @Sendable () async -> HotTier?
     package let clock: any WallClock
     package let ids: any IDGenerator
+    /// Where every commit is made known as events (MemoryEvents.swift).
+    package let events: MemoryEventHub
 
     package init(
         store: any MemoryStore, index: RecallIndex?, embedding: @escaping @Sendable () async throws -> EmbeddingQueue?,
-        hot: @escaping @Sendable () async -> HotTier?, clock: any WallClock, ids: any IDGenerator
+        hot: @escaping @Sendable () async -> HotTier?, clock: any WallClock, ids: any IDGenerator, events: MemoryEventHub = MemoryEventHub()
     ) {
+        self.events = events
         self.store = store
         self.index = index
         self.embedding = embedding
@@ -83,9 +87,15 @@ package struct MemoryWrites: Sendable {
         for index in writes.indices { writes[index].change = try await flagged(writes[index].change, of: writes[index].id) }
         let results = try await store.writeShared(writes, priorities: priorities, at: clock.now())
         var written: [(MemoryRecord, EmbeddedVector?)] = []
+        var resolved: [MemoryEvent] = []
         for (write, result) in zip(writes, results) {
             guard case .success(let outcome) = result else { continue }
-            if outcome.audit != nil { RuntimeMetrics.conflict(policy: write.policy, outcome: outcome.kind) }
+            if outcome.audit != nil {
+                RuntimeMetrics.conflict(policy: write.policy, outcome: outcome.kind)
+                resolved.append(MemoryEvent(
+                    kind: .conflictResolved, id: outcome.current.id, owner: outcome.current.owner.rawValue, slice: outcome.current.slice,
+                    version: outcome.current.version, at: clock.now(), detail: "\(write.policy.rawValue): \(outcome.kind.rawValue)"))
+            }
             let vector = write.change.content != nil ? write.vector : nil
             switch outcome.kind {
             case .applied, .overwrote: written.append((outcome.current, vector))
@@ -94,6 +104,7 @@ package struct MemoryWrites: Sendable {
             }
         }
         await committed(written)
+        events.publish(resolved)
         return results
     }
 
@@ -158,9 +169,16 @@ package struct MemoryWrites: Sendable {
         tags.contains(InstructionLikeText.tag) ? tags : tags + [InstructionLikeText.tag]
     }
 
-    /// The one place a commit is made known: write-through to Redis, then the recall index.
+    /// The one place a commit is made known: write-through to Redis, then the recall index,
+    /// then the events.
     func committed(_ records: [(MemoryRecord, EmbeddedVector?)], removed: [MemoryRecord] = []) async {
         RuntimeMetrics.committed(records.map(\.0), removed: removed)
+        defer {
+            let now = clock.now()
+            events.publish(records.map { MemoryEvent(committed: $0.0, at: now) } + removed.map {
+                MemoryEvent(kind: .forgotten, id: $0.id, owner: $0.owner.rawValue, slice: $0.slice, version: $0.version, at: now)
+            })
+        }
         if let hot = await hot() {
             if !records.isEmpty { await hot.didWrite(records.map(\.0)) }
             for record in removed { await hot.didForget(record) }

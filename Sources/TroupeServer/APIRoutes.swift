@@ -24,6 +24,7 @@ import TroupeStore
 /// GET    /v1/personas/:persona/memories/:id/history        memory history --json
 /// POST   /v1/personas/:persona/say             {message, conversation?}   chat --json (without the prompt)
 /// POST   /v1/personas/:persona/say/stream      {message, conversation?}   the turn as server-sent events (TurnStream.swift)
+/// GET    /v1/events                            memory events as server-sent events (EventStream.swift)
 /// GET    /v1/keys                              keys list --json (admins)
 /// POST   /v1/keys                              {role, personas?, label?, rate?, burst?}   201, keys create --json
 /// DELETE /v1/keys/:id                          keys revoke --json
@@ -114,6 +115,7 @@ public struct APIRoutes: Sendable {
     }
 
     func keyRoutes(_ v1: RouterGroup<APIContext>) {
+        v1.get("events") { _, context in EventStream.response(service.events(context.caller)) }
         v1.get("keys") { _, context in
             try await respond(context) { .array(try await service.keys(context.caller).map(JSONView.key)) }
         }

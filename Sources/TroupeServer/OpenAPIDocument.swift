@@ -42,6 +42,11 @@ public enum OpenAPIDocument {
             summary: "The same turn as server-sent events: recalled, delta (each piece of the reply), then done (the turn) or error. "
                 + "Closing the connection stops the reply.",
             body: bodySchema(.say), stream: true),
+        Endpoint(
+            method: "get", path: "/v1/events",
+            summary: "Memory events as they happen (server-sent events: written, superseded, disputed, forgotten, conflict-resolved), "
+                + "never content; a client key sees its personas' and their shared slices'.",
+            stream: true),
         Endpoint(method: "get", path: "/v1/keys", summary: "Every key, revoked ones too, never their secrets (admins)."),
         Endpoint(method: "post", path: "/v1/keys", summary: "Makes a key; the answer's `key` is shown only this once (admins).", body: KeyGrant.schema, success: 201),
         Endpoint(method: "delete", path: "/v1/keys/{id}", summary: "Revokes a key for good (admins)."),

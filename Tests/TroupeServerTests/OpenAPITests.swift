@@ -36,6 +36,8 @@ struct OpenAPITests {
             let operations = Self.operations(served.json)
             #expect(!operations.isEmpty)
             for (method, template, operation) in operations {
+                // An endless stream (the event stream) is called by its own tests.
+                if operation["requestBody"] == nil, operation["responses"]?["200"]?["content"]?["text/event-stream"] != nil { continue }
                 let path = template.replacingOccurrences(of: "{persona}", with: "athena").replacingOccurrences(of: "{id}", with: "trp_000000000000")
                 let body = operation["requestBody"] != nil ? "{}" : nil
                 let needsKey = !(operation["security"]?.items.isEmpty ?? true)
