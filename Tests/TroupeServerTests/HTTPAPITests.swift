@@ -45,16 +45,17 @@ struct HTTPAPITests {
     }
 
     /// Runs `body` with the API listening over a fresh home (through `service`, if given),
-    /// asking for keys when `keysRequired`, its MCP sessions telling time by `clock`; the server
-    /// is stopped afterwards.
+    /// asking for keys when `keysRequired`, with the MCP sessions `sessions` makes (by default
+    /// the server's own); the server is stopped afterwards.
     static func withAPI(
-        keysRequired: Bool = false, service: (@Sendable (ServiceHome) -> TroupeService)? = nil, clock: any WallClock = SystemClock(),
+        keysRequired: Bool = false, service: (@Sendable (ServiceHome) -> TroupeService)? = nil,
+        sessions: @Sendable (TroupeService) -> MCPSessions = { MCPSessions(service: $0) },
         _ body: @Sendable (ServiceHome, Caller) async throws -> Void
     ) async throws {
         let home = try await ServiceHome()
         let (bound, listening) = AsyncStream.makeStream(of: TroupeHTTPServer.Listen.self)
         let served = service?(home) ?? home.service
-        let mcp = MCPSessions(service: served, clock: clock)
+        let mcp = sessions(served)
         let app = TroupeHTTPServer.application(service: served, listen: try TroupeHTTPServer.Listen("127.0.0.1:0"), keysRequired: keysRequired, mcp: mcp) { address in
             listening.yield(address)
             listening.finish()

@@ -87,7 +87,7 @@ struct MCPHTTPTests {
 
     @Test func anIdleSessionExpiresAndABusyOneStays() async throws {
         let clock = ManualClock()
-        try await API.withAPI(keysRequired: true, clock: clock) { home, call in
+        try await API.withAPI(keysRequired: true, sessions: { MCPSessions(service: $0, clock: clock) }) { home, call in
             let key = try await home.service.createKey(KeyGrant(role: .admin), .local).text
             let (idle, idleTransport) = try await Self.connect(call, key: key)
             let (busy, _) = try await Self.connect(call, key: key)
@@ -103,6 +103,26 @@ struct MCPHTTPTests {
             #expect(try await Self.raw(call, "POST", session: session, key: key, body: Self.listTools).status == 404)
             await idle.disconnect()
             await busy.disconnect()
+        }
+    }
+
+    @Test func pastTheLimitTheLongestUnusedSessionGoes() async throws {
+        let clock = ManualClock()
+        try await API.withAPI(keysRequired: true, sessions: { MCPSessions(service: $0, limit: 2, clock: clock) }) { home, call in
+            let key = try await home.service.createKey(KeyGrant(role: .admin), .local).text
+            let (first, firstTransport) = try await Self.connect(call, key: key)
+            clock.advance(by: 60)
+            let (second, secondTransport) = try await Self.connect(call, key: key)
+            let firstSession = try #require(await firstTransport.sessionID), secondSession = try #require(await secondTransport.sessionID)
+            clock.advance(by: 60)
+            _ = try await first.listTools()  // now the second is the one unused longest
+            clock.advance(by: 60)
+            let (third, _) = try await Self.connect(call, key: key)
+            #expect(await call.mcp.count == 2)
+            #expect(try await Self.raw(call, "POST", session: secondSession, key: key, body: Self.listTools).status == 404)
+            #expect(try await Self.raw(call, "POST", session: firstSession, key: key, body: Self.listTools).status == 200)
+            _ = try await third.listTools()
+            for client in [first, second, third] { await client.disconnect() }
         }
     }
 
