@@ -91,6 +91,8 @@ let package = Package(
         // `troupe serve`: the HTTP API over the service layer (Hummingbird).
         .target(name: "TroupeServer", dependencies: [
             "TroupeService", "TroupeCore", "TroupeRuntime", "TroupeStore",
+            // MCP over streamable HTTP at /mcp, each session a TroupeMCPServer.
+            "TroupeMCP", .product(name: "MCP", package: "swift-sdk"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -140,7 +142,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // A service on a temporary home, for the front ends' tests.
-        .target(name: "TroupeServiceTestSupport", dependencies: ["TroupeService", "TroupeRuntime", "TroupeConfig", "TroupeCore"],
+        .target(name: "TroupeServiceTestSupport", dependencies: [
+                    "TroupeService", "TroupeRuntime", "TroupeConfig", "TroupeCore",
+                    // A tool call's text, for the MCP tests over memory and over HTTP.
+                    .product(name: "MCP", package: "swift-sdk"),
+                ],
                 path: "Tests/TroupeServiceTestSupport"),
         .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore"]),
         .testTarget(name: "TroupeMCPTests", dependencies: [
@@ -149,6 +155,8 @@ let package = Package(
         ]),
         .testTarget(name: "TroupeServerTests", dependencies: [
             "TroupeServer", "TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore", "TroupeLLM", "TroupeRuntime",
+            // The SDK's own HTTP client, against /mcp.
+            .product(name: "MCP", package: "swift-sdk"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

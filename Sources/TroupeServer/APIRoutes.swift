@@ -29,16 +29,24 @@ import TroupeStore
 /// POST   /v1/keys                              {role, personas?, label?, rate?, burst?}   201, keys create --json
 /// DELETE /v1/keys/:id                          keys revoke --json
 /// GET    /v1/security-events                   ?limit=&kind=&key=   audit --security --json
+/// POST, GET, DELETE /mcp                       MCP over streamable HTTP (MCPEndpoint.swift)
 /// ```
 ///
 /// Who may call what is ``AccessMiddleware``'s and the service's: a denial (403) is written to
 /// the security log here, with the caller and the peer's address.
 public struct APIRoutes: Sendable {
     public let service: TroupeService
+    /// The MCP sessions of `/mcp`.
+    public let mcp: MCPSessions
     /// The largest request body read (1 MiB); a larger one is refused with 413.
     static let maxBody = 1 << 20
 
-    public init(service: TroupeService) { self.service = service }
+    /// The routes over `service`, with `mcp`'s sessions (by default: new ones, with the
+    /// default timeout and limit).
+    public init(service: TroupeService, mcp: MCPSessions? = nil) {
+        self.service = service
+        self.mcp = mcp ?? MCPSessions(service: service)
+    }
 
     /// The routes; with `keysRequired`, every caller but the probes' must bring a key.
     public func router(keysRequired: Bool) -> Router<APIContext> {
@@ -63,6 +71,7 @@ public struct APIRoutes: Sendable {
         }
         personaRoutes(router.group("v1/personas"))
         keyRoutes(router.group("v1"))
+        MCPEndpoint(sessions: mcp, keysRequired: keysRequired).register(router)
         return router
     }
 

@@ -19,6 +19,8 @@ public enum OpenAPIDocument {
         var stream = false
         /// Whether the route asks for a key when the server does.
         var needsKey = true
+        /// Whether a failure is a JSON-RPC error object (MCP's) rather than ours.
+        var jsonRPC = false
 
         var mediaType: String { stream ? "text/event-stream" : text ? "text/plain" : "application/json" }
     }
@@ -53,6 +55,16 @@ public enum OpenAPIDocument {
         Endpoint(
             method: "get", path: "/v1/security-events", summary: "The security log, newest first (admins).",
             query: ["limit": "At most this many lines (default 100).", "kind": "Only this kind.", "key": "Only this key's lines."]),
+        Endpoint(
+            method: "post", path: "/mcp",
+            summary: "MCP over streamable HTTP: one JSON-RPC message. An initialize without Mcp-Session-Id opens a session (its id in the "
+                + "answer's Mcp-Session-Id); every later request names it. The answer is server-sent events, or JSON for a client "
+                + "that accepts only application/json.",
+            body: jsonRPCMessage, stream: true, jsonRPC: true),
+        Endpoint(
+            method: "get", path: "/mcp", summary: "The MCP session's stream of server-sent events, for messages the server starts.",
+            stream: true, jsonRPC: true),
+        Endpoint(method: "delete", path: "/mcp", summary: "Ends the MCP session named by Mcp-Session-Id.", jsonRPC: true),
     ]
 
     /// The document.
@@ -63,12 +75,13 @@ public enum OpenAPIDocument {
             "openapi": .string("3.1.0"),
             "info": .object([
                 "title": .string("Troupe"), "version": .string("1"),
-                "description": .string("Personas that remember. Answers are the CLI's --json shapes; a failure is {\"error\": {\"code\", \"message\", \"field\"?}}."),
+                "description": .string("Personas that remember. Answers are the CLI's --json shapes; a failure is {\"error\": {\"code\", \"message\", \"field\"?}}, "
+                    + "except at /mcp, which answers as MCP's transport does: a JSON-RPC error object."),
             ]),
             "paths": .object(paths.mapValues { .object($0) }),
             "components": .object([
                 "securitySchemes": .object(["key": .object(["type": .string("http"), "scheme": .string("bearer"), "bearerFormat": .string("trp_…")])]),
-                "schemas": .object(["Error": errorSchema]),
+                "schemas": .object(["Error": errorSchema, "JSONRPCError": jsonRPCErrorSchema]),
             ]),
         ])
     }
@@ -84,8 +97,10 @@ public enum OpenAPIDocument {
             ]))
         }
         let error: JSONValue = .object([
-            "description": .string("A failure, with the error table's status."),
-            "content": .object(["application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/Error")])])]),
+            "description": .string(endpoint.jsonRPC ? "A failure, as MCP's transport answers it (404: no such session)." : "A failure, with the error table's status."),
+            "content": .object([
+                "application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/" + (endpoint.jsonRPC ? "JSONRPCError" : "Error"))])])
+            ]),
         ])
         var responses: [String: JSONValue] = [
             String(endpoint.success): .object([
@@ -120,6 +135,27 @@ public enum OpenAPIDocument {
         schema["required"] = .array(required.filter { $0 != .string("persona") && $0 != .string("id") })
         return .object(schema)
     }
+
+    /// A JSON-RPC 2.0 message, as `/mcp` takes it.
+    static let jsonRPCMessage: JSONValue = .object([
+        "type": .string("object"), "required": .array([.string("jsonrpc")]),
+        "properties": .object([
+            "jsonrpc": .object(["const": .string("2.0")]), "id": .object(["type": .array([.string("string"), .string("integer")])]),
+            "method": .object(["type": .string("string")]), "params": .object(["type": .string("object")]),
+        ]),
+    ])
+
+    /// A JSON-RPC 2.0 error object: `/mcp`'s failures.
+    static let jsonRPCErrorSchema: JSONValue = .object([
+        "type": .string("object"), "required": .array([.string("jsonrpc"), .string("error")]),
+        "properties": .object([
+            "jsonrpc": .object(["const": .string("2.0")]), "id": .object(["type": .string("null")]),
+            "error": .object([
+                "type": .string("object"), "required": .array([.string("code"), .string("message")]),
+                "properties": .object(["code": .object(["type": .string("integer")]), "message": .object(["type": .string("string")])]),
+            ]),
+        ]),
+    ])
 
     static let errorSchema: JSONValue = .object([
         "type": .string("object"), "required": .array([.string("error")]),

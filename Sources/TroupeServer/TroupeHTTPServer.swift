@@ -47,14 +47,17 @@ public enum TroupeHTTPServer {
 
     /// The application: the routes over `service`, listening at `listen`, asking every caller
     /// for a key when `keysRequired`. `onListening` is told the address actually bound (the port
-    /// chosen when `listen` asked for 0).
+    /// chosen when `listen` asked for 0). `/mcp`'s sessions are `mcp` (by default new ones), run
+    /// as the application's service: swept while it runs, closed when it stops.
     public static func application(
-        service: TroupeService, listen: Listen, keysRequired: Bool, logger: Logger = Logger(label: "troupe.serve"),
+        service: TroupeService, listen: Listen, keysRequired: Bool, mcp: MCPSessions? = nil, logger: Logger = Logger(label: "troupe.serve"),
         onListening: @escaping @Sendable (Listen) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
-            router: APIRoutes(service: service).router(keysRequired: keysRequired),
+        let routes = APIRoutes(service: service, mcp: mcp)
+        return Application(
+            router: routes.router(keysRequired: keysRequired),
             configuration: ApplicationConfiguration(address: .hostname(listen.host, port: listen.port), serverName: "troupe"),
+            services: [routes.mcp],
             onServerRunning: { channel in
                 var bound = listen
                 bound.port = channel.localAddress?.port ?? listen.port

@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             Routes: GET /healthz, /readyz; GET /v1/personas, /v1/personas/NAME; POST /v1/personas/NAME/recall, \
             /v1/personas/NAME/memories, /v1/personas/NAME/say; PATCH and DELETE /v1/personas/NAME/memories/ID; \
             GET /v1/personas/NAME/memories/ID/history; GET, POST /v1/keys; DELETE /v1/keys/ID; \
-            GET /v1/security-events. Answers are the --json shapes of the CLI. \
+            GET /v1/security-events; POST, GET, DELETE /mcp (MCP over streamable HTTP). Answers are the --json shapes \
+            of the CLI. \
             Without keys (troupe keys create) every caller acts as the admin, so only loopback addresses are \
             accepted. With a key that is not revoked when the server starts, every route but /healthz and \
             /readyz needs `Authorization: Bearer trp_…`, and any address may be given. Prints \

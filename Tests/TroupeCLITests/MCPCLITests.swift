@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupeServiceTestSupport
 import TroupeStoreConformance
 
 /// `troupe mcp` driven over stdio by a real MCP client nobody here wrote: the official Python
@@ -10,15 +11,17 @@ struct MCPCLITests {
     static let python = CLITests.repo.appendingPathComponent(".venv/bin/python")
     static let script = CLITests.repo.appendingPathComponent("Tests/TroupeCLITests/MCPClient/roundtrip.py")
 
-    @Test func initializesListsToolsAndRecallsWhatItRemembered() async throws {
+    static let httpScript = CLITests.repo.appendingPathComponent("Tests/TroupeCLITests/MCPClient/http_roundtrip.py")
+
+    /// Runs the Python client's `script` with `arguments` in `home`; nil (and an issue) without a .venv.
+    static func client(_ script: URL, _ arguments: [String], home: URL) async throws -> CLITests.Run? {
         guard FileManager.default.isExecutableFile(atPath: Self.python.path) else {
             Issue.record("no .venv with the Python MCP client: run Scripts/setup --tests (Scripts/test does)")
-            return
+            return nil
         }
-        let (home, config) = try HostileInputCLITests.home()
         let process = Process()
         process.executableURL = Self.python
-        process.arguments = [Self.script.path, CLITests.binary.path, home.path, config.path]
+        process.arguments = [script.path] + arguments
         process.currentDirectoryURL = home
         let out = Pipe(), err = Pipe()
         (process.standardOutput, process.standardError) = (out, err)
@@ -30,6 +33,12 @@ struct MCPCLITests {
         }
         let run = try await CLITests.finish((process, out, err))
         watchdog.cancel()
+        return run
+    }
+
+    @Test func initializesListsToolsAndRecallsWhatItRemembered() async throws {
+        let (home, config) = try HostileInputCLITests.home()
+        guard let run = try await Self.client(Self.script, [CLITests.binary.path, home.path, config.path], home: home) else { return }
         #expect(run.status == 0, "the Python client failed: \(run.stderr)")
         let answer = try JSONValue.parse(Array(run.stdout.utf8))
         guard case .object(let result) = answer else {
@@ -75,5 +84,27 @@ struct MCPCLITests {
         }
         // The protocol alone on stdout: the server's messages went to stderr, and were not errors.
         #expect(!run.stderr.contains("error:"), "\(run.stderr)")
+    }
+
+    /// `troupe serve`'s /mcp, over streamable HTTP, with a client key for athena alone.
+    @Test func servesMCPOverHTTPToAClientKey() async throws {
+        let (home, config) = try HostileInputCLITests.home()
+        let made = try await CLITests.troupe(["keys", "create", "--role", "client", "--persona", "athena", "--json"], home: home, config: config)
+        let key = try #require(ServeCLITests.json(made.stdout)["key"]?.text, "\(made.stderr)")
+        let server = try await ServeCLITests.Server.start(home: home, config: config)
+        let ran = try await Self.client(Self.httpScript, [server.base + "/mcp", key], home: home)
+        let stopped = try await server.stop()
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        guard let run = ran else { return }
+        #expect(run.status == 0, "the Python client failed: \(run.stderr)")
+        let result = try JSONValue.parse(Array(run.stdout.utf8))
+        #expect(result["server"]?.text == "troupe")
+        #expect(result["tools"]?.items.compactMap(\.text) == ["forget", "history", "list_personas", "recall", "remember", "say", "update"])
+        let stored = try #require(result["stored"]?["id"]?.text, "\(run.stdout)")
+        let first = result["recalled"]?.items.first
+        #expect(first?["id"]?.text == stored && first?["content"]?.text == "The fire drill is on the second Tuesday of each month.")
+        // The session acts as the key: athena alone.
+        #expect(result["personas"]?.items.compactMap(\.text) == ["athena"])
+        #expect(result["denied"]?["is_error"] == .bool(true) && result["denied"]?["text"]?.text?.hasPrefix("denied:") == true, "\(run.stdout)")
     }
 }

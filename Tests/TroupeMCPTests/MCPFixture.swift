@@ -29,12 +29,7 @@ struct MCPFixture: Sendable {
 
     /// Calls a tool; its text, and whether it is a tool error.
     func call(_ tool: String, _ arguments: [String: Value]) async throws -> (text: String, isError: Bool) {
-        let (content, isError) = try await client.callTool(name: tool, arguments: arguments)
-        let text = content.compactMap { item -> String? in
-            if case .text(let text, _, _) = item { return text }
-            return nil
-        }.joined(separator: "\n")
-        return (text, isError ?? false)
+        try await client.toolText(tool, arguments)
     }
 
     /// A tool's JSON answer, parsed.

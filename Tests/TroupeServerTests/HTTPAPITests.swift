@@ -17,16 +17,21 @@ struct HTTPAPITests {
         var status: Int
         var json: JSONValue
         var headers: HTTPHeaders
+        /// The body as text (a stream of server-sent events is not JSON).
+        var text: String
     }
 
-    /// Calls the API at `base`, with a key when given one.
+    /// Calls the API at `base`, with a key when given one, and any other `headers`.
     struct Caller: Sendable {
         let base: String
+        /// The server's MCP sessions, for tests that sweep them.
+        let mcp: MCPSessions
 
-        func callAsFunction(_ method: String, _ path: String, _ json: String?, key: String? = nil) async throws -> Answer {
+        func callAsFunction(_ method: String, _ path: String, _ json: String?, key: String? = nil, headers: [(String, String)] = []) async throws -> Answer {
             var request = HTTPClientRequest(url: base + path)
             request.method = .init(rawValue: method)
             if let key { request.headers.add(name: "authorization", value: "Bearer \(key)") }
+            request.headers.add(contentsOf: headers)
             if let json {
                 request.headers.add(name: "content-type", value: "application/json")
                 request.body = .bytes(ByteBuffer(string: json))
@@ -35,19 +40,23 @@ struct HTTPAPITests {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
             let bytes = try await response.body.collect(upTo: 4 << 20)
             let parsed = (try? JSONValue.parse(Array(bytes.readableBytesView))) ?? .null
-            return Answer(status: Int(response.status.code), json: parsed, headers: response.headers)
+            return Answer(status: Int(response.status.code), json: parsed, headers: response.headers, text: String(buffer: bytes))
         }
     }
 
     /// Runs `body` with the API listening over a fresh home (through `service`, if given),
-    /// asking for keys when `keysRequired`; the server is stopped afterwards.
+    /// asking for keys when `keysRequired`, with the MCP sessions `sessions` makes (by default
+    /// the server's own); the server is stopped afterwards.
     static func withAPI(
         keysRequired: Bool = false, service: (@Sendable (ServiceHome) -> TroupeService)? = nil,
+        sessions: @Sendable (TroupeService) -> MCPSessions = { MCPSessions(service: $0) },
         _ body: @Sendable (ServiceHome, Caller) async throws -> Void
     ) async throws {
         let home = try await ServiceHome()
         let (bound, listening) = AsyncStream.makeStream(of: TroupeHTTPServer.Listen.self)
-        let app = TroupeHTTPServer.application(service: service?(home) ?? home.service, listen: try TroupeHTTPServer.Listen("127.0.0.1:0"), keysRequired: keysRequired) { address in
+        let served = service?(home) ?? home.service
+        let mcp = sessions(served)
+        let app = TroupeHTTPServer.application(service: served, listen: try TroupeHTTPServer.Listen("127.0.0.1:0"), keysRequired: keysRequired, mcp: mcp) { address in
             listening.yield(address)
             listening.finish()
         }
@@ -59,7 +68,7 @@ struct HTTPAPITests {
                 defer { Task { await services.triggerGracefulShutdown() } }
                 var addresses = bound.makeAsyncIterator()
                 guard let address = await addresses.next() else { throw TroupeError(.unavailable, "the server never listened") }
-                try await body(home, Caller(base: "http://\(address)"))
+                try await body(home, Caller(base: "http://\(address)", mcp: mcp))
                 await services.triggerGracefulShutdown()
                 try await group.waitForAll()
             }
