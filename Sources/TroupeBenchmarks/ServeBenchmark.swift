@@ -118,7 +118,7 @@ public struct ServeBenchmark: Sendable {
 
     /// Each call's latency, and calls a second over the whole run, `connections` at a time.
     func timed(_ items: [String], _ call: @escaping @Sendable (String) async throws -> Void) async throws -> ([Double], Double) {
-        let samples = LockedBox<[Double]>([])
+        let samples = LockedBox<[Double]>([])  // appended to by the concurrent callers
         let start = ContinuousClock.now
         try await concurrently(items) { item in
             let took = try await seconds { try await call(item) }

@@ -54,6 +54,8 @@ public struct MemoryEvent: Sendable, Hashable {
 /// behind by more than its buffer loses the oldest events it has not read (it can read the
 /// records themselves), and the write path goes on.
 public final class MemoryEventHub: Sendable {
+    /// Locked: writers publish from any task while subscribers come and go; the closures only
+    /// copy or change the dictionary.
     private let subscribers = LockedBox<[UUID: AsyncStream<MemoryEvent>.Continuation]>([:])
 
     public init() {}

@@ -16,6 +16,7 @@ public final class RateLimiter: Sendable {
         var limited = false
     }
 
+    /// Locked: every request of every connection takes from it; the closure does arithmetic only.
     private let buckets = LockedBox<[String: Bucket]>([:])
     private let seconds: @Sendable () -> Double
 
