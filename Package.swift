@@ -171,8 +171,8 @@ let package = Package(
                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                         .product(name: "NIOCore", package: "swift-nio"),
                     ],
-                    // The Python MCP client's script, run with the project's .venv (Scripts/setup --tests).
-                    exclude: ["MCPClient"]),
+                    // The Python MCP client's script and llama.cpp's server's, run with the project's .venv (Scripts/setup --tests).
+                    exclude: ["MCPClient", "LlamaServer"]),
         .testTarget(
             name: "TroupeLLMTests",
             dependencies: [

@@ -127,6 +127,11 @@ public protocol ChatBackend: Sendable {
     /// answer is always one of `options`. (The default completes the request as text and takes the
     /// option it names first; see ``ChatChoice/constrained``.) `options` must not be empty.
     func choose(among options: [String], for request: ChatRequest) async throws -> ChatChoice
+
+    /// The reply to `request` as JSON of `schema` (a JSON Schema object; `name` labels it for the
+    /// server), constrained where the backend can (`response_format` on OpenAI-compatible
+    /// servers), else only asked for by the request's messages (see ``StructuredReply``).
+    func completeJSON(_ request: ChatRequest, schema: JSONValue, name: String) async throws -> StructuredReply
 }
 
 extension ChatBackend {

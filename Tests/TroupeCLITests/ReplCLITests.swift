@@ -9,7 +9,7 @@ import TroupeStoreConformance
 /// fails), `fail` drops the connection after three words. In the other modes, a request whose
 /// `response_format` is a JSON schema with a `choice` enum gets `{"choice": …}`: the first value
 /// the last user message names (whole words, any case; the earliest), else the first value;
-/// streamed or whole, as the request asks. After
+/// any other schema gets `{}`; streamed or whole, as the request asks. After
 /// `holdReplies(once:hasTurns:)`, a reply stops after its third word, once a session's log has
 /// that many turns, until `release()`: a test can kill a turn in flight at a fixed point.
 final class ModelServer: @unchecked Sendable {
@@ -43,11 +43,12 @@ final class ModelServer: @unchecked Sendable {
             def choice(self, body):  # a choice asked for with a json_schema enum, answered as JSON; False otherwise
                 schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
                 values = ((schema.get("properties") or {}).get("choice") or {}).get("enum")
-                if not values: return False
+                if not schema: return False
                 said = next((m.get("content", "") for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
-                named = [(m.start(), i) for i, v in enumerate(values)
+                named = [(m.start(), i) for i, v in enumerate(values or [])
                          for m in [re.search(r"(?<!\w)" + re.escape(v) + r"(?!\w)", said, re.I)] if m]
-                content = json.dumps({"choice": values[min(named)[1]] if named else values[0]})
+                # Any other schema (facts to label) gets an empty object: labels nothing.
+                content = json.dumps({"choice": values[min(named)[1]] if named else values[0]} if values else {})
                 if body.get("stream"):
                     self.send_response(200); self.send_header("Content-Type", "text/event-stream")
                     self.send_header("Connection", "close"); self.end_headers()

@@ -111,7 +111,7 @@ struct MemoryFormationTests {
         var description: BackendDescription { BackendDescription(kind: "openai", model: "slow", location: "-", contextLength: 4096) }
 
         func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
-            let reading = request.messages.first?.content.hasPrefix("You extract facts") == true
+            let reading = request.messages.first?.content.hasPrefix("You label facts") == true
             return AsyncThrowingStream { continuation in
                 Task {
                     if reading {
@@ -137,11 +137,11 @@ struct MemoryFormationTests {
         let reader = SlowFactReader()
         let conversation = Conversation(runtime: home.runtime)
         try await conversation.use(reader, for: ["athena"])
-        for i in 1...5 { _ = try await conversation.turn("Note \(i): the build takes ten minutes.", to: "athena") }
+        for i in 1...5 { _ = try await conversation.turn("The build takes \(i + 10) minutes.", to: "athena") }
         #expect(await formed(home))
         // Five turns faster than their formation: the readings still came one by one, in order,
         // from the conversation's backend (not the runtime's default).
-        #expect(reader.read == (1...5).map { "user says: Note \($0): the build takes ten minutes." })
+        #expect(reader.read == (1...5).map { "Speaker: user\n1. The build takes \($0 + 10) minutes" })
         #expect(reader.most == 1)
         await home.stop()
     }

@@ -27,6 +27,21 @@ extension OpenAIBackend {
         return ChatChoice.reading(reply.text, among: options, usage: reply.usage)
     }
 
+    /// Asks for JSON of `schema` (`response_format: {"type": "json_schema", …, "strict": true}`),
+    /// not streamed; a server that refuses the format (400, 422) is asked again for plain text,
+    /// unconstrained. The request's own stop strings are dropped: they could cut the JSON.
+    public func completeJSON(_ request: ChatRequest, schema: JSONValue, name: String) async throws -> StructuredReply {
+        var asked = request
+        asked.sampling.stop = []
+        do {
+            let reply = try await complete(asked, format: .schema(schema, name: name))
+            return StructuredReply(text: reply.text, constrained: true, usage: reply.usage)
+        } catch is FormatRefused {
+            let reply = try await complete(request, format: nil)
+            return StructuredReply(text: reply.text, constrained: false, usage: reply.usage)
+        }
+    }
+
     /// The whole reply to `request`, in the calling task (its cancellation closes the connection).
     private func complete(_ request: ChatRequest, format: OpenAIWire.ResponseFormat?) async throws -> ChatReply {
         let (events, continuation) = AsyncThrowingStream.makeStream(of: ChatEvent.self, throwing: (any Error).self)

@@ -1,4 +1,5 @@
 import Foundation
+import TroupeCore
 
 /// The JSON of the OpenAI chat-completions API, as far as Troupe uses it. Every decoded field is
 /// optional: servers (Ollama, llama.cpp, vLLM) differ in what they leave out.
@@ -44,19 +45,7 @@ enum OpenAIWire {
         struct JSONSchema: Encodable {
             var name: String
             var strict: Bool
-            var schema: ChoiceSchema
-        }
-        /// `{"type": "object", "properties": {"choice": {"type": "string", "enum": [...]}}, ...}`.
-        struct ChoiceSchema: Encodable {
-            struct Properties: Encodable { var choice: StringEnum }
-            struct StringEnum: Encodable {
-                var type = "string"
-                var `enum`: [String]
-            }
-            var type = "object"
-            var properties: Properties
-            var required = ["choice"]
-            var additionalProperties = false
+            var schema: JSONValue
         }
 
         var type = "json_schema"
@@ -67,10 +56,18 @@ enum OpenAIWire {
             case jsonSchema = "json_schema"
         }
 
+        /// JSON of `schema`, named `name` (letters, digits, `_` and `-`, as OpenAI asks).
+        static func schema(_ schema: JSONValue, name: String) -> ResponseFormat {
+            ResponseFormat(jsonSchema: JSONSchema(name: name, strict: true, schema: schema))
+        }
+
         /// One of `options`, as `{"choice": "…"}`.
         static func choice(among options: [String]) -> ResponseFormat {
-            ResponseFormat(jsonSchema: JSONSchema(
-                name: "choice", strict: true, schema: ChoiceSchema(properties: .init(choice: .init(enum: options)))))
+            schema(.object([
+                "type": .string("object"),
+                "properties": .object(["choice": .object(["type": .string("string"), "enum": .array(options.map(JSONValue.string))])]),
+                "required": .array([.string("choice")]), "additionalProperties": .bool(false),
+            ]), name: "choice")
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import TroupeCore
 import TroupeLLM
 import TroupeRetrieval
+import TroupeStore
 
 /// A fact to keep in semantic memory: its text and what it says (subject, attribute, value;
 /// see ``FactShape``).
@@ -11,6 +12,8 @@ public struct Fact: Sendable, Hashable {
     public var subject: String
     /// What rules read in it; `nil` when they cannot tell its subject and verb.
     public var shape: FactShape?
+    /// What a capable model read in it, grounded in the sentence (see ``ModelReading``).
+    public var reading: ModelReading?
 
     public init(text: String, speaker: String, subject: String? = nil) {
         self.text = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -113,18 +116,21 @@ struct MemoryFormation {
         }
         let text = normalized(fact.text)
         if let same = candidates.first(where: { normalized($0.content) == text }) { return sameValue(same) }
+        if fact.reading != nil {
+            for record in candidates {
+                switch ModelReading.match(fact, record) {
+                case .same?: return sameValue(record)
+                case .replaces?: return replacing(record, provenance: provenance)
+                case nil: continue
+                }
+            }
+        }
         guard let shape = fact.shape else { return .add }
         for record in candidates {
             guard let old = Self.shape(of: record), FactShape.sameAttribute(old, shape, speaker: provenance.saidBy) else { continue }
             if old.value == shape.value { return sameValue(record) }
             guard shape.singleValued || old.singleValued else { continue }
-            // A later turn of the same conversation changed it already: formation of an earlier
-            // turn, done late (a background job behind the next turn's "remember"), never
-            // brings the old value back.
-            if let kept = Provenance(record.metadata), kept.conversation == provenance.conversation, kept.turn > provenance.turn {
-                return .repeated(record)
-            }
-            return provenance.trust >= Provenance.trust(of: record.metadata) ? .supersede(record) : .dispute(record)
+            return replacing(record, provenance: provenance)
         }
         // The value of a kept fact said again in other words, about the same thing.
         if let same = candidates.first(where: { record in
@@ -133,6 +139,18 @@ struct MemoryFormation {
             return sameValue(same)
         }
         return .add
+    }
+
+    /// A new value for `record`'s attribute: it supersedes, or is kept beside it as disputed
+    /// when said with less trust.
+    static func replacing(_ record: MemoryRecord, provenance: Provenance) -> Decision {
+        // A later turn of the same conversation changed it already: formation of an earlier
+        // turn, done late (a background job behind the next turn's "remember"), never brings
+        // the old value back.
+        if let kept = Provenance(record.metadata), kept.conversation == provenance.conversation, kept.turn > provenance.turn {
+            return .repeated(record)
+        }
+        return provenance.trust >= Provenance.trust(of: record.metadata) ? .supersede(record) : .dispute(record)
     }
 
     /// What a kept fact says: from its metadata, or read again from its text.
@@ -163,8 +181,17 @@ struct MemoryFormation {
             metadata["single_valued"] = .bool(shape.singleValued)
             metadata["change"] = .bool(shape.isChange)
         }
-        let candidates = try await persona.recall(fact.text, slices: [.semantic], limit: 8)
+        if let reading = fact.reading { metadata["reading"] = reading.metadata }
+        var candidates = try await persona.recall(fact.text, slices: [.semantic], limit: 8)
             .map(\.record).filter { $0.owner == persona.name }
+        var tags: [String] = []
+        if let reading = fact.reading {
+            // Facts of the same label share no words ("My daily ride is a VW Golf", "I now
+            // commute in a Tesla"): found by the label's tag.
+            tags = [reading.tag]
+            let labelled = try await runtime.store.query(MemoryQuery(owners: [persona.name], slices: [.semantic], tag: reading.tag, limit: 8))
+            candidates += labelled.filter { record in !candidates.contains { $0.id == record.id } }
+        }
         switch Self.decide(fact, provenance: provenance, candidates: candidates) {
         case .repeated:
             return nil
@@ -174,19 +201,21 @@ struct MemoryFormation {
             return .init(what: .strengthened, id: next.current.id, slice: .semantic, content: next.current.content)
         case .supersede(let old):
             var text = fact.text
-            if let carried = Self.carried(from: old, into: fact, provenance: provenance) {
+            // An ending carries nothing: what qualified the old value ended with it.
+            if fact.reading?.ends != true, let carried = Self.carried(from: old, into: fact, provenance: provenance) {
                 text += " [\(carried)]"
                 metadata["carried"] = .string(carried)
             }
             let next = try await persona.update(
-                old.id, basedOn: old.version, change: MemoryChange(content: text, metadata: .some(.object(metadata))))
+                old.id, basedOn: old.version,
+                change: MemoryChange(content: text, tags: old.tags.filter { !ModelReading.isTag($0) } + tags, metadata: .some(.object(metadata))))
             return .init(what: .superseded, id: next.current.id, slice: .semantic, content: text, replacedVersion: old.version)
         case .dispute(let old):
             metadata["disputes"] = .string(old.id)
-            let record = try await persona.remember(fact.text, in: .semantic, importance: 0.4, tags: [Self.disputedTag], metadata: .object(metadata))
+            let record = try await persona.remember(fact.text, in: .semantic, importance: 0.4, tags: [Self.disputedTag] + tags, metadata: .object(metadata))
             return .init(what: .disputed, id: record.id, slice: .semantic, content: record.content, disputes: old.id)
         case .add:
-            let record = try await persona.remember(fact.text, in: .semantic, importance: 0.6, metadata: .object(metadata))
+            let record = try await persona.remember(fact.text, in: .semantic, importance: 0.6, tags: tags, metadata: .object(metadata))
             return .init(
                 what: .fact, id: record.id, slice: .semantic, content: record.content,
                 flagged: record.tags.contains(InstructionLikeText.tag) ? InstructionLikeText.reason(record.content) : nil)
@@ -211,19 +240,16 @@ struct MemoryFormation {
 
     // MARK: Extraction
 
-    /// The facts worth keeping in a message, and how they were read: by a capable model (an
-    /// OpenAI-compatible server, not the embedded toy model nor the offline one), with a JSON
-    /// answer checked against the message, when there is one; by rules otherwise (or when the
-    /// model's answer is not usable).
+    /// The facts worth keeping in a message: the sentences rules pick out, as said. With a
+    /// capable model (an OpenAI-compatible server, not the embedded toy model nor the offline
+    /// one) each is also labelled with what it says, where the label is grounded in it (see
+    /// ``ModelReading``); the text is never the model's.
     func extract(_ message: String, speaker: String, backend given: (any ChatBackend)? = nil) async -> (facts: [Fact], method: Provenance.Method) {
+        let facts = FactReading.sentences(message, speaker: speaker)
         var backend = given
-        if backend == nil { backend = try? await runtime.chatBackend(for: persona.definition).backend }
-        if let backend, Self.readsFacts(backend.description),
-            let facts = await FactReading.byModel(message, speaker: speaker, backend: backend), !facts.isEmpty
-        {
-            return (facts, .model)
-        }
-        return (FactReading.sentences(message, speaker: speaker), .rules)
+        if backend == nil, !facts.isEmpty { backend = try? await runtime.chatBackend(for: persona.definition).backend }
+        guard let backend, Self.readsFacts(backend.description), !facts.isEmpty else { return (facts, .rules) }
+        return (await ModelReading.label(facts, speaker: speaker, backend: backend).facts, .rules)
     }
 
     /// Whether a backend's reading of facts is trusted beyond the rules: a server the operator

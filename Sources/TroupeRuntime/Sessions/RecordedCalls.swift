@@ -107,6 +107,16 @@ struct RecordingBackend: ChatBackend {
             scope: SessionIDs.scope)
         return choice
     }
+
+    /// The inner backend's JSON (constrained where it can be), recorded as a reply: a replay
+    /// reads it back as text, as the live run read it.
+    func completeJSON(_ request: ChatRequest, schema: JSONValue, name: String) async throws -> StructuredReply {
+        let reply = try await inner.completeJSON(request, schema: schema, name: name)
+        book.append(
+            RecordedCall(reply: reply.text, finish: .stop, promptTokens: reply.usage.promptTokens, completionTokens: reply.usage.completionTokens),
+            scope: SessionIDs.scope)
+        return reply
+    }
 }
 
 /// Replies from a session's log instead of a model: each call gets the next recorded reply of
