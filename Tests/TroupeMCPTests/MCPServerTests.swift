@@ -14,7 +14,7 @@ struct MCPServerTests {
     @Test func listsEveryToolWithAnObjectSchema() async throws {
         try await MCPFixture.with { mcp in
             let (tools, _) = try await mcp.client.listTools()
-            #expect(tools.map(\.name).sorted() == ["forget", "history", "list_personas", "recall", "remember", "say", "update"])
+            #expect(tools.map(\.name).sorted() == ["forget", "history", "list_personas", "recall", "remember", "run_session", "say", "update"])
             for tool in tools { #expect(tool.inputSchema.objectValue?["type"] == "object", "\(tool.name)") }
         }
     }
