@@ -13,7 +13,7 @@ extension TroupeService {
 
     /// A session file read and checked against this home's personas and shared slices
     /// (`troupe run`): the definition (nil when there are errors) and every diagnostic.
-    public func session(file: URL, _ context: RequestContext) throws -> (SessionDefinition?, [Diagnostic]) {
+    public func sessionDefinition(file: URL, _ context: RequestContext) throws -> (SessionDefinition?, [Diagnostic]) {
         try context.checkWholeHome("run a session")
         return SessionDefinition.load(file, configuration: runtime.configuration)
     }

@@ -35,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let service = TroupeService(runtime: try await global.runtime())
         let url = URL(fileURLWithPath: session)
-        let (definition, diagnostics) = try service.session(file: url, .local)
+        let (definition, diagnostics) = try service.sessionDefinition(file: url, .local)
         for diagnostic in diagnostics where diagnostic.severity != .error { Output.stderr(diagnostic.rendered) }
         guard let definition else { throw ConfigError(diagnostics) }
         let folder = out.map { URL(fileURLWithPath: $0) } ?? service.sessionFolder(url.deletingPathExtension().lastPathComponent)
