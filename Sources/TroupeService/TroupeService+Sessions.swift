@@ -44,7 +44,8 @@ extension TroupeService {
     /// a whole store's contents in place under the server's runtime); at most
     /// ``remoteSessionRounds`` rounds and ``remoteSessionSeconds`` seconds; one such run at a
     /// time (another is a conflict). Errors in the text are an invalid `session` argument,
-    /// every diagnostic in its message.
+    /// every diagnostic in its message. The run is not cancelled with its caller: it goes on
+    /// when the client goes away, and a server asked to stop waits for it (at most those seconds).
     public func runSession(named name: String, text: String, _ context: RequestContext) async throws -> SessionResult {
         try context.checkWholeHome("run a session")
         try Self.checkSessionName(name)
