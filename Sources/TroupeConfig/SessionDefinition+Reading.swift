@@ -12,6 +12,14 @@ extension SessionDefinition {
         return (source.hasErrors ? nil : definition, source.diagnostics)
     }
 
+    /// Reads and validates a session given as text (one sent to the API), as ``load(_:configuration:)``
+    /// does a file; `displayPath` names it in diagnostics.
+    public static func load(text: String, displayPath: String, configuration: Configuration) -> (SessionDefinition?, [Diagnostic]) {
+        let source = YAMLSource(text: text, displayPath: displayPath)
+        let definition = read(source, configuration: configuration)
+        return (source.hasErrors ? nil : definition, source.diagnostics)
+    }
+
     static func read(_ source: YAMLSource, configuration: Configuration) -> SessionDefinition? {
         guard let root = MappingReader.root(of: source, expecting: "a session") else { return nil }
         let known = configuration.personas.map(\.name.rawValue)

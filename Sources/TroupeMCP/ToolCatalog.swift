@@ -8,7 +8,7 @@ enum ToolCatalog {
         let annotations: Tool.Annotations = switch operation {
         case .listPersonas, .recall, .history: .init(readOnlyHint: true)
         case .forget: .init(destructiveHint: true, idempotentHint: true)
-        case .remember, .update, .say: .init(destructiveHint: false, idempotentHint: false)
+        case .remember, .update, .say, .runSession: .init(destructiveHint: false, idempotentHint: false)
         }
         return Tool(name: operation.rawValue, description: operation.summary, inputSchema: Value(json: operation.schema), annotations: annotations)
     }

@@ -19,12 +19,19 @@ import TroupeStore
 /// GET    /v1/personas/:persona                 personas show --json
 /// POST   /v1/personas/:persona/recall          {query, limit?, slices?, why?}   memory recall --json
 /// POST   /v1/personas/:persona/memories        {content, slice | shared, importance?, tags?}   201, memory add --json
+/// GET    /v1/personas/:persona/memories/:id    memory show --persona --json
 /// PATCH  /v1/personas/:persona/memories/:id    {base_version, content?, importance?, tags?}   memory update --json
 /// DELETE /v1/personas/:persona/memories/:id    ?reason=…   memory forget --json
 /// GET    /v1/personas/:persona/memories/:id/history        memory history --json
 /// POST   /v1/personas/:persona/say             {message, conversation?}   chat --json (without the prompt)
 /// POST   /v1/personas/:persona/say/stream      {message, conversation?}   the turn as server-sent events (TurnStream.swift)
 /// GET    /v1/events                            memory events as server-sent events (EventStream.swift)
+/// GET    /v1/stats                             memory stats --json (operators)
+/// GET    /v1/audit                             ?slice=&record=&limit=   audit --json (a client: its shared slices')
+/// GET    /v1/sessions                          the runs in sessions/ in the home, each one's status (operators)
+/// POST   /v1/sessions                          {name, session}   run --json: a session's YAML, run to its end (operators)
+/// GET    /v1/sessions/:name                    one run's status: ended or not, why it stopped, its expectations
+/// GET    /v1/sessions/:name/transcript         its transcript.md
 /// GET    /v1/keys                              keys list --json (admins)
 /// POST   /v1/keys                              {role, personas?, label?, rate?, burst?}   201, keys create --json
 /// DELETE /v1/keys/:id                          keys revoke --json
@@ -71,6 +78,7 @@ public struct APIRoutes: Sendable {
         }
         personaRoutes(router.group("v1/personas"))
         keyRoutes(router.group("v1"))
+        homeRoutes(router.group("v1"))
         MCPEndpoint(sessions: mcp, keysRequired: keysRequired).register(router)
         return router
     }
@@ -93,6 +101,12 @@ public struct APIRoutes: Sendable {
         }
         v1.post(":persona/memories") { request, context in
             try await respond(context, status: .created) { try await service.call(.remember, try await Self.body(request, context), context.caller) }
+        }
+        v1.get(":persona/memories/:id") { _, context in
+            try await respond(context) {
+                let (persona, id) = (try context.parameters.require("persona"), try context.parameters.require("id"))
+                return JSONView.record(try await service.record(id: id, persona: persona, context.caller))
+            }
         }
         v1.patch(":persona/memories/:id") { request, context in
             try await respond(context) { try await service.call(.update, try await Self.body(request, context, id: true), context.caller) }

@@ -15,6 +15,8 @@ public enum OpenAPIDocument {
         var success = 200
         /// Whether the answer is text rather than JSON.
         var text = false
+        /// Whether that text is Markdown.
+        var markdown = false
         /// Whether the answer is a stream of server-sent events.
         var stream = false
         /// Whether the route asks for a key when the server does.
@@ -22,7 +24,7 @@ public enum OpenAPIDocument {
         /// Whether a failure is a JSON-RPC error object (MCP's) rather than ours.
         var jsonRPC = false
 
-        var mediaType: String { stream ? "text/event-stream" : text ? "text/plain" : "application/json" }
+        var mediaType: String { stream ? "text/event-stream" : markdown ? "text/markdown" : text ? "text/plain" : "application/json" }
     }
 
     /// Every route of ``APIRoutes``.
@@ -35,6 +37,9 @@ public enum OpenAPIDocument {
         Endpoint(method: "get", path: "/v1/personas/{persona}", summary: "One persona in full, as `troupe personas show --json`."),
         Endpoint(method: "post", path: "/v1/personas/{persona}/recall", summary: Operation.recall.summary, body: bodySchema(.recall)),
         Endpoint(method: "post", path: "/v1/personas/{persona}/memories", summary: Operation.remember.summary, body: bodySchema(.remember), success: 201),
+        Endpoint(
+            method: "get", path: "/v1/personas/{persona}/memories/{id}",
+            summary: "A memory's current version, as the persona reads it (its own memories and its shared slices'), as `troupe memory show --json`."),
         Endpoint(method: "patch", path: "/v1/personas/{persona}/memories/{id}", summary: Operation.update.summary, body: bodySchema(.update)),
         Endpoint(method: "delete", path: "/v1/personas/{persona}/memories/{id}", summary: Operation.forget.summary, query: ["reason": "Why, for the audit line."]),
         Endpoint(method: "get", path: "/v1/personas/{persona}/memories/{id}/history", summary: Operation.history.summary),
@@ -49,6 +54,26 @@ public enum OpenAPIDocument {
             summary: "Memory events as they happen (server-sent events: written, superseded, disputed, forgotten, conflict-resolved), "
                 + "never content; a client key sees its personas' and their shared slices'.",
             stream: true),
+        Endpoint(
+            method: "get", path: "/v1/stats",
+            summary: "Current records per owner and slice, superseded versions, forgotten records, the store's size and the hot tier, "
+                + "as `troupe memory stats --json` (admins and operators: the figures are the whole store's)."),
+        Endpoint(
+            method: "get", path: "/v1/audit",
+            summary: "How stale writes to shared slices were resolved, newest first, as `troupe audit --json`. A client key sees the "
+                + "shared slices its personas belong to.",
+            query: ["slice": "Only this shared slice.", "record": "Only this record.", "limit": "At most this many lines (default 50)."]),
+        Endpoint(
+            method: "get", path: "/v1/sessions",
+            summary: "The session runs kept in sessions/ in the home, by name: each one's status (admins and operators)."),
+        Endpoint(method: "post", path: "/v1/sessions", summary: Operation.runSession.summary, body: Operation.runSession.schema),
+        Endpoint(
+            method: "get", path: "/v1/sessions/{name}",
+            summary: "One run's status from its log: whether it ended (a run without an end was killed, or is running), why it "
+                + "stopped, its expectations (admins and operators)."),
+        Endpoint(
+            method: "get", path: "/v1/sessions/{name}/transcript", summary: "The run's transcript, written when it ended (admins and operators).",
+            text: true, markdown: true),
         Endpoint(method: "get", path: "/v1/keys", summary: "Every key, revoked ones too, never their secrets (admins)."),
         Endpoint(method: "post", path: "/v1/keys", summary: "Makes a key; the answer's `key` is shown only this once (admins).", body: KeyGrant.schema, success: 201),
         Endpoint(method: "delete", path: "/v1/keys/{id}", summary: "Revokes a key for good (admins)."),

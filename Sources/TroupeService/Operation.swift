@@ -5,6 +5,7 @@ import TroupeCore
 public enum Operation: String, Sendable, CaseIterable {
     case listPersonas = "list_personas"
     case recall, remember, update, forget, history, say
+    case runSession = "run_session"
 
     /// Whether the operation only reads (recall touches access counts, nothing a caller sees).
     public var readsOnly: Bool { self == .listPersonas || self == .recall || self == .history }
@@ -24,6 +25,11 @@ public enum Operation: String, Sendable, CaseIterable {
         case .say:
             "One chat turn with a persona: it recalls, replies, and remembers the exchange. Give the conversation id "
                 + "a previous say returned to continue that conversation."
+        case .runSession:
+            "Runs a scripted multi-persona session (the YAML of a session file) to its end, into sessions/<name> in the home, "
+                + "and answers with how it ended: why it stopped, each expectation, where the transcript and the log are. "
+                + "Operators and admins only; at most \(TroupeService.remoteSessionRounds) rounds and "
+                + "\(Int(TroupeService.remoteSessionSeconds)) seconds, one run at a time."
         }
     }
 
@@ -62,6 +68,11 @@ public enum Operation: String, Sendable, CaseIterable {
                 "persona": Self.persona, "message": Self.text("What you say.", max: 100_000),
                 "conversation": Self.text("A conversation id to resume.", max: 200),
             ], required: ["persona", "message"])
+        case .runSession:
+            Self.object([
+                "name": Self.text("The run's name: its folder in sessions/ (letters, digits, '.', '_', '-').", max: 64),
+                "session": Self.text("The session file's YAML (title, personas, opening, max_rounds, stop, expectations, …).", max: 100_000),
+            ], required: ["name", "session"])
         }
     }
 

@@ -49,6 +49,8 @@ extension TroupeService {
             let turn = try await say(
                 persona: try input.required("persona"), message: try input.required("message"), conversation: input.string("conversation"), context)
             return Self.turn(turn)
+        case .runSession:
+            return try await runSession(named: try input.required("name"), text: try input.required("session"), context).json
         }
     }
 

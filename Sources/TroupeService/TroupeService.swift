@@ -22,6 +22,9 @@ public final class TroupeService: Sendable {
     let limiter: RateLimiter
     /// The chat backend of every new conversation, instead of the configured one (tests).
     let backendOverride: (any ChatBackend)?
+    /// The name of the session sent over the API that is running, if one is: they run one at a
+    /// time (TroupeService+Sessions.swift).
+    let runningSession = LockedBox<String?>(nil)
 
     /// A service over an opened runtime, its keys in the runtime's store. `maxConversations`
     /// bounds the conversations kept for resuming by id (the least recently used goes first).

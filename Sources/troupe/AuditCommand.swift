@@ -34,10 +34,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         if security { return try await showSecurityLog() }
-        let runtime = try await global.memoryRuntime()
-        var query = AuditQuery(record: record, limit: limit)
-        if let slice { query.slice = try runtime.sharedSlice(slice).name }
-        let entries = try await runtime.audit(query)
+        let entries = try await global.service().audit(slice: slice, record: record, limit: limit, .local)
         if json {
             Output.json(.array(entries.map(JSONView.audit)))
             return

@@ -5,6 +5,8 @@ import TroupeRetrieval
 import TroupeBenchmarks
 import TroupeRuntime
 
+/// `troupe bench`: benchmarks, which drive the runtime (and its peers) directly, not through the
+/// service layer.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",

@@ -3,6 +3,7 @@ import Foundation
 import TroupeCore
 import TroupeLLM
 import TroupeRuntime
+import TroupeService
 
 /// `troupe chat`: one turn, to try a persona and its backend alone.
 struct ChatCommand: AsyncParsableCommand {
@@ -22,9 +23,7 @@ struct ChatCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try await global.memoryRuntime()
-        let conversation = Conversation(runtime: runtime)
-        let handle = await conversation.start(message, to: persona)
+        let handle = try await global.service().startTurn(persona: persona, message: message, .local)
         let streaming = !json && isatty(1) == 1
         var record: TurnRecord?
         for try await event in handle.events {

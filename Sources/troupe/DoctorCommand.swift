@@ -3,6 +3,7 @@ import Foundation
 import TroupeCore
 import TroupeRetrieval
 import TroupeRuntime
+import TroupeService
 
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let report = await Doctor.run(configFlag: global.config, homeFlag: global.home)
+        let report = try await TroupeService.doctor(configFlag: global.config, homeFlag: global.home, .local)
         if json {
             Output.json(JSONView.doctor(report))
         } else {

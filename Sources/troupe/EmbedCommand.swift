@@ -4,6 +4,8 @@ import TroupeCore
 import TroupeRetrieval
 import TroupeRuntime
 
+/// `troupe embed`: the embedder on its own, for the operator; it calls the runtime directly, not
+/// the service layer (no persona's memory is read or written).
 struct EmbedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed", abstract: "Print the tokens and vector of each text, as recall sees them.",

@@ -33,11 +33,6 @@ struct GlobalOptions: ParsableArguments {
     func service() async throws -> TroupeService {
         TroupeService(runtime: try await memoryRuntime())
     }
-
-    /// The actor of persona `name`: what a command with `--persona` acts as.
-    func persona(_ name: String) async throws -> PersonaActor {
-        try await memoryRuntime().persona(name)
-    }
 }
 
 /// The runtimes a command opened, shut down when it ends (Redis connections closed, shared

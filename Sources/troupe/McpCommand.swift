@@ -14,7 +14,7 @@ struct McpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp", abstract: "Serve the Model Context Protocol on stdio (tools, persona slices as resources, a prompt).",
         discussion: """
-            Tools: list_personas, recall, remember, update, forget, history, say. Resources: \
+            Tools: list_personas, recall, remember, update, forget, history, say, run_session. Resources: \
             troupe://persona/<name>/<slice>. Prompt: speak-as (persona, topic). stdout carries the protocol alone; \
             messages go to stderr. Ends when the client closes stdin, or on SIGINT/SIGTERM.
             """)

@@ -3,6 +3,7 @@ import Foundation
 import TroupeConfig
 import TroupeCore
 import TroupeRuntime
+import TroupeService
 import TroupeStore
 
 extension MemoryCommand {
@@ -39,23 +40,18 @@ extension MemoryCommand {
         }
 
         func run() async throws {
-            // Seeds are loaded after the import, so that an exported home re-imports its own seeds
-            // (same ids and times) instead of meeting fresh copies.
-            let runtime = try await global.runtime()
-            if !noEmbed, let warning = runtime.embedderChoice.warning { Output.warning(warning) }
-            let importer = try runtime.importer(
-                defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize, embedding: !noEmbed,
-                keepSource: keepSource)
-            let url = URL(fileURLWithPath: file)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw TroupeError(.invalidInput, "no such file", context: file)
-            }
+            // A runtime without the procedural seeds: the import loads them after it, so that an
+            // exported home re-imports its own seeds (same ids and times) instead of meeting fresh copies.
+            let service = TroupeService(runtime: try await global.runtime())
+            if !noEmbed, let warning = service.embedderWarning { Output.warning(warning) }
             let bar: ProgressBar? = Output.stderrIsTerminal ? ProgressBar() : nil
             var progress: (@Sendable (MemoryImporter.Progress) -> Void)?
             if let bar { progress = { bar.show($0) } }
-            let report: MemoryImporter.Report = try await importer.run(file: url, progress: progress)
+            let request = ImportRequest(
+                file: file, defaultOwner: persona, skipInvalid: skipInvalid, dryRun: dryRun, batchSize: batchSize, embedding: !noEmbed,
+                keepSource: keepSource)
+            let report = try await service.importMemories(request, progress: progress, .local)
             bar?.finish()
-            if report.outcome == .imported { try await runtime.seedProceduralMemory() }
 
             if json {
                 Output.json(JSONView.importReport(report, file: file))

@@ -15,7 +15,7 @@ extension MemoryCommand {
         @Flag(help: "Print JSON (one array).") var json = false
 
         func run() async throws {
-            let items = try await global.persona(persona).workingMemory()
+            let items = try await global.service().workingMemory(persona: persona, .local)
             if json {
                 Output.json(.array(items.map(JSONView.record)))
                 return
@@ -35,12 +35,7 @@ extension MemoryCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let record: MemoryRecord
-            if let persona {
-                record = try await global.persona(persona).record(id)
-            } else {
-                record = try await global.memoryRuntime().record(id)
-            }
+            let record = try await global.service().record(id: id, persona: persona, .local)
             if json {
                 Output.json(JSONView.record(record))
                 return

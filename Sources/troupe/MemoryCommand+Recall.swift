@@ -34,6 +34,8 @@ extension MemoryCommand {
             let persona = try await runtime.persona(persona)
             let slices = slice.isEmpty ? nil : slice
             if let warning = runtime.embedderChoice.warning { Output.warning(warning) }
+            // A file of queries (a benchmark's, an evaluation's) and the shadow read on the mirror are
+            // operator plumbing on the runtime itself; one query goes through the service below.
             if let queries {
                 let text: String
                 do { text = try String(contentsOfFile: queries, encoding: .utf8) } catch {

@@ -5,6 +5,8 @@ import TroupeRetrieval
 import TroupeRuntime
 
 extension MemoryCommand {
+    /// `memory reembed`: operator plumbing on the runtime itself, not through the service layer (it
+    /// rewrites every record's vector, as no front end but the local operator's would).
     struct Reembed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Embed every memory that has no vector of the configured model.",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TroupeCore
 import TroupeRuntime
+import TroupeService
 import TroupeStore
 
 struct MemoryCommand: AsyncParsableCommand {
@@ -21,11 +22,9 @@ struct MemoryCommand: AsyncParsableCommand {
         @Option(name: [.short, .long], help: "Write to this file instead of stdout.") var output: String?
 
         func run() async throws {
-            let runtime = try await global.memoryRuntime()
-            var query = MemoryQuery(slices: slice.isEmpty ? nil : slice)
-            if let persona { query.owners = [try runtime.owner(persona)] }
-            let sink = try OutputSink(path: output)
-            let count = try await runtime.export(query) { try sink.write($0) }
+            let service = try await global.service()
+            let sink = OutputSink(path: output)
+            let count = try await service.export(owner: persona, slices: slice.isEmpty ? nil : slice, .local) { try sink.write($0) }
             try sink.close()
             if output != nil { Output.stderr("exported \(ProgressLine.grouped(count)) records to \(output!)") }
         }
@@ -37,17 +36,12 @@ struct MemoryCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let runtime = try await global.memoryRuntime()
-            let stats = try await runtime.stats()
+            let all = try await global.service().stats(.local)
             if json {
-                var object = JSONView.stats(stats)
-                if let tier = await runtime.hotTier(), case .object(var o) = object {
-                    o["hot_tier"] = HotTierText.json(await tier.stats())
-                    object = .object(o)
-                }
-                Output.json(object)
+                Output.json(all.json)
                 return
             }
+            let stats = all.store
             let owners = Array(Set(stats.buckets.map(\.owner))).sorted()
             let rows = owners.map { owner in
                 [owner] + SliceKind.allCases.map { slice in
@@ -55,38 +49,31 @@ struct MemoryCommand: AsyncParsableCommand {
                 } + [String(stats.buckets.filter { $0.owner == owner }.reduce(0) { $0 + $1.count })]
             }
             Output.stdout(Table.render(header: ["OWNER"] + SliceKind.allCases.map { $0.rawValue.uppercased() } + ["TOTAL"], rows: rows))
-            if let model = runtime.embedderChoice.modelID, let missing = try await runtime.recordsWithoutVector() {
+            if let model = all.vectorModel, let missing = all.withoutVector {
                 Output.stdout("\nvectors: \(ProgressLine.grouped(stats.total - missing)) of \(ProgressLine.grouped(stats.total)) records embedded with \(model)"
                     + (missing > 0 ? " (run `troupe memory reembed` for the other \(ProgressLine.grouped(missing)))" : ""))
             }
-            if let tier = await runtime.hotTier() { Output.stdout("\n" + HotTierText.summary(await tier.stats())) }
+            if let tier = all.hotTier { Output.stdout("\n" + HotTierText.summary(tier)) }
             Output.stdout("""
 
                 \(ProgressLine.grouped(stats.total)) current records, \(ProgressLine.grouped(stats.supersededVersions)) superseded versions, \
-                \(stats.forgotten) forgotten; \(ByteCount.format(stats.bytesOnDisk ?? 0)) on disk at \(runtime.storePath) \
+                \(stats.forgotten) forgotten; \(ByteCount.format(stats.bytesOnDisk ?? 0)) on disk at \(all.storePath) \
                 (schema \(stats.schemaVersion ?? "?"))
                 """)
         }
     }
 }
 
-/// Buffered output to stdout or a file.
+/// Buffered output to stdout or a file. The file is created at the first flush, so that an
+/// export refused before it begins (a persona it may not read, an unknown one) leaves none.
 final class OutputSink {
-    private let handle: FileHandle
-    private let ownsHandle: Bool
+    private let path: String?
+    private var handle: FileHandle?
     private var buffer = Data()
 
-    init(path: String?) throws {
-        if let path {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw TroupeError(.invalidInput, "cannot create file", context: path)
-            }
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            ownsHandle = true
-        } else {
-            handle = .standardOutput
-            ownsHandle = false
-        }
+    init(path: String?) {
+        self.path = path
+        if path == nil { handle = .standardOutput }
     }
 
     func write(_ text: String) throws {
@@ -95,12 +82,22 @@ final class OutputSink {
     }
 
     func flush() throws {
-        try handle.write(contentsOf: buffer)
+        try opened().write(contentsOf: buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 
     func close() throws {
         try flush()
-        if ownsHandle { try handle.close() }
+        if path != nil { try handle?.close() }
+    }
+
+    private func opened() throws -> FileHandle {
+        if let handle { return handle }
+        guard let path, FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw TroupeError(.invalidInput, "cannot create file", context: path ?? "-")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        self.handle = handle
+        return handle
     }
 }

@@ -6,6 +6,7 @@ import TroupeRuntime
 import TroupeStore
 
 /// `troupe migrate`: copies a whole store into another (SQLite ↔ PostgreSQL), then verifies it.
+/// Operator plumbing on the stores themselves, not through the service layer.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate", abstract: "Copy every memory, version, vector, history, forget receipt, audit line, queued formation job, API key and security log line into another store.",

@@ -5,6 +5,7 @@ import TroupeRuntime
 import TroupeStore
 
 /// `troupe reconcile`: compares the store with its mirror (`storage.mirror`) and repairs it.
+/// Operator plumbing on the stores themselves, not through the service layer.
 struct ReconcileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile", abstract: "Compare the store with its mirror (storage.mirror), and with --repair make the mirror equal.",

@@ -4,7 +4,8 @@ import TroupeCore
 import TroupeRuntime
 import TroupeStore
 
-/// `troupe redis`: the home's managed redis-server.
+/// `troupe redis`: the home's managed redis-server. Operator plumbing on the runtime itself, not
+/// through the service layer.
 struct RedisCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redis", abstract: "Start, stop or inspect the home's managed redis-server.",

@@ -7,7 +7,8 @@ import TroupeCore
 import TroupeRuntime
 
 /// `troupe repl`: talk with personas. The terminal side: line editing, Ctrl-C and Ctrl-D,
-/// piped input; the logic is ``ReplSession``.
+/// piped input; the logic is ``ReplSession``, on the runtime itself rather than the service
+/// layer (its `:commands` reach into a conversation's turns, the recall behind them, formation).
 struct ReplCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repl", abstract: "Talk with personas (:help lists the commands).",

@@ -3,6 +3,7 @@ import Foundation
 import TroupeConfig
 import TroupeCore
 import TroupeRuntime
+import TroupeService
 
 /// `troupe run`: a scripted multi-persona session.
 struct RunCommand: AsyncParsableCommand {
@@ -32,19 +33,18 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = try await global.runtime()
+        let service = TroupeService(runtime: try await global.runtime())
         let url = URL(fileURLWithPath: session)
-        let (definition, diagnostics) = SessionDefinition.load(url, configuration: runtime.configuration)
+        let (definition, diagnostics) = try service.sessionDefinition(file: url, .local)
         for diagnostic in diagnostics where diagnostic.severity != .error { Output.stderr(diagnostic.rendered) }
         guard let definition else { throw ConfigError(diagnostics) }
-        let name = url.deletingPathExtension().lastPathComponent
-        let folder = out.map { URL(fileURLWithPath: $0) }
-            ?? runtime.configuration.location.home.appendingPathComponent("sessions").appendingPathComponent(name)
-        await runtime.shutdown()
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? service.sessionFolder(url.deletingPathExtension().lastPathComponent)
+        // The run opens a runtime of its own over the home; this one, which only read the config, goes first.
+        await service.runtime.shutdown()
         let options = SessionOptions(
             out: folder, replay: replay.map { URL(fileURLWithPath: $0) }, resume: resume, sandbox: sandbox,
             progress: { Output.stderr($0) })
-        let result = try await SessionRunner(definition: definition, configuration: runtime.configuration, options: options).run()
+        let result = try await service.runSession(definition, options: options, .local)
         if json {
             Output.json(result.json)
         } else {

@@ -14,8 +14,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Serve the HTTP API: loopback only without keys, any address with them.",
         discussion: """
             Routes: GET /healthz, /readyz; GET /v1/personas, /v1/personas/NAME; POST /v1/personas/NAME/recall, \
-            /v1/personas/NAME/memories, /v1/personas/NAME/say; PATCH and DELETE /v1/personas/NAME/memories/ID; \
-            GET /v1/personas/NAME/memories/ID/history; GET, POST /v1/keys; DELETE /v1/keys/ID; \
+            /v1/personas/NAME/memories, /v1/personas/NAME/say; GET, PATCH and DELETE /v1/personas/NAME/memories/ID; \
+            GET /v1/personas/NAME/memories/ID/history; GET /v1/stats, /v1/audit; GET, POST /v1/sessions; \
+            GET /v1/sessions/NAME, /v1/sessions/NAME/transcript; GET, POST /v1/keys; DELETE /v1/keys/ID; \
             GET /v1/security-events; POST, GET, DELETE /mcp (MCP over streamable HTTP). Answers are the --json shapes \
             of the CLI. \
             Without keys (troupe keys create) every caller acts as the admin, so only loopback addresses are \

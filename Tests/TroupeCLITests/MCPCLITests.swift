@@ -46,7 +46,7 @@ struct MCPCLITests {
             return
         }
         #expect(result["server"] == .string("troupe"))
-        #expect(result["tools"] == .array(["forget", "history", "list_personas", "recall", "remember", "say", "update"].map(JSONValue.string)))
+        #expect(result["tools"] == .array(["forget", "history", "list_personas", "recall", "remember", "run_session", "say", "update"].map(JSONValue.string)))
         #expect(result["schemas"] == .array([.string("object")]))
         guard case .object(let stored)? = result["stored"], case .array(let recalled)? = result["recalled"],
               case .object(let first)? = recalled.first
@@ -99,7 +99,7 @@ struct MCPCLITests {
         #expect(run.status == 0, "the Python client failed: \(run.stderr)")
         let result = try JSONValue.parse(Array(run.stdout.utf8))
         #expect(result["server"]?.text == "troupe")
-        #expect(result["tools"]?.items.compactMap(\.text) == ["forget", "history", "list_personas", "recall", "remember", "say", "update"])
+        #expect(result["tools"]?.items.compactMap(\.text) == ["forget", "history", "list_personas", "recall", "remember", "run_session", "say", "update"])
         let stored = try #require(result["stored"]?["id"]?.text, "\(run.stdout)")
         let first = result["recalled"]?.items.first
         #expect(first?["id"]?.text == stored && first?["content"]?.text == "The fire drill is on the second Tuesday of each month.")

@@ -14,7 +14,7 @@ struct MCPServerTests {
     @Test func listsEveryToolWithAnObjectSchema() async throws {
         try await MCPFixture.with { mcp in
             let (tools, _) = try await mcp.client.listTools()
-            #expect(tools.map(\.name).sorted() == ["forget", "history", "list_personas", "recall", "remember", "say", "update"])
+            #expect(tools.map(\.name).sorted() == ["forget", "history", "list_personas", "recall", "remember", "run_session", "say", "update"])
             for tool in tools { #expect(tool.inputSchema.objectValue?["type"] == "object", "\(tool.name)") }
         }
     }
@@ -137,6 +137,21 @@ struct MCPServerTests {
             guard case .text(let text)? = messages.first?.content else { Issue.record("no text message"); return }
             let system = try await mcp.service.persona("athena", .local).systemPrompt
             #expect(text.contains(system) && text.contains("We chose Postgres for the ledger in May."))
+        }
+    }
+
+    @Test func runSessionRunsForTheOperatorAndIsDeniedToAClient() async throws {
+        try await MCPFixture.with { mcp in
+            let ran = try await mcp.json("run_session", ["name": "plants", "session": .string(ServiceHome.twoRoundSession)])
+            #expect(ran["stopped_by"]?.text == "max_rounds" && ran["turns"] == .number(2) && ran["passed"] == .bool(true), "\(ran)")
+            let (long, isError) = try await mcp.call(
+                "run_session", ["name": "long", "session": .string(ServiceHome.twoRoundSession.replacingOccurrences(of: "max_rounds: 2", with: "max_rounds: 99"))])
+            #expect(isError && long.hasPrefix("invalid argument 'session': max_rounds is 99"), "\(long)")
+        }
+        try await MCPFixture.with(principal: .client("key-hestia", personas: ["hestia"])) { mcp in
+            let (denied, isError) = try await mcp.call("run_session", ["name": "plants", "session": .string(ServiceHome.twoRoundSession)])
+            #expect(isError && denied.hasPrefix("denied:"), "\(denied)")
+            #expect(try await mcp.service.sessionRuns(.local).isEmpty)
         }
     }
 }

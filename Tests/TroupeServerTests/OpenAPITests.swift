@@ -39,6 +39,7 @@ struct OpenAPITests {
                 // An endless stream (the event stream) is called by its own tests.
                 if operation["requestBody"] == nil, operation["responses"]?["200"]?["content"]?["text/event-stream"] != nil { continue }
                 let path = template.replacingOccurrences(of: "{persona}", with: "athena").replacingOccurrences(of: "{id}", with: "trp_000000000000")
+                    .replacingOccurrences(of: "{name}", with: "no-such-run")
                 let body = operation["requestBody"] != nil ? "{}" : nil
                 let needsKey = !(operation["security"]?.items.isEmpty ?? true)
                 // Without a key: 401 exactly where the document says a key is needed.

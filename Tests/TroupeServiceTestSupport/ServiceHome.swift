@@ -39,6 +39,22 @@ public struct ServiceHome: Sendable {
     }
 }
 
+extension ServiceHome {
+    /// A session on this home's personas: two rounds on the offline backend, stopping at
+    /// max_rounds whatever the replies say, which its one expectation checks.
+    public static let twoRoundSession = """
+        title: Who waters the plants
+        personas: [athena, hestia]
+        opening: Who waters the plants this week?
+        max_rounds: 2
+        stop:
+          done: false
+        expect:
+          - stopped_by: max_rounds
+
+        """
+}
+
 extension JSONValue {
     /// A member of an object, or nil.
     public subscript(key: String) -> JSONValue? {
