@@ -22,7 +22,10 @@ extension JSONView {
             "usage": .object(["prompt_tokens": .number(Double(t.promptTokens)), "completion_tokens": .number(Double(t.completionTokens))]),
             "recalled": .array(t.recalled.map(hit)), "timings": .object(timing),
             "outdated": .array(t.outdated.map {
-                .object(["said": .string($0.said), "now": .string($0.now), "id": .string($0.id), "contradicts": .bool($0.contradicts)])
+                .object([
+                    "said": .string($0.said), "now": .string($0.now), "id": .string($0.id), "contradicts": .bool($0.contradicts),
+                    "unanswered": .bool($0.unanswered),
+                ])
             }),
             "prompt": .array(t.prompt.map { .object(["role": .string($0.role.rawValue), "content": .string($0.content)]) }),
             "dropped": .object([

@@ -85,6 +85,9 @@ struct RecallTruthCLITests {
         if dated.contains(where: { !$0.contains("21 March") }) {
             #expect(answer.contains("memory says: the launch moved to 21 March"), "\(answer)")
         }
+        // Whatever the model says, the answer gives the current date: in the reply, or in the
+        // runtime's note under it.
+        #expect(answer.contains("21 March"), "\(answer)")
         // What the question's turn recalled, as its prompt was given it.
         let turn = Self.recalled(inWhy: repl.stdout)
         let first = try #require(turn.first, "\(repl.stdout)")

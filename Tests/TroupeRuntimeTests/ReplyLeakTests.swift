@@ -41,6 +41,19 @@ struct ReplyLeakTests {
 /// What the prompt says about a value a person has since changed.
 @Suite("Superseded values in the prompt")
 struct StaleValuesInThePromptTests {
+    @Test func aQuestionTheReplyLeavesUnansweredGetsWhatMemoryHolds() async throws {
+        let home = try await Home()
+        let backend = ScriptedBackend { request in request.messages.last?.content == "When is the launch?" ? "Soon! Everyone is excited." : "Noted." }
+        let conversation = Conversation(runtime: home.runtime, formsInline: true)
+        try await conversation.use(backend, for: ["athena"])
+        _ = try await conversation.turn("The launch is on 14 March.", to: "athena")
+        _ = try await conversation.turn("Remember that the launch moved to 21 March.", to: "athena")
+        let answer = try await conversation.turn("When is the launch?", to: "athena")
+        #expect(answer.outdated.count == 1 && answer.outdated.first?.unanswered == true, "\(answer.outdated)")
+        #expect(answer.outdated.first?.now == "the launch moved to 21 March." && answer.reply == "Soon! Everyone is excited.")
+        await home.stop()
+    }
+
     @Test func anEarlierMessageWithTheOldValueIsFollowedByWhatHoldsNow() async throws {
         let home = try await Home()
         // A weak model: it answers with the value it read first.
@@ -70,6 +83,16 @@ struct StaleValuesInThePromptTests {
         #expect(stale.outdated(in: "The launch rehearsal is on 20 March.", speaker: "athena").isEmpty, "another thing")
         let worded = "The launch of the company's new product, \"Echo\" is set to take place on March 15th at 2pm London time."
         #expect(stale.outdated(in: worded, speaker: "athena").first?.contradicts == true, "the model's own wording")
+
+        // A reply that does not give the value asked for: the reader is told what memory holds.
+        let noted = [TurnRecord.Outdated]()
+        #expect(stale.unanswered("When is the launch?", by: "Soon, I think. We are ready.", noted: noted)?.text == "the launch moved to 21 March.")
+        #expect(stale.unanswered("When is the launch?", by: "On March 21st.", noted: noted) == nil, "the reply gives it")
+        #expect(stale.unanswered("When is the launch?", by: "Soon.", noted: answer.outdated) == nil, "a note says it already")
+        #expect(stale.unanswered("Who is on call this week?", by: "Ana.", noted: noted) == nil, "another question")
+        #expect(stale.unanswered("The launch is exciting.", by: "Yes.", noted: noted) == nil, "not a question")
+        let unsaid = TurnRecord.Outdated(said: "", now: "the launch moved to 21 March.", id: "m-1", unanswered: true)
+        #expect(ReplSession.note(unsaid) == "(the reply does not say — memory says: the launch moved to 21 March.)")
 
         let prompt = try #require(backend.requests.last { $0.messages.last?.content == "When is the launch?" }).messages
         let old = try #require(prompt.first { $0.role == .user && $0.content.hasPrefix("The launch is on 14 March.") })

@@ -185,6 +185,9 @@ public actor Conversation {
         // What leaked of the prompt (a speaker label, its markup) is not the reply, nor stored.
         record.reply = ReplyCleanup.cleaned(record.reply, persona: persona.definition)
         record.outdated = parts.stale.outdated(in: record.reply, speaker: persona.name.rawValue)
+        if record.complete, let fact = parts.stale.unanswered(message, by: record.reply, noted: record.outdated) {
+            record.outdated.append(.init(said: "", now: fact.text, id: fact.id, unanswered: true))
+        }
         _ = elapsed()
 
         record.written += try await store(record, said: said, quoting: quoting, persona: persona)

@@ -62,6 +62,19 @@ struct StaleValues {
         }
     }
 
+    /// The stated fact a question asks about when `reply` does not give its value, and no
+    /// note in `noted` already says what memory holds: the question ("when is the launch?")
+    /// names the fact's subject by its noun, and the fact is the best-recalled such one.
+    func unanswered(_ question: String, by reply: String, noted: [TurnRecord.Outdated]) -> Stated? {
+        guard question.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("?") else { return nil }
+        let asked = Set(FactShape.words(question)), said = Self.words(reply)
+        guard let fact = stated.first(where: { fact in FactShape.head(fact.shape.subject).map { asked.contains(String($0)) } ?? false })
+        else { return nil }
+        let value = Self.words(fact.shape.value)
+        guard !value.isEmpty, !value.isSubset(of: said), !noted.contains(where: { $0.id == fact.id }) else { return nil }
+        return fact
+    }
+
     /// The note for `text` when it repeats a superseded value: what holds now.
     func note(for text: String) -> String? {
         guard !entries.isEmpty else { return nil }

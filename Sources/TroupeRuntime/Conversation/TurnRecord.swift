@@ -43,6 +43,10 @@ public struct TurnRecord: Sendable {
         /// The sentence gives a value memory never held (a model's own), rather than one a
         /// newer fact replaced.
         public var contradicts = false
+        /// Not a sentence of the reply (`said` is empty): the message asked about a fact a
+        /// person stated and the reply does not give its value (a weak model answers from
+        /// elsewhere, or not at all).
+        public var unanswered = false
     }
 
     /// Milliseconds spent in each step.

@@ -78,7 +78,8 @@ public actor ReplSession {
 
     /// The runtime's note under a reply that says what memory knows is no longer true.
     public static func note(_ outdated: TurnRecord.Outdated) -> String {
-        "(\(outdated.contradicts ? "not what memory holds" : "no longer true"): \"\(outdated.said)\" — memory says: \(outdated.now))"
+        if outdated.unanswered { return "(the reply does not say — memory says: \(outdated.now))" }
+        return "(\(outdated.contradicts ? "not what memory holds" : "no longer true"): \"\(outdated.said)\" — memory says: \(outdated.now))"
     }
 
     private func say(_ message: String, to name: String, output: some ReplOutput) async throws -> Outcome {
