@@ -156,6 +156,10 @@ extension SessionDefinition {
             stop.done = s.bool("done") ?? true
             if case .some(.some(let t)) = s.duration("time") { stop.time = t }
             stop.tokens = s.int("tokens", in: 1...100_000_000)
+            stop.moderator = s.bool("moderator") ?? false
+            if stop.moderator, case .moderator = policy {} else if stop.moderator {
+                source.error("'stop.moderator' lets the moderator end the discussion: it needs 'turns.policy: moderator'", at: s.keyNode("moderator"))
+            }
             misplacedKeys(s, at: "stop")
             s.finish()
         }

@@ -13,14 +13,16 @@ extension SessionDefinition {
     static let textKey = "text"
     static let textAliases = ["content", "contains"]
 
-    /// Where each key of a session file lives: `""` is the top level.
-    static let places: [String: [String]] = [
+    /// Where each key of a session file lives: `""` is the top level. A key of two places
+    /// (`moderator`: who moderates, in `turns`; whether they may end, in `stop`) is told to
+    /// move to the first.
+    static let places: KeyValuePairs<String, [String]> = [
         "": [
             "title", "personas", "shared", "opening", "memories", "inject", "turns", "parallel", "decisions", "max_rounds", "stop",
             "expect", "decide", "seed", "clock", "start", "sampling",
         ],
         "turns": ["policy", "order", "moderator", "transitions", "repeat"],
-        "stop": ["phrase", "done", "time", "tokens"],
+        "stop": ["phrase", "done", "time", "tokens", "moderator"],
         "sampling": ["temperature", "max_tokens"],
     ]
 
@@ -51,7 +53,7 @@ extension SessionDefinition {
     /// Reports each key of `m` (at `place`) that belongs somewhere else, with where to move it,
     /// so that ``MappingReader/finish()`` does not call it merely unknown.
     static func misplacedKeys(_ m: MappingReader, at place: String) {
-        let here = places[place] ?? []
+        let here = places.first { $0.key == place }?.value ?? []
         for (key, value) in m.node.mapping ?? [:] {
             guard let text = key.scalar?.string, !here.contains(text) else { continue }
             if let home = places.first(where: { $0.key != place && $0.value.contains(text) })?.key {

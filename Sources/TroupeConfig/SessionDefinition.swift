@@ -65,6 +65,12 @@ public struct SessionDefinition: Sendable, Hashable {
         public var time: Double?
         /// Tokens generated, all speakers together.
         public var tokens: Int?
+        /// The moderator may end the discussion (``endOption``) instead of naming a speaker,
+        /// once every other persona has spoken (`policy: moderator` only).
+        public var moderator = false
+
+        /// What the moderator chooses to end the discussion: no persona can be named so.
+        public static let endOption = "(end)"
     }
 
     /// Who a memory an expectation looks for must come from: `said_by` (a name, `user`) and
@@ -102,12 +108,12 @@ public struct SessionDefinition: Sendable, Hashable {
         case holds(slice: PersonaID, contains: String, origin: Origin? = nil)
         /// Nothing was written to the shared slice.
         case untouched(slice: PersonaID)
-        /// The run stopped for this reason: `max_rounds`, `phrase`, `done`, `time`, `tokens`.
+        /// The run stopped for this reason: `max_rounds`, `phrase`, `done`, `time`, `tokens`, `moderator`.
         case stoppedBy(String)
         /// At most this many conflicting shared writes were resolved.
         case conflictsAtMost(Int)
         /// The reasons a run can stop for.
-        public static let reasons = ["max_rounds", "phrase", "done", "time", "tokens"]
+        public static let reasons = ["max_rounds", "phrase", "done", "time", "tokens", "moderator"]
     }
 
     public var title: String

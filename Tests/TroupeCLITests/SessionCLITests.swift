@@ -156,6 +156,39 @@ struct SessionCLITests {
         #expect(choices.count == 6 && choices.allSatisfy { $0["fallback"] as? Bool == true })
     }
 
+    /// With `stop.moderator`, the moderator may end the discussion once everyone else has
+    /// spoken (the offline backend picks the option its prompt names last: the end, once it is
+    /// offered), and a replay stops there too.
+    @Test func theModeratorEndsTheDiscussionOnceEveryoneHasSpoken() async throws {
+        let (home, config) = try Self.home(llm: Self.offline)
+        let file = try Self.write("""
+            title: A short review
+            personas: [bellona, athena, hestia]
+            opening: What do we ship first?
+            turns: {policy: moderator, moderator: bellona}
+            max_rounds: 8
+            stop: {moderator: true}
+            expect:
+              - stopped_by: moderator
+
+            """, "short.yaml", in: home)
+        let out = home.appendingPathComponent("s")
+        let run = try await CLITests.troupe(["run", file.path, "--out", out.path], home: home, config: config)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let speakers = try Self.lines(out.appendingPathComponent("log.jsonl"), kind: "turn").compactMap { $0["persona"] as? String }
+        #expect(Set(speakers).isSuperset(of: ["athena", "hestia"]) && speakers.count < 8, "\(speakers)")
+        let transcript = try String(contentsOf: out.appendingPathComponent("transcript.md"), encoding: .utf8)
+        #expect(transcript.contains("moderator"), "\(transcript)")
+
+        let (other, otherConfig) = try Self.home(llm: Self.offline)
+        let again = other.appendingPathComponent("r")
+        let replay = try await CLITests.troupe(
+            ["run", file.path, "--out", again.path, "--replay", out.appendingPathComponent("log.jsonl").path], home: other, config: otherConfig)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let replayed = try Self.lines(again.appendingPathComponent("log.jsonl"), kind: "turn").compactMap { $0["persona"] as? String }
+        #expect(replayed == speakers)
+    }
+
     @Test func aParallelRoundResolvesConflictsAndReplaysTheSame() async throws {
         let server = try await ModelServer(mode: "short")
         let (home, config) = try Self.home(llm: Self.server(server.port))

@@ -159,8 +159,9 @@ extension SessionRun {
         return keyed.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
     }
 
-    /// Who speaks in `round`: by the policy, among those allowed after the last speaker.
-    mutating func nextSpeaker(round: Int) async throws -> PersonaID {
+    /// Who speaks in `round`: by the policy, among those allowed after the last speaker;
+    /// `nil` when the moderator ends the discussion (`stop.moderator`).
+    mutating func nextSpeaker(round: Int) async throws -> PersonaID? {
         let personas = definition.personas
         func allowed(_ next: PersonaID) -> Bool {
             guard let last = lastSpeaker else { return true }
@@ -190,7 +191,10 @@ extension SessionRun {
     /// (constrained decoding on the embedded backend, a JSON schema on HTTP ones), so even a
     /// 135M model picks a valid speaker. A backend that fails gets the deterministic fallback,
     /// so the session never loops on it or stalls.
-    private mutating func moderatorChoice(_ moderator: PersonaID, round: Int, allowed: [PersonaID], fallback: PersonaID) async throws -> PersonaID {
+    ///
+    /// With `stop.moderator`, once every other persona has spoken, the moderator may also
+    /// choose ``SessionDefinition/Stop/endOption``: the discussion has made its point.
+    private mutating func moderatorChoice(_ moderator: PersonaID, round: Int, allowed: [PersonaID], fallback: PersonaID) async throws -> PersonaID? {
         let scope = "r\(round)/moderator"
         let backend = try await backend(for: moderator)
         let said = lastReply.map { "\($0.from) said: \($0.text)" } ?? "The session opens: \(definition.opening.text)"
@@ -199,12 +203,16 @@ extension SessionRun {
             let role = (try? runtime.definition(name.rawValue).role) ?? ""
             who.append(role.isEmpty ? "- \(name)" : "- \(name): \(role)")
         }
+        let spoken = Set(turns.map(\.record.persona))
+        let mayEnd = definition.stop.moderator && definition.personas.allSatisfy { $0 == moderator || spoken.contains($0) }
+        if mayEnd { who.append("- \(SessionDefinition.Stop.endOption): nobody; the discussion has made its point") }
         let request = ChatRequest(messages: [
             ChatMessage(.system, try runtime.definition(moderator.rawValue).systemPrompt + "\n\nYou moderate a discussion. Name who speaks next."),
             ChatMessage(.user, "\(said)\n\nWho should speak next? One of:\n\(who.joined(separator: "\n"))\n\nAnswer with the name only."),
         ], sampling: SamplingOptions(temperature: 0, topP: 1, topK: 1, repetitionPenalty: 1, maxTokens: 12, seed: definition.seed))
-        let names = allowed.map(\.rawValue)
+        let names = allowed.map(\.rawValue) + (mayEnd ? [SessionDefinition.Stop.endOption] : [])
         let choice = try? await SessionIDs.$scope.withValue(scope) { try await backend.choose(among: names, for: request) }
+        if let choice, choice.index == allowed.count { return nil }
         let named = choice.map { allowed[$0.index] }
         pendingChoice = .object([
             "scope": .string(scope), "moderator": .string(moderator.rawValue), "answer": .string(choice?.text ?? ""),

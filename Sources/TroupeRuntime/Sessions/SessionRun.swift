@@ -82,7 +82,10 @@ struct SessionRun {
             if let parallel = definition.parallel.first(where: { $0.round == round }) {
                 try await parallelRound(parallel)
             } else {
-                let speaker = try await nextSpeaker(round: round)
+                guard let speaker = try await nextSpeaker(round: round) else {
+                    stoppedBy = "moderator"
+                    break
+                }
                 let (said, quoting) = input(round: round)
                 let choice = pendingChoice
                 pendingChoice = nil

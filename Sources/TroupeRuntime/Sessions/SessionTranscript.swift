@@ -56,7 +56,9 @@ enum SessionTranscript {
                 + " (of \(decision.options.count) options\(decision.constrained ? "" : "; read from a free answer")); written to"
                 + " \(definition.decisions?.rawValue ?? "?") as `\(decision.record)` (\(decision.outcome)).\n"
         }
-        out += "\n## How it ended\n\nStopped because of \(result.stoppedBy) after \(result.turns) turns in \(result.rounds) rounds; "
+        var reason = result.stoppedBy
+        if reason == "moderator", case .moderator(let moderator) = definition.policy { reason += " (\(moderator) ended the discussion)" }
+        out += "\n## How it ended\n\nStopped because of \(reason) after \(result.turns) turns in \(result.rounds) rounds; "
             + "\(result.conflicts) conflicting shared writes resolved.\n"
         if !result.checks.isEmpty {
             out += "\n" + result.checks.map { "- \($0.passed ? "passed" : "FAILED"): \(safe($0.expectation)) — \(safe($0.found))" }.joined(separator: "\n") + "\n"
