@@ -156,17 +156,39 @@ struct ModelReadingTests {
         }
     }
 
+    /// Formation in the background, slowed by a model that takes its time to label: the next
+    /// turn of the conversation still recalls (and checks its reply against) what the turn
+    /// before formed.
+    @Test func aTurnRecallsWhatTheTurnBeforeFormedHoweverSlowly() async throws {
+        let home = try await Home()
+        let conversation = Conversation(runtime: home.runtime)
+        try await conversation.use(Answering("{\"facts\": []}", labelling: .milliseconds(300)), for: ["athena"])
+        _ = try await conversation.turn("Our freeze starts on 3 March.", to: "athena")
+        _ = try await conversation.turn("Our freeze now starts on 17 April.", to: "athena")
+        let asked = try await conversation.turn("When does our freeze start?", to: "athena")
+        let facts = asked.recalled.map(\.record).filter { $0.slice == .semantic }.map(\.content)
+        #expect(facts.contains("Our freeze now starts on 17 April") && !facts.contains("Our freeze starts on 3 March"), "\(facts)")
+        #expect(asked.outdated.allSatisfy { $0.now.contains("17 April") }, "\(asked.outdated)")
+        await home.stop()
+    }
+
     /// An "openai" backend answering `text` to every request.
+    /// (Its labelling takes `labelling`: a slow model, for a test that must not depend on it.)
     struct Answering: ChatBackend {
         let text: String
-        init(_ text: String) { self.text = text }
+        let labelling: Duration
+        init(_ text: String, labelling: Duration = .zero) { (self.text, self.labelling) = (text, labelling) }
         var description: BackendDescription { BackendDescription(kind: "openai", model: "fixed", location: "-", contextLength: 4096) }
         func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
-            let text = request.messages.first?.content.hasPrefix("You label facts") == true ? self.text : "Noted."
+            let labels = request.messages.first?.content.hasPrefix("You label facts") == true
+            let (text, delay) = labels ? (self.text, labelling) : ("Noted.", .zero)
             return AsyncThrowingStream { continuation in
-                continuation.yield(.delta(text))
-                continuation.yield(.finished(.stop, ChatUsage()))
-                continuation.finish()
+                Task {
+                    if delay > .zero { try? await Task.sleep(for: delay) }
+                    continuation.yield(.delta(text))
+                    continuation.yield(.finished(.stop, ChatUsage()))
+                    continuation.finish()
+                }
             }
         }
         func countTokens(_ messages: [ChatMessage]) async throws -> Int { OpenAIBackend.estimateTokens(messages) }

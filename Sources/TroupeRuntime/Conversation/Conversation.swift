@@ -115,6 +115,10 @@ public actor Conversation {
             conversation: id, number: number, persona: persona.name, speaker: speaker, message: message, reply: "", finish: .stop,
             recalled: [], written: [], backend: backend.description)
 
+        // What the turns before formed, first (a slow model reads facts in seconds): recall
+        // that misses a fact the person just stated answers, and checks the reply, against
+        // the old one.
+        await runtime.formation.settle(conversation: id, timeout: Self.formationWait)
         // A person's explicit memory first, so that the reply can already recall it.
         let formation = MemoryFormation(persona: persona, runtime: runtime)
         if said.source == .person, let fact = MemoryFormation.explicit(said.text) {
@@ -202,6 +206,10 @@ public actor Conversation {
         RuntimeMetrics.turn(record)
         return record
     }
+
+    /// The longest a turn waits for the formation of the turns before it (counted in its
+    /// recall time); past it, the turn goes on with what memory holds.
+    static let formationWait: Duration = .seconds(30)
 
     static func milliseconds(_ d: Duration) -> Double {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15

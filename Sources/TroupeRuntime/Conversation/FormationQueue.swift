@@ -39,6 +39,8 @@ public final class FormationQueue: Sendable {
 
     struct Held {
         let task: Task<Void, Never>
+        /// The conversation whose turn it forms.
+        let conversation: String
         /// In the store and held by this process (a job that could not be written down is not).
         let writtenDown: Bool
         /// Forming now, or done: no longer handed back when the process stops.
@@ -117,7 +119,18 @@ public final class FormationQueue: Sendable {
 
     /// Waits for the jobs under way, at most `timeout`; those not done stay written down.
     package func drain(timeout: Duration) async {
-        let tasks = state.withLock { $0.held.values.map(\.task) }
+        await wait(for: state.withLock { $0.held.values.map(\.task) }, timeout: timeout)
+    }
+
+    /// Waits for the jobs of `conversation` that this process holds, at most `timeout`: a turn
+    /// recalls what the turns before it formed (a person who says "the freeze now starts on 17
+    /// April" and then asks about the freeze is answered from the new fact), unless forming
+    /// them takes longer than that.
+    func settle(conversation: String, timeout: Duration) async {
+        await wait(for: state.withLock { $0.held.values.filter { $0.conversation == conversation }.map(\.task) }, timeout: timeout)
+    }
+
+    private func wait(for tasks: [Task<Void, Never>], timeout: Duration) async {
         guard !tasks.isEmpty else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { for task in tasks { await task.value } }
@@ -154,7 +167,7 @@ public final class FormationQueue: Sendable {
                 await previous?.value
                 await self.form(job, writtenDown: writtenDown, runtime: runtime, conversation: conversation)
             }
-            state.held[job.id] = Held(task: task, writtenDown: writtenDown)
+            state.held[job.id] = Held(task: task, conversation: job.conversation, writtenDown: writtenDown)
             state.last = task
             if writtenDown, state.keeper == nil, !state.closed { state.keeper = Task { await self.keepLeases() } }
         }
