@@ -151,10 +151,14 @@ let package = Package(
         .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore"]),
         .testTarget(name: "TroupeMCPTests", dependencies: [
             "TroupeMCP", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
+            // `eventually`, to see a session's event stream let go of.
+            "TroupeStoreConformance",
             .product(name: "MCP", package: "swift-sdk"),
         ]),
         .testTarget(name: "TroupeServerTests", dependencies: [
             "TroupeServer", "TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore", "TroupeLLM", "TroupeRuntime",
+            // `eventually`, to see a session's event stream let go of.
+            "TroupeStoreConformance",
             // The SDK's own HTTP client, against /mcp.
             .product(name: "MCP", package: "swift-sdk"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -5,8 +5,10 @@ import TroupeService
 // MCP has a RequestContext of its own; ours is the caller's.
 import struct TroupeService.RequestContext
 
-/// Troupe as an MCP server: the tools (``ToolCatalog``), a persona's slices as resources and
-/// the `speak-as` prompt, all over one ``TroupeService`` acting for one caller.
+/// Troupe as an MCP server: the tools (``ToolCatalog``), the slices of personas and shared
+/// slices as resources (``SliceResources``), with updates to those subscribed to
+/// (``ResourceSubscriptions``), and the `speak-as` prompt, all over one ``TroupeService`` acting
+/// for one caller.
 ///
 /// One server serves one connection (stdio: the local operator). Nothing here writes to
 /// stdout: on stdio it carries the protocol alone.
@@ -19,20 +21,33 @@ public struct TroupeMCPServer: Sendable {
         self.context = context
     }
 
-    /// A server with every handler registered, not yet started.
+    /// A server with every handler registered, not yet started. Its resource subscriptions end
+    /// with it: stopping the server (or its transport closing) is all it takes.
     public func makeServer(version: String = "0.1.0") async -> Server {
         let server = Server(
             name: "troupe", version: version, title: "Troupe",
             instructions: "Personas that remember. list_personas first; recall and remember act as a persona; say talks with one.",
-            capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+            capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
         let tools = ToolCalls(service: service, context: context)
-        let resources = PersonaResources(service: service, context: context)
+        let resources = SliceResources(service: service, context: context)
+        let subscriptions = ResourceSubscriptions(service: service, context: context)
         let prompt = SpeakAsPrompt(service: service, context: context)
         await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.tools) }
         await server.withMethodHandler(CallTool.self) { params in try await tools.call(params.name, arguments: params.arguments) }
         await server.withMethodHandler(ListResources.self) { _ in try await resources.list() }
         await server.withMethodHandler(ListResourceTemplates.self) { _ in resources.templates() }
         await server.withMethodHandler(ReadResource.self) { params in try await resources.read(params.uri) }
+        // Weakly: the server keeps its handlers, and must not keep itself.
+        await server.withMethodHandler(ResourceSubscribe.self) { [weak server] params in
+            let address = try await resources.readable(params.uri)
+            guard let server else { throw MCPError.internalError("the session has ended") }
+            await subscriptions.subscribe(address, notifying: server)
+            return Empty()
+        }
+        await server.withMethodHandler(ResourceUnsubscribe.self) { params in
+            await subscriptions.unsubscribe(try ResourceAddress(uri: params.uri))
+            return Empty()
+        }
         await server.withMethodHandler(ListPrompts.self) { _ in ListPrompts.Result(prompts: [SpeakAsPrompt.prompt]) }
         await server.withMethodHandler(GetPrompt.self) { params in
             guard params.name == SpeakAsPrompt.prompt.name else {

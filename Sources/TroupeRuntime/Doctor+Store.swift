@@ -55,7 +55,7 @@ extension Doctor {
         _ storage: RuntimeConfig.Storage, primary: (any MemoryStore)?, environment: [String: String]
     ) async -> DoctorReport.Check {
         let spec = storage.mirror ?? "?"
-        let named = spec.hasPrefix("sqlite:") ? spec : (PostgresLocation(url: spec).displayed + (storage.mirrorSchema.map { " (schema \($0))" } ?? ""))
+        let named = Runtime.mirrorName(storage)
         guard let primary = primary as? any MigrationEndpoint else {
             return .init(name: "mirror", status: .warning, detail: "\(named): not checked (the primary store is not open)")
         }

@@ -11,10 +11,20 @@ import TroupeStore
 /// not answer, or a SQLite file another process holds): two first callers at once may each open
 /// one; the first kept is the one every caller gets, and the other is dropped.
 final class MirrorLink: Sendable {
+    /// The mirror as people read its name: a path, or a URL without its password.
+    let name: String
+    /// How far behind it was seen (``Runtime/mirrorLag()``).
+    let lag = LockedBox(MirrorLagTracker())
     private let opened = LockedBox<StoreMirror?>(nil)
     private let open: @Sendable () throws -> StoreMirror
 
-    init(_ open: @escaping @Sendable () throws -> StoreMirror) { self.open = open }
+    init(name: String, _ open: @escaping @Sendable () throws -> StoreMirror) {
+        self.name = name
+        self.open = open
+    }
+
+    /// The mirror, if it was opened.
+    var existing: StoreMirror? { opened.value }
 
     func mirror() async throws -> StoreMirror {
         if let opened = opened.value { return opened }
@@ -32,7 +42,14 @@ extension Runtime {
     static func mirrorLink(_ configuration: Configuration, primary: any MemoryStore) -> MirrorLink? {
         let storage = configuration.runtime.storage
         guard storage.mirror != nil, let primary = primary as? any MigrationEndpoint else { return nil }
-        return MirrorLink { try openMirror(storage, primary: primary) }
+        return MirrorLink(name: mirrorName(storage)) { try openMirror(storage, primary: primary) }
+    }
+
+    /// `storage.mirror` as people read it: a SQLite mirror's spec, a PostgreSQL one's URL
+    /// without its password (and its schema).
+    static func mirrorName(_ storage: RuntimeConfig.Storage) -> String {
+        let spec = storage.mirror ?? "?"
+        return spec.hasPrefix("sqlite:") ? spec : (PostgresLocation(url: spec).displayed + (storage.mirrorSchema.map { " (schema \($0))" } ?? ""))
     }
 
     /// The mirror `storage.mirror` names, following `primary`.

@@ -203,6 +203,8 @@ public final class Runtime: Service, Sendable {
         while !Task.isCancelled {
             // Cancelled, it stops here: shutdown catches the mirror up for the last time.
             guard (try? await Task.sleep(for: .milliseconds(500))) != nil else { return }
+            // Looked at first, so that what the catch-up is about to send is seen waiting.
+            await mirrorLag()
             await catchUpMirror()
         }
     }

@@ -46,6 +46,13 @@ enum RuntimeMetrics {
     static func formationQueue(depth: Int) {
         Gauge(label: "troupe_formation_queue_depth").record(depth)
     }
+
+    /// How far the mirror named `name` is behind the primary: changes it lacks, and the age of
+    /// the oldest of them.
+    static func mirror(_ lag: MirrorLag, name: String) {
+        Gauge(label: "troupe_mirror_pending_changes", dimensions: [("mirror", name)]).record(lag.pendingChanges)
+        Gauge(label: "troupe_mirror_lag_seconds", dimensions: [("mirror", name)]).record(lag.seconds)
+    }
 }
 
 extension Runtime {
@@ -53,5 +60,6 @@ extension Runtime {
     /// what a scrape of `/metrics` calls first.
     public func refreshMetrics() async {
         if let pending = try? await formation.pending() { RuntimeMetrics.formationQueue(depth: pending.count) }
+        await mirrorLag()
     }
 }

@@ -7,9 +7,7 @@ extension TroupeService {
     public func events(_ context: RequestContext) -> AsyncStream<MemoryEvent> {
         let source = runtime.events.subscribe()
         guard context.principal.role == .client else { return source }
-        let personas = context.principal.personas
-        let shared = Set(runtime.configuration.runtime.sharedSlices.filter { !personas.isDisjoint(with: $0.members.map(\.rawValue)) }.map(\.name.rawValue))
-        let visible = personas.union(shared)
+        let visible = context.principal.personas.union(visibleSharedSlices(context).map(\.rawValue))
         let (filtered, continuation) = AsyncStream.makeStream(of: MemoryEvent.self)
         let forward = Task {
             for await event in source where visible.contains(event.owner) { continuation.yield(event) }

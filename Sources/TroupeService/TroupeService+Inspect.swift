@@ -86,6 +86,6 @@ extension TroupeService {
     /// The shared slices that one of the client's personas belongs to, in name order; every
     /// one for the operator.
     func visibleSharedSlices(_ context: RequestContext) -> [PersonaID] {
-        runtime.sharedSlices.filter { slice in slice.members.contains { context.principal.mayActAs($0.rawValue) } }.map(\.name)
+        sharedSlices(context).map(\.name)
     }
 }

@@ -75,4 +75,27 @@ extension TroupeService {
         let actor = try await actor(persona, context)
         return try await runtime.store.query(MemoryQuery(owners: [actor.name], slices: [slice], order: .newestFirst, limit: limit))
     }
+
+    /// The shared slices the caller may read, in name order: those one of a client's personas
+    /// belongs to; every one for an admin or an operator.
+    public func sharedSlices(_ context: RequestContext) -> [RuntimeConfig.SharedSlice] {
+        runtime.sharedSlices.filter { slice in slice.members.contains { context.principal.mayActAs($0.rawValue) } }
+    }
+
+    /// Shared slice `name`, if the caller may read it. A client naming one that none of its
+    /// personas belongs to is denied, whether it exists or not.
+    public func sharedSlice(_ name: String, _ context: RequestContext) throws -> RuntimeConfig.SharedSlice {
+        guard context.principal.role == .client else { return try runtime.sharedSlice(name) }
+        guard let slice = sharedSlices(context).first(where: { $0.name.rawValue == name }) else {
+            throw TroupeError(.denied, "\(context.principal.id) may not read shared slice '\(name)'")
+        }
+        return slice
+    }
+
+    /// The current records of shared slice `name`, newest first, at most `limit` (what a shared
+    /// slice's resource shows).
+    public func sharedRecords(slice name: String, limit: Int = 200, _ context: RequestContext) async throws -> [MemoryRecord] {
+        let slice = try sharedSlice(name, context)
+        return try await runtime.store.query(MemoryQuery(owners: [slice.name], order: .newestFirst, limit: limit))
+    }
 }

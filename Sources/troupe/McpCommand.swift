@@ -15,7 +15,8 @@ struct McpCommand: AsyncParsableCommand {
         commandName: "mcp", abstract: "Serve the Model Context Protocol on stdio (tools, persona slices as resources, a prompt).",
         discussion: """
             Tools: list_personas, recall, remember, update, forget, history, say, run_session. Resources: \
-            troupe://persona/<name>/<slice>. Prompt: speak-as (persona, topic). stdout carries the protocol alone; \
+            troupe://persona/<name>/<slice> and troupe://shared/<name>, with updates to those subscribed to. \
+            Prompt: speak-as (persona, topic). stdout carries the protocol alone; \
             messages go to stderr. Ends when the client closes stdin, or on SIGINT/SIGTERM.
             """)
     @OptionGroup var global: GlobalOptions

@@ -66,12 +66,12 @@ struct MCPCLITests {
             return
         }
         #expect(malformed["is_error"] == .bool(true) && text.contains("invalid argument 'limit'"))
-        // The persona's slices as resources, one read back, and the prompt with the memory in it.
-        if case .array(let uris)? = result["resources"] {
-            #expect(uris.contains(.string("troupe://persona/athena/semantic")) && uris.count == 5 * 4)
-        } else {
-            Issue.record("no resources listed")
-        }
+        // The persona's slices and the shared slices as resources, one read back, its update
+        // for the write, and the prompt with the memory in it.
+        let uris = result["resources"]?.items.compactMap(\.text) ?? []
+        #expect(uris.contains("troupe://persona/athena/semantic") && uris.filter { $0.hasPrefix("troupe://persona/") }.count == 5 * 4, "\(uris)")
+        #expect(uris.contains("troupe://shared/team-decisions"), "\(uris)")
+        #expect(result["updated"] == .string("troupe://persona/athena/semantic"), "\(run.stdout)")
         if case .array(let records)? = result["slice"], case .object(let record)? = records.first {
             #expect(record["id"] == stored["id"])
         } else {

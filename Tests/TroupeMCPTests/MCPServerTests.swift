@@ -60,7 +60,8 @@ struct MCPServerTests {
             let listed = try await mcp.json("list_personas", [:])
             #expect(listed["personas"]?.items.compactMap { $0["name"]?.text } == ["hestia"])
             let (resources, _) = try await mcp.client.listResources()
-            #expect(!resources.isEmpty && resources.allSatisfy { $0.uri.hasPrefix("troupe://persona/hestia/") })
+            // hestia's slices, and the shared slice it belongs to.
+            #expect(!resources.isEmpty && resources.allSatisfy { $0.uri.hasPrefix("troupe://persona/hestia/") || $0.uri == "troupe://shared/team" })
             await #expect(throws: (any Error).self) { _ = try await mcp.client.readResource(uri: "troupe://persona/athena/semantic") }
             // hestia's own recall works, and never returns athena's private memory.
             let own = try await mcp.json("recall", ["persona": "hestia", "query": "vendor contract"])

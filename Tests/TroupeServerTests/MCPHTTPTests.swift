@@ -7,6 +7,7 @@ import TroupeCore
 import TroupeServer
 import TroupeService
 import TroupeServiceTestSupport
+import TroupeStoreConformance
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -92,17 +93,65 @@ struct MCPHTTPTests {
             let (idle, idleTransport) = try await Self.connect(call, key: key)
             let (busy, _) = try await Self.connect(call, key: key)
             let session = try #require(await idleTransport.sessionID)
+            let streams = home.runtime.events.count
+            try await idle.subscribeToResource(uri: "troupe://persona/athena/semantic")
             clock.advance(by: 20 * 60)
             _ = try await busy.listTools()
             clock.advance(by: 20 * 60)
             // 40 minutes since the idle one's last request, 20 since the busy one's.
             #expect(await call.mcp.sweep() == 1)
             #expect(await call.mcp.count == 1)
+            #expect(await eventually(60) { home.runtime.events.count == streams }, "the expired session's subscription lives on")
             _ = try await busy.listTools()
             await #expect(throws: (any Error).self) { _ = try await idle.listTools() }
             #expect(try await Self.raw(call, "POST", session: session, key: key, body: Self.listTools).status == 404)
             await idle.disconnect()
             await busy.disconnect()
+        }
+    }
+
+    /// A subscribed session is told of updates on its stream of server-sent events (GET), and
+    /// its subscription ends with it.
+    @Test func aSubscribedSessionHearsOfUpdatesOnItsStreamUntilItEnds() async throws {
+        try await API.withAPI(keysRequired: true) { home, call in
+            let key = try await home.service.createKey(KeyGrant(role: .client, personas: ["athena"]), .local).text
+            let streams = home.runtime.events.count
+            let (client, transport) = try await Self.connect(call, key: key)
+            let session = try #require(await transport.sessionID)
+            let uri = "troupe://persona/athena/semantic"
+            try await client.subscribeToResource(uri: uri)
+            #expect(home.runtime.events.count == streams + 1)
+
+            var request = HTTPClientRequest(url: call.base + "/mcp")
+            request.headers.add(name: "accept", value: "text/event-stream")
+            request.headers.add(name: "mcp-session-id", value: session)
+            request.headers.add(name: "authorization", value: "Bearer \(key)")
+            // Its head came: the session's stream is open, and what is sent from now on is on it.
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+            #expect(response.status == .ok)
+            _ = try await home.service.remember(persona: "athena", content: "The boiler is serviced in October.", in: .slice(.semantic), .local)
+            let events = try await withThrowingTaskGroup(of: String.self) { group in
+                group.addTask {
+                    var text = ""
+                    for try await chunk in response.body {
+                        text += String(buffer: chunk)
+                        if text.contains("notifications/resources/updated") { break }
+                    }
+                    return text
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(60))  // a guard against a hang only
+                    return "no update within 60 s"
+                }
+                let first = try await group.next() ?? ""
+                group.cancelAll()
+                return first
+            }
+            #expect(events.contains(#""method":"notifications/resources/updated""#) && events.contains(#""uri":"\#(uri)""#), "\(events)")
+
+            #expect(try await Self.raw(call, "DELETE", session: session, key: key).status == 200)
+            #expect(await eventually(60) { home.runtime.events.count == streams }, "the closed session's subscription lives on")
+            await client.disconnect()
         }
     }
 

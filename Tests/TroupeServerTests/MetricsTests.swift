@@ -2,9 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import Testing
 import TroupeCore
+import TroupeRuntime
 import TroupeServer
 import TroupeService
 import TroupeServiceTestSupport
+import TroupeStore
 
 /// `/metrics`: what the library and the server count, in Prometheus's text format.
 @Suite("Metrics")
@@ -12,11 +14,14 @@ struct MetricsTests {
     typealias API = HTTPAPITests
 
     /// The value of the sample `name` (with its labels, as Prometheus prints them), or 0.
-    static func sample(_ text: String, _ name: String) -> Double {
+    static func sample(_ text: String, _ name: String) -> Double { value(text, name) ?? 0 }
+
+    /// The value of the sample `name`, if there is one.
+    static func value(_ text: String, _ name: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.dropFirst(name.count + 1)) ?? 0
+            return Double(line.dropFirst(name.count + 1))
         }
-        return 0
+        return nil
     }
 
     @Test func writesRecallsTurnsAndRequestsAreCounted() async throws {
@@ -47,6 +52,44 @@ struct MetricsTests {
             #expect(try await call("GET", "/metrics", nil).status == 401)
             #expect(try await call("GET", "/metrics", nil, key: client).status == 403)
         }
+    }
+}
+
+extension MetricsTests {
+    /// The mirror's lag, as a scrape shows it: a write the mirror lacks is pending, and ages with
+    /// the clock, until the mirror catches up. The runtime is not run, so the test alone
+    /// catches the mirror up.
+    @Test func aWriteTheMirrorLacksShowsAsLagUntilItCatchesUp() async throws {
+        _ = ServerMetrics.registry  // bootstrapped before the first gauge is set
+        let clock = ManualClock()
+        let home = try await ServiceHome(mirrored: true, clock: clock)
+        do {
+            let mirror = try await home.runtime.configuredMirror()
+            try await mirror.catchUp()
+            let labels = #"{mirror="sqlite:\#(home.mirrorPath)"}"#
+            func scrape() async -> (pending: Double?, seconds: Double?) {
+                await home.runtime.refreshMetrics()
+                let text = String(decoding: ServerMetrics.registry.emitToBuffer(), as: UTF8.self)
+                return (Self.value(text, "troupe_mirror_pending_changes" + labels), Self.value(text, "troupe_mirror_lag_seconds" + labels))
+            }
+            var lag = await scrape()
+            #expect(lag.pending == 0 && lag.seconds == 0, "\(lag)")
+
+            _ = try await home.service.remember(persona: "athena", content: "The boiler is serviced in October.", in: .slice(.semantic), .local)
+            lag = await scrape()
+            #expect(lag.pending ?? 0 >= 1 && lag.seconds == 0, "seen waiting now: \(lag)")
+            clock.advance(by: 7.5)
+            lag = await scrape()
+            #expect(lag.pending ?? 0 >= 1 && lag.seconds == 7.5, "\(lag)")
+
+            try await mirror.catchUp()
+            lag = await scrape()
+            #expect(lag.pending == 0 && lag.seconds == 0, "\(lag)")
+        } catch {
+            await home.stop()
+            throw error
+        }
+        await home.stop()
     }
 }
 

@@ -6,13 +6,16 @@ import TroupeService
 
 /// A service on a temporary home, for the front ends' tests: SQLite, no Redis, the hashing
 /// embedder, the offline chat backend; athena (a strategist, with a system prompt) and hestia
-/// share the slice `team`.
+/// share the slice `team`. `mirrored`, a SQLite file in the home follows the store
+/// (`storage.mirror`, at ``mirrorPath``).
 public struct ServiceHome: Sendable {
     public let directory: URL
     public let runtime: Runtime
     public let service: TroupeService
+    /// The mirror's file, when the home is mirrored.
+    public var mirrorPath: String { directory.appendingPathComponent("mirror.sqlite").path }
 
-    public init() async throws {
+    public init(mirrored: Bool = false, clock: any WallClock = SystemClock()) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = RuntimeConfig()
@@ -20,6 +23,7 @@ public struct ServiceHome: Sendable {
         config.llm.backend = .offline
         config.embedder.path = directory.appendingPathComponent("no-model").path
         config.sharedSlices = [.init(name: "team", kind: .semantic, members: ["athena", "hestia"], policy: .keepBoth)]
+        if mirrored { config.storage.mirror = "sqlite:" + directory.appendingPathComponent("mirror.sqlite").path }
         let personas: [PersonaDefinition] = [
             PersonaDefinition(
                 name: "athena", role: "strategist", systemPrompt: "You are Athena, the team's strategist. Decide in writing.", priority: 60,
@@ -27,7 +31,7 @@ public struct ServiceHome: Sendable {
             PersonaDefinition(name: "hestia", priority: 40, shared: ["team"]),
         ]
         let location = ConfigLocation(configFile: nil, home: directory, personasDirectory: directory.appendingPathComponent("personas"))
-        runtime = try await Runtime.opened(configuration: Configuration(location: location, runtime: config, personas: personas))
+        runtime = try await Runtime.opened(configuration: Configuration(location: location, runtime: config, personas: personas), clock: clock)
         service = TroupeService(runtime: runtime)
     }
 

@@ -103,8 +103,13 @@ public actor StoreMirror {
     /// How far the mirror has followed: the primary's change it was last caught up to (`nil`
     /// if it was never caught up) and the primary's latest change.
     public func position() async throws -> (mirrored: Int64?, latest: Int64) {
-        let mirrored = try await mirror.info(cursorKey).flatMap(Int64.init)
+        let mirrored = try await mirroredCursor()
         return (mirrored, try await primary.changeCursor())
+    }
+
+    /// The primary's change the mirror was last caught up to; `nil` if it was never caught up.
+    public func mirroredCursor() async throws -> Int64? {
+        try await mirror.info(cursorKey).flatMap(Int64.init)
     }
 
     /// Makes the mirror's rows of the records `ids` what the primary's are.
