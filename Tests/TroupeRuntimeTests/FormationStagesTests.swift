@@ -108,6 +108,10 @@ struct FormationStagesTests {
         // A value the person did not say is never grounded, however many other words match.
         #expect(!Grounding.supports(said, "The on-call rota lives in the ops wiki under Incidents"))
         #expect(!Grounding.supports("The freeze starts on 3 March", "The freeze starts on 4 March"))
+        // The person's words shuffled into another statement (the demo's seshat, on the 135M model).
+        #expect(!Grounding.supports(said, "The on-call rota lives in the ops wiki under Rotas, and that page has pages for payments service"))
+        #expect(!Grounding.supports("Ana reports to Bo", "Bo reports to Ana"), "the order the person said them")
+        #expect(Grounding.supports(said, "The rota lives in the ops wiki"), "words left out, in order")
     }
 
     // MARK: Decisions

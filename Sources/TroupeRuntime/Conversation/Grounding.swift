@@ -7,11 +7,13 @@ import TroupeCore
 /// The evidence is what people put in the memory of the persona who spoke and of the one who
 /// listened: facts and messages of a person's trust (``Provenance/trust``; an operator's writes
 /// count as a person's), found by recalling the claim. A claim is supported by one piece of
-/// evidence that holds every content word of it (function words do not count): a model that
-/// adds a clause of its own ("…, so they have to be very careful") is not repeating a person.
+/// evidence that holds every content word of it (function words do not count), in the order
+/// the claim says them and each as often: a model that adds a clause of its own ("…, so they
+/// have to be very careful") is not repeating a person, nor is one that shuffles a person's
+/// words into another statement ("… and that page has pages for payments service" from "pages
+/// for the payments service go to the payments team first").
 struct Grounding {
     let runtime: Runtime
-
 
     static let functionWords: Set<String> = FactReading.articles.union(FactShape.auxiliaries).union(FactShape.prepositions)
         .union(FactReading.pronouns).union(FactReading.firstPerson).union([
@@ -41,9 +43,16 @@ struct Grounding {
 
     /// Whether `evidence` supports `claim` (see the type's description).
     static func supports(_ evidence: String, _ claim: String) -> Bool {
-        let held = Set(words(evidence).map(stem))
-        let content = words(claim).filter { !functionWords.contains($0) && ($0.count > 1 || $0.contains(where: \.isNumber)) }
-        return !content.isEmpty && content.allSatisfy { held.contains(stem($0)) }
+        let held = words(evidence).map(stem)
+        let content = words(claim).filter { !functionWords.contains($0) && ($0.count > 1 || $0.contains(where: \.isNumber)) }.map(stem)
+        guard !content.isEmpty else { return false }
+        // A subsequence: each word found after the one before it.
+        var at = held.startIndex
+        for word in content {
+            guard let found = held[at...].firstIndex(of: word) else { return false }
+            at = found + 1
+        }
+        return true
     }
 
     static func words(_ text: String) -> [String] {
