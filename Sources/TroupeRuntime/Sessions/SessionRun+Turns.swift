@@ -198,12 +198,15 @@ extension SessionRun {
         let scope = "r\(round)/moderator"
         let backend = try await backend(for: moderator)
         let said = lastReply.map { "\($0.from) said: \($0.text)" } ?? "The session opens: \(definition.opening.text)"
-        var who: [String] = []
-        for name in allowed {
-            let role = (try? runtime.definition(name.rawValue).role) ?? ""
-            who.append(role.isEmpty ? "- \(name)" : "- \(name): \(role)")
-        }
+        // Who has not been heard yet is said, and listed first: a small model picks what it
+        // read first and most often, and a discussion needs everyone in it.
         let spoken = Set(turns.map(\.record.persona))
+        var who: [String] = []
+        for name in allowed.filter({ !spoken.contains($0) }) + allowed.filter(spoken.contains) {
+            let role = (try? runtime.definition(name.rawValue).role) ?? ""
+            let heard = spoken.contains(name) ? "" : " (not heard yet)"
+            who.append(role.isEmpty ? "- \(name)\(heard)" : "- \(name)\(heard): \(role)")
+        }
         let mayEnd = definition.stop.moderator && definition.personas.allSatisfy { $0 == moderator || spoken.contains($0) }
         if mayEnd { who.append("- \(SessionDefinition.Stop.endOption): nobody; the discussion has made its point") }
         let request = ChatRequest(messages: [
