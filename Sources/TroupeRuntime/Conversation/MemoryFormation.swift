@@ -249,7 +249,7 @@ struct MemoryFormation {
         var backend = given
         if backend == nil, !facts.isEmpty { backend = try? await runtime.chatBackend(for: persona.definition).backend }
         guard let backend, Self.readsFacts(backend.description), !facts.isEmpty else { return (facts, .rules) }
-        return (await ModelReading.label(facts, speaker: speaker, backend: backend).facts, .rules)
+        return (await ModelReading.label(facts, speaker: speaker, backend: backend), .rules)
     }
 
     /// Whether a backend's reading of facts is trusted beyond the rules: a server the operator

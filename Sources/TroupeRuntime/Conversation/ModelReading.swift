@@ -87,22 +87,20 @@ public struct ModelReading: Sendable, Hashable {
     }
 
     /// `facts` (the rules' sentences of one message said by `speaker`) with the model's
-    /// labels where they are grounded; how many labels were given and kept. A backend that
-    /// fails, or answers anything but JSON of the schema, labels nothing.
-    static func label(_ facts: [Fact], speaker: String, backend: any ChatBackend) async -> (facts: [Fact], given: Int, kept: Int) {
+    /// labels where they are grounded. A backend that fails, or answers anything but JSON of
+    /// the schema, labels nothing.
+    static func label(_ facts: [Fact], speaker: String, backend: any ChatBackend) async -> [Fact] {
         let asked = Array(facts.prefix(maxSentences))
         guard !asked.isEmpty,
             let reply = try? await backend.completeJSON(request(asked.map(\.text), speaker: speaker), schema: schema(sentences: asked.count), name: "facts"),
             case .array(let items)? = reply.object?["facts"]
-        else { return (facts, 0, 0) }
+        else { return facts }
         var labelled = facts
-        var kept = 0
         for item in items {
             guard let (index, reading) = read(item, sentences: asked.map(\.text), speaker: speaker), labelled[index].reading == nil else { continue }
             labelled[index].reading = reading
-            kept += 1
         }
-        return (labelled, items.count, kept)
+        return labelled
     }
 
     /// One item of the answer, checked against the schema and grounded in its sentence.
@@ -117,7 +115,8 @@ public struct ModelReading: Sendable, Hashable {
             ends = b
         }
         let index = Int(n) - 1
-        let said = Set(FactReading.words(sentences[index]))
+        let sentenceWords = FactReading.words(sentences[index])
+        let said = Set(sentenceWords)
         // The subject: the speaker for the first person, else words of the sentence.
         var subjectWords = FactReading.words(subject).filter { !FactReading.articles.contains($0) }
         if subjectWords.count == 1, FactReading.firstPerson.contains(subjectWords[0]) || subjectWords[0] == speaker.lowercased() {
@@ -127,7 +126,6 @@ public struct ModelReading: Sendable, Hashable {
         }
         let valueWords = FactReading.words(value)
         let attributeWords = FactReading.words(attribute)
-        let sentenceWords = FactReading.words(sentences[index])
         guard !valueWords.isEmpty, valueWords.count <= 12, valueWords.allSatisfy(said.contains),
             (1...4).contains(attributeWords.count), attributeWords.allSatisfy({ $0.allSatisfy { $0.isLetter || $0 == "-" } }),
             // Labels that say nothing, as a weak model gives them: a value that is the whole
