@@ -172,6 +172,30 @@ struct ModelReadingTests {
         await home.stop()
     }
 
+    /// The REPL's `:remember` right after a turn whose facts a slow model is still reading:
+    /// the turn's late formation never brings the old value back over the remembered one.
+    @Test func aRememberAfterATurnIsNotUndoneByTheTurnsLateFormation() async throws {
+        let home = try await Home()
+        let conversation = Conversation(runtime: home.runtime)
+        try await conversation.use(Answering("{\"facts\": []}", labelling: .milliseconds(300)), for: ["athena"])
+        let repl = try ReplSession(runtime: home.runtime, persona: "athena", conversation: conversation)
+        let output = Lines()
+        #expect(await repl.handle("The launch is on 14 March.", output: output) == .ok)
+        #expect(await repl.handle(":remember the launch moved to 21 March", output: output) == .ok)
+        await conversation.settleFormation()
+        let facts = try await home.runtime.store.query(MemoryQuery(owners: ["athena"], slices: [.semantic])).map(\.content)
+        #expect(facts == ["the launch moved to 21 March"], "\(facts) \(output.text)")
+        await home.stop()
+    }
+
+    final class Lines: ReplOutput, Sendable {
+        private let kept = LockedBox("")
+        var text: String { kept.value }
+        func line(_ text: String) { kept.withLock { $0 += text + "\n" } }
+        func piece(_ text: String) { kept.withLock { $0 += text } }
+        func problem(_ text: String) { kept.withLock { $0 += "problem: " + text + "\n" } }
+    }
+
     /// An "openai" backend answering `text` to every request.
     /// (Its labelling takes `labelling`: a slow model, for a test that must not depend on it.)
     struct Answering: ChatBackend {

@@ -118,7 +118,7 @@ public actor Conversation {
         // What the turns before formed, first (a slow model reads facts in seconds): recall
         // that misses a fact the person just stated answers, and checks the reply, against
         // the old one.
-        await runtime.formation.settle(conversation: id, timeout: Self.formationWait)
+        await settleFormation()
         // A person's explicit memory first, so that the reply can already recall it.
         let formation = MemoryFormation(persona: persona, runtime: runtime)
         if said.source == .person, let fact = MemoryFormation.explicit(said.text) {
@@ -210,6 +210,13 @@ public actor Conversation {
     /// The longest a turn waits for the formation of the turns before it (counted in its
     /// recall time); past it, the turn goes on with what memory holds.
     static let formationWait: Duration = .seconds(30)
+
+    /// Waits (at most ``formationWait``) until the facts of this conversation's turns so far
+    /// are formed: what reads or writes memory next (a turn, the REPL's `:remember`) comes
+    /// after them, never before a late one that would bring an old value back.
+    public func settleFormation() async {
+        await runtime.formation.settle(conversation: id, timeout: Self.formationWait)
+    }
 
     static func milliseconds(_ d: Duration) -> Double {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15

@@ -32,6 +32,8 @@ extension ReplSession {
             Self.why(turn).forEach(output.line)
         case "remember":
             let text = try required(argument, "what to remember")
+            // After the facts of the turns before (a late one would undo this one).
+            await conversation.settleFormation()
             let provenance = Provenance(
                 saidBy: "user", conversation: conversation.id, turn: await conversation.turns.count, source: .person, method: .verbatim)
             let written = try await MemoryFormation(persona: persona, runtime: runtime).keep([Fact(text: text, speaker: "user")], provenance: provenance)
