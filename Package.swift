@@ -43,13 +43,19 @@ let package = Package(
         .systemLibrary(name: "CHiredis"),
         // libpq (libpq-dev), PostgreSQL's own client, for the PostgreSQL store.
         .systemLibrary(name: "CLibPQ"),
-        // The storage contract, its in-memory, SQLite and PostgreSQL conformances, import and
-        // export, and the Redis hot tier.
+        // The storage contract: its protocols and records, the in-memory conformance, shared-write
+        // resolution, import and export, driver-neutral migration and mirroring, and the registry
+        // of drivers by URL scheme. No C.
         .target(name: "TroupeStore", dependencies: [
-            "TroupeCore", "CHiredis", "CLibPQ",
-            .product(name: "GRDB", package: "GRDB.swift"),
+            "TroupeCore",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The SQLite store (GRDB).
+        .target(name: "TroupeSQLite", dependencies: ["TroupeStore", "TroupeCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The PostgreSQL store (libpq).
+        .target(name: "TroupePostgres", dependencies: ["TroupeStore", "TroupeCore", "CLibPQ"]),
+        // The Redis hot tier (hiredis) and the managed redis-server.
+        .target(name: "TroupeRedis", dependencies: ["TroupeStore", "TroupeCore", "CHiredis"]),
         // libedit (readline interface), for the REPL's line editing and history.
         .systemLibrary(name: "CEditLine"),
         // The system BLAS (OpenBLAS through cblas), for the scorer and the embedder.
@@ -72,7 +78,7 @@ let package = Package(
         // The runtime: the long-lived owner of a home (store, recall index, embedder, hot tier,
         // coordinator, persona actors), its one write path, and doctor.
         .target(name: "TroupeRuntime", dependencies: [
-            "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM",
+            "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeRetrieval", "TroupeLLM",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,7 +86,7 @@ let package = Package(
         // The service layer every front end calls: one method per operation, each with the
         // caller's principal; the table of error codes to exit codes and HTTP statuses.
         .target(name: "TroupeService", dependencies: [
-            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM",
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRedis", "TroupeRetrieval", "TroupeLLM",
         ]),
         // The MCP server (tools, resources, a prompt) over the service layer.
         .target(name: "TroupeMCP", dependencies: [
@@ -101,7 +107,7 @@ let package = Package(
         ]),
         // Benchmarks and their peers' drivers (not part of the library).
         .target(name: "TroupeBenchmarks", dependencies: [
-            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeLLM", "CBLAS",
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeRetrieval", "TroupeLLM", "CBLAS",
             "TroupeService", "TroupeServer", "TroupeMCP",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -110,7 +116,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "troupe", dependencies: [
-            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",
+            "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",
             "TroupeService", "TroupeMCP", "TroupeServer", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -122,13 +128,20 @@ let package = Package(
                     resources: [.copy("Corpus"), .copy("SessionCorpus")]),
         // The storage contract's conformance suites, run by each store's tests with its own factory.
         .target(name: "TroupeStoreConformance", dependencies: ["TroupeStore", "TroupeCore", "PoolWatchStart"], path: "Tests/TroupeStoreConformance"),
+        // Each driver's stores for tests (a scratch PostgreSQL server, a managed redis-server, SQLite files), off the pool.
+        .target(name: "TroupeStoreDriverSupport", dependencies: [
+                    "TroupeStore", "TroupeCore", "TroupeStoreConformance", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
+                ],
+                path: "Tests/TroupeStoreDriverSupport"),
         // Starts the test process's watch of the cooperative pool (PoolWatch.swift) when asked to.
         .target(name: "PoolWatchStart", path: "Tests/PoolWatchStart"),
-        .testTarget(name: "TroupeStoreTests", dependencies: ["TroupeStore", "TroupeStoreConformance"]),
+        .testTarget(name: "TroupeStoreTests", dependencies: [
+            "TroupeStore", "TroupeStoreConformance", "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
+        ]),
         .testTarget(
             name: "TroupeRetrievalTests",
             dependencies: [
-                "TroupeRetrieval", "TroupeStore", "TroupeCore", "TroupeStoreConformance",
+                "TroupeRetrieval", "TroupeStore", "TroupeSQLite", "TroupeCore", "TroupeStoreConformance", "TroupeStoreDriverSupport",
                 // To hold the vector kernels to their portable versions.
                 "CKernels",
                 // To ask SQLite's own FTS5 tokenizer what the in-memory one must produce.
@@ -138,6 +151,7 @@ let package = Package(
             exclude: ["Quality"]),
         .testTarget(name: "TroupeRuntimeTests", dependencies: [
             "TroupeRuntime", "TroupeConfig", "TroupeStore", "TroupeRetrieval", "TroupeCore", "TroupeStoreConformance",
+            "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -169,6 +183,7 @@ let package = Package(
         ]),
         .testTarget(name: "TroupeCLITests", dependencies: [
                         "TroupeCore", "TroupeStore", "TroupeStoreConformance",
+                        "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
                         // JSON answers read by member (`answer["key"]?.text`).
                         "TroupeServiceTestSupport",
                         // `troupe serve`'s test calls it over a socket.

@@ -2,6 +2,7 @@ import Foundation
 import TroupeConfig
 import TroupeCore
 import TroupeLLM
+import TroupeRedis
 import TroupeRetrieval
 import TroupeRuntime
 import TroupeStore

@@ -1,6 +1,7 @@
 import Foundation
 import TroupeCore
 import TroupeLLM
+import TroupeRedis
 import TroupeRuntime
 import TroupeStore
 

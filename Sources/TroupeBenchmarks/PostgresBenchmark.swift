@@ -1,6 +1,8 @@
 import Foundation
 import TroupeCore
+import TroupePostgres
 import TroupeRetrieval
+import TroupeSQLite
 import TroupeStore
 
 /// SQLite against PostgreSQL on this machine: committed writes (a record and its 384-dimension

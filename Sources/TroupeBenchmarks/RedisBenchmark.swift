@@ -1,6 +1,7 @@
 import Foundation
 import TroupeConfig
 import TroupeCore
+import TroupeRedis
 import TroupeRetrieval
 import TroupeStore
 import TroupeRuntime

@@ -1,6 +1,7 @@
 import Foundation
 import TroupeCore
 import TroupeRetrieval
+import TroupeSQLite
 import TroupeStore
 import TroupeRuntime
 

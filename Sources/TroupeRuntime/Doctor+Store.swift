@@ -10,30 +10,29 @@ extension Doctor {
         let store: any MemoryStore
         let place: String
         var detail: [String] = []
-        switch runtime.storage.backend {
-        case .sqlite:
-            let path = runtime.storage.database.hasPrefix("/") ? runtime.storage.database : home.appendingPathComponent(runtime.storage.database).path
-            guard FileManager.default.fileExists(atPath: path) else {
-                return (.init(name: "store", status: .ok, detail: "\(path) (not created yet; the first write creates it)"), nil)
-            }
-            place = DisplayPath.of(URL(fileURLWithPath: path))
-            do {
-                store = try SQLiteStore(path: path, busyTimeout: runtime.storage.busyTimeout)
-            } catch {
-                return (.init(name: "store", status: .error, detail: "\(path): \(error)"), nil)
-            }
-        case .postgres:
-            place = runtime.storage.url ?? "?"
-            do {
-                let location = try Runtime.postgresLocation(runtime.storage, environment: ProcessInfo.processInfo.environment)
-                let postgres = try PostgresStore(location: location, connections: 1, reconnectWindow: 0)
-                let version = postgres.serverVersion
-                detail.append("PostgreSQL \(version / 10000).\(version % 10000)")
-                store = postgres
-            } catch {
-                return (.init(name: "store", status: .error, detail: "\(error)"), nil)
-            }
+        let address: StoreAddress
+        let driver: any StoreDriver
+        do {
+            address = try Runtime.storeAddress(runtime.storage, home: home, environment: ProcessInfo.processInfo.environment)
+            driver = try Runtime.storeDrivers.driver(for: address)
+        } catch {
+            return (.init(name: "store", status: .error, detail: "\(error)"), nil)
         }
+        if let path = driver.notCreatedYet(address) {
+            return (.init(name: "store", status: .ok, detail: "\(path) (not created yet; the first write creates it)"), nil)
+        }
+        do {
+            // A server that does not answer is reported at once, not waited for.
+            store = try driver.open(address, options: StoreOptions(busyTimeout: runtime.storage.busyTimeout, reconnectWindow: 0, connections: 1))
+        } catch {
+            return (.init(name: "store", status: .error, detail: driver.isServer ? "\(error)" : "\(address.rest): \(error)"), nil)
+        }
+        if let file = store as? any FileStore {
+            place = DisplayPath.of(URL(fileURLWithPath: file.path))
+        } else {
+            place = address.spec
+        }
+        if let server = store as? any ServerStore { detail.append(server.serverDescription) }
         do {
             let stats = try await store.stats()
             var notes: [String] = []
@@ -59,7 +58,8 @@ extension Doctor {
         guard let primary = primary as? any MigrationEndpoint else {
             return .init(name: "mirror", status: .warning, detail: "\(named): not checked (the primary store is not open)")
         }
-        if spec.hasPrefix("sqlite:"), !FileManager.default.fileExists(atPath: String(spec.dropFirst("sqlite:".count))) {
+        let address = StoreAddress(spec)
+        if (try? Runtime.storeDrivers.driver(for: address))?.notCreatedYet(address) != nil {
             return .init(name: "mirror", status: .warning, detail: "\(named): not created yet (the next troupe command makes it a copy)")
         }
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import TroupeCore
+import TroupeRedis
 import TroupeRetrieval
 import TroupeStore
 

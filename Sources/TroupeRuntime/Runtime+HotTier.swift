@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TroupeConfig
 import TroupeCore
+import TroupeRedis
 import TroupeStore
 
 extension Runtime {

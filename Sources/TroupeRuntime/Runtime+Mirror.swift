@@ -48,8 +48,8 @@ extension Runtime {
     /// `storage.mirror` as people read it: a SQLite mirror's spec, a PostgreSQL one's URL
     /// without its password (and its schema).
     static func mirrorName(_ storage: RuntimeConfig.Storage) -> String {
-        let spec = storage.mirror ?? "?"
-        return spec.hasPrefix("sqlite:") ? spec : (PostgresLocation(url: spec).displayed + (storage.mirrorSchema.map { " (schema \($0))" } ?? ""))
+        let address = StoreAddress(storage.mirror ?? "?", schema: storage.mirrorSchema)
+        return (try? storeDrivers.driver(for: address))?.displayed(address) ?? address.spec
     }
 
     /// The mirror `storage.mirror` names, following `primary`.

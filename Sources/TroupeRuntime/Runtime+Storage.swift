@@ -1,50 +1,53 @@
 import Foundation
 import TroupeConfig
 import TroupeCore
+import TroupePostgres
+import TroupeSQLite
 import TroupeStore
 
 extension Runtime {
+    /// The store drivers this program links, by URL scheme: every store the runtime, `doctor`,
+    /// `migrate` and `reconcile` open is opened through one of them.
+    public static let storeDrivers = StoreDrivers([SQLiteDriver(), PostgresDriver()])
+
     /// Opens the configured store: the home's SQLite file, or the PostgreSQL server of
-    /// `storage.url` (the same contract; see StorageContract.swift). The SQLite store is also
-    /// returned on its own, for what only a file can do (sessions copy it).
+    /// `storage.url` (the same contract; see StorageContract.swift).
     static func openStore(_ configuration: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> (any MemoryStore, SQLiteStore?)
+        throws -> any MemoryStore & MigrationEndpoint
     {
         let storage = configuration.runtime.storage
+        return try storeDrivers.open(
+            storeAddress(storage, home: configuration.location.home, environment: environment),
+            options: StoreOptions(busyTimeout: storage.busyTimeout, connections: storage.connections, syncsEveryCommit: storage.synchronous != .normal))
+    }
+
+    /// Where `storage` puts the store: `sqlite:` and the home's file, or `storage.url` with its
+    /// schema and the password read from the variable `storage.password_env` names.
+    public static func storeAddress(_ storage: RuntimeConfig.Storage, home: URL, environment: [String: String]) throws -> StoreAddress {
         switch storage.backend {
         case .sqlite:
-            let store = try SQLiteStore(
-                path: databasePath(configuration), busyTimeout: storage.busyTimeout,
-                synchronous: storage.synchronous == .normal ? .normal : .full)
-            return (store, store)
+            return StoreAddress("sqlite:" + (storage.database.hasPrefix("/") ? storage.database : home.appendingPathComponent(storage.database).path))
         case .postgres:
-            let store = try PostgresStore(
-                location: try postgresLocation(storage, environment: environment), connections: storage.connections,
-                reconnectWindow: storage.busyTimeout)
-            return (store, nil)
+            guard let url = storage.url else {
+                throw TroupeError(.invalidConfig, "'storage.backend: postgres' needs 'storage.url' (postgres://user@host:port/db)")
+            }
+            return StoreAddress(url, schema: storage.schema, password: try password(storage.passwordEnv, environment: environment))
         }
     }
 
-    /// Where `storage` puts a PostgreSQL store, with the password read from the variable
-    /// `storage.password_env` names.
-    public static func postgresLocation(_ storage: RuntimeConfig.Storage, environment: [String: String]) throws -> PostgresLocation {
-        guard let url = storage.url else {
-            throw TroupeError(.invalidConfig, "'storage.backend: postgres' needs 'storage.url' (postgres://user@host:port/db)")
+    /// The value of the variable `variable` names, if it names one.
+    private static func password(_ variable: String?, environment: [String: String]) throws -> String? {
+        guard let variable else { return nil }
+        guard let value = environment[variable] else {
+            throw TroupeError(.invalidConfig, "'storage.password_env' names \(variable), which is not set in the environment")
         }
-        var password: String?
-        if let variable = storage.passwordEnv {
-            guard let value = environment[variable] else {
-                throw TroupeError(.invalidConfig, "'storage.password_env' names \(variable), which is not set in the environment")
-            }
-            password = value
-        }
-        return PostgresLocation(url: url, password: password, schema: storage.schema)
+        return value
     }
 
     /// Where the store lives: the SQLite file, or the PostgreSQL server (without a password).
     public var storePath: String {
-        if let sqlite { return sqlite.path }
-        return (store as? PostgresStore)?.location.displayed ?? "?"
+        if let fileStore { return fileStore.path }
+        return (store as? any ServerStore)?.displayedLocation ?? "?"
     }
 }
 
@@ -55,31 +58,17 @@ extension Runtime {
         _ spec: String?, configuration: Configuration, schema: String?, passwordEnv: String?,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> any MigrationEndpoint {
-        guard let spec else {
-            guard let store = try openStore(configuration, environment: environment).0 as? any MigrationEndpoint else {
-                throw TroupeError(.invalidInput, "the configured store cannot be migrated")
-            }
-            return store
-        }
+        guard let spec else { return try openStore(configuration, environment: environment) }
         return try migrationEndpoint(spec, storage: configuration.runtime.storage, schema: schema, passwordEnv: passwordEnv, environment: environment)
     }
 
-    /// The store `spec` names (`sqlite:PATH` or a `postgres://` URL), opened with `storage`'s
-    /// settings.
+    /// The store `spec` names (any scheme of ``storeDrivers``), opened with `storage`'s settings.
     static func migrationEndpoint(
         _ spec: String, storage: RuntimeConfig.Storage, schema: String?, passwordEnv: String?, environment: [String: String]
     ) throws -> any MigrationEndpoint {
-        if spec.hasPrefix("sqlite:") {
-            let path = String(spec.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw TroupeError(.invalidInput, "'sqlite:' needs a path (sqlite:/path/to/memory.sqlite)") }
-            return try SQLiteStore(path: path, busyTimeout: storage.busyTimeout)
-        }
-        guard spec.hasPrefix("postgres://") || spec.hasPrefix("postgresql://") else {
-            throw TroupeError(.invalidInput, "'\(spec)' is neither sqlite:PATH nor a postgres:// URL")
-        }
-        var storage = storage
-        (storage.url, storage.schema, storage.passwordEnv) = (spec, schema, passwordEnv)
-        return try PostgresStore(
-            location: try postgresLocation(storage, environment: environment), connections: 2, reconnectWindow: storage.busyTimeout)
+        var address = StoreAddress(spec, schema: schema)
+        let driver = try storeDrivers.driver(for: address)
+        if driver.isServer { address.password = try password(passwordEnv, environment: environment) }
+        return try driver.open(address, options: StoreOptions(busyTimeout: storage.busyTimeout, connections: 2))
     }
 }

@@ -23,8 +23,8 @@ public final class Runtime: Service, Sendable {
     public let clock: any WallClock
     public let ids: any IDGenerator
     package let store: any MemoryStore
-    /// The store again when it is SQLite (a scripted session copies its file); `nil` on PostgreSQL.
-    package let sqlite: SQLiteStore?
+    /// The store again when it is a local file (a scripted session copies it); `nil` on a server.
+    package let fileStore: (any FileStore)?
     /// The store that follows this one during a live move (`storage.mirror`), if any.
     let mirrorLink: MirrorLink?
     package let index: RecallIndex
@@ -58,7 +58,8 @@ public final class Runtime: Service, Sendable {
         // A malformed redis.url is an error now, not a silent SQLite-only run.
         let endpoint = try Self.redisEndpoint(configuration)
         try HomeDirectory.prepare(configuration.location.home)
-        (store, sqlite) = try Self.openStore(configuration)
+        let opened = try Self.openStore(configuration)
+        (store, fileStore) = (opened, opened as? any FileStore)
         mirrorLink = Self.mirrorLink(configuration, primary: store)
         let embedding = LazyEmbedding(choice: EmbedderChoice.resolve(configuration))
         self.embedding = embedding
@@ -176,14 +177,14 @@ public final class Runtime: Service, Sendable {
             if let tier = lazyHotTier.existing { await tier.close() }
             // The WAL emptied here, off the pool: the store's close, wherever it comes, then has
             // nothing to copy or fsync (seen blocking a pool thread for 7.5 s on a busy disk).
-            if let sqlite = store as? SQLiteStore { _ = try? await offThePool("troupe.store.settle") { sqlite.settleBeforeClose() } }
+            if let fileStore { _ = try? await offThePool("troupe.store.settle") { fileStore.settleBeforeClose() } }
         }.value
     }
 
     /// Catches the index up every second, and on PostgreSQL also as soon as another process's
     /// commit is announced on the store's channel (the hot tier then too).
     private func keepIndexCurrent() async {
-        let listener = (store as? PostgresStore).map(PostgresChangeListener.init)
+        let listener = (store as? any ChangeAnnouncingStore)?.changeListener()
         defer { listener?.stop() }
         var seen: Int64 = 0
         while !Task.isCancelled {

@@ -108,7 +108,7 @@ public struct JSONLReader {
     }
 
     /// What went wrong, as the system says it (not Foundation's error dump).
-    static func reason(_ error: any Error) -> String {
+    package static func reason(_ error: any Error) -> String {
         let ns = error as NSError
         if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(posix.code)))

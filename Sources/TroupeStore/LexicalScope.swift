@@ -7,9 +7,9 @@ import TroupeCore
 /// Names are spelled as their bytes in three decimal digits each: the tokenizer keeps such a
 /// token whole (names may hold `-` and `_`, which it would split on) and the stemmer leaves it
 /// alone, and no two names share a token.
-enum LexicalScope {
+package enum LexicalScope {
     /// The scope column of a record: its owner's token and its owner-and-slice token.
-    static func tokens(owner: PersonaID, slice: SliceKind) -> String {
+    package static func tokens(owner: PersonaID, slice: SliceKind) -> String {
         ownerToken(owner) + " " + sliceToken(owner, slice)
     }
 

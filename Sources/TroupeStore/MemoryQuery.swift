@@ -69,6 +69,10 @@ public struct ForgetReceipt: Sendable, Hashable, Codable {
     public var versions: Int
     public var forgottenAt: Date
     public var reason: String?
+
+    package init(id: String, owner: String, slice: String, versions: Int, forgottenAt: Date, reason: String?) {
+        (self.id, self.owner, self.slice, self.versions, self.forgottenAt, self.reason) = (id, owner, slice, versions, forgottenAt, reason)
+    }
 }
 
 /// A record's versions, or what is left after it was forgotten.
@@ -113,6 +117,10 @@ public struct StoreStats: Sendable, Hashable {
         public var owner: String
         public var slice: SliceKind
         public var count: Int
+
+        package init(owner: String, slice: SliceKind, count: Int) {
+            (self.owner, self.slice, self.count) = (owner, slice, count)
+        }
     }
     /// Current records per owner and slice, in owner then slice order.
     public var buckets: [Bucket]
@@ -124,6 +132,11 @@ public struct StoreStats: Sendable, Hashable {
     public var schemaVersion: String?
     /// Bytes on disk (database and its WAL), if the store has a file.
     public var bytesOnDisk: Int64?
+
+    package init(buckets: [Bucket], supersededVersions: Int, forgotten: Int, schemaVersion: String?, bytesOnDisk: Int64?) {
+        (self.buckets, self.supersededVersions, self.forgotten) = (buckets, supersededVersions, forgotten)
+        (self.schemaVersion, self.bytesOnDisk) = (schemaVersion, bytesOnDisk)
+    }
 
     public var total: Int { buckets.reduce(0) { $0 + $1.count } }
 }

@@ -2,14 +2,14 @@ import Foundation
 import TroupeCore
 
 /// The conflict error both stores throw, so callers can match on it.
-enum StoreConflict {
-    static func error(id: String, current: Int, expected: Int) -> TroupeError {
+package enum StoreConflict {
+    package static func error(id: String, current: Int, expected: Int) -> TroupeError {
         TroupeError(
             .conflict, "record is at version \(current), the update was based on version \(expected)", context: id, currentVersion: current)
     }
 
     /// An upsert may change a record's value but never move it to another owner or slice.
-    static func checkSameOwner(_ old: MemoryRecord, _ new: MemoryRecord) throws {
+    package static func checkSameOwner(_ old: MemoryRecord, _ new: MemoryRecord) throws {
         guard old.owner == new.owner, old.slice == new.slice else {
             throw TroupeError(
                 .invalidInput, "this id belongs to \(old.owner)/\(old.slice.rawValue); it cannot move to \(new.owner)/\(new.slice.rawValue)",
@@ -20,7 +20,7 @@ enum StoreConflict {
 
 extension MemoryRecord {
     /// The next version of this record after `change`, written by `writer` at `time`.
-    func superseded(by change: MemoryChange, writer: String, at time: Date) -> MemoryRecord {
+    package func superseded(by change: MemoryChange, writer: String, at time: Date) -> MemoryRecord {
         var next = self
         if let content = change.content { next.content = content }
         if let importance = change.importance { next.importance = importance }
@@ -36,7 +36,7 @@ extension MemoryRecord {
     }
 
     /// This record's value as a change, for superseding an older version with it.
-    var valueChange: MemoryChange {
+    package var valueChange: MemoryChange {
         MemoryChange(content: content, importance: importance, tags: tags, metadata: .some(metadata), expiresAt: .some(expiresAt))
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import TroupeCore
 
 /// The storage steps a shared write is made of, inside one transaction of a store.
-protocol SharedWriteSteps {
+package protocol SharedWriteSteps {
     /// The current version of a record, or `nil`.
     mutating func current(_ id: String) throws -> MemoryRecord?
     mutating func insert(_ record: MemoryRecord, vector: EmbeddedVector?) throws
@@ -19,8 +19,8 @@ protocol SharedWriteSteps {
 
 /// Applies one shared write with its slice's policy: the one algorithm both stores run, so that
 /// they cannot disagree on what a policy means.
-enum SharedWriteResolver {
-    static func apply(
+package enum SharedWriteResolver {
+    package static func apply(
         _ write: SharedWrite, priorities: [String: Int], at time: Date, steps: inout some SharedWriteSteps
     ) throws -> SharedWriteOutcome {
         guard let id = write.id, let current = try steps.current(id) else {

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import TroupeBenchmarks
 import TroupeCore
+import TroupePostgres
+import TroupeSQLite
 import TroupeStore
 
 extension BenchCommand {

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupeRedis
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// End-to-end tests of the real `troupe` binary built next to this test bundle.
 @Suite("troupe CLI", .serialized, .cleanups)

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupePostgres
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// Shared slices, conflicts and isolation through the real binary, including two processes
 /// writing to one home at once.

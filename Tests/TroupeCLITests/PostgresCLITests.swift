@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupePostgres
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// Homes whose store is PostgreSQL (`storage.backend: postgres`), through the real binary: one
 /// process's write recalled by another, a process killed mid-import, a server that is down.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TroupeCore
 import TroupeRetrieval
+import TroupeSQLite
 import TroupeStore
 
 @Suite("Conversation context in the index")

@@ -1,4 +1,5 @@
 import Foundation
+import TroupeSQLite
 import TroupeStoreConformance
 import GRDB
 import Testing

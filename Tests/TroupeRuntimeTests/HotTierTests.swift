@@ -2,9 +2,11 @@ import Foundation
 import Testing
 import TroupeConfig
 import TroupeCore
+@testable import TroupeRedis
 import TroupeRuntime
 import TroupeStoreConformance
 @testable import TroupeStore
+import TroupeStoreDriverSupport
 
 /// A redis-server of the test's own, on a unix socket in a temporary directory; stopped (off the
 /// cooperative pool) after the test, whose suite has the `.cleanups` trait.

@@ -5,6 +5,7 @@ import TroupeCore
 @testable import TroupeRuntime
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 @Suite("Mirror in a long-lived runtime")
 struct MirrorRuntimeTests {

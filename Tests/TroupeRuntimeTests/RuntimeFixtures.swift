@@ -1,10 +1,12 @@
 import Foundation
 import TroupeConfig
 import TroupeCore
+import TroupeRedis
 import TroupeRetrieval
 import TroupeRuntime
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// A directory removed when the value is released.
 final class TemporaryDirectory: @unchecked Sendable {

@@ -4,10 +4,13 @@ import ServiceLifecycle
 import Testing
 import TroupeConfig
 import TroupeCore
+@testable import TroupePostgres
 import TroupeRetrieval
 @testable import TroupeRuntime
+@testable import TroupeSQLite
 @testable import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// A home in a temporary directory with athena and hestia (members of `team`, keep-both),
 /// opened as a runtime: the hashing embedder (no model files), Redis as asked.

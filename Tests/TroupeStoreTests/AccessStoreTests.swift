@@ -1,8 +1,11 @@
 import Foundation
 import Testing
 import TroupeCore
+@testable import TroupePostgres
+@testable import TroupeSQLite
 @testable import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// What the conformance suite cannot show of API keys and the security log: both outlast the
 /// store's opening and a crash of the server, an older PostgreSQL store gains them, `troupe

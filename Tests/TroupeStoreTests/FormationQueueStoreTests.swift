@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import TroupeCore
+@testable import TroupePostgres
 @testable import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// What the conformance suite cannot show of the formation queue: a job written down is there
 /// for every other opening of the store and survives a crash of the server, an older PostgreSQL

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TroupeCore
+@testable import TroupeRedis
 @testable import TroupeStore
 
 @Suite("Hot record codec")

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupeRedis
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// A managed redis-server stops by itself once its home is gone or it has had no client for a
 /// while, and keeps running while a client is connected.

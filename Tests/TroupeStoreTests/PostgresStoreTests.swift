@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import TroupeCore
+@testable import TroupePostgres
 @testable import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// What the conformance suites cannot show of the PostgreSQL store: the change feed's order under
 /// writers committing at once, notifications, and a server that is down, restarts or crashes.

@@ -1,8 +1,11 @@
 import Foundation
 import Testing
 import TroupeCore
+import TroupePostgres
+import TroupeRedis
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// The hiredis adapter against real redis-servers this suite starts and stops: the managed one on
 /// a unix socket in a temporary home, and one on a free loopback port.

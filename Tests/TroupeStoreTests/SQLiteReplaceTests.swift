@@ -3,6 +3,7 @@ import Testing
 import TroupeCore
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// `SQLiteStore.replaceContents(from:unchangedSince:)`: a store takes another file's contents in
 /// one transaction, seen at once by another connection, and refuses when it was written since

@@ -3,6 +3,7 @@ import Testing
 import TroupeCore
 import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// The conformances the shared suite runs against.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {

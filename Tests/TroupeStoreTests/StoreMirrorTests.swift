@@ -1,8 +1,10 @@
 import Foundation
 import Testing
 import TroupeCore
+@testable import TroupeSQLite
 @testable import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// What the CLI tests of `storage.mirror` cannot arrange: catch-ups of one mirror from several
 /// processes at once, and a holder that dies with the mirror's lease.

@@ -84,11 +84,11 @@ extension SessionRunner {
     }
 
     /// Runs `body` on the SQLite store of `configuration`'s home (no hot tier), then closes it.
-    static func withStore<T: Sendable>(_ configuration: Configuration, _ body: (SQLiteStore) async throws -> T) async throws -> T {
+    static func withStore<T: Sendable>(_ configuration: Configuration, _ body: (any FileStore) async throws -> T) async throws -> T {
         let runtime = try await Runtime.opened(configuration: store(configuration))
         do {
-            guard let sqlite = runtime.sqlite else { throw TroupeError(.invalidInput, "the home's store is not SQLite") }
-            let value = try await body(sqlite)
+            guard let file = runtime.fileStore else { throw TroupeError(.invalidInput, "the home's store is not SQLite") }
+            let value = try await body(file)
             await runtime.shutdown()
             return value
         } catch {

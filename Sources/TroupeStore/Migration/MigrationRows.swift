@@ -19,7 +19,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
     public static let mirrored: [MigrationTable] = allCases.filter { $0 != .formation }
 
     /// The table's columns; its key's columns come first.
-    var columns: [String] {
+    package var columns: [String] {
         switch self {
         case .records:
             // `seq` too: the order of first writes, which breaks ties between records of one
@@ -40,7 +40,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
     }
 
     /// The key's columns, in order.
-    var key: [String] {
+    package var key: [String] {
         switch self {
         case .records: ["id"]
         case .versions: ["id", "version"]
@@ -51,7 +51,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
     }
 
     /// The SQL table.
-    var table: String {
+    package var table: String {
         switch self {
         case .records: "memory"
         case .versions: "memory_version"
@@ -66,7 +66,7 @@ public enum MigrationTable: String, CaseIterable, Sendable {
     }
 
     /// `SELECT` of a page after a key (`?` marks, numbered by `mark`), in key order.
-    func page(after: Bool, limit: Int, mark: (Int) -> String) -> String {
+    package func page(after: Bool, limit: Int, mark: (Int) -> String) -> String {
         let alias = self == .records ? "m." : ""
         var select = columns.map { alias + $0 }.joined(separator: ", ")
         let from = table + (self == .records ? " m LEFT JOIN memory_vector v ON v.seq = m.seq" : "")
@@ -89,7 +89,7 @@ public enum StoredValue: Sendable, Hashable {
     case bytes(Data)
 
     /// Bytes for the verification hash: a type tag, then the value.
-    var digestBytes: [UInt8] {
+    package var digestBytes: [UInt8] {
         switch self {
         case .null: [0]
         case .int(let i): [1] + Array(String(i).utf8)
@@ -143,7 +143,7 @@ extension MigrationEndpoint {
 extension MigrationTable {
     /// Rows of the records among `ids` (`list` is the SQL of the list), in key order; a link
     /// belongs to both its records.
-    func rows(ofIDs list: String) -> String {
+    package func rows(ofIDs list: String) -> String {
         let condition = self == .links ? "id IN \(list) OR other IN \(list)" : "\(self == .records ? "m." : "")id IN \(list)"
         return page(after: false, limit: Int.max, mark: { _ in "" })
             .replacingOccurrences(of: " ORDER BY", with: " WHERE \(condition) ORDER BY")
@@ -151,11 +151,11 @@ extension MigrationTable {
     }
 
     /// The columns a row's digest covers, in order.
-    var digestColumns: [String] { columns + (self == .records ? ["vector_model", "vector"] : []) }
+    package var digestColumns: [String] { columns + (self == .records ? ["vector_model", "vector"] : []) }
 
     /// A SHA-256 of a row's columns (type-tagged, separated); without `accessMarks`, a record's
     /// last access time and count (bookkeeping recall writes outside the change feed) are left out.
-    func digest(of row: MigrationRow, accessMarks: Bool = true) -> [UInt8] {
+    package func digest(of row: MigrationRow, accessMarks: Bool = true) -> [UInt8] {
         var bytes: [UInt8] = []
         for column in digestColumns where accessMarks || (column != "last_accessed_at" && column != "access_count") {
             bytes += (row[column] ?? .null).digestBytes + [0xff]
@@ -164,13 +164,13 @@ extension MigrationTable {
     }
 
     /// `DELETE` of one row by its key (`?` marks numbered by `mark`).
-    func deleteByKey(mark: (Int) -> String) -> String {
+    package func deleteByKey(mark: (Int) -> String) -> String {
         "DELETE FROM \(table) WHERE (\(key.joined(separator: ", "))) = (\(key.indices.map { mark($0 + 1) }.joined(separator: ", ")))"
     }
 
     /// The last key in key order.
-    var lastKeySQL: String { "SELECT \(key.joined(separator: ", ")) FROM \(table) ORDER BY \(key.map { $0 + " DESC" }.joined(separator: ", ")) LIMIT 1" }
+    package var lastKeySQL: String { "SELECT \(key.joined(separator: ", ")) FROM \(table) ORDER BY \(key.map { $0 + " DESC" }.joined(separator: ", ")) LIMIT 1" }
 
     /// The key of `row`, for paging.
-    func key(of row: MigrationRow) -> [StoredValue] { key.map { row[$0] ?? .null } }
+    package func key(of row: MigrationRow) -> [StoredValue] { key.map { row[$0] ?? .null } }
 }
