@@ -4,9 +4,10 @@
 //
 // A job is a count of items that threads claim one at a time with a compare-and-swap on one word
 // holding (job generation << 32 | next item). A worker that wakes late sees a newer generation
-// and cannot claim an item of a job it did not read, and the caller never waits for a worker
-// that has not started: it runs every item nobody else has claimed, then waits only for the
-// items in progress elsewhere.
+// and cannot claim an item of a job it did not read (each job first closes the one before under a
+// generation of its own, see tk_pool_run), and the caller never waits for a worker that has not
+// started: it runs every item nobody else has claimed, then waits only for the items in progress
+// elsewhere.
 #include "llm_internal.h"
 
 #include <pthread.h>
@@ -63,11 +64,17 @@ static long nanoseconds(void) {
 /// Claims and runs items until none is left. A claim takes a share of what remains (guided
 /// scheduling: half of it split between the threads, at least one item), so a job costs a few
 /// claims, not one per item: each claim moves the claim word's cache line between cores.
+///
+/// The job's task, context and count are read after the claim word and before a fence: if they
+/// are already the next job's (the caller closed this generation and wrote them while this thread
+/// was descheduled), the fence makes the closing visible to the compare-and-swap below, which then
+/// fails; so an item is only ever run with its own job's task, context and count.
 static void run_items(tk_pool *pool, uint32_t generation, int thread) {
+    uint64_t word = __atomic_load_n(&pool->claim, __ATOMIC_SEQ_CST);
     tk_task task = __atomic_load_n(&pool->task, __ATOMIC_RELAXED);
     void *context = __atomic_load_n(&pool->context, __ATOMIC_RELAXED);
     long items = __atomic_load_n(&pool->items, __ATOMIC_RELAXED);
-    uint64_t word = __atomic_load_n(&pool->claim, __ATOMIC_ACQUIRE);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (;;) {
         if ((uint32_t)(word >> 32) != generation) return;
         long next = (long)(uint32_t)word;
@@ -168,6 +175,13 @@ void tk_pool_run(tk_pool *pool, tk_task task, void *context, long items) {
         for (long i = 0; i < items; i++) task(context, i, 0);
         return;
     }
+    // Close the last job first: a generation of its own with no item left to claim. A worker
+    // that read the last job's generation and was descheduled before claiming could otherwise
+    // claim "items left" of it against this job's count, with this job's task or context, and
+    // add to this job's `done` (a crash in the suite on a busy machine: a call through a torn
+    // task pointer).
+    __atomic_store_n(&pool->claim, ((uint64_t)++pool->generation << 32) | UINT32_MAX, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&pool->task, task, __ATOMIC_RELAXED);
     __atomic_store_n(&pool->context, context, __ATOMIC_RELAXED);
     __atomic_store_n(&pool->items, items, __ATOMIC_RELAXED);
