@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 import TroupeCore
 import TroupeStoreConformance
@@ -28,14 +27,7 @@ final class LlamaServer: @unchecked Sendable {
     }
 
     private init() async throws {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in(
-            sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        close(socket)
+        port = ModelServer.freePort()
         let process = Process()
         process.executableURL = Self.python
         process.arguments = [Self.script.path, Self.model.path, String(port)]
@@ -53,23 +45,7 @@ final class LlamaServer: @unchecked Sendable {
 
     /// A config whose chat backend is this server.
     func config(in home: URL) throws -> URL {
-        let config = home.appendingPathComponent("troupe.yaml")
-        try """
-            personas: \(CLITests.repo.appendingPathComponent("Personas").path)
-            redis:
-              mode: off
-            llm:
-              backend: openai
-              base_url: http://127.0.0.1:\(port)/v1
-              max_tokens: 48
-              timeout: 300s
-            shared_slices:
-              - {name: team-decisions, kind: semantic, members: [athena, artemis, hestia, bellona, seshat], policy: keep-both}
-              - {name: incident-log, kind: episodic, members: [artemis, hestia, bellona], policy: keep-both}
-              - {name: style-guide, kind: procedural, members: [athena, hestia, seshat], policy: reject}
-
-            """.writeUnsynced(to: config)
-        return config
+        try ModelServer.config(in: home, llm: "backend: openai\nbase_url: http://127.0.0.1:\(port)/v1\nmax_tokens: 48\ntimeout: 300s")
     }
 
     deinit { process.terminate() }

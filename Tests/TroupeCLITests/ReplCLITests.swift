@@ -90,14 +90,8 @@ final class ModelServer: @unchecked Sendable {
         directory = try CLITests.tempHome()
         let file = directory.appendingPathComponent("server.py")
         try Self.script.writeUnsynced(to: file)
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let port = Self.freePort()
         self.port = port
-        close(socket)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", file.path, String(port), mode, directory.path]  // env execs, so the parent stays the test
@@ -119,6 +113,17 @@ final class ModelServer: @unchecked Sendable {
             }
             throw TroupeError(.unavailable, "the test model server did not start")
         }
+    }
+
+    /// A loopback port free now (the kernel's pick for a socket bound to port 0, then closed).
+    static func freePort() -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// 127.0.0.1:`port` (0: any free port).
@@ -147,16 +152,20 @@ final class ModelServer: @unchecked Sendable {
 
     /// A config whose chat backend is this server.
     func config(in home: URL) throws -> URL {
+        try Self.config(in: home, llm: "backend: openai\nbase_url: http://127.0.0.1:\(port)/v1\nmodel: test\ntimeout: 20s")
+    }
+
+    /// A config of the shipped personas and shared slices, no Redis, and `llm` (lines of the
+    /// `llm:` section, unindented).
+    static func config(in home: URL, llm: String) throws -> URL {
         let config = home.appendingPathComponent("troupe.yaml")
+        let section = llm.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
         try """
             personas: \(CLITests.repo.appendingPathComponent("Personas").path)
             redis:
               mode: off
             llm:
-              backend: openai
-              base_url: http://127.0.0.1:\(port)/v1
-              model: test
-              timeout: 20s
+            \(section)
             shared_slices:
               - {name: team-decisions, kind: semantic, members: [athena, artemis, hestia, bellona, seshat], policy: keep-both}
               - {name: incident-log, kind: episodic, members: [artemis, hestia, bellona], policy: keep-both}
