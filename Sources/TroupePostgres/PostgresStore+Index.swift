@@ -139,11 +139,14 @@ extension PostgresStore {
         guard let owner = PersonaID(rawValue: try row.string("owner")), let slice = SliceKind(rawValue: try row.string("slice")) else {
             throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
         }
-        let tagsText = try row.string("tags")
+        let version = try row.int("version")
+        let place = { SealedPlace(owner: owner.rawValue, record: id, version: version, field: $0) }
+        let tagsText = try sealer.openColumn(try row.string("tags"), at: place(.tags))
         return IndexEntry(
-            id: id, owner: owner, slice: slice, content: try codec.decode(try row.bytes("content")), importance: try row.double("importance"),
+            id: id, owner: owner, slice: slice, content: try sealer.open(text: try row.bytes("content"), at: place(.content)),
+            importance: try row.double("importance"),
             tags: tagsText == "[]" ? [] : try StoredStrings.decode(tagsText), createdAt: Date(millisecondsSince1970: try row.int("created_at")),
-            version: Int(try row.int("version")), expiresAt: row.optionalInt("expires_at").map(Date.init(millisecondsSince1970:)),
-            vector: row.optionalBytes("vector").flatMap([Float].init(storedBytes:)), sequence: try row.int("seq"))
+            version: Int(version), expiresAt: row.optionalInt("expires_at").map(Date.init(millisecondsSince1970:)),
+            vector: try row.optionalBytes("vector").flatMap { try sealer.openVector($0, of: id, owner: owner.rawValue) }, sequence: try row.int("seq"))
     }
 }

@@ -69,7 +69,8 @@ extension PostgresStore {
     public func query(_ query: MemoryQuery) async throws -> [MemoryRecord] {
         try await read("query records") { c in
             var parameters: [PGValue] = []
-            var conditions = Self.filter(query, prefix: "", parameters: &parameters)
+            let afterSQL = query.tag != nil && self.sealer.seals
+            var conditions = Self.filter(query, prefix: "", parameters: &parameters, sealed: afterSQL)
             if query.order == .canonical, let after = query.after {
                 parameters += [
                     .text(after.owner.rawValue), .text(after.slice.rawValue), .int(after.createdAt.millisecondsSince1970), .text(after.id),
@@ -84,8 +85,9 @@ extension PostgresStore {
             case .canonical: sql += " ORDER BY owner, slice, created_at, id"
             case .expiringLast: sql += " ORDER BY expires_at IS NULL, expires_at DESC, created_at DESC, id DESC"
             }
-            if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
-            return try c.execute(sql, parameters).rows.map { try self.record($0) }
+            if let limit = query.limit, !afterSQL { sql += " LIMIT \(max(0, limit))" }
+            let records = try c.execute(sql, parameters).rows.map { try self.record($0) }
+            return afterSQL ? query.taggedOnly(records) : records
         }
     }
 
@@ -103,7 +105,7 @@ extension PostgresStore {
                 return RecordHistory(versions: [], forgotten: receipt)
             }
             guard let current else { throw TroupeError(.notFound, "no record with this id", context: id) }
-            let (lost, links) = try self.conflictHistory(of: id, c)
+            let (lost, links) = try self.conflictHistory(of: id, owner: try current.string("owner"), c)
             return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil, lost: lost, links: links)
         }
     }
@@ -192,17 +194,17 @@ extension PostgresStore {
             """, columns).rows
         var inserted: [String: Int64] = [:]
         for row in returned { inserted[try row.string("id")] = try row.int("seq") }
-        var embedded: [(Int64, EmbeddedVector)] = []
+        var embedded: [(Int64, EmbeddedVector, MemoryRecord)] = []
         var counted: Set<String> = []
         for record in records where inserted[record.id] != nil && counted.insert(record.id).inserted {
             changes.changed(record.id, owner: record.owner, slice: record.slice)
-            if let vector = vectors[record.id] { embedded.append((inserted[record.id]!, vector)) }
+            if let vector = vectors[record.id] { embedded.append((inserted[record.id]!, vector, record)) }
         }
         if !embedded.isEmpty {
             try c.execute(
                 "INSERT INTO memory_vector (seq, model, vector) SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[])",
                 [.ints(embedded.map(\.0)), .texts(embedded.map(\.1.model)),
-                 .array(embedded.map { .bytes($0.1.values.storedBytes) }, of: PGValue.byteaOID)])
+                 .array(try embedded.map { .bytes(try sealer.sealVector($0.1.values, of: $0.2.id, owner: $0.2.owner.rawValue)) }, of: PGValue.byteaOID)])
         }
         return inserted
     }

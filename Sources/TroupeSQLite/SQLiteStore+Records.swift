@@ -60,7 +60,8 @@ extension SQLiteStore {
 
     public func query(_ query: MemoryQuery) async throws -> [MemoryRecord] {
         try await read("query records") { db in
-            var (sql, arguments) = Self.filter(query, prefix: "")
+            let afterSQL = query.tag != nil && self.sealer.seals
+            var (sql, arguments) = Self.filter(query, prefix: "", sealed: afterSQL)
             if query.order == .canonical, let after = query.after {
                 sql.append("(owner, slice, created_at, id) > (?, ?, ?, ?)")
                 arguments += [after.owner.rawValue, after.slice.rawValue, after.createdAt.millisecondsSince1970, after.id]
@@ -72,8 +73,9 @@ extension SQLiteStore {
             case .canonical: text += " ORDER BY owner, slice, created_at, id"
             case .expiringLast: text += " ORDER BY expires_at IS NULL, expires_at DESC, created_at DESC, id DESC"
             }
-            if let limit = query.limit { text += " LIMIT \(limit)" }
-            return try Row.fetchAll(db, sql: text, arguments: StatementArguments(arguments)).map { try self.record($0) }
+            if let limit = query.limit, !afterSQL { text += " LIMIT \(limit)" }
+            let records = try Row.fetchAll(db, sql: text, arguments: StatementArguments(arguments)).map { try self.record($0) }
+            return afterSQL ? query.taggedOnly(records) : records
         }
     }
 
@@ -90,7 +92,7 @@ extension SQLiteStore {
                 return RecordHistory(versions: [], forgotten: receipt)
             }
             guard let current else { throw TroupeError(.notFound, "no record with this id", context: id) }
-            let (lost, links) = try self.conflictHistory(of: id, db)
+            let (lost, links) = try self.conflictHistory(of: id, owner: current["owner"], db)
             return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil, lost: lost, links: links)
         }
     }
@@ -107,7 +109,7 @@ extension SQLiteStore {
                 buckets: buckets.sorted { ($0.owner, $0.slice) < ($1.owner, $1.slice) },
                 supersededVersions: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM memory_version") ?? 0,
                 forgotten: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM forget_log") ?? 0,
-                schemaVersion: try Self.migrator(codec: self.codec).appliedIdentifiers(db).sorted().last, bytesOnDisk: nil)
+                schemaVersion: try Self.migrator(sealer: self.sealer).appliedIdentifiers(db).sorted().last, bytesOnDisk: nil)
         }
         var result = stats
         result.bytesOnDisk = ["", "-wal"].reduce(Int64(0)) { total, suffix in
