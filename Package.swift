@@ -123,7 +123,7 @@ let package = Package(
         ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",
-            "TroupeService", "TroupeMCP", "TroupeServer", "CEditLine",
+            "TroupeService", "TroupeMCP", "TroupeServer", "CEditLine", "TroupeVault",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

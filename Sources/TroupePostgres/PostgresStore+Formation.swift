@@ -87,6 +87,12 @@ extension PostgresStore: FormationQueueStore {
         }
     }
 
+    public func dropFormations(persona: String) async throws -> Int {
+        try await write("drop a persona's formation jobs") { c, _ in
+            try c.execute("DELETE FROM formation_job WHERE persona = $1", [.text(persona)]).affected
+        }
+    }
+
     private func formation(_ row: PGRow) throws -> QueuedFormation {
         QueuedFormation(
             id: try row.string("id"), persona: try row.string("persona"), conversation: try row.string("conversation"),

@@ -89,6 +89,13 @@ extension SQLiteStore: FormationQueueStore {
         }
     }
 
+    public func dropFormations(persona: String) async throws -> Int {
+        try await write("drop a persona's formation jobs") { db in
+            try db.execute(sql: "DELETE FROM formation_job WHERE persona = ?", arguments: [persona])
+            return db.changesCount
+        }
+    }
+
     private func formation(_ row: Row) throws -> QueuedFormation {
         QueuedFormation(
             id: row["id"], persona: row["persona"], conversation: row["conversation"], turn: row["turn"], said: try sealer.open(text: row["said"], at: QueuedFormation.place(persona: row["persona"], id: row["id"])),

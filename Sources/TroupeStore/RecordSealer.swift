@@ -50,6 +50,9 @@ public protocol RecordSealer: Sendable {
     var seals: Bool { get }
     func seal(_ plain: [UInt8], at place: SealedPlace) throws -> [UInt8]
     func open(_ sealed: [UInt8], at place: SealedPlace) throws -> [UInt8]
+    /// Whether a stored value is sealed as this sealer would seal it now, so that a re-sealing
+    /// leaves it (by default: never).
+    func isCurrent(_ stored: [UInt8], at place: SealedPlace) -> Bool
 }
 
 extension RecordSealer {

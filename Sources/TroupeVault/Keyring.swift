@@ -28,10 +28,19 @@ struct Keyring: Codable, Sendable {
         var shredded: Date?
     }
 
+    /// A rotation of data keys under way: the owners whose new keys were made, and since when.
+    /// Their values are sealed again in batches; the rotation ends with a check that none is left
+    /// under an old key.
+    struct Rotation: Codable, Sendable, Hashable {
+        var owners: [String]
+        var started: Date
+    }
+
     var format = 1
     /// The fingerprint of the master key that wraps every key here.
     var master: String
     var keys: [Entry] = []
+    var rotation: Rotation?
 
     init(master: String) { self.master = master }
 

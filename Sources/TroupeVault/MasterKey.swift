@@ -131,6 +131,11 @@ enum SecretFile {
             unlink(temporary.path)
             throw TroupeError(.storage, "cannot replace \(url.path): \(String(cString: strerror(code)))")
         }
+        syncDirectory(directory)
+    }
+
+    /// Syncs a directory, so that a rename in it survives a crash.
+    static func syncDirectory(_ directory: URL) {
         let dir = open(directory.path, O_RDONLY)
         if dir >= 0 { _ = fsync(dir); close(dir) }
     }

@@ -53,8 +53,16 @@ public final class Vault: RecordSealer {
         guard file.exists else {
             throw TroupeError(.invalidConfig, "the home has no vault (no keyring): `troupe vault init` makes one", context: directory.path)
         }
-        master = try source.load(environment: environment)
+        var master = try source.load(environment: environment)
         let keyring = try file.read()
+        if keyring.master != master.fingerprint, case .file(let url) = source,
+            let next = try? MasterKeySource.file(Self.nextKeyFile(url)).load(), next.fingerprint == keyring.master
+        {
+            // A master-key rotation stopped after the keyring was re-wrapped: finish it.
+            try Self.promoteNextKey(url)
+            master = next
+        }
+        self.master = master
         guard keyring.master == master.fingerprint else {
             throw TroupeError(
                 .invalidConfig,
@@ -103,6 +111,13 @@ public final class Vault: RecordSealer {
                 .storage, "a stored \(place.field.rawValue) of '\(place.owner)' does not open with its key \(id): it was changed or moved from another row",
                 context: place.record)
         }
+    }
+
+    /// Sealed with the owner's active key. A value of an owner without one is not current: its
+    /// key is made when it is sealed.
+    public func isCurrent(_ stored: [UInt8], at place: SealedPlace) -> Bool {
+        guard let id = Self.keyID(of: stored) else { return false }
+        return state.withLock { $0.active[place.owner] } == id
     }
 
     /// The key id a sealed value names, if it is one.
