@@ -189,7 +189,7 @@ let package = Package(
         ]),
         .testTarget(name: "TroupeCLITests", dependencies: [
                         "TroupeCore", "TroupeStore", "TroupeStoreConformance",
-                        "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
+                        "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeVault",
                         // JSON answers read by member (`answer["key"]?.text`).
                         "TroupeServiceTestSupport",
                         // `troupe serve`'s test calls it over a socket.

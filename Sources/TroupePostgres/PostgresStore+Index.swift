@@ -50,7 +50,7 @@ extension PostgresStore {
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY m.owner, m.slice, m.created_at, m.id LIMIT \(max(0, limit))
                 """
-            return try c.execute(sql, parameters).rows.map(self.indexEntry)
+            return try c.execute(sql, parameters).rows.compactMap { try self.sealer.readable($0, self.indexEntry) }
         }
     }
 
@@ -60,7 +60,7 @@ extension PostgresStore {
             try c.execute("""
                 SELECT \(Self.indexColumns) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = $1::text
                 WHERE m.id = ANY($2) ORDER BY m.id
-                """, [model.map(PGValue.text) ?? .null, .texts(ids)]).rows.map(self.indexEntry)
+                """, [model.map(PGValue.text) ?? .null, .texts(ids)]).rows.compactMap { try self.sealer.readable($0, self.indexEntry) }
         }
     }
 
@@ -77,7 +77,7 @@ extension PostgresStore {
             try c.execute("""
                 SELECT \(Self.indexColumns) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = $1
                 WHERE v.seq IS NULL AND m.id > $2 ORDER BY m.id LIMIT \(max(0, limit))
-                """, [.text(model), .text(afterID ?? "")]).rows.map(self.indexEntry)
+                """, [.text(model), .text(afterID ?? "")]).rows.compactMap { try self.sealer.readable($0, self.indexEntry) }
         }
     }
 

@@ -14,14 +14,14 @@ extension PostgresStore {
 
     public func get(_ id: String) async throws -> MemoryRecord? {
         try await read("read a record") { c in
-            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = $1", [.text(id)]).rows.first.map { try self.record($0) }
+            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = $1", [.text(id)]).rows.first.flatMap { try self.sealer.readable($0, self.record) }
         }
     }
 
     public func records(ids: [String]) async throws -> [MemoryRecord] {
         guard !ids.isEmpty else { return [] }
         let found = try await read("read records") { c in
-            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = ANY($1)", [.texts(ids)]).rows.map { try self.record($0) }
+            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = ANY($1)", [.texts(ids)]).rows.compactMap { try self.sealer.readable($0, self.record) }
         }
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return ids.compactMap { byID[$0] }
@@ -49,21 +49,31 @@ extension PostgresStore {
     public func forget(_ id: String, reason: String?, at time: Date) async throws -> ForgetReceipt {
         try await write("forget a record") { c, changes in
             guard let row = try self.lockedRow(id, c) else { throw TroupeError(.notFound, "no record with this id", context: id) }
-            let record = try self.record(row)
-            try c.execute("DELETE FROM memory_vector WHERE seq = $1", [.int(try row.int("seq"))])
-            try c.execute("DELETE FROM memory WHERE id = $1", [.text(id)])
-            let versions = try c.execute("DELETE FROM memory_version WHERE id = $1", [.text(id)]).affected + 1
-            try c.execute("DELETE FROM memory_lost WHERE id = $1", [.text(id)])
-            try c.execute("DELETE FROM memory_link WHERE id = $1 OR other = $1", [.text(id)])
-            changes.removed(id, owner: record.owner, slice: record.slice)
-            let receipt = ForgetReceipt(
-                id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: versions, forgottenAt: time, reason: reason)
-            try c.execute(
-                "INSERT INTO forget_log (id, owner, slice, versions, forgotten_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-                [.text(id), .text(receipt.owner), .text(receipt.slice), .int(Int64(versions)), .int(time.millisecondsSince1970),
-                 reason.map(PGValue.text) ?? .null])
-            return receipt
+            return try self.removeRecord(row, reason: reason, at: time, c, &changes)
         }
+    }
+
+    /// Removes the record of `row` (locked) with its versions, vector and conflict history,
+    /// leaving a forget receipt, in the caller's transaction. Owner and slice are read as
+    /// stored: a record sealed with a shredded key is removed unread.
+    func removeRecord(_ row: PGRow, reason: String?, at time: Date, _ c: PGConnection, _ changes: inout PGChanges) throws -> ForgetReceipt {
+        let id = try row.string("id")
+        guard let owner = PersonaID(rawValue: try row.string("owner")), let slice = SliceKind(rawValue: try row.string("slice")) else {
+            throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
+        }
+        try c.execute("DELETE FROM memory_vector WHERE seq = $1", [.int(try row.int("seq"))])
+        try c.execute("DELETE FROM memory WHERE id = $1", [.text(id)])
+        let versions = try c.execute("DELETE FROM memory_version WHERE id = $1", [.text(id)]).affected + 1
+        try c.execute("DELETE FROM memory_lost WHERE id = $1", [.text(id)])
+        try c.execute("DELETE FROM memory_link WHERE id = $1 OR other = $1", [.text(id)])
+        changes.removed(id, owner: owner, slice: slice)
+        let receipt = ForgetReceipt(
+            id: id, owner: owner.rawValue, slice: slice.rawValue, versions: versions, forgottenAt: time, reason: reason)
+        try c.execute(
+            "INSERT INTO forget_log (id, owner, slice, versions, forgotten_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+            [.text(id), .text(receipt.owner), .text(receipt.slice), .int(Int64(versions)), .int(time.millisecondsSince1970),
+             reason.map(PGValue.text) ?? .null])
+        return receipt
     }
 
     public func query(_ query: MemoryQuery) async throws -> [MemoryRecord] {
@@ -86,7 +96,7 @@ extension PostgresStore {
             case .expiringLast: sql += " ORDER BY expires_at IS NULL, expires_at DESC, created_at DESC, id DESC"
             }
             if let limit = query.limit, !afterSQL { sql += " LIMIT \(max(0, limit))" }
-            let records = try c.execute(sql, parameters).rows.map { try self.record($0) }
+            let records = try c.execute(sql, parameters).rows.compactMap { try self.sealer.readable($0, self.record) }
             return afterSQL ? query.taggedOnly(records) : records
         }
     }
@@ -106,7 +116,7 @@ extension PostgresStore {
             }
             guard let current else { throw TroupeError(.notFound, "no record with this id", context: id) }
             let (lost, links) = try self.conflictHistory(of: id, owner: try current.string("owner"), c)
-            return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil, lost: lost, links: links)
+            return RecordHistory(versions: try (old + [current]).compactMap { try self.sealer.readable($0, self.record) }, forgotten: nil, lost: lost, links: links)
         }
     }
 
@@ -154,7 +164,15 @@ extension PostgresStore {
                     // Removed by another writer since the insert found it: run the batch again.
                     throw PGError(sqlState: "40001", message: "a record vanished during an import")
                 }
-                let old = try self.record(row)
+                guard let old = try self.sealer.readable(row, self.record) else {
+                    // Sealed with a shredded key, the record is gone: its remains make way for the new one.
+                    _ = try self.removeRecord(row, reason: "sealed with a shredded key", at: time, c, &changes)
+                    let again = try self.insertNew([stored], vectors: vectors, c, &changes)
+                    guard again[record.id] != nil else { throw TroupeError(.storage, "a removed record is still there", context: record.id) }
+                    result.summary.inserted += 1
+                    result.written.append(stored)
+                    continue
+                }
                 try StoreConflict.checkSameOwner(old, record)
                 if old.hasSameValue(as: record) {
                     result.summary.unchanged += 1

@@ -140,3 +140,25 @@ public enum SealerMismatch {
         }
     }
 }
+
+/// A value sealed with a data key that was shredded (`memory forget --shred`): it can never be
+/// read again, so stores treat its record as gone — a backup or mirror taken before the
+/// shredding reads as if the persona's memory had been forgotten there too.
+public struct ShreddedKey: Error, CustomStringConvertible, Sendable {
+    public var owner: String
+    public var key: String
+    public var shredded: Date?
+
+    public init(owner: String, key: String, shredded: Date?) { (self.owner, self.key, self.shredded) = (owner, key, shredded) }
+
+    public var description: String {
+        "what '\(owner)' remembered was sealed with data key \(key), which was shredded\(shredded.map { " at \($0.ISO8601Format())" } ?? ""): it cannot be read"
+    }
+}
+
+extension RecordSealer {
+    /// `decode(row)`, or `nil` when the row was sealed with a shredded key (its record is gone).
+    public func readable<Row, Value>(_ row: Row, _ decode: (Row) throws -> Value) throws -> Value? {
+        do { return try decode(row) } catch is ShreddedKey { return nil }
+    }
+}

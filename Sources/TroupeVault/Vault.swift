@@ -155,8 +155,7 @@ public final class Vault: RecordSealer {
         try reload(try file.read())
         if let key = state.withLock({ $0.keys[id] }) { return key }
         if let entry = state.withLock({ $0.entries[id] }), entry.state == .shredded {
-            throw TroupeError(
-                .storage, "what '\(owner)' remembered was sealed with data key \(id), which was shredded\(entry.shredded.map { " at \($0.ISO8601Format())" } ?? ""): it cannot be read")
+            throw ShreddedKey(owner: owner, key: id, shredded: entry.shredded)
         }
         throw TroupeError(.storage, "a value of '\(owner)' was sealed with data key \(id), which the keyring does not hold", context: file.url.path)
     }

@@ -92,6 +92,11 @@ struct SessionRunsCLITests {
         let transcript = try String(contentsOf: out.appendingPathComponent("transcript.md"), encoding: .utf8)
 
         let (other, otherConfig) = try SessionCLITests.home(llm: SessionCLITests.offline)
+        if CLITests.encryptedHomes {
+            // A recording made in an encrypted home is replayed with that home's keys.
+            try FileManager.default.removeItem(at: other.appendingPathComponent("vault"))
+            try FileManager.default.copyItem(at: home.appendingPathComponent("vault"), to: other.appendingPathComponent("vault"))
+        }
         let own = ["memory", "add", "--persona", "hestia", "--slice", "semantic", "Something the replaying home held."]
         #expect(try await CLITests.troupe(own, home: other, config: otherConfig).status == 0)
         let again = other.appendingPathComponent("replay")

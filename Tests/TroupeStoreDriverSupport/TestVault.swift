@@ -11,3 +11,12 @@ public enum TestVault {
         return try Vault.create(directory: vault, source: .file(vault.appendingPathComponent("master.key")))
     }
 }
+
+extension TestVault {
+    /// What opens the store of `home` as its runtime would: the home's vault (its key file)
+    /// when it has one, else nothing sealing.
+    public static func sealer(home: URL) throws -> any RecordSealer {
+        guard Vault.exists(home: home) else { return PlainSealer() }
+        return try Vault(directory: Vault.directory(home: home), source: .file(Vault.keyFile(home: home)))
+    }
+}

@@ -97,11 +97,25 @@ struct VaultKeyTests {
         // A backup of the store taken before the shredding.
         let backup = directory.file("backup.sqlite").path
         try await store.copy(to: backup)
+        let athenas = SealedPlace(owner: "athena", record: "x", field: .content)
+        let early: [UInt8]? = try vault.seal([1, 2, 3], at: athenas)
         #expect(try vault.shred(owner: "athena").count == 1)
         let copy = try await TestSQLite.open(backup, sealer: try Vault(directory: vault.directory, source: .file(vault.directory.appendingPathComponent("master.key"))))
-        let error = await #expect(throws: TroupeError.self) { try await copy.get("a1") }
-        #expect(error?.message.contains("was shredded") == true)
+        // Athena's record reads as gone in the copy (her key is), hestia's as it was.
+        #expect(try await copy.get("a1") == nil)
+        #expect(try await copy.query(MemoryQuery()).map(\.id) == ["h1"])
         #expect(try await copy.get("h1")?.content == "hestia's checklist")
+        // Written again (a persona's seeds come back from its definition), the record is new:
+        // the unreadable one's remains are removed with a receipt.
+        let again = try await copy.upsert([record("a1", content: "athena's new plan")], vectors: [:], writer: "athena", at: t0)
+        let renewed = try await copy.get("a1")
+        #expect(again.summary.inserted == 1 && renewed?.content == "athena's new plan")
+        let history = try await copy.history("a1")
+        #expect(history.versions.map(\.content) == ["athena's new plan"])
+        // A value sealed before, opened now: the error names the owner and the key.
+        let shredded = try #require(early)
+        let error = #expect(throws: ShreddedKey.self) { try vault.open(shredded, at: athenas) }
+        #expect(error?.owner == "athena" && error?.description.contains("was shredded") == true)
         #expect(try vault.status().keys.first { $0.owner == "athena" }?.state == "shredded")
     }
 

@@ -117,4 +117,48 @@ struct VaultStoreTests {
         #expect(process.terminationStatus == 0)
         return data
     }
+
+    /// Runs re-sealing batches of `size` until done; returns values sealed again.
+    static func reseal(_ store: any ResealingStore, marker: String, size: Int, from old: any RecordSealer, to new: any RecordSealer) async throws -> Int {
+        var total = 0
+        while true {
+            let batch = try await store.resealBatch(marker: marker, limit: size, from: old, to: new)
+            total += batch.resealed
+            if batch.finished { return total }
+        }
+    }
+
+    @Test(arguments: ["sqlite", "postgres"])
+    func aPlainStoreIsSealedInPlaceAndItsKeysRotateInBatches(kind: String) async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.make(in: directory.url)
+        let location = try await TestPostgres.freshLocation()
+        let path = directory.file("memory.sqlite").path
+        let open = { (sealer: any RecordSealer) async throws -> any ResealingStore in
+            kind == "sqlite" ? try await TestSQLite.open(path, sealer: sealer) : try await TestPostgres.open(location, connections: 1, sealer: sealer)
+        }
+        let plain = try await open(PlainSealer())
+        try await Self.fill(plain)
+        // Sealed in batches of three rows, each value once: r1's content, tags and metadata,
+        // r2's and d1's content and tags, r2's first version's, the lost value's, two vectors and
+        // the queued words (a metadata that is not there is not sealed).
+        let sealed = try await Self.reseal(plain, marker: "seal", size: 3, from: PlainSealer(), to: vault)
+        #expect(sealed == 3 + 2 + 2 + 2 + 2 + 2 + 1)
+        try await plain.setInfo("codec", vault.id)
+        let store = try await open(vault)
+        try await Self.checkReadable(store)
+        if kind == "sqlite" {
+            #expect(Self.plaintext(in: try Data(contentsOf: URL(fileURLWithPath: path))).isEmpty)
+        }
+        // A rotation of athena's key: her values (r1's three, its vector, the queued words) are
+        // sealed again; nobody else's.
+        _ = try vault.beginRotation(owners: ["athena"])
+        try await store.setInfo("rotate", "")
+        #expect(try await Self.reseal(store, marker: "rotate", size: 2, from: vault, to: vault) == 5)
+        try await store.setInfo("rotate", "")
+        #expect(try await Self.reseal(store, marker: "rotate", size: 2, from: vault, to: vault) == 0)
+        try vault.finishRotation()
+        try await Self.checkReadable(store)
+        #expect(try vault.status().keys.filter { $0.owner == "athena" }.map(\.state) == ["retired", "active"])
+    }
 }
