@@ -12,6 +12,8 @@ public struct SealedPlace: Sendable, Hashable {
         case lostContent = "lost-content", lostTags = "lost-tags", lostMetadata = "lost-metadata"
         /// What a person said, waiting in the formation queue.
         case said
+        /// A record's copy in the Redis hot tier.
+        case hot
     }
 
     /// The persona or shared slice whose key seals the value.
