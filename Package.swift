@@ -114,7 +114,7 @@ let package = Package(
         // Benchmarks and their peers' drivers (not part of the library).
         .target(name: "TroupeBenchmarks", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeRetrieval", "TroupeLLM", "CBLAS",
-            "TroupeService", "TroupeServer", "TroupeMCP",
+            "TroupeService", "TroupeServer", "TroupeMCP", "TroupeVault",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "MCP", package: "swift-sdk"),

@@ -4,6 +4,7 @@ import TroupeRetrieval
 import TroupeSQLite
 import TroupeStore
 import TroupeRuntime
+import TroupeVault
 
 /// `troupe bench store`: import throughput, single-put and lexical-recall latency, size on disk
 /// and peak memory, on a fresh SQLite store in a temporary directory. Prints figures; asserts
@@ -12,11 +13,15 @@ public struct StoreBenchmark: Sendable {
     public var records: Int
     public var puts: Int
     public var recalls: Int
+    /// Whether the store is encrypted by a vault (made for the run, its key in a file): every
+    /// value sealed on the way in and opened on the way out, and a data-key rotation timed.
+    public var encrypted: Bool
 
-    public init(records: Int = 100_000, puts: Int = 2000, recalls: Int = 1000) {
+    public init(records: Int = 100_000, puts: Int = 2000, recalls: Int = 1000, encrypted: Bool = false) {
         self.records = records
         self.puts = puts
         self.recalls = recalls
+        self.encrypted = encrypted
     }
 
     public struct Result: Sendable {
@@ -28,18 +33,25 @@ public struct StoreBenchmark: Sendable {
         public var recall: Percentiles
         public var bytesOnDisk: Int64
         public var peakRSS: Int64
+        public var encrypted = false
+        /// A rotation of every data key: values sealed again, and how long it took.
+        public var resealed = 0
+        public var resealSeconds = 0.0
 
         public var importRate: Double { Double(records) / importSeconds }
 
         public var text: String {
-            """
-            store benchmark (SQLite WAL, synchronous=FULL, \(ProgressLine.grouped(records)) records)
+            let rotation = encrypted
+                ? "\n  key rotation:   \(ProgressLine.grouped(Int(Double(resealed) / max(resealSeconds, 1e-9)))) values/s sealed again (\(ProgressLine.grouped(resealed)) values, \(String(format: "%.2f", resealSeconds)) s, committed batches of 500 rows)"
+                : ""
+            return """
+            store benchmark (SQLite WAL, synchronous=FULL, \(ProgressLine.grouped(records)) records, \(encrypted ? "encrypted (AES-256-GCM)" : "plain"))
               import:         \(ProgressLine.grouped(Int(importRate))) records/s (\(String(format: "%.2f", importSeconds)) s, validation pass included)
               put:            p50 \(ms(put.p50))  p99 \(ms(put.p99))  max \(ms(put.max))  (one committed transaction each, n=\(put.count))
               index load:     \(String(format: "%.2f", indexLoadSeconds)) s  (every record into the in-memory recall index, once per process)
               lexical recall: p50 \(ms(recall.p50))  p99 \(ms(recall.p99))  max \(ms(recall.max))  (BM25 + recency + importance, top 10, n=\(recall.count))
               size on disk:   \(ByteCount.format(bytesOnDisk))
-              peak RSS:       \(ByteCount.format(peakRSS))
+              peak RSS:       \(ByteCount.format(peakRSS))\(rotation)
             """
         }
 
@@ -49,6 +61,7 @@ public struct StoreBenchmark: Sendable {
                 "put_p50_ms": .number(put.p50 * 1000), "put_p99_ms": .number(put.p99 * 1000),
                 "index_load_s": .number(indexLoadSeconds), "recall_p50_ms": .number(recall.p50 * 1000), "recall_p99_ms": .number(recall.p99 * 1000),
                 "bytes_on_disk": .number(Double(bytesOnDisk)), "peak_rss_bytes": .number(Double(peakRSS)),
+                "encrypted": .bool(encrypted), "resealed_values": .number(Double(resealed)), "reseal_s": .number(resealSeconds),
             ])
         }
 
@@ -83,7 +96,10 @@ public struct StoreBenchmark: Sendable {
         log("writing \(ProgressLine.grouped(records)) records to \(file.path)")
         try writeCorpus(to: file, owners: owners, rng: &rng)
 
-        let store = try SQLiteStore(path: directory.appendingPathComponent("memory.sqlite").path)
+        let vault = try encrypted
+            ? Vault.create(directory: directory.appendingPathComponent("vault"), source: .file(directory.appendingPathComponent("vault/master.key")))
+            : nil
+        let store = try SQLiteStore(path: directory.appendingPathComponent("memory.sqlite").path, sealer: vault ?? PlainSealer())
         let clock = SystemClock()
         log("importing")
         let importer = MemoryImporter(
@@ -116,10 +132,23 @@ public struct StoreBenchmark: Sendable {
             recallTimes.append(Self.seconds(since: start))
         }
         let stats = try await store.stats()
-        return Result(
+        var result = Result(
             records: records, importSeconds: report.seconds, put: Percentiles(putTimes), indexLoadSeconds: loadSeconds,
             recall: Percentiles(recallTimes),
-            bytesOnDisk: stats.bytesOnDisk ?? 0, peakRSS: Self.peakRSS())
+            bytesOnDisk: stats.bytesOnDisk ?? 0, peakRSS: Self.peakRSS(), encrypted: encrypted)
+        if let vault {
+            log("rotating every data key")
+            _ = try vault.beginRotation(owners: nil)
+            let start = DispatchTime.now()
+            while true {
+                let batch = try await store.resealBatch(marker: "bench_reseal", limit: 500, from: vault, to: vault)
+                result.resealed += batch.resealed
+                if batch.finished { break }
+            }
+            result.resealSeconds = Self.seconds(since: start)
+            try vault.finishRotation()
+        }
+        return result
     }
 
     func writeCorpus(to file: URL, owners: [PersonaID], rng: inout SplitMix64) throws {

@@ -126,6 +126,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Records to import.") var records = 100_000
         @Option(help: "Single puts to time.") var puts = 2000
         @Option(help: "Recalls to time.") var recalls = 1000
+        @Flag(help: "Also run it on an encrypted store (troupe vault), after the plain one, and time a data-key rotation.") var vault = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -135,8 +136,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let result = try await StoreBenchmark(records: records, puts: puts, recalls: recalls).run { Output.stderr($0) }
-            if json { Output.json(result.json) } else { Output.stdout(result.text) }
+            for encrypted in vault ? [false, true] : [false] {
+                let result = try await StoreBenchmark(records: records, puts: puts, recalls: recalls, encrypted: encrypted).run { Output.stderr($0) }
+                if json { Output.json(result.json) } else { Output.stdout(result.text) }
+            }
         }
     }
 

@@ -120,6 +120,28 @@ struct VaultCLITests {
         return n
     }
 
+    @Test func anEncryptedStoreMigratesSealedAndVerifies() async throws {
+        let (home, before) = try await Self.filledHome()
+        try #require(try await CLITests.troupe(["vault", "init"], home: home).status == 0)
+        let target = home.appendingPathComponent("copy.sqlite")
+        let copy = try await CLITests.troupe(["migrate", "--to", "sqlite:" + target.path, "--json"], home: home)
+        try #require(copy.status == 0, "\(copy.stderr)")
+        #expect(Self.json(copy.stdout)?["verified"] == .bool(true))
+        let bytes = try Data(contentsOf: target) + ((try? Data(contentsOf: URL(fileURLWithPath: target.path + "-wal"))) ?? Data())
+        #expect(Self.phrases.allSatisfy { bytes.range(of: Data($0.utf8)) == nil })
+        // The copy, as the home's store, reads the same with the home's vault.
+        let moved = try CLITests.tempHome(encrypted: false)
+        try FileManager.default.copyItem(at: home.appendingPathComponent("vault"), to: moved.appendingPathComponent("vault"))
+        try FileManager.default.copyItem(at: target, to: moved.appendingPathComponent("memory.sqlite"))
+        #expect(try await Self.export(moved) == before)
+        // A plain store is not a target for an encrypted one's rows.
+        let plainHome = try CLITests.tempHome(encrypted: false)
+        _ = try await CLITests.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", "plain"], home: plainHome)
+        let refused = try await CLITests.troupe(
+            ["migrate", "--to", "sqlite:" + plainHome.appendingPathComponent("memory.sqlite").path], home: home)
+        #expect(refused.status != 0 && refused.stderr.contains("plain text"), "\(refused.stderr)")
+    }
+
     struct Key { var id: String; var owner: String; var state: String }
 
     static func keys(_ home: URL) async throws -> [Key] {
