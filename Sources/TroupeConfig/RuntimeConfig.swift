@@ -19,54 +19,6 @@ public struct RuntimeConfig: Sendable, Hashable {
 
     public init() {}
 
-    public struct Storage: Sendable, Hashable {
-        /// Where the durable truth lives: a SQLite file in the home, or a PostgreSQL server.
-        public var backend = Backend.sqlite
-        /// The SQLite file, relative to the home.
-        public var database = "memory.sqlite"
-        /// The PostgreSQL server (`backend: postgres`): `postgres://user@host:port/db`, or a unix
-        /// socket (`postgres://user@%2Frun%2Fpostgresql/db`). No password in it: see `passwordEnv`.
-        public var url: String?
-        /// The environment variable holding the PostgreSQL password, if it needs one.
-        public var passwordEnv: String?
-        /// The schema of Troupe's tables on PostgreSQL (created if missing); `nil`: `public`.
-        public var schema: String?
-        /// Connections each process keeps to PostgreSQL.
-        public var connections = 4
-        /// A second store that follows this one during a live move (`sqlite:PATH` or a
-        /// `postgres://` URL); the primary alone acknowledges writes.
-        public var mirror: String?
-        /// The mirror's schema and password variable, when it is PostgreSQL.
-        public var mirrorSchema: String?
-        public var mirrorPasswordEnv: String?
-
-        public enum Backend: String, Sendable, Hashable, CaseIterable {
-            case sqlite, postgres
-        }
-        /// How long a writer waits for another process's transaction.
-        public var busyTimeout: Double = 10
-        /// Records per transaction during import.
-        public var importBatch = 2000
-        /// The longest line import reads (bytes); a longer one is an invalid line, skipped in
-        /// constant memory.
-        public var maxLineBytes = 4 << 20
-        /// `full` fsyncs every commit (an acknowledged write survives power loss); `normal`
-        /// survives a crashed process only.
-        public var synchronous = Synchronous.full
-        /// Whether a home whose store does not exist yet is made encrypted (`troupe vault init`
-        /// encrypts one that exists).
-        public var encrypt = false
-        /// Where the vault's master key comes from, when not the home's key file
-        /// (vault/master.key): the variable holding it (base64), or a command that prints it
-        /// (an external KMS).
-        public var vaultKeyEnv: String?
-        public var vaultKeyCommand: String?
-
-        public enum Synchronous: String, Sendable, Hashable, CaseIterable {
-            case full, normal
-        }
-    }
-
     public struct Retrieval: Sendable, Hashable {
         /// How components become one score: `weighted` (sum of normalised values) or `rrf`.
         public var fusion = Fusion.weighted

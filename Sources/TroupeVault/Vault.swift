@@ -28,6 +28,8 @@ public final class Vault: RecordSealer {
         var keys: [String: SymmetricKey] = [:]
         var active: [String: String] = [:]
         var entries: [String: Keyring.Entry] = [:]
+        /// Each key id's bytes, as written in front of what it seals.
+        var idBytes: [String: [UInt8]] = [:]
         var stamp: FileStamp?
     }
 
@@ -94,7 +96,7 @@ public final class Vault: RecordSealer {
     public func seal(_ plain: [UInt8], at place: SealedPlace) throws -> [UInt8] {
         let (id, key) = try activeKey(for: place.owner)
         let box = try AES.GCM.seal(plain, using: key, authenticating: place.authenticatedData)
-        return Self.magic + Array(id.hexBytes) + Array(box.combined!)
+        return Self.magic + id.bytes + Array(box.combined!)
     }
 
     public func open(_ sealed: [UInt8], at place: SealedPlace) throws -> [UInt8] {
@@ -102,7 +104,7 @@ public final class Vault: RecordSealer {
         guard sealed.count >= header + 12 + 16, Array(sealed.prefix(Self.magic.count)) == Self.magic else {
             throw TroupeError(.storage, "a stored \(place.field.rawValue) of '\(place.owner)' is not sealed by the vault", context: place.record)
         }
-        let id = sealed[Self.magic.count..<header].map { String(format: "%02x", $0) }.joined()
+        let id = Self.hex(sealed[Self.magic.count..<header])
         let key = try key(id, owner: place.owner)
         do {
             return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: sealed[header...]), using: key, authenticating: place.authenticatedData))
@@ -123,7 +125,16 @@ public final class Vault: RecordSealer {
     /// The key id a sealed value names, if it is one.
     public static func keyID(of sealed: [UInt8]) -> String? {
         guard sealed.count >= magic.count + idLength, Array(sealed.prefix(magic.count)) == magic else { return nil }
-        return sealed[magic.count..<(magic.count + idLength)].map { String(format: "%02x", $0) }.joined()
+        return hex(sealed[magic.count..<(magic.count + idLength)])
+    }
+
+    /// Lower-case hex digits of `bytes` (a key id: on every value opened, so without Foundation's formatting).
+    static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes { out += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Keys
@@ -131,11 +142,11 @@ public final class Vault: RecordSealer {
     /// The active key of `owner`, made (under the keyring's lock, so that processes of the home
     /// agree on one) if it has none. A keyring changed by another process since it was read
     /// (a rotation, a shredding) is read again first.
-    func activeKey(for owner: String) throws -> (String, SymmetricKey) {
+    func activeKey(for owner: String) throws -> (id: (text: String, bytes: [UInt8]), key: SymmetricKey) {
         let stamp = FileStamp(file.url)
-        if let found = state.withLock({ s -> (String, SymmetricKey)? in
+        if let found = state.withLock({ s -> ((text: String, bytes: [UInt8]), SymmetricKey)? in
             guard s.stamp == stamp, let id = s.active[owner], let key = s.keys[id] else { return nil }
-            return (id, key)
+            return ((id, s.idBytes[id] ?? id.hexBytes), key)
         }) {
             return found
         }
@@ -144,7 +155,9 @@ public final class Vault: RecordSealer {
             return keyring
         }
         try reload(keyring)
-        guard let found = state.withLock({ s -> (String, SymmetricKey)? in s.active[owner].flatMap { id in s.keys[id].map { (id, $0) } } }) else {
+        guard let found = state.withLock({ s -> ((text: String, bytes: [UInt8]), SymmetricKey)? in
+            s.active[owner].flatMap { id in s.keys[id].map { ((id, s.idBytes[id] ?? id.hexBytes), $0) } }
+        }) else {
             throw TroupeError(.storage, "no data key for '\(owner)' after making one", context: file.url.path)
         }
         return found
@@ -170,7 +183,8 @@ public final class Vault: RecordSealer {
         }
         let active = Dictionary(keyring.keys.filter { $0.state == .active }.map { ($0.owner, $0.id) }, uniquingKeysWith: { a, _ in a })
         let entries = Dictionary(keyring.keys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        state.withLock { $0 = State(keys: keys, active: active, entries: entries, stamp: stamp) }
+        let idBytes = Dictionary(keyring.keys.map { ($0.id, $0.id.hexBytes) }, uniquingKeysWith: { a, _ in a })
+        state.withLock { $0 = State(keys: keys, active: active, entries: entries, idBytes: idBytes, stamp: stamp) }
     }
 }
 

@@ -120,6 +120,30 @@ struct VaultCLITests {
         return n
     }
 
+    @Test func aNewHomeIsEncryptedFromItsFirstWriteWhenTheConfigSaysSo() async throws {
+        let home = try CLITests.tempHome(encrypted: false)
+        let config = home.appendingPathComponent("troupe.yaml")
+        let text = try String(contentsOf: CLITests.repo.appendingPathComponent("Config/troupe.yaml"), encoding: .utf8)
+        try text.replacingOccurrences(of: "  encrypt: false", with: "  encrypt: true")
+            .replacingOccurrences(of: "personas: ../Personas", with: "personas: \(CLITests.repo.appendingPathComponent("Personas").path)")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let add = try await CLITests.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", "The PAPAYAFLAMINGO plan"], home: home, config: config)
+        try #require(add.status == 0, "\(add.stderr)")
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent("vault/keyring.json").path))
+        #expect(try Self.plaintextFiles(home) == [])
+        let doctor = try await CLITests.troupe(["doctor"], home: home, config: config)
+        #expect(doctor.stdout.contains("vault") && doctor.stdout.contains("encrypted at rest"), "\(doctor.stdout)")
+        let readable = try await CLITests.troupe(["memory", "export"], home: home, config: config)
+        #expect(readable.status == 0 && readable.stdout.contains("PAPAYAFLAMINGO"))
+        // With another master key in its file: the key is named by its fingerprint, never garbage.
+        try Data((MasterKeyText.other + "\n").utf8).write(to: home.appendingPathComponent("vault/master.key"))
+        let refused = try await CLITests.troupe(["memory", "export"], home: home, config: config)
+        #expect(refused.status != 0 && refused.stderr.contains("fingerprint"), "\(refused.stderr)")
+    }
+
+    /// A master key that is not the home's (32 bytes of 0x41, in base64).
+    enum MasterKeyText { static let other = Data(repeating: 0x41, count: 32).base64EncodedString() }
+
     @Test func anEncryptedStoreMigratesSealedAndVerifies() async throws {
         let (home, before) = try await Self.filledHome()
         try #require(try await CLITests.troupe(["vault", "init"], home: home).status == 0)

@@ -34,4 +34,12 @@ struct StorageConfigTests {
         #expect(read("storage:\n  schema: \"a; drop\"\n").1 == ["2:11: 'storage.schema' must be letters, digits and underscores"])
         #expect(read("storage:\n  mirror: /tmp/x.sqlite\n").1 == ["2:11: 'storage.mirror' must be sqlite:PATH or a postgres:// URL"])
     }
+
+    @Test func encryptionKeysAreReadAndOneMasterKeySourceIsAllowed() {
+        let (s, errors) = read("storage:\n  encrypt: true\n  vault_key_env: TROUPE_VAULT_KEY\n")
+        #expect(errors.isEmpty && s.encrypt && s.vaultKeyEnv == "TROUPE_VAULT_KEY" && s.vaultKeyCommand == nil)
+        #expect(read("storage:\n  database: m.sqlite\n").0.encrypt == false)
+        let both = read("storage:\n  vault_key_env: K\n  vault_key_command: kms get\n").1
+        #expect(both == ["3:22: 'storage.vault_key_env' and 'storage.vault_key_command' both name the master key; keep one"])
+    }
 }
