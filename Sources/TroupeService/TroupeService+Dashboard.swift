@@ -1,0 +1,110 @@
+import Foundation
+import TroupeCore
+import TroupeRuntime
+import TroupeStore
+
+/// What the dashboard reads beyond the API's other calls: a persona's slices and counts, its
+/// beliefs with every version (a page at a time), its last turns, and a session run's turns as
+/// its log grows. Reads only; each one checks the caller as the calls it resembles do.
+extension TroupeService {
+    /// The most facts one page of ``beliefs(persona:slice:after:limit:_:)`` holds.
+    public static let beliefsPageLimit = 500
+
+    /// A page of beliefs: records with every version, and the id to ask for the next page after.
+    public struct BeliefsPage: Sendable {
+        public struct Fact: Sendable {
+            /// Oldest first; the last is current.
+            public var versions: [MemoryRecord]
+            /// Records of the page's owner that dispute this one (written by a source of lower trust).
+            public var disputedBy: [String]
+        }
+        public var facts: [Fact]
+        /// The last fact's id when there may be more, else `nil`.
+        public var next: String?
+    }
+
+    /// Current records of `persona`'s `slice` in canonical order (oldest first) after the
+    /// record `after`, at most `limit`, each with its history: when each value held
+    /// (valid_from … valid_to), who wrote it, and which records dispute it.
+    public func beliefs(persona: String, slice: SliceKind, after: String?, limit: Int, _ context: RequestContext) async throws -> BeliefsPage {
+        guard (1...Self.beliefsPageLimit).contains(limit) else {
+            throw ArgumentError(field: "limit", "must be a whole number from 1 to \(Self.beliefsPageLimit)")
+        }
+        let actor = try await actor(persona, context)
+        var cursor: MemoryRecord?
+        if let after {
+            guard let record = try await runtime.store.get(after), record.owner == actor.name, record.slice == slice else {
+                throw ArgumentError(field: "after", "'\(after)' is not a current record of \(persona)'s \(slice.rawValue) slice")
+            }
+            cursor = record
+        }
+        let page = try await runtime.store.query(
+            MemoryQuery(owners: [actor.name], slices: [slice], order: .canonical, limit: limit + 1, after: cursor))
+        let shown = Array(page.prefix(limit))
+        // Disputes point from the claim to the fact; the page's facts are looked up by the claims' tag.
+        let claims = try await runtime.store.query(
+            MemoryQuery(owners: [actor.name], slices: [slice], tag: "disputed", order: .newestFirst, limit: 1000))
+        var disputedBy: [String: [String]] = [:]
+        for claim in claims {
+            if case .object(let m)? = claim.metadata, case .string(let target)? = m["disputes"] { disputedBy[target, default: []].append(claim.id) }
+        }
+        var facts: [BeliefsPage.Fact] = []
+        for record in shown {
+            let history = try await runtime.store.history(record.id)
+            let versions = history.versions.isEmpty ? [record] : history.versions
+            facts.append(.init(versions: versions, disputedBy: disputedBy[record.id] ?? []))
+        }
+        return BeliefsPage(facts: facts, next: page.count > limit ? shown.last?.id : nil)
+    }
+
+    /// How many current memories `persona` holds in each slice, and each shared slice it
+    /// belongs to that the caller may read (`owner/slice` → count).
+    public func memoryCounts(persona: String, _ context: RequestContext) async throws -> [(owner: String, slice: SliceKind, count: Int)] {
+        let actor = try await actor(persona, context)
+        let shared = Set(sharedSlices(context).filter { $0.members.contains(actor.name) }.map(\.name.rawValue))
+        let stats = try await runtime.stats()
+        return stats.buckets.filter { $0.owner == actor.name.rawValue || shared.contains($0.owner) }.map { ($0.owner, $0.slice, $0.count) }
+    }
+
+    /// `persona`'s last turns in this process's conversations, newest first, at most `limit`:
+    /// every conversation's for an operator, a client's own conversations' for a client.
+    public func recentTurns(persona: String, limit: Int, _ context: RequestContext) async throws -> [TurnRecord] {
+        let actor = try await actor(persona, context)
+        let owner = context.principal.role == .client ? context.principal.id : nil
+        var turns: [(used: UInt64, turn: TurnRecord)] = []
+        for (used, conversation) in await conversations.all(startedBy: owner) {
+            for turn in await conversation.turns where turn.persona == actor.name { turns.append((used, turn)) }
+        }
+        // Most recently used conversation first, and its latest turns first.
+        turns.sort { ($0.used, $0.turn.number) > ($1.used, $1.turn.number) }
+        return turns.prefix(limit).map(\.turn)
+    }
+
+    /// The turns of the session run `name` from its log (written and fsynced as each turn
+    /// ends, so a running session's turns come as they are written), after the first `after`,
+    /// each without its prompt and model calls; and whether the run has ended.
+    public func sessionTurns(named name: String, after: Int, _ context: RequestContext) async throws -> (turns: [JSONValue], ended: Bool) {
+        try context.checkWholeHome("read a session run")
+        try Self.checkSessionName(name)
+        let log = sessionFolder(name).appendingPathComponent("log.jsonl")
+        return try await offThePool("troupe.sessions.turns") {
+            guard let text = try? String(contentsOf: log, encoding: .utf8) else {
+                throw TroupeError(.notFound, "no session run '\(name)' (no log.jsonl)")
+            }
+            var turns: [JSONValue] = []
+            var ended = false
+            for line in text.split(separator: "\n") {
+                // A line still being written (or cut short by a kill) does not parse: it is left for later.
+                guard case .object(var object)? = try? JSONValue.parse(Array(line.utf8)) else { break }
+                switch object["kind"] {
+                case .string("turn"):
+                    for key in ["prompt", "calls", "choice"] { object[key] = nil }
+                    turns.append(.object(object))
+                case .string("end"): ended = true
+                default: break
+                }
+            }
+            return (Array(turns.dropFirst(max(0, after))), ended)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+import TroupeCore
+import TroupeServiceTestSupport
+import TroupeStoreConformance
+
+/// The dashboard in a real browser: a headless Chromium drives the pages of a real `troupe
+/// serve` (its own process, on a free loopback port, over a SQLite home that asks for keys)
+/// and reads their DOM. Screenshots of each view are written to `.build/dashboard-screenshots/`
+/// in the package (the test prints where).
+@Suite("dashboard in a browser", .serialized, .cleanups)
+struct DashboardBrowserTests {
+    typealias Server = ServeCLITests.Server
+
+    static let screenshots = CLITests.repo.appendingPathComponent(".build/dashboard-screenshots")
+
+    /// A home on the shipped personas, offline (no model, no Redis), with an operator key and a
+    /// client key for athena.
+    static func home() async throws -> (home: URL, config: URL, operator: String, client: String) {
+        let (home, config) = try HostileInputCLITests.home()
+        let text = try String(contentsOf: config, encoding: .utf8)
+        try text.replacingOccurrences(of: "backend: auto ", with: "backend: offline ").writeUnsynced(to: config)
+        func key(_ args: String...) async throws -> String {
+            let made = try await CLITests.troupe(["keys", "create", "--json"] + args, home: home, config: config)
+            return try #require(ServeCLITests.json(made.stdout)["key"]?.text, "\(made.stderr)")
+        }
+        return (home, config, try await key("--role", "operator"), try await key("--role", "client", "--persona", "athena"))
+    }
+
+    /// The browser on a page of `server`, with `key`; stopped when `body` ends.
+    static func withBrowser(_ name: String, _ body: (Chromium) async throws -> Void) async throws {
+        try await offThePool("troupe-test.screenshots") { try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true) }
+        let browser = try await Chromium.launch(log: screenshots.appendingPathComponent("\(name)-chromium.log"))
+        do { try await body(browser) } catch {
+            try? await browser.screenshot(screenshots.appendingPathComponent("\(name)-failure.png"))
+            try await browser.stop()
+            throw error
+        }
+        try await browser.stop()
+    }
+
+    static func shoot(_ browser: Chromium, _ name: String) async throws {
+        let file = screenshots.appendingPathComponent("\(name).png")
+        try await browser.screenshot(file)
+        print("dashboard screenshot: \(file.path)")
+    }
+
+    /// A JavaScript string literal of `text`.
+    static func js(_ text: String) -> String { JSONValue.string(text).canonicalText }
+
+    /// `#view`'s text contains `text` (in the element `selector`).
+    static func shows(_ text: String, in selector: String = "#view") -> String {
+        "(document.querySelector(\(js(selector))) || {}).textContent.includes(\(js(text)))"
+    }
+
+    @Test func everyViewShowsTheHomesMemoriesAndAWriteArrivesLive() async throws {
+        let (home, config, operatorKey, _) = try await Self.home()
+        let server = try await Server.start(home: home, config: config)
+        func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> JSONValue {
+            let (status, text) = try await server.call(method, path, body, key: operatorKey)
+            #expect((200..<300).contains(status), "\(method) \(path): \(status) \(text)")
+            return ServeCLITests.json(text)
+        }
+        // A fact and its supersession: the launch moved from 14 to 21 March.
+        let fact = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "semantic", "content": "The launch is on 14 March."}"#)
+        let id = try #require(fact["id"]?.text)
+        _ = try await call("PATCH", "/v1/personas/athena/memories/\(id)", #"{"base_version": 1, "content": "The launch is on 21 March."}"#)
+        _ = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "procedural", "content": "Check the launch checklist twice."}"#)
+        // A turn (on the offline backend), and a session run kept in sessions/.
+        _ = try await call("POST", "/v1/personas/athena/say", #"{"message": "When is the launch?"}"#)
+        let session = JSONValue.object(["name": .string("plants"), "session": .string(ServiceHome.twoRoundSession)]).canonicalText
+        _ = try await call("POST", "/v1/sessions", session)
+
+        try await Self.withBrowser("operator") { browser in
+            try await browser.navigate("\(server.base)/?key=\(operatorKey)#personas")
+            try await browser.waitUntil(
+                #"document.querySelector('.persona[data-persona="athena"]') && "# + Self.shows("When is the launch?", in: #".persona[data-persona="athena"]"#),
+                "athena's card with her last turn")
+            #expect(try await browser.evaluate("location.search").text == "", "the key leaves the address")
+            #expect(try await browser.evaluate(#"document.querySelector('.persona[data-persona="athena"] table').textContent"#).text?.contains("semantic") == true)
+            try await Self.shoot(browser, "personas")
+
+            // Beliefs: now 21 March; at the first moment 14 March; across the supersession 21 March again.
+            try await browser.evaluate("location.hash = '#beliefs/athena'")
+            try await browser.waitUntil(Self.shows("The launch is on 21 March.", in: "#believed"), "the current belief")
+            #expect(try await browser.evaluate("document.querySelectorAll('#timeline rect').length").number == 2, "a bar per version")
+            try await Self.shoot(browser, "beliefs-now")
+            let slide = "(i) => { const s = document.getElementById('asof'); s.value = i; s.dispatchEvent(new Event('input')); }"
+            try await browser.evaluate("(\(slide))(0)")
+            try await browser.waitUntil(Self.shows("The launch is on 14 March.", in: "#believed") + " && !" + Self.shows("21 March", in: "#believed"), "the belief before")
+            try await Self.shoot(browser, "beliefs-before-supersession")
+            try await browser.evaluate("(\(slide))(1)")
+            try await browser.waitUntil(Self.shows("The launch is on 21 March.", in: "#believed"), "the belief after the supersession")
+            #expect(try await browser.evaluate("document.getElementById('diff').textContent").text?.contains("14 March") == true, "the diff from the first moment to now")
+
+            // Live: a write made while the page is open arrives, with its text.
+            try await browser.evaluate("location.hash = '#live'")
+            try await browser.waitUntil("document.querySelector('#events[data-subscribed]')", "the event stream")
+            _ = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "semantic", "content": "The courier comes at noon."}"#)
+            try await browser.waitUntil(Self.shows("The courier comes at noon.", in: "#events"), "the write, live")
+            #expect(try await browser.evaluate("document.querySelector('#events .event').dataset.kind").text == "written")
+            try await browser.evaluate("const s = document.getElementById('session'); s.value = 'plants'; s.dispatchEvent(new Event('change'))")
+            try await browser.waitUntil("document.getElementById('session-ended')", "the session's transcript")
+            #expect(try await browser.evaluate("document.querySelectorAll('#transcript .session-turn').length").number == 2)
+            #expect(try await browser.evaluate("document.getElementById('transcript').textContent").text?.contains("Who waters the plants") == true)
+            try await Self.shoot(browser, "live")
+
+            // Recall explained: the ranked memories with a bar per component.
+            try await browser.evaluate("location.hash = '#recall/athena'")
+            try await browser.waitUntil("document.getElementById('query')", "the recall form")
+            try await browser.evaluate("document.getElementById('query').value = 'when is the launch'; document.querySelector('#view form').requestSubmit()")
+            try await browser.waitUntil(Self.shows("The launch is on 21 March.", in: "#results"), "the recalled fact")
+            #expect(try await browser.evaluate("document.querySelectorAll('#results .hit:first-child .bar .component').length").number ?? 0 >= 3)
+            try await Self.shoot(browser, "recall")
+
+            // Health: ready, the store, and latency histograms from /metrics.
+            try await browser.evaluate("location.hash = '#health'")
+            try await browser.waitUntil(Self.shows("ready", in: "#health-status") + " && document.querySelector('.histogram')", "health")
+            #expect(try await browser.evaluate("document.getElementById('health-memories').textContent").text?.contains("current") == true)
+            try await Self.shoot(browser, "health")
+        }
+        let run = try await server.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+    }
+
+    @Test func aClientKeySeesOnlyItsPersonaAndNoWholeHomeFigures() async throws {
+        let (home, config, _, clientKey) = try await Self.home()
+        let server = try await Server.start(home: home, config: config)
+        try await Self.withBrowser("client") { browser in
+            // Without a key the page asks for one.
+            try await browser.navigate("\(server.base)/#personas")
+            try await browser.waitUntil(Self.shows("paste one above", in: "#status"), "the request for a key")
+            try await browser.evaluate("document.getElementById('key').value = \(Self.js(clientKey)); document.getElementById('keyform').requestSubmit()")
+            try await browser.waitUntil(#"document.querySelector('.persona[data-persona="athena"]')"#, "athena's card")
+            #expect(try await browser.evaluate("document.querySelectorAll('.persona').length").number == 1)
+            try await browser.evaluate("location.hash = '#health'")
+            try await browser.waitUntil(Self.shows("operators only", in: "#health-memories"), "the store's figures withheld")
+            #expect(try await browser.evaluate(Self.shows("for admin and operator keys")).bool == true)
+            try await browser.evaluate("location.hash = '#beliefs/hestia'")
+            try await browser.waitUntil(Self.shows("denied", in: "#status"), "another persona's beliefs refused")
+            try await Self.shoot(browser, "client")
+        }
+        // The dashboard's reads are the API's: a client key reads, and is refused another persona's.
+        #expect(try await server.call("GET", "/v1/personas/hestia/beliefs", key: clientKey).status == 403)
+        #expect(try await server.call("GET", "/v1/sessions/any/turns", key: clientKey).status == 403)
+        #expect(try await server.call("GET", "/v1/personas/athena/beliefs", key: clientKey).status == 200)
+        let run = try await server.stop()
+        #expect(run.status == 0, "\(run.stderr)")
+    }
+}
+
+extension JSONValue {
+    var number: Double? { if case .number(let n) = self { n } else { nil } }
+    var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+}
