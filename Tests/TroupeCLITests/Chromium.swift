@@ -16,6 +16,8 @@ final class Chromium: Sendable {
         var pending: [Int: CheckedContinuation<JSONValue, any Error>] = [:]
         /// Set when the pipe closed: every later call fails with it.
         var closed: Failure?
+        /// Exceptions the page's scripts threw (`Runtime.exceptionThrown`), for failure messages.
+        var thrown: [String] = []
     }
 
     let pid: pid_t
@@ -51,6 +53,7 @@ final class Chromium: Sendable {
         }
         let attached = try await browser.call("Target.attachToTarget", ["targetId": .string(target), "flatten": .bool(true)])
         browser.page.withLock { $0 = attached["sessionId"]?.text }
+        try await browser.call("Runtime.enable")
         return browser
     }
 
@@ -105,7 +108,14 @@ final class Chromium: Sendable {
             while let end = buffer.firstIndex(of: 0) {
                 let message = Array(buffer[..<end])
                 buffer.removeSubrange(...end)
-                guard let value = try? JSONValue.parse(message), case .number(let id)? = value["id"] else { continue }  // an event
+                guard let value = try? JSONValue.parse(message) else { continue }
+                guard case .number(let id)? = value["id"] else {
+                    if value["method"]?.text == "Runtime.exceptionThrown", let details = value["params"]?["exceptionDetails"] {
+                        let text = details["exception"]?["description"]?.text ?? details["text"]?.text ?? "\(details)"
+                        state.withLock { $0.thrown.append(text) }
+                    }
+                    continue
+                }
                 let waiting = state.withLock { $0.pending.removeValue(forKey: Int(id)) }
                 if let error = value["error"] {
                     waiting?.resume(throwing: Failure(description: "chromium: \(error)"))
@@ -183,7 +193,8 @@ final class Chromium: Sendable {
             """
         do { try await evaluate(script, deadline: deadline) } catch {
             let text = (try? await evaluate("document.body ? document.body.innerText : ''", deadline: .seconds(10)))?.text ?? "?"
-            throw Failure(description: "waiting for \(what): \(error)\n--- the page reads:\n\(text.prefix(3000))")
+            let thrown = state.withLock { $0.thrown }.joined(separator: "\n")
+            throw Failure(description: "waiting for \(what): \(error)\n--- the page threw:\n\(thrown)\n--- the page reads:\n\(text.prefix(3000))")
         }
     }
 

@@ -65,6 +65,13 @@ struct DashboardBrowserTests {
         let fact = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "semantic", "content": "The launch is on 14 March."}"#)
         let id = try #require(fact["id"]?.text)
         _ = try await call("PATCH", "/v1/personas/athena/memories/\(id)", #"{"base_version": 1, "content": "The launch is on 21 March."}"#)
+        var written: [String] = []
+        for text in ["The boiler is serviced in May.", "Priya leads the launch review.", "The roof was fixed in 2024."] {
+            let body = JSONValue.object(["slice": .string("semantic"), "content": .string(text)]).canonicalText
+            written.append(try await call("POST", "/v1/personas/athena/memories", body)["id"]?.text ?? "")
+        }
+        let boiler = written[0]
+        _ = try await call("PATCH", "/v1/personas/athena/memories/\(boiler)", #"{"base_version": 1, "content": "The boiler is serviced in June."}"#)
         _ = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "procedural", "content": "Check the launch checklist twice."}"#)
         // A turn (on the offline backend), and a session run kept in sessions/.
         _ = try await call("POST", "/v1/personas/athena/say", #"{"message": "When is the launch?"}"#)
@@ -83,7 +90,7 @@ struct DashboardBrowserTests {
             // Beliefs: now 21 March; at the first moment 14 March; across the supersession 21 March again.
             try await browser.evaluate("location.hash = '#beliefs/athena'")
             try await browser.waitUntil(Self.shows("The launch is on 21 March.", in: "#believed"), "the current belief")
-            #expect(try await browser.evaluate("document.querySelectorAll('#timeline rect').length").number == 2, "a bar per version")
+            #expect(try await browser.evaluate("document.querySelectorAll('#timeline rect').length").number == 6, "a bar per version")
             try await Self.shoot(browser, "beliefs-now")
             let slide = "(i) => { const s = document.getElementById('asof'); s.value = i; s.dispatchEvent(new Event('input')); }"
             try await browser.evaluate("(\(slide))(0)")
@@ -93,16 +100,40 @@ struct DashboardBrowserTests {
             try await browser.waitUntil(Self.shows("The launch is on 21 March.", in: "#believed"), "the belief after the supersession")
             #expect(try await browser.evaluate("document.getElementById('diff').textContent").text?.contains("14 March") == true, "the diff from the first moment to now")
 
-            // Live: a write made while the page is open arrives, with its text.
+            // Live: a write made while the page is open arrives, with its text; and a running session's
+            // turns as its log is written (the finished run's lines, written again one turn at a time).
+            let finished = home.appendingPathComponent("sessions/plants/log.jsonl")
+            let lines: [String] = try await offThePool("troupe-test.read-log") {
+                try String(contentsOf: finished, encoding: .utf8).split(separator: "\n").map { String($0) + "\n" }
+            }
+            let turns = lines.indices.filter { lines[$0].contains(#""kind":"turn""#) }
+            try #require(turns.count == 2, "\(lines)")
+            let running = home.appendingPathComponent("sessions/plants-live/log.jsonl")
+            @Sendable func append(_ part: ArraySlice<String>) async throws {
+                let text = part.joined()
+                try await offThePool("troupe-test.write-log") {
+                    try FileManager.default.createDirectory(at: running.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    if !FileManager.default.fileExists(atPath: running.path) { _ = FileManager.default.createFile(atPath: running.path, contents: nil) }
+                    let handle = try FileHandle(forWritingTo: running)
+                    defer { try? handle.close() }
+                    try handle.seekToEnd()
+                    try handle.write(contentsOf: Data(text.utf8))
+                }
+            }
+            try await append(lines[...turns[0]])
             try await browser.evaluate("location.hash = '#live'")
             try await browser.waitUntil("document.querySelector('#events[data-subscribed]')", "the event stream")
             _ = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "semantic", "content": "The courier comes at noon."}"#)
             try await browser.waitUntil(Self.shows("The courier comes at noon.", in: "#events"), "the write, live")
             #expect(try await browser.evaluate("document.querySelector('#events .event').dataset.kind").text == "written")
-            try await browser.evaluate("const s = document.getElementById('session'); s.value = 'plants'; s.dispatchEvent(new Event('change'))")
-            try await browser.waitUntil("document.getElementById('session-ended')", "the session's transcript")
-            #expect(try await browser.evaluate("document.querySelectorAll('#transcript .session-turn').length").number == 2)
+            try await browser.waitUntil("document.getElementById('transcript').dataset.turns === '1'", "the running session's first turn")
+            #expect(try await browser.evaluate("document.getElementById('session').value").text == "plants-live", "the running run is followed")
             #expect(try await browser.evaluate("document.getElementById('transcript').textContent").text?.contains("Who waters the plants") == true)
+            try await append(lines[(turns[0] + 1)...turns[1]])
+            try await browser.waitUntil("document.getElementById('transcript').dataset.turns === '2'", "the second turn, as it is written")
+            #expect(try await browser.evaluate("document.getElementById('session-ended') === null").bool == true)
+            try await append(lines[(turns[1] + 1)...])
+            try await browser.waitUntil("document.getElementById('session-ended')", "the run's end")
             try await Self.shoot(browser, "live")
 
             // Recall explained: the ranked memories with a bar per component.

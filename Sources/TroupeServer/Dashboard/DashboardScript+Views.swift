@@ -22,7 +22,7 @@ extension DashboardScript {
               T.el("p", {}, T.el("a", { href: "#beliefs/" + encodeURIComponent(p.name) }, "beliefs"), " · ",
                 T.el("a", { href: "#recall/" + encodeURIComponent(p.name) }, "recall")),
               T.el("h3", {}, "Last turns"),
-              turns.length === 0 ? T.el("p", { class: "muted" }, "No turns in this server's conversations yet.") : turns.map(T.turnView)));
+              turns.length === 0 ? T.el("p", { class: "muted" }, "No turns in this server's conversations yet.") : turns.map(T.turnView));
           }));
         };
 
@@ -67,7 +67,7 @@ extension DashboardScript {
             T.el("p", { class: "legend" }, names.map((n) => T.el("span", {}, T.el("i", { style: "background:" + (T.componentColors[n] || "#777") }), n))),
             hits.length === 0 ? T.el("p", { class: "muted" }, "Nothing recalled.") : null,
             T.el("ol", {}, hits.map((h) => T.el("li", { class: "hit", "data-id": h.id },
-              T.el("div", {}, T.el("b", {}, Number(h.score).toFixed(4)), " ", T.el("span", { class: "tag" }, h.slice), h.content,
+              T.el("div", {}, T.el("b", {}, Number(h.score).toFixed(4)), " ", T.el("span", { class: "tag" }, h.slice), T.short(h.content, 300),
                 h.disputes ? T.el("span", { class: "tag disputed" }, "disputes " + h.disputes) : null),
               T.el("div", { class: "bar", title: "each component's contribution to the score" },
                 names.map((n) => {
@@ -76,13 +76,13 @@ extension DashboardScript {
                   return T.el("span", { class: "component", "data-component": n, style: "width:" + width + "%;background:" + (T.componentColors[n] || "#777"),
                                         title: n + " " + (c ? c.contribution.toFixed(4) : 0) });
                 })),
-              T.el("table", { class: "components" },
+              T.el("details", {}, T.el("summary", { class: "muted" }, "components"), T.el("table", { class: "components" },
                 T.el("tr", {}, ["component", "value", "× weight", "= contribution", "raw"].map((x) => T.el("th", {}, x))),
                 names.filter((n) => (h.components || {})[n]).map((n) => {
                   const c = h.components[n];
                   return T.el("tr", {}, T.el("td", {}, n), T.el("td", { class: "num" }, c.value.toFixed(4)), T.el("td", { class: "num" }, c.weight.toFixed(3)),
                     T.el("td", { class: "num" }, c.contribution.toFixed(4)), T.el("td", { class: "num" }, c.raw.toFixed(4) + (c.from ? " (" + c.from + ")" : "")));
-                }))))));
+                })))))));
         };
         """#
 
@@ -106,8 +106,24 @@ extension DashboardScript {
               figure("model backend", ready.model || "?", "health-model"),
               figure("mirror lag", lag.length ? lag.map((s) => (s.labels.mirror || "") + " " + s.value.toFixed(1) + " s").join(", ") : "no mirror", "health-mirror")),
             T.el("h3", {}, "Latency (from /metrics)"),
-            metrics ? T.el("div", { class: "cards" }, T.histograms(metrics).map(T.drawHistogram)) : T.el("p", { class: "muted" }, "The metrics are for admin and operator keys."));
+            metrics ? T.latency(metrics) : T.el("p", { class: "muted" }, "The metrics are for admin and operator keys."));
         };
+
+        // The HTTP histograms summed over routes, the library's own, and a line per route.
+        T.latency = (metrics) => {
+          const all = T.histograms(metrics), http = all.filter((h) => h.name === "http_server_request_duration");
+          const sum = http.length ? { key: "HTTP requests, every route", name: "", labels: {}, total: http.reduce((s, h) => s + h.total, 0),
+            buckets: http[0].buckets.map((b, i) => ({ le: b.le, count: http.reduce((s, h) => s + h.buckets[i].count, 0) })) } : null;
+          const quantile = (h, q) => { let seen = 0; for (const b of h.buckets) { seen += b.count; if (seen >= q * h.total) return b.le; } return "+Inf"; };
+          return T.el("div", {},
+            T.el("div", { class: "cards" }, [sum].concat(all.filter((h) => h.name !== "http_server_request_duration")).filter(Boolean).map(T.drawHistogram)),
+            T.el("h3", {}, "By route"),
+            T.el("table", { id: "routes" }, T.el("tr", {}, ["route", "method", "status", "requests", "p50 ≤", "p95 ≤"].map((x) => T.el("th", {}, x))),
+              http.sort((a, b) => b.total - a.total).map((h) => T.el("tr", {}, T.el("td", {}, h.labels.http_route), T.el("td", {}, h.labels.http_request_method),
+                T.el("td", {}, h.labels.http_response_status_code), T.el("td", { class: "num" }, T.number(h.total)),
+                T.el("td", { class: "num" }, T.seconds(quantile(h, 0.5))), T.el("td", { class: "num" }, T.seconds(quantile(h, 0.95)))))));
+        };
+        T.seconds = (le) => le === "+Inf" ? "∞" : Number(le) < 1 ? Number((Number(le) * 1000).toPrecision(3)) + " ms" : Number(le) + " s";
 
         // Prometheus text: samples {name, labels, value}.
         T.parseMetrics = (text) => {
@@ -129,13 +145,13 @@ extension DashboardScript {
           for (const s of metrics.samples.filter((s) => s.name.endsWith("_bucket"))) {
             const labels = Object.entries(s.labels).filter(([k]) => k !== "le").map(([k, v]) => k + "=" + v).join(", ");
             const key = s.name.slice(0, -7) + (labels ? " {" + labels + "}" : "");
-            if (!series.has(key)) series.set(key, []);
-            series.get(key).push({ le: s.labels.le, count: s.value });
+            if (!series.has(key)) series.set(key, { name: s.name.slice(0, -7), labels: s.labels, buckets: [] });
+            series.get(key).buckets.push({ le: s.labels.le, count: s.value });
           }
-          return [...series.entries()].map(([key, buckets]) => {
+          return [...series.entries()].map(([key, { name, labels, buckets }]) => {
             buckets.sort((a, b) => (a.le === "+Inf" ? Infinity : Number(a.le)) - (b.le === "+Inf" ? Infinity : Number(b.le)));
             const counts = buckets.map((b, i) => b.count - (i ? buckets[i - 1].count : 0));
-            return { key, buckets: buckets.map((b, i) => ({ le: b.le, count: counts[i] })), total: buckets.length ? buckets[buckets.length - 1].count : 0 };
+            return { key, name, labels, buckets: buckets.map((b, i) => ({ le: b.le, count: counts[i] })), total: buckets.length ? buckets[buckets.length - 1].count : 0 };
           }).filter((h) => h.total > 0).sort((a, b) => a.key.localeCompare(b.key));
         };
 
@@ -143,7 +159,7 @@ extension DashboardScript {
           const top = Math.max(1, ...h.buckets.map((b) => b.count));
           return T.el("div", { class: "card histogram" }, T.el("h3", {}, h.key), T.el("div", { class: "muted" }, T.number(h.total) + " observations"),
             T.el("div", { class: "hist" }, h.buckets.map((b) => T.el("div", { style: "height:" + (100 * b.count / top) + "%", title: "≤ " + b.le + " s: " + b.count }))),
-            T.el("div", { class: "hist-labels" }, h.buckets.map((b) => T.el("span", {}, b.le === "+Inf" ? "∞" : (Number(b.le) < 1 ? Number(b.le) * 1000 + "ms" : b.le + "s")))));
+            T.el("div", { class: "hist-labels" }, h.buckets.map((b, i) => T.el("span", {}, i % 3 === 0 ? T.seconds(b.le) : ""))));
         };
         """#
 }
