@@ -29,7 +29,10 @@ struct DashboardBrowserTests {
 
     /// The browser on a page of `server`, with `key`; stopped when `body` ends.
     static func withBrowser(_ name: String, _ body: (Chromium) async throws -> Void) async throws {
-        try await offThePool("troupe-test.screenshots") { try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true) }
+        try await offThePool("troupe-test.screenshots") {
+            try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: screenshots.appendingPathComponent("\(name)-failure.png"))
+        }
         let browser = try await Chromium.launch(log: screenshots.appendingPathComponent("\(name)-chromium.log"))
         do { try await body(browser) } catch {
             try? await browser.screenshot(screenshots.appendingPathComponent("\(name)-failure.png"))

@@ -159,7 +159,9 @@ extension DashboardScript {
           const top = Math.max(1, ...h.buckets.map((b) => b.count));
           return T.el("div", { class: "card histogram" }, T.el("h3", {}, h.key), T.el("div", { class: "muted" }, T.number(h.total) + " observations"),
             T.el("div", { class: "hist" }, h.buckets.map((b) => T.el("div", { style: "height:" + (100 * b.count / top) + "%", title: "≤ " + b.le + " s: " + b.count }))),
-            T.el("div", { class: "hist-labels" }, h.buckets.map((b, i) => T.el("span", {}, i % 3 === 0 ? T.seconds(b.le) : ""))));
+            T.el("div", { class: "hist-labels" }, h.buckets.map((b, i) => T.el("span", {}, i % 3 !== 0 ? "" : T.timed(h) ? T.seconds(b.le) : b.le === "+Inf" ? "∞" : b.le))));
         };
+        // Whether a histogram counts time (its buckets are seconds) rather than some other figure.
+        T.timed = (h) => /_seconds$|_duration$/.test(h.name || "") || !h.name;
         """#
 }
