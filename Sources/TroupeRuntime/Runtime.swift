@@ -154,6 +154,7 @@ public final class Runtime: Service, Sendable {
                 group.addTask { await self.watchDefinitions() }
                 group.addTask { await self.keepMirrorCurrent() }
                 group.addTask { await self.keepFormationResumed() }
+                group.addTask { await self.tellOtherWritersCommits() }
             }
         }
         await shutdown()

@@ -129,6 +129,12 @@ struct DashboardBrowserTests {
             _ = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "semantic", "content": "The courier comes at noon."}"#)
             try await browser.waitUntil(Self.shows("The courier comes at noon.", in: "#events"), "the write, live")
             #expect(try await browser.evaluate("document.querySelector('#events .event').dataset.kind").text == "written")
+            // Another process's write (the CLI on the same home) arrives too, read off the store's change feed.
+            let other = try await CLITests.troupe(
+                ["memory", "add", "--persona", "athena", "--slice", "semantic", "The gate code changes on Monday."], home: home, config: config)
+            #expect(other.status == 0, "\(other.stderr)")
+            try await browser.waitUntil(Self.shows("The gate code changes on Monday.", in: "#events"), "another process's write, live")
+            #expect(try await browser.evaluate("document.querySelectorAll('#events .event').length").number == 2, "each write told once")
             try await browser.waitUntil("document.getElementById('transcript').dataset.turns === '1'", "the running session's first turn")
             #expect(try await browser.evaluate("document.getElementById('session').value").text == "plants-live", "the running run is followed")
             #expect(try await browser.evaluate("document.getElementById('transcript').textContent").text?.contains("Who waters the plants") == true)
