@@ -19,6 +19,7 @@ extension Runtime {
                 position = nil
                 continue
             }
+            defer { otherWritersLooks.ended() }
             do {
                 guard let (from, since) = position else {
                     position = (try await store.changeCursor(), clock.now())
@@ -46,5 +47,22 @@ extension Runtime {
                 logger.warning("memory events: cannot read the store's changes: \(error)")
             }
         }
+    }
+}
+
+/// The looks at other writers' commits, for a test to wait for the next one to end (then a
+/// subscriber's position in the change feed is set, and what other writers commit is told).
+package final class LookCount: Sendable {
+    private let waiting = LockedBox<[CheckedContinuation<Void, Never>]>([])
+
+    package init() {}
+
+    /// Returns when the next look ends.
+    package func next() async {
+        await withCheckedContinuation { continuation in waiting.withLock { $0.append(continuation) } }
+    }
+
+    func ended() {
+        for continuation in waiting.withLock({ waiting in defer { waiting = [] }; return waiting }) { continuation.resume() }
     }
 }
