@@ -3,32 +3,37 @@ import TroupeCore
 import TroupeStore
 
 extension Runtime {
+    /// A version dated a little before a look may commit after it (its writer read the clock
+    /// first): versions from this many seconds before a look count as new to the next one, and
+    /// the hub tells none twice.
+    static let clockSlack: TimeInterval = 10
+
     /// While someone follows the events, tells of what other writers commit to the store (a
     /// session run's own runtime, another process on the home, a second server on PostgreSQL):
-    /// once a second, the change feed since the last look; each record changed there whose
-    /// version began after the look started is an event (`written`, `superseded`, `disputed`),
-    /// each record removed a `forgotten`. This process's own commits are told by the write path,
-    /// and the hub tells each version once. A conflict resolved elsewhere is not told (the feed
-    /// does not carry it; the audit log has it).
+    /// once a second, the change feed since the last look (while nobody follows, only the
+    /// feed's latest number is read); each record changed there whose version began after the
+    /// look is an event (`written`, `superseded`, `disputed`), each record removed a
+    /// `forgotten`. This process's own commits are told by the write path, and the hub tells each
+    /// version once. A conflict resolved elsewhere is not told (the feed does not carry it; the
+    /// audit log has it).
     func tellOtherWritersCommits() async {
-        // Where the last look ended, and when it was made; nil while nobody listens.
+        // Where the last look ended, and from when versions are new to it.
         var position: (cursor: Int64, since: Date)?
         while !Task.isCancelled {
             guard (try? await Task.sleep(for: .seconds(1))) != nil else { return }
-            guard events.count > 0 else {
-                position = nil
-                continue
-            }
-            defer { otherWritersLooks.ended() }
             do {
-                guard let (from, since) = position else {
-                    position = (try await store.changeCursor(), clock.now())
+                let now = clock.now()
+                guard let (from, since) = position, events.count > 0 else {
+                    // Nobody listens: the place is kept current (the latest change read before
+                    // the count), so that a subscriber who comes misses nothing after it.
+                    let latest = try await store.changeCursor()
+                    if events.count == 0 || position == nil { position = (latest, now.addingTimeInterval(-Self.clockSlack)) }
                     continue
                 }
-                let now = clock.now()
+                defer { otherWritersLooks.ended() }
                 let feed = try await store.changes(since: from, limit: 1000)
                 if feed.mustReload {
-                    position = (try await store.changeCursor(), now)
+                    position = (try await store.changeCursor(), now.addingTimeInterval(-Self.clockSlack))
                     continue
                 }
                 // A record whose version is older than the look is one whose vector or expiry moved.
@@ -39,10 +44,8 @@ extension Runtime {
                     told.append(MemoryEvent(kind: .forgotten, id: id, owner: receipt.owner, slice: slice, version: receipt.versions, at: receipt.forgottenAt))
                 }
                 events.publish(told)
-                // The next look starts where this one ended. A version dated a little before this
-                // look may commit after it (its writer's clock ran first): versions from a few
-                // seconds before count as new, and the hub tells none twice.
-                position = (feed.cursor, max(since, now.addingTimeInterval(-10)))
+                // The next look starts where this one ended.
+                position = (feed.cursor, max(since, now.addingTimeInterval(-Self.clockSlack)))
             } catch {
                 logger.warning("memory events: cannot read the store's changes: \(error)")
             }

@@ -14,7 +14,7 @@ import TroupeService
 /// GET /v1/whoami                            the caller: {id, role, personas}
 /// GET /v1/personas/:persona/counts          current memories per owner and slice (its own and its shared slices')
 /// GET /v1/personas/:persona/beliefs         ?slice=&after=&limit=   a page of records with every version
-/// GET /v1/personas/:persona/turns           ?limit=   its last turns in this process's conversations
+/// GET /v1/personas/:persona/turns           ?limit=   its last turns: this process's conversations, then session runs
 /// GET /v1/sessions/:name/turns              ?after=   a run's turns from its log, as it is written
 /// ```
 extension APIRoutes {
@@ -56,8 +56,7 @@ extension APIRoutes {
         personas.get(":persona/turns") { request, context in
             try await respond(context) {
                 let limit = try Self.wholeNumber(request.uri.queryParameters["limit"], field: "limit", default: 5, in: 1...100)
-                let turns = try await service.recentTurns(persona: try context.parameters.require("persona"), limit: limit, context.caller)
-                return .array(turns.map(TroupeService.turn))
+                return .array(try await service.lastTurns(persona: try context.parameters.require("persona"), limit: limit, context.caller))
             }
         }
         router.get("v1/sessions/:name/turns") { request, context in

@@ -99,7 +99,8 @@ public enum OpenAPIDocument {
             query: ["slice": "The slice (default semantic).", "after": "The `next` of the page before.", "limit": "Records per page (default 50, at most 500)."]),
         Endpoint(
             method: "get", path: "/v1/personas/{persona}/turns",
-            summary: "The persona's last turns in this server's conversations (a client key: its own), newest first: what each recalled and wrote.",
+            summary: "The persona's last turns, newest first: in this server's conversations (a client key: its own), then in session runs "
+                + "(admins and operators); what each recalled and wrote, and where (`source`).",
             query: ["limit": "At most this many (default 5)."]),
         Endpoint(
             method: "get", path: "/v1/sessions/{name}/turns",

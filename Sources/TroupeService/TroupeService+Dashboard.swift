@@ -80,6 +80,28 @@ extension TroupeService {
         return turns.prefix(limit).map(\.turn)
     }
 
+    /// `persona`'s last turns, newest first, at most `limit`, each as `chat --json` gives it
+    /// (without the prompt) with a `source`: `conversation` for this process's conversations
+    /// (``recentTurns(persona:limit:_:)``), then, for an operator, `session NAME` for the newest
+    /// session runs' turns (their logs; a session runs in a runtime of its own).
+    public func lastTurns(persona: String, limit: Int, _ context: RequestContext) async throws -> [JSONValue] {
+        var turns: [JSONValue] = try await recentTurns(persona: persona, limit: limit, context).map { turn in
+            guard case .object(var object) = Self.turn(turn) else { return Self.turn(turn) }
+            object["source"] = .string("conversation")
+            return .object(object)
+        }
+        guard turns.count < limit, context.principal.actsOnWholeHome else { return turns }
+        let runs = try await sessionRuns(context).sorted { ($0.start ?? "", $0.name) > ($1.start ?? "", $1.name) }
+        for run in runs.prefix(5) where turns.count < limit {
+            for case .object(var turn) in try await sessionTurns(named: run.name, after: 0, context).turns.reversed()
+            where turn["persona"] == .string(persona) && turns.count < limit {
+                turn["source"] = .string("session \(run.name)")
+                turns.append(.object(turn))
+            }
+        }
+        return turns
+    }
+
     /// The turns of the session run `name` from its log (written and fsynced as each turn
     /// ends, so a running session's turns come as they are written), after the first `after`,
     /// each without its prompt and model calls; and whether the run has ended.

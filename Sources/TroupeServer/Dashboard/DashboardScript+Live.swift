@@ -6,6 +6,7 @@ extension DashboardScript {
         T.views.live = async (main) => {
           const controller = new AbortController();
           T.leave = () => controller.abort();
+          T.following = null;
           const events = T.el("ul", { class: "plain events", id: "events" });
           const state = T.el("span", { class: "muted", id: "stream-state" }, "connecting…");
           const transcript = T.el("div", { id: "transcript" });
@@ -18,9 +19,30 @@ extension DashboardScript {
             T.el("div", { class: "split" },
               T.el("section", {}, T.el("h3", {}, "Memory events ", state), events),
               T.el("section", {}, T.el("h3", {}, "Session transcript"), T.el("div", { class: "controls" }, picker), transcript)));
-          const running = (runs || []).find((r) => !r.ended);
-          if (running) { picker.value = running.name; T.followSession(transcript, running.name, controller.signal); }
           T.streamEvents(events, state, controller.signal);
+          if (runs !== null) T.watchRuns(picker, transcript, runs, controller.signal);
+        };
+
+        // Lists the runs again every few seconds; a run that starts is followed, unless one that
+        // has not ended is followed already.
+        T.watchRuns = async (picker, transcript, runs, signal) => {
+          while (!signal.aborted) {
+            const running = runs.find((r) => !r.ended);
+            const followed = T.following && T.following.name;
+            if (running && running.name !== followed && !(T.following && !T.following.ended)) {
+              picker.value = running.name;
+              T.followSession(transcript, running.name, signal);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            if (signal.aborted) return;
+            const fresh = await T.api("/v1/sessions", { signal }).catch(() => null);
+            if (!fresh) continue;
+            runs = fresh;
+            const chosen = picker.value;
+            T.put(picker, T.el("option", { value: "" }, runs.length ? "choose a run…" : "no runs yet"),
+              runs.map((r) => T.el("option", { value: r.name }, r.name + (r.ended ? "" : " (running)"))));
+            picker.value = chosen;
+          }
         };
 
         // Server-sent events over fetch: frames split on a blank line, `event:` and `data:` fields.
@@ -74,7 +96,7 @@ extension DashboardScript {
         T.followSession = async (box, name, signal) => {
           box.replaceChildren();
           if (!name) return;
-          const token = (T.following = {});
+          const token = (T.following = { name, ended: false });
           let seen = 0;
           while (!signal.aborted && T.following === token) {
             let page;
@@ -85,7 +107,11 @@ extension DashboardScript {
             }
             seen += page.turns.length;
             box.dataset.turns = seen;
-            if (page.ended) { box.appendChild(T.el("p", { class: "muted", id: "session-ended" }, "The run ended.")); return; }
+            if (page.ended) {
+              token.ended = true;
+              box.appendChild(T.el("p", { class: "muted", id: "session-ended" }, "The run ended."));
+              return;
+            }
             await new Promise((resolve) => setTimeout(resolve, 1000));
           }
         };

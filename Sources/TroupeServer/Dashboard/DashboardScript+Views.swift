@@ -22,12 +22,13 @@ extension DashboardScript {
               T.el("p", {}, T.el("a", { href: "#beliefs/" + encodeURIComponent(p.name) }, "beliefs"), " · ",
                 T.el("a", { href: "#recall/" + encodeURIComponent(p.name) }, "recall")),
               T.el("h3", {}, "Last turns"),
-              turns.length === 0 ? T.el("p", { class: "muted" }, "No turns in this server's conversations yet.") : turns.map(T.turnView));
+              turns.length === 0 ? T.el("p", { class: "muted" }, "No turns yet.") : turns.map(T.turnView));
           }));
         };
 
         // One turn: who said what, the reply, what it recalled (with scores) and what it wrote.
         T.turnView = (t) => T.el("div", { class: "turn" },
+          t.source ? T.el("div", { class: "muted" }, t.source) : null,
           T.el("div", {}, T.el("b", {}, t.speaker), " → ", T.el("b", {}, t.persona), ": ", t.message),
           T.el("div", {}, T.el("i", {}, T.short(t.reply || "", 400))),
           T.el("div", { class: "muted" }, "recalled:"),
