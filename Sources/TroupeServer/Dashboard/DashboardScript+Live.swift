@@ -88,7 +88,8 @@ extension DashboardScript {
           if (!T.personas.some((p) => p.name === e.owner)) return;
           try {
             const record = await T.api("/v1/personas/" + encodeURIComponent(e.owner) + "/memories/" + encodeURIComponent(e.id));
-            text.textContent = record.content;
+            text.textContent = T.short(record.content, 300);
+            text.title = record.content;
           } catch (error) { text.textContent = "(" + error.message + ")"; }
         };
 

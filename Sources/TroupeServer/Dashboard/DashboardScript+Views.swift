@@ -29,7 +29,7 @@ extension DashboardScript {
         // One turn: who said what, the reply, what it recalled (with scores) and what it wrote.
         T.turnView = (t) => T.el("div", { class: "turn" },
           t.source ? T.el("div", { class: "muted" }, t.source) : null,
-          T.el("div", {}, T.el("b", {}, t.speaker), " → ", T.el("b", {}, t.persona), ": ", t.message),
+          T.el("div", {}, T.el("b", {}, t.speaker), " → ", T.el("b", {}, t.persona), ": ", T.short(t.message || "", 400)),
           T.el("div", {}, T.el("i", {}, T.short(t.reply || "", 400))),
           T.el("div", { class: "muted" }, "recalled:"),
           T.el("ul", {}, (t.recalled || []).slice(0, 5).map((h) => T.el("li", {}, T.el("span", { class: "tag" }, Number(h.score).toFixed(3)), T.short(h.content, 140)))),
