@@ -19,7 +19,14 @@ import TroupeService
 /// ```
 extension APIRoutes {
     func dashboardRoutes(_ router: Router<APIContext>) {
-        router.get("/") { _, _ in Self.asset(DashboardPage.html, type: "text/html; charset=utf-8") }
+        router.get("/") { _, _ in
+            var page = Self.asset(DashboardPage.html, type: "text/html; charset=utf-8")
+            // Only this server's script and style; no frame may hold the page. Inline style
+            // attributes are the bars' widths and colours.
+            page.headers[.contentSecurityPolicy] =
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+            return page
+        }
         router.get("dashboard/app.js") { _, _ in Self.asset(DashboardScript.source, type: "text/javascript; charset=utf-8") }
         router.get("dashboard/app.css") { _, _ in Self.asset(DashboardPage.css, type: "text/css; charset=utf-8") }
         router.get("v1/whoami") { _, context in
@@ -81,7 +88,7 @@ extension APIRoutes {
     /// ship a new script).
     static func asset(_ text: String, type: String) -> Response {
         Response(
-            status: .ok, headers: [.contentType: type, .cacheControl: "no-cache"],
+            status: .ok, headers: [.contentType: type, .cacheControl: "no-cache", .xContentTypeOptions: "nosniff"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 }

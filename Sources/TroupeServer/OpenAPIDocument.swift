@@ -24,11 +24,11 @@ public enum OpenAPIDocument {
         /// Whether a failure is a JSON-RPC error object (MCP's) rather than ours.
         var jsonRPC = false
 
-        /// Whether the answer is an HTML page.
-        var html = false
+        /// The text's media type, when it is not plain text (the dashboard's page, script and style).
+        var textType: String? = nil
 
         var mediaType: String {
-            stream ? "text/event-stream" : html ? "text/html" : markdown ? "text/markdown" : text ? "text/plain" : "application/json"
+            stream ? "text/event-stream" : textType ?? (markdown ? "text/markdown" : text ? "text/plain" : "application/json")
         }
     }
 
@@ -85,9 +85,9 @@ public enum OpenAPIDocument {
         Endpoint(
             method: "get", path: "/v1/security-events", summary: "The security log, newest first (admins).",
             query: ["limit": "At most this many lines (default 100).", "kind": "Only this kind.", "key": "Only this key's lines."]),
-        Endpoint(method: "get", path: "/", summary: "The dashboard (HTML; its reads use this API with your key).", needsKey: false, html: true),
-        Endpoint(method: "get", path: "/dashboard/app.js", summary: "The dashboard's script.", text: true, needsKey: false),
-        Endpoint(method: "get", path: "/dashboard/app.css", summary: "The dashboard's style.", text: true, needsKey: false),
+        Endpoint(method: "get", path: "/", summary: "The dashboard (its reads use this API with your key).", text: true, needsKey: false, textType: "text/html"),
+        Endpoint(method: "get", path: "/dashboard/app.js", summary: "The dashboard's script.", text: true, needsKey: false, textType: "text/javascript"),
+        Endpoint(method: "get", path: "/dashboard/app.css", summary: "The dashboard's style.", text: true, needsKey: false, textType: "text/css"),
         Endpoint(method: "get", path: "/v1/whoami", summary: "The caller: its key's id, role, and for a client the personas it may act as."),
         Endpoint(
             method: "get", path: "/v1/personas/{persona}/counts",
@@ -157,7 +157,7 @@ public enum OpenAPIDocument {
             String(endpoint.success): .object([
                 "description": .string("Done."),
                 "content": .object([
-                    endpoint.mediaType: .object(["schema": .object(endpoint.text || endpoint.stream || endpoint.html ? ["type": .string("string")] : [:])])
+                    endpoint.mediaType: .object(["schema": .object(endpoint.text || endpoint.stream ? ["type": .string("string")] : [:])])
                 ]),
             ]),
             "default": error,
