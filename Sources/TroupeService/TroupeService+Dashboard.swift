@@ -48,11 +48,23 @@ extension TroupeService {
         for claim in claims {
             if case .object(let m)? = claim.metadata, case .string(let target)? = m["disputes"] { disputedBy[target, default: []].append(claim.id) }
         }
-        var facts: [BeliefsPage.Fact] = []
-        for record in shown {
-            let history = try await runtime.store.history(record.id)
-            let versions = history.versions.isEmpty ? [record] : history.versions
-            facts.append(.init(versions: versions, disputedBy: disputedBy[record.id] ?? []))
+        // Histories read a few at a time (the store reads concurrently), kept in the page's order.
+        let store = runtime.store
+        var histories: [String: [MemoryRecord]] = [:]
+        try await withThrowingTaskGroup(of: (String, [MemoryRecord]).self) { group in
+            var next = shown.makeIterator()
+            func add() {
+                guard let record = next.next() else { return }
+                group.addTask { (record.id, try await store.history(record.id).versions) }
+            }
+            for _ in 0..<4 { add() }
+            while let (id, versions) = try await group.next() {
+                histories[id] = versions
+                add()
+            }
+        }
+        let facts = shown.map { record in
+            BeliefsPage.Fact(versions: histories[record.id].flatMap { $0.isEmpty ? nil : $0 } ?? [record], disputedBy: disputedBy[record.id] ?? [])
         }
         return BeliefsPage(facts: facts, next: page.count > limit ? shown.last?.id : nil)
     }
