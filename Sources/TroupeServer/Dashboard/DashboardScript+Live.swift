@@ -49,7 +49,7 @@ extension DashboardScript {
         T.streamEvents = async (list, state, signal) => {
           try {
             const response = await fetch("/v1/events", { headers: T.headers({ Accept: "text/event-stream" }), signal });
-            if (!response.ok) { state.textContent = "refused (" + response.status + ")"; return; }
+            if (!response.ok) { state.textContent = "refused (" + response.status + ")"; return; }  // a key's refusal stands
             const reader = response.body.getReader(), decoder = new TextDecoder();
             let buffer = "";
             for (;;) {
@@ -69,10 +69,16 @@ extension DashboardScript {
                 if (kind && data) T.showEvent(list, kind, JSON.parse(data));
               }
             }
-            state.textContent = "ended";
+            state.textContent = "ended; reconnecting…";
           } catch (error) {
-            if (!signal.aborted) state.textContent = "lost: " + error.message;
+            if (signal.aborted) return;
+            state.textContent = "lost (" + error.message + "); reconnecting…";
           }
+          // The server restarted or the network dropped: subscribe again (events meanwhile are
+          // not replayed; the other views read the records themselves).
+          delete list.dataset.subscribed;
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          if (!signal.aborted) T.streamEvents(list, state, signal);
         };
 
         T.showEvent = async (list, kind, e) => {
