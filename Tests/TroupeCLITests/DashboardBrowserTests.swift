@@ -2,7 +2,9 @@ import Foundation
 import Testing
 import TroupeCore
 import TroupeServiceTestSupport
+import TroupeStore
 import TroupeStoreConformance
+import TroupeStoreDriverSupport
 
 /// The dashboard in a real browser: a headless Chromium drives the pages of a real `troupe
 /// serve` (its own process, on a free loopback port, over a SQLite home that asks for keys)
@@ -76,6 +78,16 @@ struct DashboardBrowserTests {
         let boiler = written[0]
         _ = try await call("PATCH", "/v1/personas/athena/memories/\(boiler)", #"{"base_version": 1, "content": "The boiler is serviced in June."}"#)
         _ = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "procedural", "content": "Check the launch checklist twice."}"#)
+        // A claim of lower trust kept beside the launch's date, as formation keeps one (the API
+        // makes none): written to the home's store by this process while the server runs.
+        let store = try await TestSQLite.open(home.appendingPathComponent("memory.sqlite").path)
+        try await store.put(MemoryRecord(
+            id: "m-claim-april", owner: "athena", slice: .semantic, content: "The launch is on 1 April.", tags: ["disputed"], source: "hestia",
+            createdAt: Date(),
+            metadata: .object([
+                "disputes": .string(id), "said_by": .string("hestia"), "conversation": .string("c-1"), "turn": .number(2),
+                "by": .string("persona"), "method": .string("model"), "basis": .string("stated"),
+            ])))
         // A turn (on the offline backend), and a session run kept in sessions/.
         _ = try await call("POST", "/v1/personas/athena/say", #"{"message": "When is the launch?"}"#)
         let session = JSONValue.object(["name": .string("plants"), "session": .string(ServiceHome.twoRoundSession)]).canonicalText
@@ -94,7 +106,10 @@ struct DashboardBrowserTests {
             // Beliefs: now 21 March; at the first moment 14 March; across the supersession 21 March again.
             try await browser.evaluate("location.hash = '#beliefs/athena'")
             try await browser.waitUntil(Self.shows("The launch is on 21 March.", in: "#believed"), "the current belief")
-            #expect(try await browser.evaluate("document.querySelectorAll('#timeline rect').length").number == 6, "a bar per version")
+            #expect(try await browser.evaluate("document.querySelectorAll('#timeline rect').length").number == 7, "a bar per version")
+            let launch = "document.querySelector('#believed li[data-id=\"\(id)\"]').textContent"
+            #expect(try await browser.evaluate(launch).text?.contains("disputed byThe launch is on 1 April. (said by hestia (persona, model))") == true)
+            #expect(try await browser.evaluate(launch).text?.contains("supersededThe launch is on 14 March. (said by athena") == true, "who said the value before")
             try await Self.shoot(browser, "beliefs-now")
             let slide = "(i) => { const s = document.getElementById('asof'); s.value = i; s.dispatchEvent(new Event('input')); }"
             try await browser.evaluate("(\(slide))(0)")
