@@ -77,6 +77,10 @@ extension DashboardScript {
                   return T.el("span", { class: "component", "data-component": n, style: "width:" + width + "%;background:" + (T.componentColors[n] || "#777"),
                                         title: n + " " + (c ? c.contribution.toFixed(4) : 0) });
                 })),
+              Object.entries(h.components || {}).some(([, c]) => c.contribution < 0)
+                ? T.el("div", { class: "muted negative" }, "taken off the score: ",
+                    Object.entries(h.components).filter(([, c]) => c.contribution < 0).map(([n, c]) => n + " " + c.contribution.toFixed(4)).join(", "))
+                : null,
               T.el("details", {}, T.el("summary", { class: "muted" }, "components"), T.el("table", { class: "components" },
                 T.el("tr", {}, ["component", "value", "× weight", "= contribution", "raw"].map((x) => T.el("th", {}, x))),
                 names.filter((n) => (h.components || {})[n]).map((n) => {
