@@ -13,7 +13,7 @@ import TroupeService
 /// GET /dashboard/app.js, /dashboard/app.css its script and style
 /// GET /v1/whoami                            the caller: {id, role, personas}
 /// GET /v1/personas/:persona/counts          current memories per owner and slice (its own and its shared slices')
-/// GET /v1/personas/:persona/beliefs         ?slice=&after=&limit=   a page of records with every version
+/// GET /v1/personas/:persona/beliefs         ?slice=|shared=&after=&limit=   a page of records with their histories
 /// GET /v1/personas/:persona/turns           ?limit=   its last turns: this process's conversations, then session runs
 /// GET /v1/sessions/:name/turns              ?after=   a run's turns from its log, as it is written
 /// ```
@@ -52,10 +52,12 @@ extension APIRoutes {
                 }
                 let limit = try Self.wholeNumber(parameters["limit"], field: "limit", default: 50, in: 1...TroupeService.beliefsPageLimit)
                 let page = try await service.beliefs(
-                    persona: try context.parameters.require("persona"), slice: slice, after: parameters["after"].map(String.init), limit: limit,
-                    context.caller)
+                    persona: try context.parameters.require("persona"), shared: parameters["shared"].map(String.init), slice: slice,
+                    after: parameters["after"].map(String.init), limit: limit, context.caller)
                 let facts: [JSONValue] = page.facts.map { fact in
-                    .object(["versions": .array(fact.versions.map(JSONView.record)), "disputed_by": .array(fact.disputedBy.map(JSONValue.string))])
+                    guard case .object(var object) = JSONView.history(fact.id, fact.history) else { return .null }
+                    object["disputed_by"] = .array(fact.disputedBy.map(JSONValue.string))
+                    return .object(object)
                 }
                 return .object(["facts": .array(facts), "next": page.next.map(JSONValue.string) ?? .null])
             }

@@ -94,9 +94,13 @@ public enum OpenAPIDocument {
             summary: "Current memories per owner and slice: the persona's own slices and the shared slices it belongs to."),
         Endpoint(
             method: "get", path: "/v1/personas/{persona}/beliefs",
-            summary: "A page of the persona's records of one slice, oldest first, each with every version (valid_from, valid_to, "
-                + "who wrote it) and the records that dispute it.",
-            query: ["slice": "The slice (default semantic).", "after": "The `next` of the page before.", "limit": "Records per page (default 50, at most 500)."]),
+            summary: "A page of the persona's records of one slice (or of a shared slice it belongs to), oldest first, each with its "
+                + "history as `memory history --json` gives it (every version with valid_from and valid_to, values that lost a conflict, "
+                + "records kept beside it) and the records that dispute it (`disputed_by`).",
+            query: [
+                "slice": "The slice (default semantic).", "shared": "A shared slice the persona belongs to, instead.",
+                "after": "The `next` of the page before.", "limit": "Records per page (default 50, at most 500).",
+            ]),
         Endpoint(
             method: "get", path: "/v1/personas/{persona}/turns",
             summary: "The persona's last turns, newest first: in this server's conversations (a client key: its own), then in session runs "

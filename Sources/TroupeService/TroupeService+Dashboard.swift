@@ -13,8 +13,10 @@ extension TroupeService {
     /// A page of beliefs: records with every version, and the id to ask for the next page after.
     public struct BeliefsPage: Sendable {
         public struct Fact: Sendable {
-            /// Oldest first; the last is current.
-            public var versions: [MemoryRecord]
+            public var id: String
+            /// Every version, oldest first (the last is current); values that lost a conflict;
+            /// records kept beside it after one.
+            public var history: RecordHistory
             /// Records of the page's owner that dispute this one (written by a source of lower trust).
             public var disputedBy: [String]
         }
@@ -23,48 +25,62 @@ extension TroupeService {
         public var next: String?
     }
 
-    /// Current records of `persona`'s `slice` in canonical order (oldest first) after the
-    /// record `after`, at most `limit`, each with its history: when each value held
-    /// (valid_from … valid_to), who wrote it, and which records dispute it.
-    public func beliefs(persona: String, slice: SliceKind, after: String?, limit: Int, _ context: RequestContext) async throws -> BeliefsPage {
+    /// Current records of `persona`'s `slice` (or of the shared slice `shared` it belongs to)
+    /// in canonical order (oldest first) after the record `after`, at most `limit`, each with
+    /// its history: when each value held (valid_from … valid_to), who wrote it, values that
+    /// lost a conflict, and which records dispute it.
+    public func beliefs(
+        persona: String, shared: String? = nil, slice: SliceKind, after: String?, limit: Int, _ context: RequestContext
+    ) async throws -> BeliefsPage {
         guard (1...Self.beliefsPageLimit).contains(limit) else {
             throw ArgumentError(field: "limit", "must be a whole number from 1 to \(Self.beliefsPageLimit)")
         }
         let actor = try await actor(persona, context)
+        var (owner, slice) = (actor.name, slice)
+        if let shared {
+            let sharedSlice = try sharedSlice(shared, context)
+            guard sharedSlice.members.contains(actor.name) else {
+                throw TroupeError(.denied, "\(persona) does not belong to shared slice '\(shared)'")
+            }
+            (owner, slice) = (sharedSlice.name, sharedSlice.kind)
+        }
         var cursor: MemoryRecord?
         if let after {
-            guard let record = try await runtime.store.get(after), record.owner == actor.name, record.slice == slice else {
-                throw ArgumentError(field: "after", "'\(after)' is not a current record of \(persona)'s \(slice.rawValue) slice")
+            guard let record = try await runtime.store.get(after), record.owner == owner, record.slice == slice else {
+                throw ArgumentError(field: "after", "'\(after)' is not a current record of \(owner)'s \(slice.rawValue) slice")
             }
             cursor = record
         }
         let page = try await runtime.store.query(
-            MemoryQuery(owners: [actor.name], slices: [slice], order: .canonical, limit: limit + 1, after: cursor))
+            MemoryQuery(owners: [owner], slices: [slice], order: .canonical, limit: limit + 1, after: cursor))
         let shown = Array(page.prefix(limit))
-        // Disputes point from the claim to the fact; the page's facts are looked up by the claims' tag.
+        // Disputes point from the claim to the fact (formation tags the claim `disputed`); the
+        // page's facts are looked up among the claims.
         let claims = try await runtime.store.query(
-            MemoryQuery(owners: [actor.name], slices: [slice], tag: "disputed", order: .newestFirst, limit: 1000))
+            MemoryQuery(owners: [owner], slices: [slice], tag: "disputed", order: .newestFirst, limit: 1000))
         var disputedBy: [String: [String]] = [:]
         for claim in claims {
             if case .object(let m)? = claim.metadata, case .string(let target)? = m["disputes"] { disputedBy[target, default: []].append(claim.id) }
         }
         // Histories read a few at a time (the store reads concurrently), kept in the page's order.
         let store = runtime.store
-        var histories: [String: [MemoryRecord]] = [:]
-        try await withThrowingTaskGroup(of: (String, [MemoryRecord]).self) { group in
+        var histories: [String: RecordHistory] = [:]
+        try await withThrowingTaskGroup(of: (String, RecordHistory).self) { group in
             var next = shown.makeIterator()
             func add() {
                 guard let record = next.next() else { return }
-                group.addTask { (record.id, try await store.history(record.id).versions) }
+                group.addTask { (record.id, try await store.history(record.id)) }
             }
             for _ in 0..<4 { add() }
-            while let (id, versions) = try await group.next() {
-                histories[id] = versions
+            while let (id, history) = try await group.next() {
+                histories[id] = history
                 add()
             }
         }
         let facts = shown.map { record in
-            BeliefsPage.Fact(versions: histories[record.id].flatMap { $0.isEmpty ? nil : $0 } ?? [record], disputedBy: disputedBy[record.id] ?? [])
+            // Forgotten between the page's query and its history: the version the page read.
+            let history = histories[record.id].flatMap { $0.versions.isEmpty ? nil : $0 } ?? RecordHistory(versions: [record], forgotten: nil)
+            return BeliefsPage.Fact(id: record.id, history: history, disputedBy: disputedBy[record.id] ?? [])
         }
         return BeliefsPage(facts: facts, next: page.count > limit ? shown.last?.id : nil)
     }

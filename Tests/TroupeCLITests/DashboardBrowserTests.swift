@@ -162,6 +162,12 @@ struct DashboardBrowserTests {
                     ["memory", "add", "--persona", "athena", "--slice", "semantic", "The gate code changes on Monday."], home: home, config: config)
                 #expect(other.status == 0, "\(other.stderr)")
                 try await browser.waitUntil(Self.shows("The gate code changes on Monday.", in: "#events"), "another process's write, live")
+                // A stale write to a shared slice (keep-both): its resolution arrives as an event.
+                let decision = try await call("POST", "/v1/personas/athena/memories", #"{"shared": "team-decisions", "content": "We ship on Fridays."}"#)
+                let decided = try #require(decision["id"]?.text)
+                _ = try await call("PATCH", "/v1/personas/athena/memories/\(decided)", #"{"base_version": 1, "content": "We ship on Thursdays."}"#)
+                _ = try await call("PATCH", "/v1/personas/hestia/memories/\(decided)", #"{"base_version": 1, "content": "We ship on Mondays."}"#)
+                try await browser.waitUntil(#"document.querySelector('#events .event[data-kind="conflict-resolved"]')"#, "the conflict's resolution, live")
                 // A session run on the server (in a runtime of its own) while the page is open: its writes arrive too.
                 let cat = ServiceHome.twoRoundSession.replacingOccurrences(of: "Who waters the plants this week?", with: "Who feeds the cat this week?")
                 _ = try await call("POST", "/v1/sessions", JSONValue.object(["name": .string("cat"), "session": .string(cat)]).canonicalText)
@@ -193,6 +199,14 @@ struct DashboardBrowserTests {
                 try await browser.waitUntil(Self.shows("ready", in: "#health-status") + " && document.querySelector('.histogram')", "health")
                 #expect(try await browser.evaluate("document.getElementById('health-memories').textContent").text?.contains("current") == true)
                 try await Self.shoot(browser, "health")
+
+                // A shared slice's beliefs: the value kept beside the current one after the conflict.
+                try await browser.evaluate("location.hash = '#beliefs/hestia'")
+                try await browser.waitUntil("document.querySelector('#slice option[value=\"shared:team-decisions\"]') && document.getElementById('believed')", "hestia's beliefs")
+                try await browser.evaluate("const s = document.getElementById('slice'); s.value = 'shared:team-decisions'; s.dispatchEvent(new Event('change'))")
+                try await browser.waitUntil(Self.shows("We ship on Mondays.", in: "#believed") + " && " + Self.shows("kept beside", in: "#believed"), "the kept value")
+                #expect(try await browser.evaluate(Self.shows("We ship on Thursdays.", in: "#believed")).bool == true)
+                try await Self.shoot(browser, "beliefs-shared")
             }
         }
     }

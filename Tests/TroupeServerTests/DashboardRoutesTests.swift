@@ -60,6 +60,17 @@ struct DashboardRoutesTests {
             #expect(rest.json["next"] == .null)
             #expect(try await call("GET", "/v1/personas/athena/beliefs?slice=procedural", nil).json["facts"]?.items.isEmpty == false, "the seeds")
 
+            // A shared slice: the stale write kept beside the current value (keep-both), linked to it.
+            let shared = try await service.remember(persona: "athena", content: "Freeze on Friday.", in: .shared("team"), .local)
+            _ = try await service.update(persona: "athena", id: shared.id, basedOn: 1, change: .init(content: "Freeze on Thursday."), .local)
+            _ = try await service.update(persona: "hestia", id: shared.id, basedOn: 1, change: .init(content: "Freeze on Monday."), .local)
+            let team = try await call("GET", "/v1/personas/hestia/beliefs?shared=team", nil)
+            let frozen = team.json["facts"]?.items.first { $0["id"]?.text == shared.id }
+            #expect(frozen?["versions"]?.items.compactMap { $0["content"]?.text } == ["Freeze on Friday.", "Freeze on Thursday."], "\(team.json)")
+            let sibling = try #require(frozen?["links"]?.items.first?["id"]?.text, "\(team.json)")
+            #expect(team.json["facts"]?.items.contains { $0["id"]?.text == sibling && $0["versions"]?.items.last?["content"]?.text == "Freeze on Monday." } == true)
+            #expect(try await call("GET", "/v1/personas/athena/beliefs?shared=nowhere", nil).status == 404)
+
             for (query, field) in [("limit=0", "limit"), ("limit=501", "limit"), ("slice=dreams", "slice"), ("after=\(ids[0])&slice=episodic", "after")] {
                 let bad = try await call("GET", "/v1/personas/athena/beliefs?\(query)", nil)
                 #expect(bad.status == 400 && bad.json["error"]?["field"]?.text == field, "\(query): \(bad.json)")
@@ -81,6 +92,7 @@ struct DashboardRoutesTests {
             #expect(counts.status == 200 && owners == ["athena", "team"], "\(counts.json)")
             #expect(try await call("GET", "/v1/personas/hestia/counts", nil, key: first).status == 403)
             #expect(try await call("GET", "/v1/personas/hestia/beliefs", nil, key: first).status == 403)
+            #expect(try await call("GET", "/v1/personas/athena/beliefs?shared=team", nil, key: first).json["facts"]?.items.count == 1)
 
             let mine = try await call("GET", "/v1/personas/athena/turns", nil, key: first)
             #expect(mine.json.items.map { $0["message"]?.text } == ["What is frozen on Friday?"], "\(mine.json)")

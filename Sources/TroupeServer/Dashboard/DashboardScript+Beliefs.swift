@@ -4,15 +4,21 @@ extension DashboardScript {
     /// changed, showing what was believed then; and a diff between two moments.
     static let beliefs = #"""
         T.views.beliefs = async (main, persona) => {
-          const state = { persona, slice: "semantic", facts: [], next: null, moments: [], asOf: 0, a: 0, b: 0 };
-          T.beliefState = state;
-          const sliceSelect = T.el("select", { id: "slice", onchange: (e) => { state.slice = e.target.value; reload(); } },
-            ["semantic", "episodic", "procedural", "working"].map((s) => T.el("option", { value: s }, s)));
+          const state = { persona, slice: "semantic", shared: null, facts: [], next: null, moments: [], asOf: 0, a: 0, b: 0 };
+          const shared = (T.personas.find((p) => p.name === persona) || {}).shared || [];
+          const sliceSelect = T.el("select", { id: "slice", onchange: (e) => {
+              const value = e.target.value;
+              [state.slice, state.shared] = value.startsWith("shared:") ? [state.slice, value.slice(7)] : [value, null];
+              reload();
+            } },
+            ["semantic", "episodic", "procedural", "working"].map((s) => T.el("option", { value: s }, s)),
+            shared.map((name) => T.el("option", { value: "shared:" + name }, "shared: " + name)));
           const more = T.el("button", { id: "more", type: "button", onclick: () => load() }, "Load more");
           const counter = T.el("span", { class: "muted", id: "loaded" });
           const body = T.el("div", { id: "beliefs-body" });
           const load = async () => {
-            const query = "?slice=" + state.slice + "&limit=100" + (state.next ? "&after=" + encodeURIComponent(state.next) : "");
+            const query = (state.shared ? "?shared=" + encodeURIComponent(state.shared) : "?slice=" + state.slice) + "&limit=100"
+              + (state.next ? "&after=" + encodeURIComponent(state.next) : "");
             const page = await T.api("/v1/personas/" + encodeURIComponent(state.persona) + "/beliefs" + query);
             state.facts = state.facts.concat(page.facts);
             state.next = page.next;
@@ -42,7 +48,7 @@ extension DashboardScript {
         // The version of a fact believed at time t, if any.
         T.believedAt = (fact, t) => fact.versions.find((v) => T.ms(v.valid_from) <= t && (!v.valid_to || t < T.ms(v.valid_to))) || null;
         T.momentText = (t) => t === Infinity ? "now" : T.time(new Date(t).toISOString());
-        T.byID = (state) => new Map(state.facts.map((f) => [f.versions[f.versions.length - 1].id, f]));
+        T.byID = (state) => new Map(state.facts.map((f) => [f.id, f]));
 
         T.drawBeliefs = (body, state) => {
           const last = state.moments.length - 1;
@@ -77,6 +83,12 @@ extension DashboardScript {
               earlier.map((x) => T.el("div", { class: "muted" }, T.el("span", { class: "tag superseded" }, "superseded"),
                 x.content + " (said by " + T.said(x) + ", until " + T.time(x.valid_to) + ")")),
               disputes ? T.el("div", {}, T.el("span", { class: "tag disputed" }, "disputes"), disputes.versions[disputes.versions.length - 1].content) : null,
+              (f.lost || []).map((l) => T.el("div", {}, T.el("span", { class: "tag conflict-resolved" }, "lost a conflict"),
+                l.content + " (written by " + l.writer + " on version " + l.base_version + ", " + l.outcome + ", " + T.time(l.written_at) + ")")),
+              (f.links || []).map((k) => {
+                const other = byID.get(k.id);
+                return T.el("div", {}, T.el("span", { class: "tag" }, "kept beside"), other ? other.versions[other.versions.length - 1].content : k.id);
+              }),
               f.disputed_by.map((id) => {
                 const claim = byID.get(id), c = claim ? claim.versions[claim.versions.length - 1] : null;
                 return T.el("div", {}, T.el("span", { class: "tag disputed" }, "disputed by"), c ? c.content + " (said by " + T.said(c) + ")" : id);
