@@ -92,7 +92,7 @@ struct DashboardBrowserTests {
             _ = try await call("POST", "/v1/personas/athena/memories", #"{"slice": "procedural", "content": "Check the launch checklist twice."}"#)
             // A claim of lower trust kept beside the launch's date, as formation keeps one (the API
             // makes none): written to the home's store by this process while the server runs.
-            let store = try await TestSQLite.open(home.appendingPathComponent("memory.sqlite").path)
+            let store = try await TestSQLite.open(home.appendingPathComponent("memory.sqlite").path, sealer: try TestVault.sealer(home: home))
             try await store.put(MemoryRecord(
                 id: "m-claim-april", owner: "athena", slice: .semantic, content: "The launch is on 1 April.", tags: ["disputed"], source: "hestia",
                 createdAt: Date(),
