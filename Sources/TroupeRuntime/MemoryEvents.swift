@@ -53,10 +53,17 @@ public struct MemoryEvent: Sendable, Hashable {
 /// Hands each memory event to every subscriber. Publishing never waits: a subscriber that falls
 /// behind by more than its buffer loses the oldest events it has not read (it can read the
 /// records themselves), and the write path goes on.
+///
+/// Events come from this process's write path and from other writers' commits read off the
+/// store's change feed (Runtime+Events.swift); the same version of a record may reach both, so
+/// the hub remembers the last versions it told of and tells each once.
 public final class MemoryEventHub: Sendable {
     /// Locked: writers publish from any task while subscribers come and go; the closures only
     /// copy or change the dictionary.
     private let subscribers = LockedBox<[UUID: AsyncStream<MemoryEvent>.Continuation]>([:])
+    /// The versions told of lately (`id#version`, `id#forgotten`), oldest first in `order`.
+    private let told = LockedBox<(keys: Set<String>, order: [String])>(([], []))
+    static let remembered = 4096
 
     public init() {}
 
@@ -73,9 +80,24 @@ public final class MemoryEventHub: Sendable {
     public var count: Int { subscribers.withLock { $0.count } }
 
     func publish(_ events: [MemoryEvent]) {
-        guard !events.isEmpty else { return }
+        let fresh = told.withLock { told in
+            events.filter { event in
+                // A conflict's resolution names the version that stayed: not a new version, always told.
+                guard event.kind != .conflictResolved else { return true }
+                let key = event.kind == .forgotten ? "\(event.id)#forgotten" : "\(event.id)#\(event.version)"
+                guard told.keys.insert(key).inserted else { return false }
+                told.order.append(key)
+                if told.order.count > Self.remembered {
+                    let dropped = told.order.prefix(told.order.count - Self.remembered)
+                    for old in dropped { told.keys.remove(old) }
+                    told.order.removeFirst(dropped.count)
+                }
+                return true
+            }
+        }
+        guard !fresh.isEmpty else { return }
         let continuations = subscribers.withLock { Array($0.values) }
-        for continuation in continuations { for event in events { continuation.yield(event) } }
+        for continuation in continuations { for event in fresh { continuation.yield(event) } }
     }
 }
 

@@ -40,6 +40,8 @@ public final class Runtime: Service, Sendable {
     /// Memory formation after replies, written down in the store so that none is lost.
     public let formation: FormationQueue
     private let closed = LockedFlag()
+    /// Each look at other writers' commits while someone follows the events (Runtime+Events.swift).
+    package let otherWritersLooks = LookCount()
 
     /// Opens the home of `configuration`: creates it if needed and opens (migrating) the store.
     /// Nothing else starts until it is used: the embedder loads on the first embedding, the hot
@@ -154,6 +156,7 @@ public final class Runtime: Service, Sendable {
                 group.addTask { await self.watchDefinitions() }
                 group.addTask { await self.keepMirrorCurrent() }
                 group.addTask { await self.keepFormationResumed() }
+                group.addTask { await self.tellOtherWritersCommits() }
             }
         }
         await shutdown()

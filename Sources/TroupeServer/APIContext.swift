@@ -32,8 +32,9 @@ struct AccessMiddleware: RouterMiddleware {
     let service: TroupeService
     let keysRequired: Bool
 
-    /// The routes anyone may call: probes, and what the API is.
-    static let open: Set<String> = ["/healthz", "/readyz", "/openapi.json"]
+    /// The routes anyone may call: probes, what the API is, and the dashboard's page and
+    /// assets (they hold no data: every read the page makes brings a key).
+    static let open: Set<String> = ["/healthz", "/readyz", "/openapi.json", "/", "/dashboard/app.js", "/dashboard/app.css"]
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context

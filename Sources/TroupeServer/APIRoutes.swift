@@ -37,6 +37,7 @@ import TroupeStore
 /// DELETE /v1/keys/:id                          keys revoke --json
 /// GET    /v1/security-events                   ?limit=&kind=&key=   audit --security --json
 /// POST, GET, DELETE /mcp                       MCP over streamable HTTP (MCPEndpoint.swift)
+/// GET    /, /dashboard/…, and the dashboard's reads (APIRoutes+Dashboard.swift)
 /// ```
 ///
 /// Who may call what is ``AccessMiddleware``'s and the service's: a denial (403) is written to
@@ -79,6 +80,7 @@ public struct APIRoutes: Sendable {
         personaRoutes(router.group("v1/personas"))
         keyRoutes(router.group("v1"))
         homeRoutes(router.group("v1"))
+        dashboardRoutes(router)
         MCPEndpoint(sessions: mcp, keysRequired: keysRequired).register(router)
         return router
     }

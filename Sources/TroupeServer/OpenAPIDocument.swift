@@ -24,7 +24,12 @@ public enum OpenAPIDocument {
         /// Whether a failure is a JSON-RPC error object (MCP's) rather than ours.
         var jsonRPC = false
 
-        var mediaType: String { stream ? "text/event-stream" : markdown ? "text/markdown" : text ? "text/plain" : "application/json" }
+        /// The text's media type, when it is not plain text (the dashboard's page, script and style).
+        var textType: String? = nil
+
+        var mediaType: String {
+            stream ? "text/event-stream" : textType ?? (markdown ? "text/markdown" : text ? "text/plain" : "application/json")
+        }
     }
 
     /// Every route of ``APIRoutes``.
@@ -80,6 +85,31 @@ public enum OpenAPIDocument {
         Endpoint(
             method: "get", path: "/v1/security-events", summary: "The security log, newest first (admins).",
             query: ["limit": "At most this many lines (default 100).", "kind": "Only this kind.", "key": "Only this key's lines."]),
+        Endpoint(method: "get", path: "/", summary: "The dashboard (its reads use this API with your key).", text: true, needsKey: false, textType: "text/html"),
+        Endpoint(method: "get", path: "/dashboard/app.js", summary: "The dashboard's script.", text: true, needsKey: false, textType: "text/javascript"),
+        Endpoint(method: "get", path: "/dashboard/app.css", summary: "The dashboard's style.", text: true, needsKey: false, textType: "text/css"),
+        Endpoint(method: "get", path: "/v1/whoami", summary: "The caller: its key's id, role, and for a client the personas it may act as."),
+        Endpoint(
+            method: "get", path: "/v1/personas/{persona}/counts",
+            summary: "Current memories per owner and slice: the persona's own slices and the shared slices it belongs to."),
+        Endpoint(
+            method: "get", path: "/v1/personas/{persona}/beliefs",
+            summary: "A page of the persona's records of one slice (or of a shared slice it belongs to), oldest first, each with its "
+                + "history as `memory history --json` gives it (every version with valid_from and valid_to, values that lost a conflict, "
+                + "records kept beside it) and the records that dispute it (`disputed_by`).",
+            query: [
+                "slice": "The slice (default semantic).", "shared": "A shared slice the persona belongs to, instead.",
+                "after": "The `next` of the page before.", "limit": "Records per page (default 50, at most 500).",
+            ]),
+        Endpoint(
+            method: "get", path: "/v1/personas/{persona}/turns",
+            summary: "The persona's last turns, newest first: in this server's conversations (a client key: its own), then in session runs "
+                + "(admins and operators); what each recalled and wrote, and where (`source`).",
+            query: ["limit": "At most this many (default 5)."]),
+        Endpoint(
+            method: "get", path: "/v1/sessions/{name}/turns",
+            summary: "A run's turns from its log as it is written, without prompts; `ended` once the run is over (admins and operators).",
+            query: ["after": "Skip this many turns (those already read)."]),
         Endpoint(
             method: "post", path: "/mcp",
             summary: "MCP over streamable HTTP: one JSON-RPC message. An initialize without Mcp-Session-Id opens a session (its id in the "
@@ -130,7 +160,9 @@ public enum OpenAPIDocument {
         var responses: [String: JSONValue] = [
             String(endpoint.success): .object([
                 "description": .string("Done."),
-                "content": .object([endpoint.mediaType: .object(["schema": .object(endpoint.text || endpoint.stream ? ["type": .string("string")] : [:])])]),
+                "content": .object([
+                    endpoint.mediaType: .object(["schema": .object(endpoint.text || endpoint.stream ? ["type": .string("string")] : [:])])
+                ]),
             ]),
             "default": error,
         ]

@@ -71,6 +71,12 @@ actor ConversationBook {
         }
     }
 
+    /// The conversations `owner` started (every one for `nil`), each with when it was last
+    /// used (the dashboard's last turns).
+    func all(startedBy owner: String?) -> [(UInt64, Conversation)] {
+        entries.values.filter { owner == nil || $0.owner == owner }.map { ($0.used, $0.conversation) }
+    }
+
     /// The conversation `id`, if `owner` started it. One answer for a conversation that does not
     /// exist and one another caller started.
     func resume(_ id: String, by owner: String) throws -> Conversation {

@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
         subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self, Serve.self,
-                      Load.self, Formation.self])
+                      Load.self, Formation.self, Dashboard.self])
 
     struct Turn: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -80,6 +80,27 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             var bench = ServeBenchmark()
             (bench.memories, bench.recalls, bench.connections, bench.turns, bench.toolCalls) = (memories, recalls, connections, turns, toolCalls)
+            Output.stdout(try await bench.run { Output.stderr($0) }.text)
+        }
+    }
+
+    struct Dashboard: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What each read of the dashboard costs over HTTP on a persona with many memories (pages of beliefs, counts, recall, health).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Semantic memories of the persona.") var memories = 100_000
+        @Option(help: "How many of them are superseded once.") var superseded = 1000
+        @Option(help: "Calls per read.") var repeats = 20
+
+        func validate() throws {
+            try FlagRange.check(memories, 1...2_000_000, "--memories")
+            try FlagRange.check(superseded, 0...memories, "--superseded")
+            try FlagRange.check(repeats, 1...10_000, "--repeats")
+        }
+
+        func run() async throws {
+            var bench = DashboardBenchmark()
+            (bench.memories, bench.superseded, bench.repeats) = (memories, superseded, repeats)
             Output.stdout(try await bench.run { Output.stderr($0) }.text)
         }
     }

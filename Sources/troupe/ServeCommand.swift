@@ -11,17 +11,19 @@ import TroupeService
 /// SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Serve the HTTP API: loopback only without keys, any address with them.",
+        commandName: "serve", abstract: "Serve the HTTP API and the dashboard (at /): loopback only without keys, any address with them.",
         discussion: """
             Routes: GET /healthz, /readyz; GET /v1/personas, /v1/personas/NAME; POST /v1/personas/NAME/recall, \
             /v1/personas/NAME/memories, /v1/personas/NAME/say; GET, PATCH and DELETE /v1/personas/NAME/memories/ID; \
             GET /v1/personas/NAME/memories/ID/history; GET /v1/stats, /v1/audit; GET, POST /v1/sessions; \
             GET /v1/sessions/NAME, /v1/sessions/NAME/transcript; GET, POST /v1/keys; DELETE /v1/keys/ID; \
-            GET /v1/security-events; POST, GET, DELETE /mcp (MCP over streamable HTTP). Answers are the --json shapes \
+            GET /v1/security-events; GET /v1/events (server-sent events); POST, GET, DELETE /mcp (MCP over streamable \
+            HTTP); GET / (the dashboard, read through the API with your key), /v1/whoami, /v1/personas/NAME/counts, \
+            /v1/personas/NAME/beliefs, /v1/personas/NAME/turns, /v1/sessions/NAME/turns. Answers are the --json shapes \
             of the CLI. \
             Without keys (troupe keys create) every caller acts as the admin, so only loopback addresses are \
-            accepted. With a key that is not revoked when the server starts, every route but /healthz and \
-            /readyz needs `Authorization: Bearer trp_…`, and any address may be given. Prints \
+            accepted. With a key that is not revoked when the server starts, every route but /healthz, /readyz \
+            and the dashboard's page and assets needs `Authorization: Bearer trp_…`, and any address may be given. Prints \
             `listening on http://HOST:PORT` on stderr once the socket is bound.
             """)
     @OptionGroup var global: GlobalOptions
