@@ -190,8 +190,9 @@ let package = Package(
                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                         .product(name: "NIOCore", package: "swift-nio"),
                     ],
-                    // The Python MCP client's script and llama.cpp's server's, run with the project's .venv (Scripts/setup --tests).
-                    exclude: ["MCPClient", "LlamaServer"]),
+                    // The Python MCP client's script and llama.cpp's server's, run with the project's .venv (Scripts/setup --tests);
+                    // files in mem0's, Letta's and the MCP memory server's formats, read by path.
+                    exclude: ["MCPClient", "LlamaServer", "ForeignFiles"]),
         .testTarget(
             name: "TroupeLLMTests",
             dependencies: [
