@@ -34,7 +34,8 @@ extension GraphAnswer {
     public var lines: [String] {
         var out: [String] = []
         if let entity {
-            var head = "\(entity.name) (\(entity.kind.rawValue)\(entity.type.map { ", \($0)" } ?? "")): \(edges.count) edges"
+            let type = entity.type.flatMap { $0.lowercased() == entity.kind.rawValue ? nil : ", \($0)" } ?? ""
+            var head = "\(entity.name) (\(entity.kind.rawValue)\(type)): \(edges.count) edges"
             if !neighbours.isEmpty { head += "; one hop: " + neighbours.joined(separator: ", ") }
             out.append(head)
         }

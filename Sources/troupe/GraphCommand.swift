@@ -27,8 +27,8 @@ struct GraphCommand: AsyncParsableCommand {
         let service = TroupeService(runtime: try await global.runtime())
         let answer = try await service.graph(GraphRequest(owner: persona, asOf: asOf.flatMap(Timestamp.parse), about: about), .local)
         if json { return Output.json(answer.json) }
-        if let about, answer.entity == nil {
-            Output.stdout("nothing is known about '\(about)' (\(answer.entityCount) entities, \(answer.edgeCount) edges)")
+        if let about, answer.entity == nil || answer.edges.isEmpty {
+            Output.stdout("nothing is known about '\(about)'" + (asOf.map { " as of \($0)" } ?? "") + " (\(answer.entityCount) entities, \(answer.edgeCount) edges)")
             return
         }
         for line in answer.lines { Output.stdout(line) }
