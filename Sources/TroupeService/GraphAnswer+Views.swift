@@ -35,7 +35,7 @@ extension GraphAnswer {
         var out: [String] = []
         if let entity {
             let type = entity.type.flatMap { $0.lowercased() == entity.kind.rawValue ? nil : ", \($0)" } ?? ""
-            var head = "\(entity.name) (\(entity.kind.rawValue)\(type)): \(edges.count) edges"
+            var head = "\(entity.name) (\(entity.kind.rawValue)\(type)): \(edges.count) edge\(edges.count == 1 ? "" : "s")"
             if !neighbours.isEmpty { head += "; one hop: " + neighbours.joined(separator: ", ") }
             out.append(head)
         }

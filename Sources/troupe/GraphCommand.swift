@@ -32,6 +32,6 @@ struct GraphCommand: AsyncParsableCommand {
             return
         }
         for line in answer.lines { Output.stdout(line) }
-        if about == nil { Output.stdout("\(answer.edges.count) edges, \(answer.entityCount) entities") }
+        if about == nil { Output.stdout("\(answer.edges.count) edge\(answer.edges.count == 1 ? "" : "s"), \(answer.entityCount) entities") }
     }
 }
