@@ -24,6 +24,9 @@ public struct GraphBenchmark: Sendable {
         public var edges: Int
         public var edgesWithHistory: Int
         public var writeSeconds: Double
+        /// Of the build: reading the current records from the store, and deriving and indexing the edges.
+        public var readSeconds: Double
+        public var indexSeconds: Double
         public var buildSeconds: Double
         public var buildWithHistorySeconds: Double
         public var about: StoreBenchmark.Percentiles
@@ -36,6 +39,7 @@ public struct GraphBenchmark: Sendable {
                 graph benchmark (SQLite, \(g(facts)) formed facts, \(g(superseded)) of them superseded once)
                   write:            \(String(format: "%.2f", writeSeconds)) s (facts and their new versions, batches of 2,000)
                   build (current):  \(String(format: "%.3f", buildSeconds)) s → \(g(entities)) entities, \(g(edges)) edges (read from the store and indexed)
+                    of which:       \(String(format: "%.3f", readSeconds)) s reading the records, \(String(format: "%.3f", indexSeconds)) s deriving and indexing the edges
                   build (history):  \(String(format: "%.3f", buildWithHistorySeconds)) s → \(g(edgesWithHistory)) edges (superseded versions read too, for --as-of)
                   --about:          p50 \(ms(about.p50))  p99 \(ms(about.p99))  max \(ms(about.max))  (n=\(about.count), \(String(format: "%.1f", meanEdgesPerAnswer)) edges an answer)
                   --about --as-of:  p50 \(ms(aboutAsOf.p50))  p99 \(ms(aboutAsOf.p99))  max \(ms(aboutAsOf.max))  (n=\(aboutAsOf.count))
@@ -45,7 +49,7 @@ public struct GraphBenchmark: Sendable {
         public var json: JSONValue {
             .object([
                 "facts": .number(Double(facts)), "superseded": .number(Double(superseded)), "entities": .number(Double(entities)),
-                "edges": .number(Double(edges)), "build_s": .number(buildSeconds), "build_history_s": .number(buildWithHistorySeconds),
+                "edges": .number(Double(edges)), "build_s": .number(buildSeconds), "read_s": .number(readSeconds), "index_s": .number(indexSeconds), "build_history_s": .number(buildWithHistorySeconds),
                 "about_p50_ms": .number(about.p50 * 1000), "about_p99_ms": .number(about.p99 * 1000), "about_max_ms": .number(about.max * 1000),
                 "about_as_of_p50_ms": .number(aboutAsOf.p50 * 1000), "about_as_of_p99_ms": .number(aboutAsOf.p99 * 1000),
             ])
@@ -99,9 +103,27 @@ public struct GraphBenchmark: Sendable {
         }
         let writeSeconds = StoreBenchmark.seconds(since: writeStart)
 
+        log("reading the facts back")
+        var clock = DispatchTime.now()
+        var query = MemoryQuery(slices: [.semantic])
+        query.order = .canonical
+        query.limit = 5000
+        var read: [MemoryRecord] = []
+        while true {
+            let page = try await store.query(query)
+            read += page
+            guard page.count == query.limit, let last = page.last else { break }
+            query.after = last
+        }
+        let readSeconds = StoreBenchmark.seconds(since: clock)
+        clock = DispatchTime.now()
+        let derived = BeliefGraph.derive(from: read, personas: Set(owners.map(\.rawValue)))
+        let indexSeconds = StoreBenchmark.seconds(since: clock)
+        _ = derived.entityCount
+
         log("building the graph")
         let personas = Set(owners.map(\.rawValue))
-        var clock = DispatchTime.now()
+        clock = DispatchTime.now()
         let graph = try await BeliefGraph.load(from: store, owners: nil, history: false, personas: personas)
         let buildSeconds = StoreBenchmark.seconds(since: clock)
         clock = DispatchTime.now()
@@ -123,7 +145,7 @@ public struct GraphBenchmark: Sendable {
         }
         return Result(
             facts: facts, superseded: superseded.count, entities: graph.entityCount, edges: graph.edges.count, edgesWithHistory: full.edges.count,
-            writeSeconds: writeSeconds, buildSeconds: buildSeconds, buildWithHistorySeconds: historySeconds,
+            writeSeconds: writeSeconds, readSeconds: readSeconds, indexSeconds: indexSeconds, buildSeconds: buildSeconds, buildWithHistorySeconds: historySeconds,
             about: .init(now), aboutAsOf: .init(past), meanEdgesPerAnswer: Double(answered) / Double(max(1, queries)))
     }
 
