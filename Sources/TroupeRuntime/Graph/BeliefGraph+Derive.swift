@@ -40,17 +40,17 @@ extension BeliefGraph {
     /// The graph of `records` (every version wanted: current ones and the superseded ones of
     /// their histories), with `personas` named as personas.
     public static func derive(from records: [MemoryRecord], personas: Set<String>) -> BeliefGraph {
-        var types: [String: String] = [:]
+        var named: [(name: String, type: String?)] = []
         var edges: [Edge] = []
         edges.reserveCapacity(records.count)
         for record in records {
             if case .entity(let name, let type)? = KnowledgeGraphRecords.item(record), record.validTo == nil {
-                if !type.isEmpty { types[key(name)] = type }
+                named.append((name, type.isEmpty ? nil : type))
                 continue
             }
             if let edge = edge(of: record) { edges.append(edge) }
         }
-        return BeliefGraph(edges: edges, personas: personas, types: types)
+        return BeliefGraph(edges: edges, personas: personas, named: named)
     }
 }
 

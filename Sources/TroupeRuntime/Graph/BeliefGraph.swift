@@ -78,9 +78,11 @@ public struct BeliefGraph: Sendable {
     private var byValue: [String: [Int32]] = [:]
     private let personas: Set<String>
 
-    /// A graph of `edges`; `personas` are the names that are personas, `types` the types a
-    /// knowledge graph gave entities (by key).
-    public init(edges: [Edge], personas: Set<String>, types: [String: String] = [:]) {
+    /// A graph of `edges`; `personas` are the names that are personas, `named` the entities a
+    /// knowledge graph names (with their types), edges or not.
+    public init(edges: [Edge], personas: Set<String>, named: [(name: String, type: String?)] = []) {
+        var types: [String: String] = [:]
+        for entity in named { types[Self.key(entity.name)] = entity.type }
         self.personas = Set(personas.map(Self.key))
         self.edges = edges
         bySubject.reserveCapacity(edges.count / 4)
@@ -93,8 +95,9 @@ public struct BeliefGraph: Sendable {
             byValue[value, default: []].append(Int32(i))
             note(edge.value, key: value, type: types[value], personOrUser: false)
         }
-        for (key, type) in types where entityByKey[key] == nil {
-            entityByKey[key] = Entity(name: key, kind: kind(of: key, type: type, person: false), type: type)
+        for entity in named where entityByKey[Self.key(entity.name)] == nil {
+            let key = Self.key(entity.name)
+            entityByKey[key] = Entity(name: entity.name, kind: kind(of: key, type: entity.type, person: false), type: entity.type)
         }
     }
 
