@@ -42,7 +42,4 @@ extension Runtime {
             }
         }
     }
-
-    /// Now, by the runtime's clock.
-    public var now: Date { clock.now() }
 }

@@ -37,6 +37,8 @@ public final class Runtime: Service, Sendable {
     let watch: DefinitionWatch
     /// Chat backends, chosen and made on first use.
     let chat = ChatBackends()
+    /// Belief graphs built, kept while the store has not changed.
+    let graphs = BeliefGraphCache()
     /// Memory formation after replies, written down in the store so that none is lost.
     public let formation: FormationQueue
     private let closed = LockedFlag()

@@ -29,7 +29,7 @@ extension TroupeService {
         }
         let records = try await runtime.knowledgeGraphRecords(of: owner)
         let graph = KnowledgeGraphRecords.graph(records)
-        let now = runtime.now
+        let now = runtime.clock.now()
         func record(_ item: KnowledgeGraphRecords.Item) -> MemoryRecord {
             KnowledgeGraphRecords.record(item, owner: owner, source: "mcp", at: now)
         }

@@ -56,4 +56,21 @@ struct GraphServiceTests {
             #expect(nested?.field == "relations[0].relationType" || nested?.field == "relations[0].to", "\(String(describing: nested))")
         }
     }
+
+    /// A long-lived runtime keeps the graph it built; any write moves the store's change feed
+    /// and the next question sees it.
+    @Test func aKeptGraphGivesWayToTheNextWrite() async throws {
+        try await Self.with { home in
+            let service = home.service
+            _ = try await service.callMemoryGraph(.createEntities, Self.entities(["Owl", "Athens"]), owner: "athena", .local)
+            #expect(try await service.graph(GraphRequest(owner: "athena", about: "owl"), .local).edges.isEmpty)
+            #expect(try await service.graph(GraphRequest(owner: "athena", about: "owl"), .local).edges.isEmpty)
+            let relation: JSONValue = .object(["from": .string("Owl"), "to": .string("Athens"), "relationType": .string("lives_in")])
+            _ = try await service.callMemoryGraph(.createRelations, ["relations": .array([relation])], owner: "athena", .local)
+            let after = try await service.graph(GraphRequest(owner: "athena", about: "owl"), .local)
+            #expect(after.edges.map(\.value) == ["Athens"])
+            _ = try await service.callMemoryGraph(.deleteEntities, ["entityNames": .array([.string("Athens")])], owner: "athena", .local)
+            #expect(try await service.graph(GraphRequest(owner: "athena", about: "owl"), .local).edges.isEmpty)
+        }
+    }
 }

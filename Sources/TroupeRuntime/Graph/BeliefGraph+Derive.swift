@@ -81,8 +81,42 @@ extension BeliefGraph {
 }
 
 extension Runtime {
-    /// The belief graph of `owners` (personas and shared slices; every owner when `nil`).
+    /// The belief graph of `owners` (personas and shared slices; every owner when `nil`), with
+    /// the superseded versions too for `history`. A long-lived runtime builds it once and keeps
+    /// it while the store's change feed stands still (every commit of any process moves it).
     public func beliefGraph(owners: [PersonaID]?, history: Bool) async throws -> BeliefGraph {
-        try await BeliefGraph.load(from: store, owners: owners, history: history, personas: Set(personas.map(\.name.rawValue)))
+        let personas = Set(self.personas.map(\.name.rawValue))
+        let key = BeliefGraphCache.Key(owners: owners, history: history, personas: personas)
+        // Read before the records: a change committed while they are read moves it past this.
+        let cursor = try await store.changeCursor()
+        if let graph = graphs.graph(for: key, at: cursor) { return graph }
+        let graph = try await BeliefGraph.load(from: store, owners: owners, history: history, personas: personas)
+        graphs.keep(graph, for: key, at: cursor)
+        return graph
+    }
+}
+
+/// The belief graphs a runtime built, each with the change-feed cursor it was read at.
+final class BeliefGraphCache: Sendable {
+    struct Key: Hashable {
+        var owners: [PersonaID]?
+        var history: Bool
+        var personas: Set<String>
+    }
+
+    /// A few graphs (a persona's, the whole home's, with history or not); the oldest go first.
+    static let capacity = 8
+    private let graphs = LockedBox<[(key: Key, cursor: Int64, graph: BeliefGraph)]>([])
+
+    func graph(for key: Key, at cursor: Int64) -> BeliefGraph? {
+        graphs.withLock { list in list.first { $0.key == key && $0.cursor == cursor }?.graph }
+    }
+
+    func keep(_ graph: BeliefGraph, for key: Key, at cursor: Int64) {
+        graphs.withLock { list in
+            list.removeAll { $0.key == key }
+            list.append((key, cursor, graph))
+            if list.count > Self.capacity { list.removeFirst(list.count - Self.capacity) }
+        }
     }
 }
