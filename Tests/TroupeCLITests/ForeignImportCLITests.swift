@@ -52,6 +52,9 @@ struct ForeignImportCLITests {
     func mem0MemoriesKeepTheirIdsAndTimesAndASecondImportAddsNothing(_ store: Store) async throws {
         let (home, config) = try await Self.home(store)
         let file = Self.files.appendingPathComponent("mem0-get-all.json").path
+        let dry = try await Self.importing(["--from", "mem0", "--persona", "athena", "--dry-run", file], home: home, config: config)
+        #expect(dry.status == 0 && dry.stdout.contains("6 items → 4 records (dry run: nothing written)"), "\(dry.stdout)\(dry.stderr)")
+        #expect(try await Self.exported("athena", home: home, config: config).values.allSatisfy { $0["source"] as? String != "mem0" })
         let run = try await Self.importing(["--from", "mem0", "--persona", "athena", file], home: home, config: config)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("6 items → 4 records: 4 new, 0 updated, 0 unchanged; 2 not imported"), "\(run.stdout)")
