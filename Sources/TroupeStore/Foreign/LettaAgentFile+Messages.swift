@@ -18,7 +18,7 @@ extension LettaAgentFile {
             guard role == "user" || role == "assistant" else {
                 let why = role == "system" ? "the system prompt is not a memory: write it in the persona's YAML"
                     : role == "tool" ? "a tool's return: not a turn of the conversation"
-                    : role.isEmpty ? "no role" : "a '\(role)' message: not a turn of the conversation"
+                    : role.isEmpty ? "no role" : "a message of role '\(role)': not a turn of the conversation"
                 out.skipped.append(.init(location, field: role.isEmpty ? "role" : nil, why))
                 continue
             }

@@ -81,8 +81,10 @@ public enum LettaAgentFile {
         if case .array(let list)? = root["passages"] {
             for (i, value) in list.enumerated() {
                 out.items += 1
+                // A passage names its agent, or belongs to the file's one agent.
                 let agentID = ForeignJSON.string(value.member("agent_id"))
-                guard let agent = agents.first(where: { ForeignJSON.string($0.object["id"]) == agentID }) ?? (agents.count == 1 ? agents[0] : nil) else {
+                let named = agentID.flatMap { id in agents.first { ForeignJSON.string($0.object["id"]) == id } }
+                guard let agent = agentID == nil ? (agents.count == 1 ? agents[0] : nil) : named else {
                     out.skipped.append(.init("passages[\(i)]", field: "agent_id", "names no agent of the file"))
                     continue
                 }
