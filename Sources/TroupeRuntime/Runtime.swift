@@ -147,7 +147,8 @@ public final class Runtime: Service, Sendable {
     /// catches the recall index and the hot tier up with the change feed now and then (writes
     /// by other processes, and by one that died before writing them through), and puts changed
     /// persona files in force; takes on queued memory formation that another process left (it
-    /// ended, and its lease ran out). Then shuts down.
+    /// ended, and its lease ran out); summarises quiet conversations (``consolidate(_:quiet:)``).
+    /// Then shuts down.
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
             await withDiscardingTaskGroup { group in
@@ -156,6 +157,7 @@ public final class Runtime: Service, Sendable {
                 group.addTask { await self.watchDefinitions() }
                 group.addTask { await self.keepMirrorCurrent() }
                 group.addTask { await self.keepFormationResumed() }
+                group.addTask { await self.keepConsolidating() }
             }
         }
         await shutdown()
