@@ -164,7 +164,11 @@ let package = Package(
                     .product(name: "MCP", package: "swift-sdk"),
                 ],
                 path: "Tests/TroupeServiceTestSupport"),
-        .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore"]),
+        .testTarget(name: "TroupeServiceTests", dependencies: [
+            "TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore",
+            // Consolidation's tests: the runtime's summaries, and a model that answers fixed text.
+            "TroupeRuntime", "TroupeLLM",
+        ]),
         .testTarget(name: "TroupeMCPTests", dependencies: [
             "TroupeMCP", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
             // `eventually`, to see a session's event stream let go of.

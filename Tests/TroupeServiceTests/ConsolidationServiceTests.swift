@@ -5,6 +5,7 @@ import TroupeRuntime
 import TroupeService
 import TroupeServiceTestSupport
 import TroupeStore
+import TroupeLLM
 
 /// Consolidation over real turns (the offline backend replies): one dated summary per
 /// conversation, every sentence word for word from the turn it names, a new version when the
@@ -101,4 +102,75 @@ struct ConsolidationServiceTests {
         imported.metadata = .object(Provenance(saidBy: "user", conversation: "import", turn: 0, source: .import, method: .imported).metadata)
         #expect(EpisodeSummary.turn(imported, persona: "athena") == nil, "an import's episodes are no conversation of this home")
     }
+}
+
+/// A model that answers with fixed text, as an OpenAI-compatible server would.
+struct FixedModel: ChatBackend {
+    let text: String
+    var description: BackendDescription { BackendDescription(kind: "openai", model: "fixed", location: "test", contextLength: 4096) }
+
+    func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let text = text
+        return AsyncThrowingStream { continuation in
+            continuation.yield(.delta(text))
+            continuation.yield(.finished(.stop, ChatUsage(promptTokens: 1, completionTokens: 1)))
+            continuation.finish()
+        }
+    }
+
+    func countTokens(_ messages: [ChatMessage]) async throws -> Int { messages.count }
+}
+
+extension ConsolidationServiceTests {
+    /// A capable model's summary keeps only the sentences a turn holds: one it made up, or one
+    /// merging two turns, is dropped; with nothing grounded the summary is extractive.
+    @Test func aModelsSentencesAreKeptOnlyWhereATurnHoldsThem() async throws {
+        let home = try await ServiceHome()
+        do {
+            let service = home.service
+            var conversation: String?
+            for message in Self.messages.prefix(3) {
+                conversation = try await service.say(persona: "athena", message: message, conversation: conversation, .local).conversation
+            }
+            let model = FixedModel(text: """
+                - user: The quarterly audit moved to 14 April.
+                - user: Bellona signs off the audit.
+                - user: The audit will be cancelled next year.
+                - athena: Bellona moved the audit to 14 April.
+                """)
+            let report = try await service.runtime.consolidate("athena", model: model)
+            let summary = try #require(report.written.first)
+            #expect(summary.summarisedBy == "model:fixed" && summary.dropped == 2)
+            #expect(summary.sentences.map(\.text) == ["The quarterly audit moved to 14 April.", "Bellona signs off the audit."])
+            let record = try await service.runtime.record(summary.id)
+            for sentence in summary.sentences {
+                #expect(Grounded.holds(try await service.runtime.record(sentence.from).content, sentence.text))
+            }
+            #expect(record.content.hasSuffix("user: The quarterly audit moved to 14 April.\nuser: Bellona signs off the audit."))
+
+            // A fourth turn, and a model that says nothing a turn holds: the summary is the extract.
+            _ = try await service.say(persona: "athena", message: Self.messages[3], conversation: conversation, .local)
+            let fallback = try await service.runtime.consolidate("athena", model: FixedModel(text: "user: Everyone loves audits."))
+            #expect(fallback.updated == 1 && fallback.written.first?.summarisedBy == "extract")
+        } catch {
+            await home.stop()
+            throw error
+        }
+        await home.stop()
+    }
+}
+
+/// The test's own reading of "a turn holds the sentence": every word of it, in order.
+enum Grounded {
+    static func holds(_ turn: String, _ sentence: String) -> Bool {
+        let held = words(turn)
+        var at = held.startIndex
+        for word in words(sentence) {
+            guard let found = held[at...].firstIndex(of: word) else { return false }
+            at = found + 1
+        }
+        return true
+    }
+
+    static func words(_ text: String) -> [String] { text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init) }
 }

@@ -27,6 +27,10 @@ public struct EpisodeSummary: Sendable, Hashable {
     public var lastTurn: Int
     public var from: Date
     public var to: Date
+    /// `extract`, or `model:NAME` when a capable model wrote it (each sentence grounded in a turn).
+    public var summarisedBy = "extract"
+    /// The model's sentences left out because no turn holds every content word of them.
+    public var dropped = 0
 
     public static let tag = "summary"
     public static let maxSentences = 8
@@ -125,7 +129,8 @@ public struct EpisodeSummary: Sendable, Hashable {
         metadata["covers"] = .array(covers.map(JSONValue.string))
         metadata["from"] = .string(Timestamp.format(from))
         metadata["to"] = .string(Timestamp.format(to))
-        metadata["summarised_by"] = .string("extract")
+        metadata["summarised_by"] = .string(summarisedBy)
+        if dropped > 0 { metadata["dropped_sentences"] = .number(Double(dropped)) }
         metadata["sentences"] = .array(sentences.map { s in
             .object(["text": .string(s.text), "speaker": .string(s.speaker), "from": .string(s.from), "turn": .number(Double(s.turn))])
         })

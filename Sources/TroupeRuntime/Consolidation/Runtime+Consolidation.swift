@@ -1,5 +1,6 @@
 import Foundation
 import TroupeCore
+import TroupeLLM
 import TroupeStore
 
 /// What one consolidation pass did.
@@ -20,10 +21,12 @@ extension Runtime {
     public static let consolidationQuiet: Double = 15 * 60
 
     /// Summarises each conversation of `persona` (its episodes) into one dated episodic summary
-    /// linked to the turns it covers (``EpisodeSummary``). With `quiet`, only conversations
-    /// whose last turn is at least that old; a summary already covering every turn is left
-    /// alone, one that covers fewer gets a new version.
-    public func consolidate(_ persona: PersonaID, quiet: Double? = nil) async throws -> ConsolidationReport {
+    /// linked to the turns it covers (``EpisodeSummary``): by the persona's model when it is a
+    /// capable one (an OpenAI-compatible server; `model` stands in for it), each sentence kept only
+    /// where a turn holds it, else extractively. With `quiet`, only conversations whose last turn
+    /// is at least that old; a summary already covering every turn is left alone (whichever way
+    /// it was written), one that covers fewer gets a new version.
+    public func consolidate(_ persona: PersonaID, quiet: Double? = nil, model given: (any ChatBackend)? = nil) async throws -> ConsolidationReport {
         var query = MemoryQuery(slices: [.episodic])
         query.owners = [persona]
         query.order = .canonical
@@ -44,6 +47,14 @@ extension Runtime {
         }
 
         var report = ConsolidationReport(conversations: conversations.count)
+        var model = given
+        // Only a server is made for it: never the embedded model (it would load a GGUF to summarise badly).
+        if model == nil, !conversations.isEmpty, let definition = try? definition(persona.rawValue),
+            case .openAI = await selectBackend(for: definition).choice
+        {
+            model = try? await chatBackend(for: definition).backend
+        }
+        if let backend = model, !MemoryFormation.readsFacts(backend.description) { model = nil }
         var batch: [MemoryRecord] = []
         let now = clock.now()
         for (conversation, turns) in conversations.sorted(by: { $0.key < $1.key }) {
@@ -52,7 +63,15 @@ extension Runtime {
                 report.waiting += 1
                 continue
             }
-            guard let summary = EpisodeSummary.make(owner: persona, conversation: conversation, turns: turns, persona: persona.rawValue) else {
+            if let held = summaries[conversation], Self.covers(held) == Set(turns.map(\.record.id)) {
+                report.unchanged += 1
+                continue
+            }
+            var made: EpisodeSummary?
+            if let model {
+                made = await EpisodeSummary.byModel(owner: persona, conversation: conversation, turns: turns, persona: persona.rawValue, backend: model)
+            }
+            guard let summary = made ?? EpisodeSummary.make(owner: persona, conversation: conversation, turns: turns, persona: persona.rawValue) else {
                 report.waiting += 1
                 continue
             }
@@ -67,6 +86,12 @@ extension Runtime {
         }
         if !batch.isEmpty { _ = try await writes.upsert(batch, writer: "consolidation") }
         return report
+    }
+
+    /// The turn ids a summary record covers.
+    static func covers(_ summary: MemoryRecord) -> Set<String> {
+        guard case .object(let m)? = summary.metadata, case .array(let ids)? = m["covers"] else { return [] }
+        return Set(ids.compactMap { if case .string(let id) = $0 { id } else { nil } })
     }
 
     /// In the background (``run()``): every few minutes, each persona's quiet conversations. A
