@@ -6,8 +6,8 @@ import TroupeStore
 /// its turns, each linked to the turn it comes from: nothing in it that no one said.
 ///
 /// Sentences are picked extractively: those that state something (a subject and a verb rules
-/// can tell, ``FactReading``) first, a person's before a persona's, then the longer ones, at
-/// most ``maxSentences``; they are written in the order they were said, each after its
+/// can tell, ``FactReading``) first, a person's before a persona's (whose words count only where
+/// they state something), then the longer ones, at most ``maxSentences``; they are written in the order they were said, each after its
 /// speaker's name, under a line that dates the conversation.
 public struct EpisodeSummary: Sendable, Hashable {
     public struct Sentence: Sendable, Hashable {
@@ -71,8 +71,11 @@ public struct EpisodeSummary: Sendable, Hashable {
                 for piece in pieces(text) {
                     let words = FactReading.words(piece).count
                     guard words >= 4, !piece.hasSuffix("?") else { continue }
+                    let states = !FactReading.sentences(piece, speaker: speaker).isEmpty
+                    // A persona's own words count only where they state something (not "I will ask her").
+                    guard states || speaker != persona else { continue }
                     var score = Double(min(words, 30)) / 30
-                    if !FactReading.sentences(piece, speaker: speaker).isEmpty { score += 2 }
+                    if states { score += 2 }
                     if speaker != persona { score += 1 }
                     let sentence = Sentence(text: piece, speaker: speaker, from: turn.record.id, turn: turn.number)
                     if !candidates.contains(where: { $0.sentence.text.lowercased() == piece.lowercased() }) {
