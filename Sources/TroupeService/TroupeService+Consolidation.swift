@@ -19,4 +19,20 @@ extension TroupeService {
         for name in names { reports[name] = try await runtime.consolidate(name) }
         return reports
     }
+
+    /// Decays the memory of `persona` (of every persona without one) now (`memory decay`):
+    /// episodes past its retention never recalled move to the archive, importance follows use.
+    public func decay(persona: String?, _ context: RequestContext) async throws -> [PersonaID: DecayReport] {
+        var names: [PersonaID]
+        if let persona {
+            try context.check(persona)
+            names = [try runtime.definition(persona).name]
+        } else {
+            try context.checkWholeHome("decay every persona's memory")
+            names = runtime.personas.map(\.name)
+        }
+        var reports: [PersonaID: DecayReport] = [:]
+        for name in names { reports[name] = try await runtime.decay(name) }
+        return reports
+    }
 }

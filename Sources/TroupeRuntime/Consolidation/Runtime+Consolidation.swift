@@ -94,13 +94,21 @@ extension Runtime {
         return Set(ids.compactMap { if case .string(let id) = $0 { id } else { nil } })
     }
 
-    /// In the background (``run()``): every few minutes, each persona's quiet conversations. A
-    /// pass is skipped when nothing was written since the last one and no conversation was
-    /// waiting to go quiet.
+    /// In the background (``run()``): every five minutes, each persona's quiet conversations
+    /// (skipped when nothing was written since the last pass and no conversation was waiting to
+    /// go quiet); every hour, each persona's decay (``decay(_:)``: retention and recalls move
+    /// with time, not with writes).
     func keepConsolidating() async {
         var last: (cursor: Int64, waiting: Int)?
+        var passes = 0
         while !Task.isCancelled {
             guard (try? await Task.sleep(for: .seconds(300))) != nil else { return }
+            passes += 1
+            if passes % 12 == 0 {
+                for persona in personas {
+                    do { _ = try await decay(persona.name) } catch { logger.warning("decaying \(persona.name)'s memory failed: \(error)") }
+                }
+            }
             guard let cursor = try? await store.changeCursor() else { continue }
             if let last, last.cursor == cursor, last.waiting == 0 { continue }
             var waiting = 0
