@@ -104,8 +104,8 @@ final class BeliefGraphCache: Sendable {
         var personas: Set<String>
     }
 
-    /// A few graphs (a persona's, the whole home's, with history or not); the oldest go first.
-    static let capacity = 8
+    /// A few graphs (a persona's, the whole home's, with history or not; some 30 MB each at 100,000 edges); the oldest go first.
+    static let capacity = 4
     private let graphs = LockedBox<[(key: Key, cursor: Int64, graph: BeliefGraph)]>([])
 
     func graph(for key: Key, at cursor: Int64) -> BeliefGraph? {
