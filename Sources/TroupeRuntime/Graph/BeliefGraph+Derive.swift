@@ -104,7 +104,7 @@ final class BeliefGraphCache: Sendable {
         var personas: Set<String>
     }
 
-    /// A few graphs (a persona's, the whole home's, with history or not; some 30 MB each at 100,000 edges); the oldest go first.
+    /// A few graphs (a persona's, the whole home's, with history or not); the oldest go first.
     static let capacity = 4
     private let graphs = LockedBox<[(key: Key, cursor: Int64, graph: BeliefGraph)]>([])
 
