@@ -147,7 +147,7 @@ public final class Runtime: Service, Sendable {
     /// catches the recall index and the hot tier up with the change feed now and then (writes
     /// by other processes, and by one that died before writing them through), and puts changed
     /// persona files in force; takes on queued memory formation that another process left (it
-    /// ended, and its lease ran out); summarises quiet conversations (``consolidate(_:quiet:)``).
+    /// ended, and its lease ran out); summarises quiet conversations and decays memory (``consolidate(_:quiet:model:)``, ``decay(_:)``).
     /// Then shuts down.
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
