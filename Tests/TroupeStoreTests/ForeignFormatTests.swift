@@ -95,4 +95,22 @@ struct ForeignFormatTests {
             .init("line 2", field: "to", "a relation needs from, to and relationType (text)"),
         ])
     }
+
+    /// A write that fails partway: the error says how many records landed (whole batches).
+    @Test func aFailedBatchSaysHowFarTheImportGot() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mem0-\(UUID().uuidString).json")
+        try Data((0..<5).map { "{\"id\":\"m\($0)\",\"memory\":\"Memory number \($0)\"}" }.joined(separator: "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let batches = LockedBox(0)
+        let importer = ForeignImporter(format: .mem0, context: Self.context(), batchSize: 2) { batch, _ in
+            let n = batches.withLock { count in
+                count += 1
+                return count
+            }
+            guard n == 1 else { throw TroupeError(.storage, "the disk is full") }
+            return UpsertSummary(inserted: batch.count)
+        }
+        let error = await #expect(throws: TroupeError.self) { try await importer.run(file: file.path) }
+        #expect(error?.message.contains("stopped after 2 of 5 records") == true && error?.cause?.contains("the disk is full") == true, "\(String(describing: error))")
+    }
 }

@@ -56,7 +56,15 @@ public struct ForeignImporter: Sendable {
             var index = 0
             while index < mapped.records.count {
                 let batch = Array(mapped.records[index..<min(index + batchSize, mapped.records.count)])
-                report.written = report.written + (try await write(batch, format.rawValue))
+                do {
+                    report.written = report.written + (try await write(batch, format.rawValue))
+                } catch {
+                    // Each batch is one transaction: say how far it got, since a re-run finishes it.
+                    let code = (error as? TroupeError)?.code ?? .storage
+                    throw TroupeError(
+                        code, "the import stopped after \(index) of \(mapped.records.count) records (whole batches; importing the file again completes it)",
+                        context: file, cause: error)
+                }
                 index += batch.count
             }
         }
