@@ -30,6 +30,8 @@ let package = Package(
         // Prometheus at /metrics.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Encryption at rest (AES-GCM, SHA-256): the vault.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Value types shared by every module. No I/O.
@@ -56,6 +58,9 @@ let package = Package(
         .target(name: "TroupePostgres", dependencies: ["TroupeStore", "TroupeCore", "CLibPQ"]),
         // The Redis hot tier (hiredis) and the managed redis-server.
         .target(name: "TroupeRedis", dependencies: ["TroupeStore", "TroupeCore", "CHiredis"]),
+        // Encryption at rest: the master key, the keyring of data keys, and the sealer stores
+        // write every record's words through (swift-crypto).
+        .target(name: "TroupeVault", dependencies: ["TroupeStore", "TroupeCore", .product(name: "Crypto", package: "swift-crypto")]),
         // libedit (readline interface), for the REPL's line editing and history.
         .systemLibrary(name: "CEditLine"),
         // The system BLAS (OpenBLAS through cblas), for the scorer and the embedder.
@@ -79,6 +84,7 @@ let package = Package(
         // coordinator, persona actors), its one write path, and doctor.
         .target(name: "TroupeRuntime", dependencies: [
             "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeRetrieval", "TroupeLLM",
+            "TroupeVault",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,7 +123,7 @@ let package = Package(
         ]),
         .executableTarget(name: "troupe", dependencies: [
             "TroupeRuntime", "TroupeCore", "TroupeConfig", "TroupeStore", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeRetrieval", "TroupeBenchmarks", "TroupeLLM",
-            "TroupeService", "TroupeMCP", "TroupeServer", "CEditLine",
+            "TroupeService", "TroupeMCP", "TroupeServer", "CEditLine", "TroupeVault",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,13 +136,13 @@ let package = Package(
         .target(name: "TroupeStoreConformance", dependencies: ["TroupeStore", "TroupeCore", "PoolWatchStart"], path: "Tests/TroupeStoreConformance"),
         // Each driver's stores for tests (a scratch PostgreSQL server, a managed redis-server, SQLite files), off the pool.
         .target(name: "TroupeStoreDriverSupport", dependencies: [
-                    "TroupeStore", "TroupeCore", "TroupeStoreConformance", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
+                    "TroupeStore", "TroupeCore", "TroupeStoreConformance", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeVault",
                 ],
                 path: "Tests/TroupeStoreDriverSupport"),
         // Starts the test process's watch of the cooperative pool (PoolWatch.swift) when asked to.
         .target(name: "PoolWatchStart", path: "Tests/PoolWatchStart"),
         .testTarget(name: "TroupeStoreTests", dependencies: [
-            "TroupeStore", "TroupeStoreConformance", "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
+            "TroupeStore", "TroupeStoreConformance", "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeVault",
         ],
         // Other systems' awkward and broken files, read by path with their expected outcomes.
         exclude: ["ForeignCorpus"]),
@@ -189,7 +195,7 @@ let package = Package(
         ]),
         .testTarget(name: "TroupeCLITests", dependencies: [
                         "TroupeCore", "TroupeStore", "TroupeStoreConformance",
-                        "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis",
+                        "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeVault",
                         // JSON answers read by member (`answer["key"]?.text`).
                         "TroupeServiceTestSupport",
                         // `troupe serve`'s test calls it over a socket.

@@ -21,6 +21,12 @@ extension RuntimeConfig {
         storage.importBatch = s.int("import_batch", in: Self.importBatchRange) ?? storage.importBatch
         storage.maxLineBytes = s.int("max_line_bytes", in: Self.maxLineRange) ?? storage.maxLineBytes
         storage.synchronous = s.choice("synchronous") ?? storage.synchronous
+        storage.encrypt = s.bool("encrypt") ?? storage.encrypt
+        storage.vaultKeyEnv = s.string("vault_key_env")
+        storage.vaultKeyCommand = s.string("vault_key_command")
+        if storage.vaultKeyEnv != nil, storage.vaultKeyCommand != nil {
+            s.source.error("'storage.vault_key_env' and 'storage.vault_key_command' both name the master key; keep one", at: s.node("vault_key_command") ?? s.node)
+        }
         s.finish()
         return storage
     }

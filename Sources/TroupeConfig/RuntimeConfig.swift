@@ -53,6 +53,14 @@ public struct RuntimeConfig: Sendable, Hashable {
         /// `full` fsyncs every commit (an acknowledged write survives power loss); `normal`
         /// survives a crashed process only.
         public var synchronous = Synchronous.full
+        /// Whether a home whose store does not exist yet is made encrypted (`troupe vault init`
+        /// encrypts one that exists).
+        public var encrypt = false
+        /// Where the vault's master key comes from, when not the home's key file
+        /// (vault/master.key): the variable holding it (base64), or a command that prints it
+        /// (an external KMS).
+        public var vaultKeyEnv: String?
+        public var vaultKeyCommand: String?
 
         public enum Synchronous: String, Sendable, Hashable, CaseIterable {
             case full, normal

@@ -12,7 +12,7 @@ public struct PostgresDriver: StoreDriver {
 
     public func open(_ address: StoreAddress, options: StoreOptions) throws -> any MemoryStore & MigrationEndpoint {
         try PostgresStore(
-            location: Self.location(address), codec: options.codec, connections: options.connections, reconnectWindow: options.reconnectWindow)
+            location: Self.location(address), sealer: options.sealer, connections: options.connections, reconnectWindow: options.reconnectWindow)
     }
 
     /// The URL without its password, and the schema when one is named.

@@ -24,7 +24,7 @@ extension PostgresStore: FormationQueueStore {
         """
 
     public func enqueueFormation(_ job: QueuedFormation) async throws -> Bool {
-        let said = try codec.encode(job.said)
+        let said = try sealer.seal(text: job.said, at: job.place)
         return try await write("write a formation job down") { c, _ in
             try c.execute("""
                 INSERT INTO formation_job (id, persona, conversation, turn, said, enqueued_at, claimed_by, lease_until, attempts)
@@ -87,10 +87,16 @@ extension PostgresStore: FormationQueueStore {
         }
     }
 
+    public func dropFormations(persona: String) async throws -> Int {
+        try await write("drop a persona's formation jobs") { c, _ in
+            try c.execute("DELETE FROM formation_job WHERE persona = $1", [.text(persona)]).affected
+        }
+    }
+
     private func formation(_ row: PGRow) throws -> QueuedFormation {
         QueuedFormation(
             id: try row.string("id"), persona: try row.string("persona"), conversation: try row.string("conversation"),
-            turn: Int(try row.int("turn")), said: try codec.decode(try row.bytes("said")),
+            turn: Int(try row.int("turn")), said: try sealer.open(text: try row.bytes("said"), at: QueuedFormation.place(persona: try row.string("persona"), id: try row.string("id"))),
             enqueuedAt: Date(millisecondsSince1970: try row.int("enqueued_at")), holder: row.optionalString("claimed_by"),
             leaseUntil: row.optionalInt("lease_until").map(Date.init(millisecondsSince1970:)), attempts: Int(try row.int("attempts")))
     }

@@ -50,7 +50,7 @@ extension PostgresStore {
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY m.owner, m.slice, m.created_at, m.id LIMIT \(max(0, limit))
                 """
-            return try c.execute(sql, parameters).rows.map(self.indexEntry)
+            return try c.execute(sql, parameters).rows.compactMap { try self.sealer.readable($0, self.indexEntry) }
         }
     }
 
@@ -60,7 +60,7 @@ extension PostgresStore {
             try c.execute("""
                 SELECT \(Self.indexColumns) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = $1::text
                 WHERE m.id = ANY($2) ORDER BY m.id
-                """, [model.map(PGValue.text) ?? .null, .texts(ids)]).rows.map(self.indexEntry)
+                """, [model.map(PGValue.text) ?? .null, .texts(ids)]).rows.compactMap { try self.sealer.readable($0, self.indexEntry) }
         }
     }
 
@@ -77,7 +77,7 @@ extension PostgresStore {
             try c.execute("""
                 SELECT \(Self.indexColumns) FROM memory m LEFT JOIN memory_vector v ON v.seq = m.seq AND v.model = $1
                 WHERE v.seq IS NULL AND m.id > $2 ORDER BY m.id LIMIT \(max(0, limit))
-                """, [.text(model), .text(afterID ?? "")]).rows.map(self.indexEntry)
+                """, [.text(model), .text(afterID ?? "")]).rows.compactMap { try self.sealer.readable($0, self.indexEntry) }
         }
     }
 
@@ -139,11 +139,14 @@ extension PostgresStore {
         guard let owner = PersonaID(rawValue: try row.string("owner")), let slice = SliceKind(rawValue: try row.string("slice")) else {
             throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
         }
-        let tagsText = try row.string("tags")
+        let version = try row.int("version")
+        let place = { SealedPlace(owner: owner.rawValue, record: id, version: version, field: $0) }
+        let tagsText = try sealer.openColumn(try row.string("tags"), at: place(.tags))
         return IndexEntry(
-            id: id, owner: owner, slice: slice, content: try codec.decode(try row.bytes("content")), importance: try row.double("importance"),
+            id: id, owner: owner, slice: slice, content: try sealer.open(text: try row.bytes("content"), at: place(.content)),
+            importance: try row.double("importance"),
             tags: tagsText == "[]" ? [] : try StoredStrings.decode(tagsText), createdAt: Date(millisecondsSince1970: try row.int("created_at")),
-            version: Int(try row.int("version")), expiresAt: row.optionalInt("expires_at").map(Date.init(millisecondsSince1970:)),
-            vector: row.optionalBytes("vector").flatMap([Float].init(storedBytes:)), sequence: try row.int("seq"))
+            version: Int(version), expiresAt: row.optionalInt("expires_at").map(Date.init(millisecondsSince1970:)),
+            vector: try row.optionalBytes("vector").flatMap { try sealer.openVector($0, of: id, owner: owner.rawValue) }, sequence: try row.int("seq"))
     }
 }

@@ -4,7 +4,6 @@ import TroupeStore
 
 extension PostgresStore: MigrationEndpoint {
     public var migrationName: String { location.displayed + (location.schema.map { " (schema \($0))" } ?? "") }
-    public var codecID: String { codec.id }
 
     public func migrationRows(_ table: MigrationTable, after: [StoredValue]?, limit: Int) async throws -> [MigrationRow] {
         try await read("read rows to migrate") { c in

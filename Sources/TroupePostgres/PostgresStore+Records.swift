@@ -14,14 +14,14 @@ extension PostgresStore {
 
     public func get(_ id: String) async throws -> MemoryRecord? {
         try await read("read a record") { c in
-            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = $1", [.text(id)]).rows.first.map { try self.record($0) }
+            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = $1", [.text(id)]).rows.first.flatMap { try self.sealer.readable($0, self.record) }
         }
     }
 
     public func records(ids: [String]) async throws -> [MemoryRecord] {
         guard !ids.isEmpty else { return [] }
         let found = try await read("read records") { c in
-            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = ANY($1)", [.texts(ids)]).rows.map { try self.record($0) }
+            try c.execute("SELECT \(Self.recordColumns) FROM memory WHERE id = ANY($1)", [.texts(ids)]).rows.compactMap { try self.sealer.readable($0, self.record) }
         }
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return ids.compactMap { byID[$0] }
@@ -49,27 +49,38 @@ extension PostgresStore {
     public func forget(_ id: String, reason: String?, at time: Date) async throws -> ForgetReceipt {
         try await write("forget a record") { c, changes in
             guard let row = try self.lockedRow(id, c) else { throw TroupeError(.notFound, "no record with this id", context: id) }
-            let record = try self.record(row)
-            try c.execute("DELETE FROM memory_vector WHERE seq = $1", [.int(try row.int("seq"))])
-            try c.execute("DELETE FROM memory WHERE id = $1", [.text(id)])
-            let versions = try c.execute("DELETE FROM memory_version WHERE id = $1", [.text(id)]).affected + 1
-            try c.execute("DELETE FROM memory_lost WHERE id = $1", [.text(id)])
-            try c.execute("DELETE FROM memory_link WHERE id = $1 OR other = $1", [.text(id)])
-            changes.removed(id, owner: record.owner, slice: record.slice)
-            let receipt = ForgetReceipt(
-                id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: versions, forgottenAt: time, reason: reason)
-            try c.execute(
-                "INSERT INTO forget_log (id, owner, slice, versions, forgotten_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-                [.text(id), .text(receipt.owner), .text(receipt.slice), .int(Int64(versions)), .int(time.millisecondsSince1970),
-                 reason.map(PGValue.text) ?? .null])
-            return receipt
+            return try self.removeRecord(row, reason: reason, at: time, c, &changes)
         }
+    }
+
+    /// Removes the record of `row` (locked) with its versions, vector and conflict history,
+    /// leaving a forget receipt, in the caller's transaction. Owner and slice are read as
+    /// stored: a record sealed with a shredded key is removed unread.
+    func removeRecord(_ row: PGRow, reason: String?, at time: Date, _ c: PGConnection, _ changes: inout PGChanges) throws -> ForgetReceipt {
+        let id = try row.string("id")
+        guard let owner = PersonaID(rawValue: try row.string("owner")), let slice = SliceKind(rawValue: try row.string("slice")) else {
+            throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
+        }
+        try c.execute("DELETE FROM memory_vector WHERE seq = $1", [.int(try row.int("seq"))])
+        try c.execute("DELETE FROM memory WHERE id = $1", [.text(id)])
+        let versions = try c.execute("DELETE FROM memory_version WHERE id = $1", [.text(id)]).affected + 1
+        try c.execute("DELETE FROM memory_lost WHERE id = $1", [.text(id)])
+        try c.execute("DELETE FROM memory_link WHERE id = $1 OR other = $1", [.text(id)])
+        changes.removed(id, owner: owner, slice: slice)
+        let receipt = ForgetReceipt(
+            id: id, owner: owner.rawValue, slice: slice.rawValue, versions: versions, forgottenAt: time, reason: reason)
+        try c.execute(
+            "INSERT INTO forget_log (id, owner, slice, versions, forgotten_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+            [.text(id), .text(receipt.owner), .text(receipt.slice), .int(Int64(versions)), .int(time.millisecondsSince1970),
+             reason.map(PGValue.text) ?? .null])
+        return receipt
     }
 
     public func query(_ query: MemoryQuery) async throws -> [MemoryRecord] {
         try await read("query records") { c in
             var parameters: [PGValue] = []
-            var conditions = Self.filter(query, prefix: "", parameters: &parameters)
+            let afterSQL = query.tag != nil && self.sealer.seals
+            var conditions = Self.filter(query, prefix: "", parameters: &parameters, sealed: afterSQL)
             if query.order == .canonical, let after = query.after {
                 parameters += [
                     .text(after.owner.rawValue), .text(after.slice.rawValue), .int(after.createdAt.millisecondsSince1970), .text(after.id),
@@ -84,8 +95,9 @@ extension PostgresStore {
             case .canonical: sql += " ORDER BY owner, slice, created_at, id"
             case .expiringLast: sql += " ORDER BY expires_at IS NULL, expires_at DESC, created_at DESC, id DESC"
             }
-            if let limit = query.limit { sql += " LIMIT \(max(0, limit))" }
-            return try c.execute(sql, parameters).rows.map { try self.record($0) }
+            if let limit = query.limit, !afterSQL { sql += " LIMIT \(max(0, limit))" }
+            let records = try c.execute(sql, parameters).rows.compactMap { try self.sealer.readable($0, self.record) }
+            return afterSQL ? query.taggedOnly(records) : records
         }
     }
 
@@ -103,8 +115,8 @@ extension PostgresStore {
                 return RecordHistory(versions: [], forgotten: receipt)
             }
             guard let current else { throw TroupeError(.notFound, "no record with this id", context: id) }
-            let (lost, links) = try self.conflictHistory(of: id, c)
-            return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil, lost: lost, links: links)
+            let (lost, links) = try self.conflictHistory(of: id, owner: try current.string("owner"), c)
+            return RecordHistory(versions: try (old + [current]).compactMap { try self.sealer.readable($0, self.record) }, forgotten: nil, lost: lost, links: links)
         }
     }
 
@@ -152,7 +164,15 @@ extension PostgresStore {
                     // Removed by another writer since the insert found it: run the batch again.
                     throw PGError(sqlState: "40001", message: "a record vanished during an import")
                 }
-                let old = try self.record(row)
+                guard let old = try self.sealer.readable(row, self.record) else {
+                    // Sealed with a shredded key, the record is gone: its remains make way for the new one.
+                    _ = try self.removeRecord(row, reason: "sealed with a shredded key", at: time, c, &changes)
+                    let again = try self.insertNew([stored], vectors: vectors, c, &changes)
+                    guard again[record.id] != nil else { throw TroupeError(.storage, "a removed record is still there", context: record.id) }
+                    result.summary.inserted += 1
+                    result.written.append(stored)
+                    continue
+                }
                 try StoreConflict.checkSameOwner(old, record)
                 if old.hasSameValue(as: record) {
                     result.summary.unchanged += 1
@@ -192,17 +212,17 @@ extension PostgresStore {
             """, columns).rows
         var inserted: [String: Int64] = [:]
         for row in returned { inserted[try row.string("id")] = try row.int("seq") }
-        var embedded: [(Int64, EmbeddedVector)] = []
+        var embedded: [(Int64, EmbeddedVector, MemoryRecord)] = []
         var counted: Set<String> = []
         for record in records where inserted[record.id] != nil && counted.insert(record.id).inserted {
             changes.changed(record.id, owner: record.owner, slice: record.slice)
-            if let vector = vectors[record.id] { embedded.append((inserted[record.id]!, vector)) }
+            if let vector = vectors[record.id] { embedded.append((inserted[record.id]!, vector, record)) }
         }
         if !embedded.isEmpty {
             try c.execute(
                 "INSERT INTO memory_vector (seq, model, vector) SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[])",
                 [.ints(embedded.map(\.0)), .texts(embedded.map(\.1.model)),
-                 .array(embedded.map { .bytes($0.1.values.storedBytes) }, of: PGValue.byteaOID)])
+                 .array(try embedded.map { .bytes(try sealer.sealVector($0.1.values, of: $0.2.id, owner: $0.2.owner.rawValue)) }, of: PGValue.byteaOID)])
         }
         return inserted
     }

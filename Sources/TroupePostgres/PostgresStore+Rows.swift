@@ -112,8 +112,9 @@ extension PostgresStore {
     /// A record as the 16 parameters of ``recordColumns``.
     func parameters(_ r: MemoryRecord) throws -> [PGValue] {
         [
-            .text(r.id), .text(r.owner.rawValue), .text(r.slice.rawValue), .bytes(try codec.encode(r.content)), .double(r.importance),
-            .text(JSONValue.array(r.tags.map(JSONValue.string)).canonicalText), .text(r.source), r.metadata.map { .text($0.canonicalText) } ?? .null,
+            .text(r.id), .text(r.owner.rawValue), .text(r.slice.rawValue), .bytes(try sealer.seal(text: r.content, at: r.place(.content))), .double(r.importance),
+            .text(try sealer.sealColumn(JSONValue.array(r.tags.map(JSONValue.string)).canonicalText, at: r.place(.tags))), .text(r.source),
+            try r.metadata.map { .text(try sealer.sealColumn($0.canonicalText, at: r.place(.metadata))) } ?? .null,
             .int(r.createdAt.millisecondsSince1970), .int(r.lastAccessedAt.millisecondsSince1970), .int(Int64(r.accessCount)),
             .int(r.validFrom.millisecondsSince1970), r.validTo.map { .int($0.millisecondsSince1970) } ?? .null,
             r.expiresAt.map { .int($0.millisecondsSince1970) } ?? .null, .int(Int64(r.version)), r.modelID.map(PGValue.text) ?? .null,
@@ -126,16 +127,19 @@ extension PostgresStore {
         guard let owner = PersonaID(rawValue: try row.string("owner")), let slice = SliceKind(rawValue: try row.string("slice")) else {
             throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
         }
-        let metadata = try row.optionalString("metadata").map { try JSONValue.parse(Array($0.utf8)) }
+        let version = try row.int("version")
+        let place = { SealedPlace(owner: owner.rawValue, record: id, version: version, field: $0) }
+        let metadata = try row.optionalString("metadata").map { try JSONValue.parse(Array(try sealer.openColumn($0, at: place(.metadata)).utf8)) }
         return MemoryRecord(
-            id: id, owner: owner, slice: slice, content: try codec.decode(try row.bytes("content")),
-            importance: try row.double("importance"), tags: try StoredStrings.decode(try row.string("tags")), source: try row.string("source"),
+            id: id, owner: owner, slice: slice, content: try sealer.open(text: try row.bytes("content"), at: place(.content)),
+            importance: try row.double("importance"), tags: try StoredStrings.decode(try sealer.openColumn(try row.string("tags"), at: place(.tags))),
+            source: try row.string("source"),
             createdAt: Date(millisecondsSince1970: try row.int("created_at")),
             lastAccessedAt: Date(millisecondsSince1970: try row.int("last_accessed_at")), accessCount: Int(try row.int("access_count")),
             validFrom: Date(millisecondsSince1970: try row.int("valid_from")),
             validTo: row.optionalInt("valid_to").map(Date.init(millisecondsSince1970:)),
             expiresAt: row.optionalInt("expires_at").map(Date.init(millisecondsSince1970:)),
-            version: Int(try row.int("version")), modelID: row.optionalString("model"), metadata: metadata)
+            version: Int(version), modelID: row.optionalString("model"), metadata: metadata)
     }
 
     /// The current row of `id`, locked until the transaction ends.
@@ -187,14 +191,16 @@ extension PostgresStore {
         try c.execute("""
             INSERT INTO memory_vector (seq, model, vector) VALUES ($1, $2, $3)
             ON CONFLICT (seq) DO UPDATE SET model = excluded.model, vector = excluded.vector
-            """, [.int(seq), .text(vector.model), .bytes(vector.values.storedBytes)])
+            """, [.int(seq), .text(vector.model), .bytes(try sealer.sealVector(vector.values, of: record.id, owner: record.owner.rawValue))])
         try c.execute("UPDATE memory SET model = $1 WHERE seq = $2", [.text(vector.model), .int(seq)])
         changes.changed(record.id, owner: record.owner, slice: record.slice)
     }
 
     /// SQL conditions for a query's filters (not its order or paging), numbering parameters
     /// from `$\(parameters.count + 1)`.
-    static func filter(_ q: MemoryQuery, prefix p: String, parameters: inout [PGValue]) -> [String] {
+    /// A sealing store leaves the tag out (its tags are unreadable to SQL): the caller filters
+    /// on it after opening the rows.
+    static func filter(_ q: MemoryQuery, prefix p: String, parameters: inout [PGValue], sealed: Bool = false) -> [String] {
         var sql: [String] = []
         func next(_ value: PGValue) -> String {
             parameters.append(value)
@@ -205,7 +211,7 @@ extension PostgresStore {
         if let after = q.createdAfter { sql.append("\(p)created_at > \(next(.int(after.millisecondsSince1970)))") }
         if let before = q.createdBefore { sql.append("\(p)created_at < \(next(.int(before.millisecondsSince1970)))") }
         if let after = q.expiringAfter { sql.append("\(p)expires_at > \(next(.int(after.millisecondsSince1970)))") }
-        if let tag = q.tag {
+        if let tag = q.tag, !sealed {
             sql.append("EXISTS (SELECT 1 FROM json_array_elements_text(\(p)tags::json) AS t(tag) WHERE t.tag = \(next(.text(tag))))")
         }
         return sql

@@ -54,15 +54,18 @@ extension PostgresStore {
     }
 
     /// The lost values and links of a record, for its history.
-    func conflictHistory(of id: String, _ c: PGConnection) throws -> (lost: [LostValue], links: [RecordLink]) {
+    /// `owner`: the record's, whose key seals its lost values.
+    func conflictHistory(of id: String, owner: String, _ c: PGConnection) throws -> (lost: [LostValue], links: [RecordLink]) {
         let lost = try c.execute("SELECT * FROM memory_lost WHERE id = $1 ORDER BY audit", [.text(id)]).rows.map { row in
-            LostValue(
+            let audit = try row.int("audit")
+            let place = { SealedPlace(owner: owner, record: id, version: audit, field: $0) }
+            return LostValue(
                 audit: try row.int("audit"), id: try row.string("id"), writer: try row.string("writer"),
                 baseVersion: Int(try row.int("base_version")),
                 outcome: ConflictDecision(rawValue: try row.string("outcome")) ?? .keepCurrent,
-                content: try codec.decode(try row.bytes("content")), importance: try row.double("importance"),
-                tags: try StoredStrings.decode(try row.string("tags")),
-                metadata: try row.optionalString("metadata").map { try JSONValue.parse(Array($0.utf8)) },
+                content: try sealer.open(text: try row.bytes("content"), at: place(.lostContent)), importance: try row.double("importance"),
+                tags: try StoredStrings.decode(try sealer.openColumn(try row.string("tags"), at: place(.lostTags))),
+                metadata: try row.optionalString("metadata").map { try JSONValue.parse(Array(try sealer.openColumn($0, at: place(.lostMetadata)).utf8)) },
                 writtenAt: Date(millisecondsSince1970: try row.int("written_at")))
         }
         let links = try c.execute("SELECT * FROM memory_link WHERE id = $1 ORDER BY audit", [.text(id)]).rows.map { row in
@@ -141,14 +144,16 @@ struct PGSharedSteps: SharedWriteSteps {
             ])
     }
 
-    mutating func keep(_ lost: LostValue) throws {
+    mutating func keep(_ lost: LostValue, owner: PersonaID) throws {
+        let (sealer, place) = (store.sealer, { lost.place($0, owner: owner.rawValue) })
         try connection.execute("""
             INSERT INTO memory_lost (audit, id, writer, base_version, outcome, content, importance, tags, metadata, written_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             """, [
                 .int(lost.audit), .text(lost.id), .text(lost.writer), .int(Int64(lost.baseVersion)), .text(lost.outcome.rawValue),
-                .bytes(try store.codec.encode(lost.content)), .double(lost.importance), .text(StoredStrings.encode(lost.tags)),
-                lost.metadata.map { .text($0.canonicalText) } ?? .null, .int(lost.writtenAt.millisecondsSince1970),
+                .bytes(try sealer.seal(text: lost.content, at: place(.lostContent))), .double(lost.importance),
+                .text(try sealer.sealColumn(StoredStrings.encode(lost.tags), at: place(.lostTags))),
+                try lost.metadata.map { .text(try sealer.sealColumn($0.canonicalText, at: place(.lostMetadata))) } ?? .null, .int(lost.writtenAt.millisecondsSince1970),
             ])
     }
 

@@ -23,7 +23,7 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
     let pool: PGPool
     /// Run in each write transaction just before COMMIT (tests only).
     let beforeCommit = CommitHook()
-    let codec: any ContentCodec
+    public let sealer: any RecordSealer
     /// The LISTEN/NOTIFY channel of this store's schema.
     public let channel: String
     /// The server's version, read when the store was opened (150018 for 15.18).
@@ -38,18 +38,18 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
     static let upgrades: [(from: String, sql: String)] = [("pg-v1", formationSQL), ("pg-v2", accessSQL)]
 
     /// Connects, creates the schema if needed (one process at a time, under an advisory lock)
-    /// and checks the codec. Throws `cannot reach the store at …` when the server does not answer.
+    /// and checks the sealer. Throws `cannot reach the store at …` when the server does not answer.
     public init(
-        location: PostgresLocation, codec: any ContentCodec = IdentityCodec(), connections: Int = 4, reconnectWindow: Double = 10
+        location: PostgresLocation, sealer: any RecordSealer = PlainSealer(), connections: Int = 4, reconnectWindow: Double = 10
     ) throws {
         self.location = location
-        self.codec = codec
+        self.sealer = sealer
         channel = "troupe_changes_" + (location.schema ?? "public").lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
         let first: PGConnection
         do {
             first = try PGConnection(location)
             serverVersion = first.serverVersion
-            try Self.migrate(first, location: location, codec: codec)
+            try Self.migrate(first, location: location, sealer: sealer)
         } catch let error as TroupeError {
             throw error
         } catch let error as PGError where error.isConnectionLoss {
@@ -60,7 +60,7 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
         pool = PGPool(location: location, size: connections, reconnectWindow: reconnectWindow, first: first)
     }
 
-    private static func migrate(_ c: PGConnection, location: PostgresLocation, codec: any ContentCodec) throws {
+    private static func migrate(_ c: PGConnection, location: PostgresLocation, sealer: any RecordSealer) throws {
         try c.execute("BEGIN")
         do {
             // Two processes opening a new database at once must not both create the schema.
@@ -78,13 +78,13 @@ public final class PostgresStore: RecordStore, SharedSliceStore, IndexSource, Ho
             if let stored = values["schema"], stored != schemaVersion {
                 throw TroupeError(.storage, "the store has schema '\(stored)', which this build does not know", context: location.displayed)
             }
-            if let stored = values["codec"], stored != codec.id {
-                throw TroupeError(.storage, "the store was written with codec '\(stored)', not '\(codec.id)'", context: location.displayed)
+            if let stored = values["codec"], stored != sealer.id {
+                throw TroupeError(.storage, SealerMismatch.describe(stored: stored, opening: sealer.id), context: location.displayed)
             }
             if values["codec"] == nil {
                 try c.execute(
                     "INSERT INTO store_info (key, value) VALUES ('codec', $1), ('schema', $2) ON CONFLICT DO NOTHING",
-                    [.text(codec.id), .text(schemaVersion)])
+                    [.text(sealer.id), .text(schemaVersion)])
             }
             try c.execute("COMMIT")
         } catch {

@@ -11,10 +11,35 @@ enum HotRecordCodec {
     /// `nil` (and is then read from SQLite, and replaced by the next rebuild).
     static let layout: UInt8 = 1
 
-    static func encode(_ r: MemoryRecord) -> [UInt8] {
+    /// The layout of a sealed value: after the header line, the owner and the id (as the item's
+    /// key names them), then the fields of layout 1 sealed as one value under the owner's key,
+    /// bound to the record and version.
+    static let sealedLayout: UInt8 = 2
+
+    static func encode(_ r: MemoryRecord, sealer: any RecordSealer = PlainSealer()) throws -> [UInt8] {
         var out = Array("\(r.version)\n".utf8)
-        out.reserveCapacity(out.count + 96 + r.content.utf8.count)
-        out.append(layout)
+        guard sealer.seals else {
+            out.append(layout)
+            out += fields(r)
+            return out
+        }
+        out.append(sealedLayout)
+        for text in [r.owner.rawValue, r.id] {
+            withUnsafeBytes(of: UInt32(text.utf8.count).littleEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: text.utf8)
+        }
+        out += try sealer.seal(fields(r), at: place(owner: r.owner.rawValue, id: r.id, version: Int64(r.version)))
+        return out
+    }
+
+    static func place(owner: String, id: String, version: Int64) -> SealedPlace {
+        SealedPlace(owner: owner, record: id, version: version, field: .hot)
+    }
+
+    /// Every field, in the compact binary form.
+    private static func fields(_ r: MemoryRecord) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + r.content.utf8.count)
         func string(_ s: String?) {
             guard let s else { return integer32(UInt32.max) }
             integer32(UInt32(s.utf8.count))
@@ -44,41 +69,59 @@ enum HotRecordCodec {
         return out
     }
 
-    static func decode(_ bytes: [UInt8]) -> MemoryRecord? {
+    /// The record in `bytes`, or `nil` for anything else: another layout, a value sealed when
+    /// `sealer` does not seal (or the other way round), or one that does not open.
+    static func decode(_ bytes: [UInt8], sealer: any RecordSealer = PlainSealer()) -> MemoryRecord? {
         bytes.withUnsafeBufferPointer { buffer -> MemoryRecord? in
             guard let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
             var reader = Reader(buffer: buffer, at: newline + 1)
-            guard reader.byte() == layout,
-                let id = reader.string(), let ownerName = reader.string(), let owner = PersonaID(rawValue: ownerName),
-                let sliceName = reader.string(), let slice = SliceKind(rawValue: sliceName), let content = reader.string(),
-                let importance = reader.integer64().map({ Double(bitPattern: UInt64(bitPattern: $0)) }),
-                let tagCount = reader.integer32(), tagCount < 100_000
-            else { return nil }
-            var tags: [String] = []
-            tags.reserveCapacity(Int(tagCount))
-            for _ in 0..<tagCount {
-                guard let tag = reader.string() else { return nil }
-                tags.append(tag)
+            switch (reader.byte(), sealer.seals) {
+            case (layout, false): return fields(&reader)
+            case (sealedLayout, true):
+                guard let version = Int64(String(decoding: UnsafeBufferPointer(rebasing: buffer[..<newline]), as: UTF8.self)),
+                    let owner = reader.string(), let id = reader.string(),
+                    let body = try? sealer.open(Array(buffer[reader.at...]), at: place(owner: owner, id: id, version: version))
+                else { return nil }
+                return body.withUnsafeBufferPointer { sealed in
+                    var inner = Reader(buffer: sealed, at: 0)
+                    guard let record = fields(&inner), record.owner.rawValue == owner, record.id == id else { return nil }
+                    return record
+                }
+            default: return nil
             }
-            guard let source = reader.string(), let created = reader.time() ?? nil, let accessed = reader.time() ?? nil,
-                let accessCount = reader.integer64(), let validFrom = reader.time() ?? nil, let validTo = reader.time(),
-                let expiresAt = reader.time(), let version = reader.integer64(), let model = reader.optionalString(),
-                let metadataText = reader.optionalString()
-            else { return nil }
-            var metadata: JSONValue?
-            if let metadataText {
-                guard let parsed = try? JSONValue.parse(Array(metadataText.utf8)) else { return nil }
-                metadata = parsed
-            }
-            return MemoryRecord(
-                id: id, owner: owner, slice: slice, content: content, importance: importance, tags: tags, source: source,
-                createdAt: created, lastAccessedAt: accessed, accessCount: Int(accessCount), validFrom: validFrom, validTo: validTo,
-                expiresAt: expiresAt, version: Int(version), modelID: model, metadata: metadata)
         }
     }
 
+    private static func fields(_ reader: inout Reader) -> MemoryRecord? {
+        guard let id = reader.string(), let ownerName = reader.string(), let owner = PersonaID(rawValue: ownerName),
+            let sliceName = reader.string(), let slice = SliceKind(rawValue: sliceName), let content = reader.string(),
+            let importance = reader.integer64().map({ Double(bitPattern: UInt64(bitPattern: $0)) }),
+            let tagCount = reader.integer32(), tagCount < 100_000
+        else { return nil }
+        var tags: [String] = []
+        tags.reserveCapacity(Int(tagCount))
+        for _ in 0..<tagCount {
+            guard let tag = reader.string() else { return nil }
+            tags.append(tag)
+        }
+        guard let source = reader.string(), let created = reader.time() ?? nil, let accessed = reader.time() ?? nil,
+            let accessCount = reader.integer64(), let validFrom = reader.time() ?? nil, let validTo = reader.time(),
+            let expiresAt = reader.time(), let version = reader.integer64(), let model = reader.optionalString(),
+            let metadataText = reader.optionalString()
+        else { return nil }
+        var metadata: JSONValue?
+        if let metadataText {
+            guard let parsed = try? JSONValue.parse(Array(metadataText.utf8)) else { return nil }
+            metadata = parsed
+        }
+        return MemoryRecord(
+            id: id, owner: owner, slice: slice, content: content, importance: importance, tags: tags, source: source,
+            createdAt: created, lastAccessedAt: accessed, accessCount: Int(accessCount), validFrom: validFrom, validTo: validTo,
+            expiresAt: expiresAt, version: Int(version), modelID: model, metadata: metadata)
+    }
+
     /// Reads fields in order; every read is `nil` past the end.
-    private struct Reader {
+    struct Reader {
         let buffer: UnsafeBufferPointer<UInt8>
         var at: Int
 

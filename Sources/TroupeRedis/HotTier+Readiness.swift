@@ -60,7 +60,8 @@ extension HotTier {
         let wanted = desired.flatMap { $0.value.values }
         let stored = try await client.pipeline(wanted.map { ["GET", .init(itemKey($0.owner, $0.slice, $0.id))] })
         var commands: [[RedisArgument]] = []
-        for (record, value) in zip(wanted, stored) where value.bytes != HotRecordCodec.encode(record) {
+        // Compared as records: a sealed value is never the same bytes twice.
+        for (record, value) in zip(wanted, stored) where value.bytes.flatMap({ HotRecordCodec.decode($0, sealer: sealer) }) != record {
             commands += self.commands(for: record, now: now)
         }
         // Items hot in Redis but not in the snapshot: dropped unless SQLite has them hot now

@@ -82,7 +82,7 @@ extension HotTier {
                 let values = reply.dropFirst().first?.array ?? []
                 var gone: [String] = []
                 for (member, value) in zip(members, values) {
-                    guard let bytes = value.bytes, let record = HotRecordCodec.decode(bytes), hotUntil(record, now: now) != nil
+                    guard let bytes = value.bytes, let record = HotRecordCodec.decode(bytes, sealer: sealer), hotUntil(record, now: now) != nil
                     else {
                         gone.append(member)
                         continue

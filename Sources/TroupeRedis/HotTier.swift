@@ -36,6 +36,9 @@ public actor HotTier {
     /// `troupe:<home>`: every key of this home starts with it.
     public nonisolated let namespace: String
     let store: any MemoryStore
+    /// What seals each item (an encrypted home's vault, as its store): Redis holds nothing of a
+    /// memory that the store would not.
+    let sealer: any RecordSealer
     let clock: any WallClock
     let policies: [PersonaID: Policy]
     let defaultPolicy: Policy
@@ -74,6 +77,7 @@ public actor HotTier {
         self.client = client
         namespace = "troupe:" + SHA256.hex(of: Array(home.standardizedFileURL.path.utf8)).prefix(12)
         self.store = store
+        sealer = (store as? any MigrationEndpoint)?.sealer ?? PlainSealer()
         self.clock = clock
         self.policies = policies
         self.defaultPolicy = defaultPolicy
@@ -120,13 +124,20 @@ public actor HotTier {
     /// was forgotten (see ``put`` and ``didForget(_:)``).
     func commands(for record: MemoryRecord, now: Date) -> [[RedisArgument]] {
         let item = itemKey(record.owner, record.slice, record.id), set = setKey(record.owner, record.slice)
+        let drop: [[RedisArgument]] = [["DEL", .init(item)], ["ZREM", .init(set), .init(member(record))]]
         guard let until = hotUntil(record, now: now) else {
-            return record.slice == .working || record.slice == .episodic ? [["DEL", .init(item)], ["ZREM", .init(set), .init(member(record))]] : []
+            return record.slice == .working || record.slice == .episodic ? drop : []
+        }
+        let value: [UInt8]
+        do { value = try HotRecordCodec.encode(record, sealer: sealer) } catch {
+            // Not sealed (its key could not be made): dropped, so that reads go to the store.
+            warn("a hot copy of \(record.id) could not be sealed (\(error)); it is read from the store")
+            return drop
         }
         let ttl = max(1, until.millisecondsSince1970 - now.millisecondsSince1970)
         return [[
             "EVAL", .init(Self.put), "2", .init(item), .init(set),
-            .init(bytes: HotRecordCodec.encode(record)), .init(record.version), .init(ttl), .init(until.millisecondsSince1970), .init(member(record)),
+            .init(bytes: value), .init(record.version), .init(ttl), .init(until.millisecondsSince1970), .init(member(record)),
         ]]
     }
 

@@ -2,11 +2,12 @@ import Foundation
 import TroupeConfig
 import TroupeCore
 import TroupeStore
+import TroupeVault
 
 extension Doctor {
     /// The store check: the SQLite file (if it exists yet) or the PostgreSQL server, with its
     /// schema, size and how many records have vectors; and the store, opened, for later checks.
-    static func storeCheck(_ runtime: RuntimeConfig, home: URL) async -> (DoctorReport.Check, (any MemoryStore)?) {
+    static func storeCheck(_ runtime: RuntimeConfig, home: URL, sealer: any RecordSealer) async -> (DoctorReport.Check, (any MemoryStore)?) {
         let store: any MemoryStore
         let place: String
         var detail: [String] = []
@@ -23,7 +24,9 @@ extension Doctor {
         }
         do {
             // A server that does not answer is reported at once, not waited for.
-            store = try driver.open(address, options: StoreOptions(busyTimeout: runtime.storage.busyTimeout, reconnectWindow: 0, connections: 1))
+            var options = StoreOptions(busyTimeout: runtime.storage.busyTimeout, reconnectWindow: 0, connections: 1)
+            options.sealer = sealer
+            store = try driver.open(address, options: options)
         } catch {
             return (.init(name: "store", status: .error, detail: driver.isServer ? "\(error)" : "\(address.rest): \(error)"), nil)
         }
@@ -45,6 +48,29 @@ extension Doctor {
             return (.init(name: "store", status: .ok, detail: "\(place) (\(detail.joined(separator: ", ")))", notes: notes), store)
         } catch {
             return (.init(name: "store", status: .error, detail: "\(place): \(error)"), nil)
+        }
+    }
+
+    /// The vault check, for an encrypted home: its master key opens the keyring (or what is
+    /// wrong with it), and its data keys. `nil` for a plain home. The sealer to open the store
+    /// with: the vault, or nothing sealing when it cannot be opened (the store check then says so).
+    static func vaultCheck(_ storage: RuntimeConfig.Storage, home: URL, environment: [String: String])
+        -> (DoctorReport.Check?, any RecordSealer)
+    {
+        guard Vault.exists(home: home) else { return (nil, PlainSealer()) }
+        let source = Runtime.masterKeySource(storage, home: home)
+        do {
+            let vault = try Vault(directory: Vault.directory(home: home), source: source, environment: environment)
+            let status = try vault.status()
+            let count = { (state: String) in status.keys.filter { $0.state == state }.count }
+            var notes = ["master key: \(source), fingerprint \(status.masterFingerprint)",
+                         "data keys: \(count("active")) active, \(count("retired")) retired, \(count("shredded")) shredded"]
+            if let owners = status.rotating {
+                notes.append("a data-key rotation of \(owners.joined(separator: ", ")) is unfinished: run `troupe vault rotate --data`")
+            }
+            return (.init(name: "vault", status: status.rotating == nil ? .ok : .warning, detail: "encrypted at rest (\(DisplayPath.of(vault.directory)))", notes: notes), vault)
+        } catch {
+            return (.init(name: "vault", status: .error, detail: "\(error)"), PlainSealer())
         }
     }
 

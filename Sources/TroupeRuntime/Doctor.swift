@@ -81,7 +81,9 @@ public enum Doctor {
             name: "home", status: .ok,
             detail: location.home.path + (FileManager.default.fileExists(atPath: location.home.path) && !HomeDirectory.isWritable(location.home)
                 ? " (read-only: recall and export work, writes fail)" : "")))
-        let (check, store) = await storeCheck(runtime, home: location.home)
+        let (vault, sealer) = vaultCheck(runtime.storage, home: location.home, environment: environment)
+        if let vault { report.checks.append(vault) }
+        let (check, store) = await storeCheck(runtime, home: location.home, sealer: sealer)
         report.checks.append(check)
         if let store {
             report.stats = try? await store.stats()

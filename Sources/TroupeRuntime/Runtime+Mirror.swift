@@ -62,7 +62,7 @@ extension Runtime {
         // A mirror that does not answer fails at once: the next catch-up tries again.
         settings.busyTimeout = 0.5
         let mirror = try migrationEndpoint(
-            spec, storage: settings, schema: storage.mirrorSchema, passwordEnv: storage.mirrorPasswordEnv, environment: environment)
+            spec, storage: settings, sealer: primary.sealer, schema: storage.mirrorSchema, passwordEnv: storage.mirrorPasswordEnv, environment: environment)
         return StoreMirror(primary: primary, mirror: mirror)
     }
 

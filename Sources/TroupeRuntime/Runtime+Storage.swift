@@ -4,6 +4,7 @@ import TroupeCore
 import TroupePostgres
 import TroupeSQLite
 import TroupeStore
+import TroupeVault
 
 extension Runtime {
     /// The store drivers this program links, by URL scheme: every store the runtime, `doctor`,
@@ -16,9 +17,41 @@ extension Runtime {
         throws -> any MemoryStore & MigrationEndpoint
     {
         let storage = configuration.runtime.storage
-        return try storeDrivers.open(
-            storeAddress(storage, home: configuration.location.home, environment: environment),
-            options: StoreOptions(busyTimeout: storage.busyTimeout, connections: storage.connections, syncsEveryCommit: storage.synchronous != .normal))
+        let address = try storeAddress(storage, home: configuration.location.home, environment: environment)
+        var options = StoreOptions(busyTimeout: storage.busyTimeout, connections: storage.connections, syncsEveryCommit: storage.synchronous != .normal)
+        let home = configuration.location.home
+        if !Vault.exists(home: home), storage.encrypt {
+            // A new home is made encrypted: its vault first, then its store sealed from the first
+            // write. A store that exists in plain text is left as it is and the vault undone.
+            let driver = try storeDrivers.driver(for: address)
+            if driver.isServer || driver.notCreatedYet(address) != nil {
+                options.sealer = try Vault.create(directory: Vault.directory(home: home), source: masterKeySource(storage, home: home), environment: environment)
+                do { return try driver.open(address, options: options) } catch {
+                    try? FileManager.default.removeItem(at: Vault.directory(home: home).appendingPathComponent("keyring.json"))
+                    throw error
+                }
+            }
+        }
+        options.sealer = try sealer(configuration, environment: environment)
+        return try storeDrivers.open(address, options: options)
+    }
+
+    /// The home's vault when it has one (its store is encrypted), else nothing sealing.
+    public static func sealer(_ configuration: Configuration, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> any RecordSealer
+    {
+        let home = configuration.location.home
+        guard Vault.exists(home: home) else { return PlainSealer() }
+        return try Vault(
+            directory: Vault.directory(home: home), source: masterKeySource(configuration.runtime.storage, home: home), environment: environment)
+    }
+
+    /// Where the master key of the home's vault comes from: the configured variable or command,
+    /// else the home's key file.
+    public static func masterKeySource(_ storage: RuntimeConfig.Storage, home: URL) -> MasterKeySource {
+        if let name = storage.vaultKeyEnv { return .environment(name) }
+        if let command = storage.vaultKeyCommand { return .command(command) }
+        return .file(Vault.keyFile(home: home))
     }
 
     /// Where `storage` puts the store: `sqlite:` and the home's file, or `storage.url` with its
@@ -59,16 +92,23 @@ extension Runtime {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> any MigrationEndpoint {
         guard let spec else { return try openStore(configuration, environment: environment) }
-        return try migrationEndpoint(spec, storage: configuration.runtime.storage, schema: schema, passwordEnv: passwordEnv, environment: environment)
+        return try migrationEndpoint(
+            spec, storage: configuration.runtime.storage, sealer: try sealer(configuration, environment: environment), schema: schema,
+            passwordEnv: passwordEnv, environment: environment)
     }
 
     /// The store `spec` names (any scheme of ``storeDrivers``), opened with `storage`'s settings.
     static func migrationEndpoint(
-        _ spec: String, storage: RuntimeConfig.Storage, schema: String?, passwordEnv: String?, environment: [String: String]
+        _ spec: String, storage: RuntimeConfig.Storage, sealer: any RecordSealer, schema: String?, passwordEnv: String?,
+        environment: [String: String]
     ) throws -> any MigrationEndpoint {
         var address = StoreAddress(spec, schema: schema)
         let driver = try storeDrivers.driver(for: address)
         if driver.isServer { address.password = try password(passwordEnv, environment: environment) }
-        return try driver.open(address, options: StoreOptions(busyTimeout: storage.busyTimeout, connections: 2))
+        var options = StoreOptions(busyTimeout: storage.busyTimeout, connections: 2)
+        // A store named beside an encrypted home's is read and made with the home's vault:
+        // sealed values move between stores as they are.
+        options.sealer = sealer
+        return try driver.open(address, options: options)
     }
 }

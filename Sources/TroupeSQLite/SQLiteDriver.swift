@@ -12,7 +12,7 @@ public struct SQLiteDriver: StoreDriver {
 
     public func open(_ address: StoreAddress, options: StoreOptions) throws -> any MemoryStore & MigrationEndpoint {
         try SQLiteStore(
-            path: try Self.path(address), codec: options.codec, busyTimeout: options.busyTimeout,
+            path: try Self.path(address), sealer: options.sealer, busyTimeout: options.busyTimeout,
             synchronous: options.syncsEveryCommit ? .full : .normal)
     }
 

@@ -8,7 +8,7 @@ import TroupeStore
 /// file: a claim reads the free jobs and takes them before any other claimant can look.
 extension SQLiteStore: FormationQueueStore {
     public func enqueueFormation(_ job: QueuedFormation) async throws -> Bool {
-        let said = try codec.encode(job.said)
+        let said = try sealer.seal(text: job.said, at: job.place)
         return try await write("write a formation job down") { db in
             try db.execute(
                 sql: """
@@ -89,9 +89,16 @@ extension SQLiteStore: FormationQueueStore {
         }
     }
 
+    public func dropFormations(persona: String) async throws -> Int {
+        try await write("drop a persona's formation jobs") { db in
+            try db.execute(sql: "DELETE FROM formation_job WHERE persona = ?", arguments: [persona])
+            return db.changesCount
+        }
+    }
+
     private func formation(_ row: Row) throws -> QueuedFormation {
         QueuedFormation(
-            id: row["id"], persona: row["persona"], conversation: row["conversation"], turn: row["turn"], said: try codec.decode(row["said"]),
+            id: row["id"], persona: row["persona"], conversation: row["conversation"], turn: row["turn"], said: try sealer.open(text: row["said"], at: QueuedFormation.place(persona: row["persona"], id: row["id"])),
             enqueuedAt: Date(millisecondsSince1970: row["enqueued_at"]), holder: row["claimed_by"],
             leaseUntil: (row["lease_until"] as Int64?).map { Date(millisecondsSince1970: $0) }, attempts: row["attempts"])
     }

@@ -103,8 +103,16 @@ extension SQLiteStore {
 
     /// Stores the vector of the record in row `seq` and records its model, in the caller's transaction.
     func storeVector(seq: Int64, _ vector: EmbeddedVector, _ db: Database) throws {
+        var bytes = vector.values.storedBytes
+        if sealer.seals {
+            // Sealed to its record, which the caller knows by row only.
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, owner FROM memory WHERE seq = ?"), arguments: [seq]) else {
+                throw TroupeError(.storage, "a vector was stored for a row that is not there", context: "seq \(seq)")
+            }
+            bytes = try sealer.sealVector(vector.values, of: row["id"], owner: row["owner"])
+        }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO memory_vector(seq, model, vector) VALUES (?, ?, ?)")
-            .execute(arguments: [seq, vector.model, vector.values.storedBytes])
+            .execute(arguments: [seq, vector.model, bytes])
         try db.cachedStatement(sql: "UPDATE memory SET model = ? WHERE seq = ?").execute(arguments: [vector.model, seq])
     }
 
@@ -114,7 +122,7 @@ extension SQLiteStore {
             try ids.chunked(500).flatMap { chunk in
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 return try Row.fetchAll(db, sql: "SELECT * FROM memory WHERE id IN (\(marks))", arguments: StatementArguments(chunk))
-                    .map { try self.record($0) }
+                    .compactMap { try self.sealer.readable($0, self.record) }
             }
         }
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -129,22 +137,29 @@ extension SQLiteStore {
     private func indexEntries(_ rows: RowCursor) throws -> [IndexEntry] {
         var entries: [IndexEntry] = []
         while let row = try rows.next() {
-            let id: String = row[0]
-            guard let owner = PersonaID(rawValue: row[1]), let slice = SliceKind(rawValue: row[2]) else {
-                throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
-            }
-            let tagsText: String = row[5]
-            var tags: [String] = []
-            if tagsText != "[]", case .array(let items) = try JSONValue.parse(Array(tagsText.utf8)) {
-                for case .string(let tag) in items { tags.append(tag) }
-            }
-            entries.append(IndexEntry(
-                id: id, owner: owner, slice: slice, content: try codec.decode(row[3]), importance: row[4], tags: tags,
-                createdAt: Date(millisecondsSince1970: row[6]), version: row[7],
-                expiresAt: (row[9] as Int64?).map(Date.init(millisecondsSince1970:)),
-                vector: (row[8] as Data?).flatMap([Float].init(storedBytes:)), sequence: row[10]))
+            // A record sealed with a shredded key is gone: left out.
+            if let entry = try sealer.readable(row, indexEntry) { entries.append(entry) }
         }
         return entries
+    }
+
+    private func indexEntry(_ row: Row) throws -> IndexEntry {
+        let id: String = row[0]
+        guard let owner = PersonaID(rawValue: row[1]), let slice = SliceKind(rawValue: row[2]) else {
+            throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
+        }
+        let version: Int = row[7]
+        let place = { SealedPlace(owner: owner.rawValue, record: id, version: Int64(version), field: $0) }
+        let tagsText = try sealer.openColumn(row[5], at: place(.tags))
+        var tags: [String] = []
+        if tagsText != "[]", case .array(let items) = try JSONValue.parse(Array(tagsText.utf8)) {
+            for case .string(let tag) in items { tags.append(tag) }
+        }
+        return IndexEntry(
+            id: id, owner: owner, slice: slice, content: try sealer.open(text: row[3], at: place(.content)), importance: row[4], tags: tags,
+            createdAt: Date(millisecondsSince1970: row[6]), version: version,
+            expiresAt: (row[9] as Int64?).map(Date.init(millisecondsSince1970:)),
+            vector: try (row[8] as Data?).flatMap { try sealer.openVector($0, of: id, owner: owner.rawValue) }, sequence: row[10])
     }
 }
 

@@ -5,7 +5,6 @@ import TroupeStore
 
 extension SQLiteStore: MigrationEndpoint {
     public var migrationName: String { "sqlite:" + path }
-    public var codecID: String { codec.id }
 
     public func migrationRows(_ table: MigrationTable, after: [StoredValue]?, limit: Int) async throws -> [MigrationRow] {
         try await read("read rows to migrate") { db in

@@ -15,7 +15,7 @@ extension SQLiteStore {
 
     public func get(_ id: String) async throws -> MemoryRecord? {
         try await read("read a record") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM memory WHERE id = ?", arguments: [id]).map { try self.record($0) }
+            try Row.fetchOne(db, sql: "SELECT * FROM memory WHERE id = ?", arguments: [id]).flatMap { try self.sealer.readable($0, self.record) }
         }
     }
 
@@ -44,23 +44,28 @@ extension SQLiteStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM memory WHERE id = ?", arguments: [id]) else {
                 throw TroupeError(.notFound, "no record with this id", context: id)
             }
-            let record = try self.record(row)
-            try db.execute(sql: "DELETE FROM memory WHERE id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM memory_version WHERE id = ?", arguments: [id])
-            let versions = db.changesCount + 1
-            try self.forgetConflictHistory(of: id, db)
-            let receipt = ForgetReceipt(
-                id: id, owner: record.owner.rawValue, slice: record.slice.rawValue, versions: versions, forgottenAt: time, reason: reason)
-            try db.execute(
-                sql: "INSERT INTO forget_log(id, owner, slice, versions, forgotten_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [id, receipt.owner, receipt.slice, versions, time.millisecondsSince1970, reason])
-            return receipt
+            // Owner and slice as stored: a record sealed with a shredded key is forgotten unread.
+            return try self.removeRecord(id, owner: row["owner"], slice: row["slice"], reason: reason, at: time, db)
         }
+    }
+
+    /// Removes record `id` with its versions and conflict history, leaving a forget receipt,
+    /// in the caller's transaction.
+    func removeRecord(_ id: String, owner: String, slice: String, reason: String?, at time: Date, _ db: Database) throws -> ForgetReceipt {
+        try db.execute(sql: "DELETE FROM memory WHERE id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM memory_version WHERE id = ?", arguments: [id])
+        let versions = db.changesCount + 1
+        try forgetConflictHistory(of: id, db)
+        try db.execute(
+            sql: "INSERT INTO forget_log(id, owner, slice, versions, forgotten_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [id, owner, slice, versions, time.millisecondsSince1970, reason])
+        return ForgetReceipt(id: id, owner: owner, slice: slice, versions: versions, forgottenAt: time, reason: reason)
     }
 
     public func query(_ query: MemoryQuery) async throws -> [MemoryRecord] {
         try await read("query records") { db in
-            var (sql, arguments) = Self.filter(query, prefix: "")
+            let afterSQL = query.tag != nil && self.sealer.seals
+            var (sql, arguments) = Self.filter(query, prefix: "", sealed: afterSQL)
             if query.order == .canonical, let after = query.after {
                 sql.append("(owner, slice, created_at, id) > (?, ?, ?, ?)")
                 arguments += [after.owner.rawValue, after.slice.rawValue, after.createdAt.millisecondsSince1970, after.id]
@@ -72,8 +77,9 @@ extension SQLiteStore {
             case .canonical: text += " ORDER BY owner, slice, created_at, id"
             case .expiringLast: text += " ORDER BY expires_at IS NULL, expires_at DESC, created_at DESC, id DESC"
             }
-            if let limit = query.limit { text += " LIMIT \(limit)" }
-            return try Row.fetchAll(db, sql: text, arguments: StatementArguments(arguments)).map { try self.record($0) }
+            if let limit = query.limit, !afterSQL { text += " LIMIT \(limit)" }
+            let records = try Row.fetchAll(db, sql: text, arguments: StatementArguments(arguments)).compactMap { try self.sealer.readable($0, self.record) }
+            return afterSQL ? query.taggedOnly(records) : records
         }
     }
 
@@ -90,8 +96,8 @@ extension SQLiteStore {
                 return RecordHistory(versions: [], forgotten: receipt)
             }
             guard let current else { throw TroupeError(.notFound, "no record with this id", context: id) }
-            let (lost, links) = try self.conflictHistory(of: id, db)
-            return RecordHistory(versions: try (old + [current]).map { try self.record($0) }, forgotten: nil, lost: lost, links: links)
+            let (lost, links) = try self.conflictHistory(of: id, owner: current["owner"], db)
+            return RecordHistory(versions: try (old + [current]).compactMap { try self.sealer.readable($0, self.record) }, forgotten: nil, lost: lost, links: links)
         }
     }
 
@@ -107,7 +113,7 @@ extension SQLiteStore {
                 buckets: buckets.sorted { ($0.owner, $0.slice) < ($1.owner, $1.slice) },
                 supersededVersions: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM memory_version") ?? 0,
                 forgotten: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM forget_log") ?? 0,
-                schemaVersion: try Self.migrator(codec: self.codec).appliedIdentifiers(db).sorted().last, bytesOnDisk: nil)
+                schemaVersion: try Self.migrator(sealer: self.sealer).appliedIdentifiers(db).sorted().last, bytesOnDisk: nil)
         }
         var result = stats
         result.bytesOnDisk = ["", "-wal"].reduce(Int64(0)) { total, suffix in
@@ -139,7 +145,15 @@ extension SQLiteStore {
                 guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM memory WHERE id = ?"), arguments: [record.id]) else {
                     throw TroupeError(.storage, "a record vanished inside a transaction", context: record.id)
                 }
-                let old = try self.record(row)
+                guard let old = try self.sealer.readable(row, self.record) else {
+                    // Sealed with a shredded key, the record is gone: its remains make way for the new one.
+                    _ = try self.removeRecord(record.id, owner: row["owner"], slice: row["slice"], reason: "sealed with a shredded key", at: time, db)
+                    guard try self.insertIfNew(record, db) else { throw TroupeError(.storage, "a removed record is still there", context: record.id) }
+                    if let vector { try self.storeVector(seq: db.lastInsertedRowID, vector, db) }
+                    result.summary.inserted += 1
+                    result.written.append(record)
+                    continue
+                }
                 try StoreConflict.checkSameOwner(old, record)
                 if old.hasSameValue(as: record) {
                     result.summary.unchanged += 1

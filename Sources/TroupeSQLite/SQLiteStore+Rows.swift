@@ -121,8 +121,9 @@ extension SQLiteStore {
 
     private func arguments(_ r: MemoryRecord) throws -> StatementArguments {
         [
-            r.id, r.owner.rawValue, r.slice.rawValue, try codec.encode(r.content), r.importance,
-            JSONValue.array(r.tags.map(JSONValue.string)).canonicalText, r.source, r.metadata?.canonicalText,
+            r.id, r.owner.rawValue, r.slice.rawValue, try sealer.seal(text: r.content, at: r.place(.content)), r.importance,
+            try sealer.sealColumn(JSONValue.array(r.tags.map(JSONValue.string)).canonicalText, at: r.place(.tags)), r.source,
+            try r.metadata.map { try sealer.sealColumn($0.canonicalText, at: r.place(.metadata)) },
             r.createdAt.millisecondsSince1970, r.lastAccessedAt.millisecondsSince1970, r.accessCount,
             r.validFrom.millisecondsSince1970, r.validTo?.millisecondsSince1970, r.expiresAt?.millisecondsSince1970,
             r.version, r.modelID,
@@ -135,21 +136,25 @@ extension SQLiteStore {
         guard let owner = PersonaID(rawValue: row["owner"]), let slice = SliceKind(rawValue: row["slice"]) else {
             throw TroupeError(.storage, "stored record has a bad owner or slice", context: id)
         }
-        let tags = try JSONDecoder().decode([String].self, from: Data((row["tags"] as String).utf8))
-        let metadata = try (row["metadata"] as String?).map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        let version: Int = row["version"]
+        let place = { SealedPlace(owner: owner.rawValue, record: id, version: Int64(version), field: $0) }
+        let tags = try StoredStrings.decode(try sealer.openColumn(row["tags"], at: place(.tags)))
+        let metadata = try (row["metadata"] as String?).map { try JSONValue.parse(Array(try sealer.openColumn($0, at: place(.metadata)).utf8)) }
         return MemoryRecord(
-            id: id, owner: owner, slice: slice, content: try codec.decode(row["content"]),
+            id: id, owner: owner, slice: slice, content: try sealer.open(text: row["content"], at: place(.content)),
             importance: row["importance"], tags: tags, source: row["source"],
             createdAt: Date(millisecondsSince1970: row["created_at"]),
             lastAccessedAt: Date(millisecondsSince1970: row["last_accessed_at"]), accessCount: row["access_count"],
             validFrom: Date(millisecondsSince1970: row["valid_from"]),
             validTo: (row["valid_to"] as Int64?).map(Date.init(millisecondsSince1970:)),
             expiresAt: (row["expires_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
-            version: row["version"], modelID: row["model"], metadata: metadata)
+            version: version, modelID: row["model"], metadata: metadata)
     }
 
     /// SQL conditions for a query's filters (not its order or paging).
-    static func filter(_ q: MemoryQuery, prefix p: String) -> ([String], [any DatabaseValueConvertible]) {
+    /// A sealing store leaves the tag out: its tags are unreadable to SQL, so the caller filters
+    /// on it after opening the rows (``MemoryQuery/keepsTag(of:)``).
+    static func filter(_ q: MemoryQuery, prefix p: String, sealed: Bool = false) -> ([String], [any DatabaseValueConvertible]) {
         var sql: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
         if let owners = q.owners {
@@ -174,7 +179,7 @@ extension SQLiteStore {
             sql.append("\(p)expires_at > ?")
             arguments.append(after.millisecondsSince1970)
         }
-        if let tag = q.tag {
+        if let tag = q.tag, !sealed {
             sql.append("EXISTS (SELECT 1 FROM json_each(\(p)tags) WHERE value = ?)")
             arguments.append(tag)
         }

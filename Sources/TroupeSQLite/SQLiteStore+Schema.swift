@@ -4,7 +4,7 @@ import TroupeStore
 
 extension SQLiteStore {
     /// The schema's migrations, in order. A migration, once released, is never edited.
-    static func migrator(codec: any ContentCodec) -> DatabaseMigrator {
+    static func migrator(sealer: any RecordSealer) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-memory") { db in
             // Current versions. `seq` is the integer key the full-text index refers to.
@@ -82,14 +82,16 @@ extension SQLiteStore {
                 );
                 INSERT INTO memory_fts(memory_fts, rank) VALUES ('rank', 'bm25(1.0, 0.0)');
                 """)
-            let rows = try Row.fetchCursor(db, sql: "SELECT seq, owner, slice, content FROM memory")
+            let rows = try Row.fetchCursor(db, sql: "SELECT seq, id, version, owner, slice, content FROM memory")
             let insert = try db.makeStatement(sql: "INSERT INTO memory_fts(rowid, content, scope) VALUES (?, ?, ?)")
             while let row = try rows.next() {
                 guard let owner = PersonaID(rawValue: row["owner"]), let slice = SliceKind(rawValue: row["slice"]) else {
                     throw TroupeError(.storage, "stored record has a bad owner or slice", context: "seq \(row["seq"] as Int64)")
                 }
                 try insert.execute(arguments: [
-                    row["seq"] as Int64, try codec.decode(row["content"]), LexicalScope.tokens(owner: owner, slice: slice),
+                    row["seq"] as Int64,
+                    try sealer.open(text: row["content"], at: SealedPlace(owner: owner.rawValue, record: row["id"], version: row["version"], field: .content)),
+                    LexicalScope.tokens(owner: owner, slice: slice),
                 ])
             }
         }
@@ -210,7 +212,7 @@ extension SQLiteStore {
         migrator.registerMigration("v7-formation-queue") { db in
             // Memory formation waiting to be done (SQLiteStore+Formation.swift): in the store, so
             // that every process of it shares the queue. `seq` is the order jobs were written
-            // in; `said` (words people wrote) goes through the content codec.
+            // in; `said` (words people wrote) is sealed like a record's content.
             try db.execute(sql: """
                 CREATE TABLE formation_job (
                     seq INTEGER PRIMARY KEY,

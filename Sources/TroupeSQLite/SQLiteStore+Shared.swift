@@ -41,13 +41,16 @@ extension SQLiteStore {
     }
 
     /// The lost values and links of a record, for its history.
-    func conflictHistory(of id: String, _ db: Database) throws -> (lost: [LostValue], links: [RecordLink]) {
+    /// `owner`: the record's, whose key seals its lost values.
+    func conflictHistory(of id: String, owner: String, _ db: Database) throws -> (lost: [LostValue], links: [RecordLink]) {
         let lost = try Row.fetchAll(db, sql: "SELECT * FROM memory_lost WHERE id = ? ORDER BY audit", arguments: [id]).map { row in
-            LostValue(
+            let place = { SealedPlace(owner: owner, record: id, version: row["audit"], field: $0) }
+            return LostValue(
                 audit: row["audit"], id: row["id"], writer: row["writer"], baseVersion: row["base_version"],
-                outcome: ConflictDecision(rawValue: row["outcome"]) ?? .keepCurrent, content: try codec.decode(row["content"]),
-                importance: row["importance"], tags: try Self.strings(row["tags"]),
-                metadata: try (row["metadata"] as String?).map { try JSONValue.parse(Array($0.utf8)) },
+                outcome: ConflictDecision(rawValue: row["outcome"]) ?? .keepCurrent,
+                content: try sealer.open(text: row["content"], at: place(.lostContent)),
+                importance: row["importance"], tags: try Self.strings(try sealer.openColumn(row["tags"], at: place(.lostTags))),
+                metadata: try (row["metadata"] as String?).map { try JSONValue.parse(Array(try sealer.openColumn($0, at: place(.lostMetadata)).utf8)) },
                 writtenAt: Date(millisecondsSince1970: row["written_at"]))
         }
         let links = try Row.fetchAll(db, sql: "SELECT * FROM memory_link WHERE id = ? ORDER BY audit", arguments: [id]).map { row in
@@ -130,13 +133,16 @@ struct SQLiteSharedSteps: SharedWriteSteps {
             ])
     }
 
-    func keep(_ lost: LostValue) throws {
+    func keep(_ lost: LostValue, owner: PersonaID) throws {
+        let sealer = store.sealer
+        let place = { lost.place($0, owner: owner.rawValue) }
         try db.cachedStatement(sql: """
             INSERT INTO memory_lost (audit, id, writer, base_version, outcome, content, importance, tags, metadata, written_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                lost.audit, lost.id, lost.writer, lost.baseVersion, lost.outcome.rawValue, try store.codec.encode(lost.content),
-                lost.importance, SQLiteStore.text(lost.tags), lost.metadata?.canonicalText, lost.writtenAt.millisecondsSince1970,
+                lost.audit, lost.id, lost.writer, lost.baseVersion, lost.outcome.rawValue, try sealer.seal(text: lost.content, at: place(.lostContent)),
+                lost.importance, try sealer.sealColumn(SQLiteStore.text(lost.tags), at: place(.lostTags)),
+                try lost.metadata.map { try sealer.sealColumn($0.canonicalText, at: place(.lostMetadata)) }, lost.writtenAt.millisecondsSince1970,
             ])
     }
 

@@ -16,7 +16,7 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
     let pool: any DatabaseWriter
     /// The store can be read (recall, export) but not written: its directory is read-only.
     public let isReadOnly: Bool
-    let codec: any ContentCodec
+    public let sealer: any RecordSealer
     let checkpointer: WALCheckpointer
     let synchronous: Synchronous
 
@@ -30,11 +30,11 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
 
     /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
     public init(
-        path: String, codec: any ContentCodec = IdentityCodec(), busyTimeout: Double = 10,
+        path: String, sealer: any RecordSealer = PlainSealer(), busyTimeout: Double = 10,
         synchronous: Synchronous = .full
     ) throws {
         self.path = path
-        self.codec = codec
+        self.sealer = sealer
         self.synchronous = synchronous
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
@@ -59,7 +59,7 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
         if let access = Self.readOnlyAccess(path) {
             isReadOnly = true
             config.readonly = true
-            pool = try Self.openReadOnly(path, access: access, configuration: config, codec: codec)
+            pool = try Self.openReadOnly(path, access: access, configuration: config, sealer: sealer)
             return
         }
         isReadOnly = false
@@ -72,14 +72,14 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
         if lock >= 0 { flock(lock, LOCK_EX) }
         defer { if lock >= 0 { flock(lock, LOCK_UN); close(lock) } }
         try Self.retryingWhileBusy(timeout: busyTimeout) {
-            try Self.migrator(codec: codec).migrate(pool)
+            try Self.migrator(sealer: sealer).migrate(pool)
             try pool.write { db in
                 let stored = try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'codec'")
-                if let stored, stored != codec.id {
-                    throw TroupeError(.storage, "the store was written with codec '\(stored)', not '\(codec.id)'", context: path)
+                if let stored, stored != sealer.id {
+                    throw TroupeError(.storage, SealerMismatch.describe(stored: stored, opening: sealer.id), context: path)
                 }
                 if stored == nil {
-                    try db.execute(sql: "INSERT INTO store_info(key, value) VALUES ('codec', ?)", arguments: [codec.id])
+                    try db.execute(sql: "INSERT INTO store_info(key, value) VALUES ('codec', ?)", arguments: [sealer.id])
                 }
             }
         }
@@ -113,14 +113,14 @@ public final class SQLiteStore: RecordStore, SharedSliceStore, IndexSource, HotT
         return fileSystemReadOnly ? "immutable=1" : "mode=ro"
     }
 
-    private static func openReadOnly(_ path: String, access: String, configuration: Configuration, codec: any ContentCodec) throws
+    private static func openReadOnly(_ path: String, access: String, configuration: Configuration, sealer: any RecordSealer) throws
         -> DatabaseQueue
     {
         let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?" + access
         let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: uri, configuration: configuration)
-            guard try queue.read({ try migrator(codec: codec).hasCompletedMigrations($0) }) else {
+            guard try queue.read({ try migrator(sealer: sealer).hasCompletedMigrations($0) }) else {
                 throw TroupeError(.storage, "the store is read-only and of an older schema, which only a writable store can upgrade", context: path)
             }
         } catch let error as TroupeError {

@@ -71,6 +71,8 @@ public struct SecurityEvent: Sendable, Hashable {
         case rateLimited = "rate-limited"
         case keyCreated = "key-created"
         case keyRevoked = "key-revoked"
+        /// A persona's memory forgotten and its data keys destroyed (`memory forget --shred`).
+        case dataKeyShredded = "data-key-shredded"
     }
 
     /// The line's number, given by the store (0 before it is appended).

@@ -38,10 +38,14 @@ public protocol FormationQueueStore: Sendable {
 
     /// Every job not done, oldest first, with who holds it.
     func pendingFormations() async throws -> [QueuedFormation]
+
+    /// Removes every job of `persona`, held or not (its memory is being destroyed); returns how
+    /// many. A claimant holding one finds it gone when it finishes.
+    func dropFormations(persona: String) async throws -> Int
 }
 
 /// A memory formation job as the store keeps it. What was said is the runtime's JSON, kept
-/// through the store's content codec like any other words a person wrote; the store never
+/// sealed by the store's sealer like any other words a person wrote; the store never
 /// reads inside it.
 public struct QueuedFormation: Sendable, Hashable {
     public var id: String

@@ -46,4 +46,10 @@ extension InMemoryStore: FormationQueueStore {
     }
 
     public func pendingFormations() -> [QueuedFormation] { formations }
+
+    public func dropFormations(persona: String) -> Int {
+        let before = formations.count
+        formations.removeAll { $0.persona == persona }
+        return before - formations.count
+    }
 }

@@ -63,7 +63,7 @@ extension InMemoryStore {
 
         mutating func append(_ entry: AuditEntry) { audit.append(entry) }
 
-        mutating func keep(_ value: LostValue) { lost[value.id, default: []].append(value) }
+        mutating func keep(_ value: LostValue, owner: PersonaID) { lost[value.id, default: []].append(value) }
 
         mutating func link(_ a: String, _ b: String, audit number: Int64, at time: Date) {
             links[a, default: []].append(RecordLink(other: b, audit: number, at: time))

@@ -54,6 +54,13 @@ public struct MemoryQuery: Sendable, Hashable {
         return true
     }
 
+    /// Those of `records` (in the query's order, from a store that could not filter on the tag)
+    /// that carry its tag, at most its limit.
+    public func taggedOnly(_ records: [MemoryRecord]) -> [MemoryRecord] {
+        let tagged = records.filter { tag.map($0.tags.contains) ?? true }
+        return limit.map { Array(tagged.prefix(max(0, $0))) } ?? tagged
+    }
+
     /// The canonical order, as a sort predicate.
     public static func canonicallyOrdered(_ a: MemoryRecord, _ b: MemoryRecord) -> Bool {
         (a.owner.rawValue, a.slice.rawValue, a.createdAt, a.id) < (b.owner.rawValue, b.slice.rawValue, b.createdAt, b.id)
@@ -139,26 +146,4 @@ public struct StoreStats: Sendable, Hashable {
     }
 
     public var total: Int { buckets.reduce(0) { $0 + $1.count } }
-}
-
-/// The one place content passes on its way to and from disk, so that encryption at rest can be
-/// added here and nowhere else.
-public protocol ContentCodec: Sendable {
-    /// Recorded with the store, so that a store is never read with the wrong codec.
-    var id: String { get }
-    func encode(_ content: String) throws -> Data
-    func decode(_ data: Data) throws -> String
-}
-
-/// Stores content as its UTF-8 bytes.
-public struct IdentityCodec: ContentCodec {
-    public init() {}
-    public var id: String { "identity" }
-    public func encode(_ content: String) throws -> Data { Data(content.utf8) }
-    public func decode(_ data: Data) throws -> String {
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw TroupeError(.storage, "stored content is not valid UTF-8")
-        }
-        return text
-    }
 }

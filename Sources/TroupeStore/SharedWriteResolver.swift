@@ -12,7 +12,8 @@ package protocol SharedWriteSteps {
     /// The number the next audit line gets (the transaction holds the write lock).
     mutating func nextAuditNumber() throws -> Int64
     mutating func append(_ entry: AuditEntry) throws
-    mutating func keep(_ lost: LostValue) throws
+    /// Keeps `lost`, a value written to a record of `owner` that never became current.
+    mutating func keep(_ lost: LostValue, owner: PersonaID) throws
     /// Links two records both ways.
     mutating func link(_ a: String, _ b: String, audit: Int64, at time: Date) throws
 }
@@ -71,7 +72,7 @@ package enum SharedWriteResolver {
             let value = current.superseded(by: write.change, writer: write.writer.rawValue, at: time)
             try steps.keep(LostValue(
                 audit: number, id: id, writer: write.writer.rawValue, baseVersion: write.baseVersion, outcome: decision,
-                content: value.content, importance: value.importance, tags: value.tags, metadata: value.metadata, writtenAt: time))
+                content: value.content, importance: value.importance, tags: value.tags, metadata: value.metadata, writtenAt: time), owner: current.owner)
             entry.kept = [AuditEntry.reference(current)]
             entry.superseded = ["\(id)#\(number)"]
         }

@@ -37,7 +37,8 @@ public struct StoreOptions: Sendable {
     public var connections = 4
     /// Whether every commit is synced to disk (`false`: at checkpoints only; a file).
     public var syncsEveryCommit = true
-    public var codec: any ContentCodec = IdentityCodec()
+    /// What seals records on their way to disk (a plain store: nothing).
+    public var sealer: any RecordSealer = PlainSealer()
 
     public init(busyTimeout: Double = 10, reconnectWindow: Double? = nil, connections: Int = 4, syncsEveryCommit: Bool = true) {
         (self.busyTimeout, self.reconnectWindow) = (busyTimeout, reconnectWindow ?? busyTimeout)

@@ -85,19 +85,47 @@ extension MemoryCommand {
 
     struct Forget: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove a memory and all its versions for good.",
-            discussion: "The content is deleted (and overwritten on disk); an audit line without the content remains.")
+            abstract: "Remove a memory and all its versions for good, or all of a persona's with --shred.",
+            discussion: """
+                The content is deleted (and overwritten on disk); an audit line without the content remains.
+                --shred (an encrypted home, `troupe vault init`) forgets every memory of --persona and destroys its data
+                keys: what any copy of the store (a mirror, a backup) holds of it can no longer be read. Shared slices keep
+                what the persona wrote there (they are sealed under the slice's key). The security log records it.
+                """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The memory's id.") var id: String
-        @Option(help: "As this persona (only its own memories and its shared slices').") var persona: String?
+        @Argument(help: "The memory's id (not with --shred).") var id: String?
+        @Option(help: "As this persona (only its own memories and its shared slices'); with --shred, whose memory.") var persona: String?
         @Option(help: "Why, for the audit line.") var reason: String?
+        @Flag(help: "Forget all of --persona's memory and destroy its data keys.") var shred = false
         @Flag(help: "Print JSON.") var json = false
 
+        func validate() throws {
+            if shred {
+                guard persona != nil, id == nil else { throw ValidationError("--shred takes --persona and no memory id") }
+            } else if id == nil {
+                throw ValidationError("give the memory's id (or --shred with --persona)")
+            }
+        }
+
         func run() async throws {
+            guard let id else { return try await shredPersona(persona!) }
             let receipt = try await global.service().forget(id: id, persona: persona, reason: reason, .local)
             if json { Output.json(JSONView.receipt(receipt)) } else {
                 Output.stdout("forgot \(id): \(receipt.versions) version\(receipt.versions == 1 ? "" : "s") removed from \(receipt.owner)/\(receipt.slice)")
             }
+        }
+
+        private func shredPersona(_ persona: String) async throws {
+            let receipt = try await global.service().shred(persona: persona, reason: reason, .local)
+            if json {
+                Output.json(.object([
+                    "persona": .string(receipt.persona), "forgotten": .number(Double(receipt.forgotten)),
+                    "formation_jobs": .number(Double(receipt.formationJobs)), "keys": .array(receipt.keys.map(JSONValue.string)),
+                    "at": .string(Timestamp.format(receipt.at)),
+                ]))
+                return
+            }
+            Output.stdout("shredded \(persona): \(receipt.forgotten) memories forgotten, data keys \(receipt.keys.joined(separator: ", ")) destroyed")
         }
     }
 }

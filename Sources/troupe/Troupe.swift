@@ -20,7 +20,7 @@ struct Troupe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             PersonasCommand.self, MemoryCommand.self, ChatCommand.self, ReplCommand.self, RunCommand.self, AuditCommand.self, RedisCommand.self,
-            McpCommand.self, ServeCommand.self, KeysCommand.self, EmbedCommand.self, DoctorCommand.self, MigrateCommand.self, ReconcileCommand.self,
+            McpCommand.self, ServeCommand.self, KeysCommand.self, EmbedCommand.self, DoctorCommand.self, MigrateCommand.self, ReconcileCommand.self, VaultCommand.self,
             GraphCommand.self,
             BenchCommand.self,
         ])

@@ -5,6 +5,7 @@ import TroupeRedis
 import TroupeStore
 import TroupeStoreConformance
 import TroupeStoreDriverSupport
+import TroupeVault
 
 /// End-to-end tests of the real `troupe` binary built next to this test bundle.
 @Suite("troupe CLI", .serialized, .cleanups)
@@ -31,12 +32,16 @@ struct CLITests {
     /// Runs troupe with a home of its own and this repository's config (or `config`), in the
     /// home (or `directory`), and waits for it. A run lasts from a tenth of a second to minutes:
     /// it is waited for off the cooperative pool, which the other tests need meanwhile.
-    static func troupe(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil, stdin: URL? = nil) async throws -> Run {
-        try await finish(try await start(args, home: home, config: config, in: directory, stdin: stdin))
+    static func troupe(
+        _ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil, stdin: URL? = nil, environment: [String: String] = [:]
+    ) async throws -> Run {
+        try await finish(try await start(args, home: home, config: config, in: directory, stdin: stdin, environment: environment))
     }
 
     /// Launches troupe as ``troupe(_:home:config:in:stdin:)`` does, without waiting for it.
-    static func start(_ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil, stdin: URL? = nil) async throws -> Running {
+    static func start(
+        _ args: [String], home: URL, config: URL? = nil, in directory: URL? = nil, stdin: URL? = nil, environment: [String: String] = [:]
+    ) async throws -> Running {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--home", home.path, "--config", (config ?? repo.appendingPathComponent("Config/troupe.yaml")).path] + args
@@ -44,7 +49,7 @@ struct CLITests {
         if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
         // HOME too, so the user-wide model in ~/.troupe/models is not found: these tests run on
         // the hashing fallback (fast, and the same on every machine).
-        process.environment = ProcessInfo.processInfo.environment.merging(["HOME": home.path]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(["HOME": home.path]) { $1 }.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -79,13 +84,21 @@ struct CLITests {
     }
 
     /// A new, empty home, removed after the test (with ``removeHome(_:)``; every CLI suite has
-    /// the `.cleanups` trait), also when the test throws.
-    static func tempHome() throws -> URL {
+    /// the `.cleanups` trait), also when the test throws. With `TROUPE_TEST_ENCRYPTED_HOMES=1`
+    /// (one pass of Scripts/test) every such home is encrypted from the start: it has a vault,
+    /// and its store is sealed from the first write.
+    static func tempHome(encrypted: Bool = encryptedHomes) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         Cleanups.add { await removeHome(url) }
+        if encrypted {
+            let vault = Vault.directory(home: url)
+            try Vault.create(directory: vault, source: .file(Vault.keyFile(home: url)))
+        }
         return url
     }
+
+    static let encryptedHomes = ProcessInfo.processInfo.environment["TROUPE_TEST_ENCRYPTED_HOMES"] == "1"
 
     @Test func twoProcessesWritingAtOnceNeverSeeALockedDatabase() async throws {
         let home = try Self.tempHome()
@@ -103,7 +116,7 @@ struct CLITests {
             return try await group.reduce(into: []) { $0 += $1 }
         }
         #expect(failures.isEmpty, "\(failures.prefix(3))")
-        let store = try await TestSQLite.open(home.appendingPathComponent("memory.sqlite").path)
+        let store = try await TestSQLite.open(home.appendingPathComponent("memory.sqlite").path, sealer: try TestVault.sealer(home: home))
         let episodic = try await store.query(MemoryQuery(owners: ["artemis"], slices: [.episodic]))
         #expect(episodic.count == 400)
         #expect(Set(episodic.map(\.content)).count == 400)
@@ -130,7 +143,7 @@ struct CLITests {
         var seen = 0
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline, running.process.isRunning {
-            if FileManager.default.fileExists(atPath: dbPath), let store = try? await TestSQLite.open(dbPath) {
+            if FileManager.default.fileExists(atPath: dbPath), let store = try? await TestSQLite.open(dbPath, sealer: try TestVault.sealer(home: home)) {
                 seen = (try? await store.query(MemoryQuery(owners: ["seshat"], slices: [.episodic], limit: 1500)).count) ?? 0
                 if seen > 0 { break }
             }
@@ -139,7 +152,7 @@ struct CLITests {
         try await Self.kill(running)
         #expect(running.process.terminationReason == .uncaughtSignal, "the import finished before it could be killed")
 
-        let store = try await TestSQLite.open(dbPath)
+        let store = try await TestSQLite.open(dbPath, sealer: try TestVault.sealer(home: home))
         #expect(try await store.integrityProblems() == [])
         let partial = try await store.stats().buckets.first { $0.owner == "seshat" && $0.slice == .episodic }?.count ?? 0
         #expect(partial > 0 && partial < lines)

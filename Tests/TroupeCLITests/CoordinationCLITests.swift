@@ -75,8 +75,8 @@ struct CoordinationCLITests {
         let text = try String(contentsOf: config, encoding: .utf8)
         guard let url = text.split(separator: "\n").first(where: { $0.hasPrefix("  url: ") })?.dropFirst(7),
             let schema = text.split(separator: "\n").first(where: { $0.hasPrefix("  schema: ") })?.dropFirst(10)
-        else { return try await TestSQLite.open(home.appendingPathComponent("memory.sqlite").path) }
-        return try await TestPostgres.open(PostgresLocation(url: String(url), schema: String(schema)), connections: 2)
+        else { return try await TestSQLite.open(home.appendingPathComponent("memory.sqlite").path, sealer: try TestVault.sealer(home: home)) }
+        return try await TestPostgres.open(PostgresLocation(url: String(url), schema: String(schema)), connections: 2, sealer: try TestVault.sealer(home: home))
     }
 
     static func json(_ text: String) throws -> [String: Any] {

@@ -52,7 +52,7 @@ struct PostgresCLITests {
             try text.writeUnsynced(to: file)
         }
         let running = try await CLITests.start(["memory", "import", file.path, "--batch-size", "1000", "--no-embed"], home: home, config: config)
-        let store = try await TestPostgres.open(location, connections: 1)
+        let store = try await TestPostgres.open(location, connections: 1, sealer: try TestVault.sealer(home: home))
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, running.process.isRunning {
             if let count = try? await Self.notes(store), count > 0 { break }
@@ -89,7 +89,7 @@ struct PostgresCLITests {
                 running.append(try await CLITests.start(["memory", "import", file.path, "--batch-size", String(batch), "--no-embed"], home: home, config: config))
             }
             defer { for process in running { kill(process.process.processIdentifier, SIGCONT) } }  // none left paused if the test throws
-            let store = try await TestPostgres.open(PostgresLocation(url: server.url, schema: scratch.schema), connections: 1, reconnectWindow: 60)
+            let store = try await TestPostgres.open(PostgresLocation(url: server.url, schema: scratch.schema), connections: 1, reconnectWindow: 60, sealer: try TestVault.sealer(home: home))
             let deadline = Date().addingTimeInterval(300)
             var before = 0
             while Date() < deadline, before < batch * personas.count {
@@ -176,7 +176,7 @@ struct PostgresCLITests {
         // Killed once rows have landed, then run again: it goes on and verifies.
         let second = try await TestPostgres.freshLocation()
         let running = try await CLITests.start(["migrate", "--to", second.url, "--schema", second.schema!, "--batch-size", "100"], home: home, config: config)
-        let target = try await TestPostgres.open(second, connections: 1)
+        let target = try await TestPostgres.open(second, connections: 1, sealer: try TestVault.sealer(home: home))
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline, running.process.isRunning {
             if let n = try? await target.stats().total, n > 2000 { break }
@@ -216,7 +216,7 @@ struct PostgresCLITests {
             let add = try await CLITests.troupe(["memory", "add", "--persona", "athena", "--slice", "semantic", fact], home: home, config: mirrored)
             #expect(add.status == 0, "\(add.stderr)")
         }
-        let mirror = try await TestPostgres.open(location, connections: 1)
+        let mirror = try await TestPostgres.open(location, connections: 1, sealer: try TestVault.sealer(home: home))
         let facts = try await mirror.query(MemoryQuery(owners: ["athena"], slices: [.semantic]))
         #expect(facts.map(\.content).sorted() == ["the launch is on Tuesday", "the retro is on Monday", "the review is on Friday"])
         // A recall marks records as used (bookkeeping the mirror does not follow), and a shadow

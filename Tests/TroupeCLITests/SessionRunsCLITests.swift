@@ -81,6 +81,14 @@ struct SessionRunsCLITests {
         #expect(athena.contains("\"created_at\":\"2027-01-15T08:01:00."), "\(athena)")
     }
 
+    /// On encrypted homes (TROUPE_TEST_ENCRYPTED_HOMES=1), `other` gets `home`'s vault: a
+    /// recording made in an encrypted home is replayed with that home's keys.
+    static func shareVault(of home: URL, with other: URL) throws {
+        guard CLITests.encryptedHomes else { return }
+        try FileManager.default.removeItem(at: other.appendingPathComponent("vault"))
+        try FileManager.default.copyItem(at: home.appendingPathComponent("vault"), to: other.appendingPathComponent("vault"))
+    }
+
     @Test func aReplayStartsFromTheRecordedStartWhateverEitherHomeHeld() async throws {
         let (home, config) = try SessionCLITests.home(llm: SessionCLITests.offline)
         // What the recording home held shapes what is recalled, and so the memory written.
@@ -92,6 +100,7 @@ struct SessionRunsCLITests {
         let transcript = try String(contentsOf: out.appendingPathComponent("transcript.md"), encoding: .utf8)
 
         let (other, otherConfig) = try SessionCLITests.home(llm: SessionCLITests.offline)
+        try Self.shareVault(of: home, with: other)
         let own = ["memory", "add", "--persona", "hestia", "--slice", "semantic", "Something the replaying home held."]
         #expect(try await CLITests.troupe(own, home: other, config: otherConfig).status == 0)
         let again = other.appendingPathComponent("replay")
@@ -104,6 +113,7 @@ struct SessionRunsCLITests {
 
         // The replay's own log replays the same again (it carries the recorded model calls).
         let (third, thirdConfig) = try SessionCLITests.home(llm: SessionCLITests.offline)
+        try Self.shareVault(of: home, with: third)
         let log = again.appendingPathComponent("log.jsonl").path
         let twice = try await CLITests.troupe(["run", Self.handover, "--out", third.appendingPathComponent("r").path, "--replay", log], home: third, config: thirdConfig)
         #expect(twice.status == 0, "\(twice.stderr)")

@@ -22,14 +22,16 @@ public enum TestPostgres {
     }
 
     /// A new, empty store on the shared server.
-    public static func freshStore() async throws -> PostgresStore {
-        try await open(try await freshLocation(), connections: 2)
+    public static func freshStore(sealer: any RecordSealer = PlainSealer()) async throws -> PostgresStore {
+        try await open(try await freshLocation(), connections: 2, sealer: sealer)
     }
 
-    /// Opens a store at `location` (``PostgresStore/init(location:codec:connections:reconnectWindow:)``), off the pool.
-    public static func open(_ location: PostgresLocation, connections: Int = 4, reconnectWindow: Double = 10) async throws -> PostgresStore {
+    /// Opens a store at `location` (``PostgresStore/init(location:sealer:connections:reconnectWindow:)``), off the pool.
+    public static func open(
+        _ location: PostgresLocation, connections: Int = 4, reconnectWindow: Double = 10, sealer: any RecordSealer = PlainSealer()
+    ) async throws -> PostgresStore {
         try await offThePool("troupe-test.postgres.open") {
-            try PostgresStore(location: location, connections: connections, reconnectWindow: reconnectWindow)
+            try PostgresStore(location: location, sealer: sealer, connections: connections, reconnectWindow: reconnectWindow)
         }
     }
 

@@ -10,6 +10,9 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case inMemory
     case sqlite
     case postgres
+    /// The same stores, encrypted by a vault: every check again with every value sealed.
+    case sqliteSealed
+    case postgresSealed
 
     var testDescription: String { rawValue }
 
@@ -23,6 +26,9 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .inMemory: held = LockedBox(InMemoryStore())
         case .sqlite: held = LockedBox(try await TestSQLite.open(directory.file("memory.sqlite").path))
         case .postgres: held = LockedBox(try await TestPostgres.freshStore())
+        case .sqliteSealed:
+            held = LockedBox(try await TestSQLite.open(directory.file("memory.sqlite").path, sealer: try TestVault.make(in: directory.url)))
+        case .postgresSealed: held = LockedBox(try await TestPostgres.freshStore(sealer: try TestVault.make(in: directory.url)))
         }
         try await withCleanup {
             try await check.run(held.value!)

@@ -2,6 +2,7 @@ import Foundation
 import TroupeConfig
 import TroupeCore
 import TroupeStore
+import TroupeVault
 
 extension SessionRunner {
     /// `configuration` writing the SQLite file at `database` with no hot tier: a sandbox, a
@@ -45,6 +46,7 @@ extension SessionRunner {
                     try fm.copyItem(at: recorded, to: target)
                 }
             }
+            try await checkRecordedStartOpens()
             restore = !options.sandbox
         } else if !options.resume {
             if options.replay != nil, options.startsFromRecording {
@@ -67,6 +69,25 @@ extension SessionRunner {
         }
         if restore { try await restoreStart() }
         return configuration
+    }
+
+    /// A recorded start opens only as the recording home's store did: plain in a plain home, and
+    /// in an encrypted one with that home's keys. Checked (every sealed value opened) before
+    /// anything of this home is touched.
+    private func checkRecordedStartOpens() async throws {
+        let sealer = try Runtime.sealer(configuration)
+        var storeOptions = StoreOptions()
+        storeOptions.sealer = sealer
+        let (address, opening) = (StoreAddress("sqlite:" + startCopy.path), storeOptions)
+        do {
+            let copy = try await offThePool("troupe.session.open-start") { try Runtime.storeDrivers.open(address, options: opening) }
+            if let vault = sealer as? Vault, let copy = copy as? any ResealingStore { _ = try await Runtime.verifySealed(copy, vault: vault) }
+        } catch {
+            throw TroupeError(
+                .invalidInput,
+                "the recorded start does not open in this home (\(error)): replay the log in the home that recorded it, or in one holding a copy of its vault/ directory",
+                context: startCopy.path)
+        }
     }
 
     /// Puts the home in the state the run starts from (`start.sqlite`), in one transaction. A

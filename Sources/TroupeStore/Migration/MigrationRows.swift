@@ -107,8 +107,9 @@ public typealias MigrationRow = [String: StoredValue]
 public protocol MigrationEndpoint: MemoryStore {
     /// Where the store is, as `troupe migrate` names it (`sqlite:PATH`, `postgres://…`).
     var migrationName: String { get }
-    /// The codec the store's content is written with (both ends must agree).
-    var codecID: String { get }
+    /// What seals the store's records; both ends of a migration must be sealed alike, since
+    /// rows move between them as they are.
+    var sealer: any RecordSealer { get }
     /// Rows of `table` after the key `after` (its key columns' values), in key order.
     func migrationRows(_ table: MigrationTable, after: [StoredValue]?, limit: Int) async throws -> [MigrationRow]
     /// Inserts rows in one transaction; a row whose key exists is left alone. Returns how many

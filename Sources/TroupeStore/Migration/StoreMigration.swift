@@ -28,8 +28,8 @@ public struct StoreMigration: Sendable {
     /// Copies every table; returns how many rows landed in each (rows already there, from an
     /// earlier run, are not counted).
     public func run(progress: (Progress) -> Void) async throws -> [MigrationTable: Int] {
-        guard source.codecID == target.codecID else {
-            throw TroupeError(.invalidInput, "the source is written with codec '\(source.codecID)', the target with '\(target.codecID)'")
+        guard source.sealer.id == target.sealer.id else {
+            throw TroupeError(.invalidInput, "the source is sealed by '\(source.sealer.id)', the target by '\(target.sealer.id)': both must be plain, or both of one vault")
         }
         let mark = try await target.migrationSource()
         if let mark, mark != source.migrationName {
