@@ -143,7 +143,9 @@ let package = Package(
         .target(name: "PoolWatchStart", path: "Tests/PoolWatchStart"),
         .testTarget(name: "TroupeStoreTests", dependencies: [
             "TroupeStore", "TroupeStoreConformance", "TroupeStoreDriverSupport", "TroupeSQLite", "TroupePostgres", "TroupeRedis", "TroupeVault",
-        ]),
+        ],
+        // Other systems' awkward and broken files, read by path with their expected outcomes.
+        exclude: ["ForeignCorpus"]),
         .testTarget(
             name: "TroupeRetrievalTests",
             dependencies: [
@@ -168,7 +170,11 @@ let package = Package(
                     .product(name: "MCP", package: "swift-sdk"),
                 ],
                 path: "Tests/TroupeServiceTestSupport"),
-        .testTarget(name: "TroupeServiceTests", dependencies: ["TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore"]),
+        .testTarget(name: "TroupeServiceTests", dependencies: [
+            "TroupeService", "TroupeServiceTestSupport", "TroupeCore", "TroupeStore",
+            // Consolidation's tests: the runtime's summaries, and a model that answers fixed text.
+            "TroupeRuntime", "TroupeLLM",
+        ]),
         .testTarget(name: "TroupeMCPTests", dependencies: [
             "TroupeMCP", "TroupeService", "TroupeServiceTestSupport", "TroupeCore",
             // `eventually`, to see a session's event stream let go of.
@@ -196,8 +202,9 @@ let package = Package(
                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                         .product(name: "NIOCore", package: "swift-nio"),
                     ],
-                    // The Python MCP client's script and llama.cpp's server's, run with the project's .venv (Scripts/setup --tests).
-                    exclude: ["MCPClient", "LlamaServer"]),
+                    // The Python MCP client's script and llama.cpp's server's, run with the project's .venv (Scripts/setup --tests);
+                    // files in mem0's, Letta's and the MCP memory server's formats, read by path.
+                    exclude: ["MCPClient", "LlamaServer", "ForeignFiles"]),
         .testTarget(
             name: "TroupeLLMTests",
             dependencies: [

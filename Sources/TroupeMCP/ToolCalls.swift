@@ -15,8 +15,11 @@ import struct TroupeService.RequestContext
 struct ToolCalls: Sendable {
     let service: TroupeService
     let context: RequestContext
+    /// Whose knowledge graph the MCP memory server's tools work on, when they are offered.
+    var memoryGraph: String?
 
     func call(_ name: String, arguments: [String: Value]?) async throws -> CallTool.Result {
+        if memoryGraph != nil, let tool = MemoryGraphTool(rawValue: name) { return await call(tool, arguments: arguments) }
         guard let operation = Operation(rawValue: name) else {
             throw MCPError.invalidParams("unknown tool '\(name)'; tools: \(Operation.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -25,6 +28,17 @@ struct ToolCalls: Sendable {
             // Typed optional: a plain `Value` would choose the SDK's generic (throwing) initialiser.
             let structured: Value? = Value(json: value)
             return CallTool.Result(content: [.text(text: value.canonicalText, annotations: nil, _meta: nil)], structuredContent: structured)
+        } catch {
+            return CallTool.Result(content: [.text(text: TroupeService.failure(error).text, annotations: nil, _meta: nil)], isError: true)
+        }
+    }
+
+    /// One of the MCP memory server's tools: its text and structured content as that server gives them.
+    private func call(_ tool: MemoryGraphTool, arguments: [String: Value]?) async -> CallTool.Result {
+        do {
+            let answer = try await service.callMemoryGraph(tool, arguments?.mapValues(JSONValue.init(mcp:)), owner: memoryGraph, context)
+            let structured: Value? = Value(json: answer.structured)
+            return CallTool.Result(content: [.text(text: answer.text, annotations: nil, _meta: nil)], structuredContent: structured)
         } catch {
             return CallTool.Result(content: [.text(text: TroupeService.failure(error).text, annotations: nil, _meta: nil)], isError: true)
         }

@@ -12,4 +12,11 @@ enum ToolCatalog {
         }
         return Tool(name: operation.rawValue, description: operation.summary, inputSchema: Value(json: operation.schema), annotations: annotations)
     }
+
+    /// The MCP memory server's tools (`troupe mcp --memory-graph`), annotated as it annotates them.
+    static let memoryGraphTools: [Tool] = MemoryGraphTool.allCases.map { tool in
+        let annotations = Tool.Annotations(
+            readOnlyHint: tool.readsOnly, destructiveHint: tool.destructive, idempotentHint: tool.readsOnly || tool.destructive, openWorldHint: false)
+        return Tool(name: tool.rawValue, description: tool.summary, inputSchema: Value(json: tool.schema), annotations: annotations)
+    }
 }

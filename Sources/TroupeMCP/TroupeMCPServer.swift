@@ -15,10 +15,14 @@ import struct TroupeService.RequestContext
 public struct TroupeMCPServer: Sendable {
     public let service: TroupeService
     public let context: RequestContext
+    /// With a persona or shared slice, the MCP memory server's tools (create_entities, …,
+    /// read_graph) are offered too, on that owner's knowledge graph.
+    public let memoryGraph: String?
 
-    public init(service: TroupeService, context: RequestContext = .local) {
+    public init(service: TroupeService, context: RequestContext = .local, memoryGraph: String? = nil) {
         self.service = service
         self.context = context
+        self.memoryGraph = memoryGraph
     }
 
     /// A server with every handler registered, not yet started. Its resource subscriptions end
@@ -28,11 +32,12 @@ public struct TroupeMCPServer: Sendable {
             name: "troupe", version: version, title: "Troupe",
             instructions: "Personas that remember. list_personas first; recall and remember act as a persona; say talks with one.",
             capabilities: .init(prompts: .init(listChanged: false), resources: .init(subscribe: true, listChanged: false), tools: .init(listChanged: false)))
-        let tools = ToolCalls(service: service, context: context)
+        let tools = ToolCalls(service: service, context: context, memoryGraph: memoryGraph)
+        let list = ToolCatalog.tools + (memoryGraph == nil ? [] : ToolCatalog.memoryGraphTools)
         let resources = SliceResources(service: service, context: context)
         let subscriptions = ResourceSubscriptions(service: service, context: context)
         let prompt = SpeakAsPrompt(service: service, context: context)
-        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: ToolCatalog.tools) }
+        await server.withMethodHandler(ListTools.self) { _ in ListTools.Result(tools: list) }
         await server.withMethodHandler(CallTool.self) { params in try await tools.call(params.name, arguments: params.arguments) }
         await server.withMethodHandler(ListResources.self) { _ in try await resources.list() }
         await server.withMethodHandler(ListResourceTemplates.self) { _ in resources.templates() }

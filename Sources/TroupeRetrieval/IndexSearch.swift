@@ -201,6 +201,7 @@ struct IndexSearch {
 
     static func accepts(_ p: IndexPartition, _ row: Int, _ query: IndexQuery) -> Bool {
         p.live[row] && (query.tag.map { p.tags[row].contains($0) } ?? true)
+            && (query.excludedTag.map { !p.tags[row].contains($0) } ?? true)
             && (query.now.map { p.expiresAt[row] > $0.timeIntervalSince1970 } ?? true)
     }
 

@@ -13,6 +13,8 @@ public struct IndexQuery: Sendable {
     public var slices: [SliceKind]?
     /// Only records carrying this tag.
     public var tag: String?
+    /// Records carrying this tag are left out (the archive, unless it is what is searched).
+    public var excludedTag: String?
     /// How many candidates each ranking (lexical, dense) contributes.
     public var candidates: Int
     /// Records that expired by then (working memory past its TTL) are left out; `nil` keeps all.

@@ -163,6 +163,8 @@ public struct Recaller: Sendable {
             var query = IndexQuery(
                 terms: Self.terms(request.query, droppingStopwords: options.dropStopwords), vector: vectors?[i], owners: request.owners,
                 slices: request.slices, tag: request.tag, candidates: max(candidates, request.limit), now: now)
+            // The archive is recalled only when asked for by its tag.
+            if request.tag != MemoryRecord.archivedTag { query.excludedTag = MemoryRecord.archivedTag }
             if let context = options.context, context.weight > 0 {
                 query.contextWindow = context.window
                 query.contextGap = context.gap

@@ -37,6 +37,8 @@ public final class Runtime: Service, Sendable {
     let watch: DefinitionWatch
     /// Chat backends, chosen and made on first use.
     let chat = ChatBackends()
+    /// Belief graphs built, kept while the store has not changed.
+    let graphs = BeliefGraphCache()
     /// Memory formation after replies, written down in the store so that none is lost.
     public let formation: FormationQueue
     private let closed = LockedFlag()
@@ -147,7 +149,8 @@ public final class Runtime: Service, Sendable {
     /// catches the recall index and the hot tier up with the change feed now and then (writes
     /// by other processes, and by one that died before writing them through), and puts changed
     /// persona files in force; takes on queued memory formation that another process left (it
-    /// ended, and its lease ran out). Then shuts down.
+    /// ended, and its lease ran out); summarises quiet conversations and decays memory (``consolidate(_:quiet:model:)``, ``decay(_:)``).
+    /// Then shuts down.
     public func run() async throws {
         await cancelWhenGracefulShutdown { [self] in
             await withDiscardingTaskGroup { group in
@@ -157,6 +160,7 @@ public final class Runtime: Service, Sendable {
                 group.addTask { await self.keepMirrorCurrent() }
                 group.addTask { await self.keepFormationResumed() }
                 group.addTask { await self.tellOtherWritersCommits() }
+                group.addTask { await self.keepConsolidating() }
             }
         }
         await shutdown()

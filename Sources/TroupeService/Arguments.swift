@@ -5,7 +5,7 @@ import TroupeCore
 /// (``Operation/schema``): the subset of JSON Schema the operations use (`object` with
 /// `properties`, `required`, `additionalProperties: false`; `string` with `minLength`,
 /// `maxLength` and `enum`; `integer` and `number` with `minimum` and `maximum`; `boolean`;
-/// `array` with `items` and `maxItems`).
+/// `array` with `items` and `maxItems`; nested `object`s with `properties` and `required`).
 ///
 /// A failure names the argument (``ArgumentError``); nothing is called. Every front end checks
 /// with it: MCP tool arguments, HTTP request bodies.
@@ -54,6 +54,24 @@ public struct Arguments: Sendable {
             try range(number, property, field)
         case ("boolean", .bool):
             break
+        case ("object", .object(let members)):
+            // A nested object (the knowledge-graph tools' entities and relations): its own
+            // required members and properties, named by their path.
+            if case .array(let required)? = property["required"] {
+                for case .string(let name) in required where members[name] == nil || members[name] == .null {
+                    throw ArgumentError(field: "\(field).\(name)", "is required")
+                }
+            }
+            if case .object(let inner)? = property["properties"] {
+                for (name, member) in members.sorted(by: { $0.key < $1.key }) where member != .null {
+                    guard case .object(let spec)? = inner[name] else {
+                        // Unknown members are let through unless the schema closes the object.
+                        guard property["additionalProperties"] == .bool(false) else { continue }
+                        throw ArgumentError(field: "\(field).\(name)", "is not expected here (expected: \(inner.keys.sorted().joined(separator: ", ")))")
+                    }
+                    try check(member, against: spec, field: "\(field).\(name)")
+                }
+            }
         case ("array", .array(let items)):
             if let most = property["maxItems"].flatMap(integer), items.count > most {
                 throw ArgumentError(field: field, "must have at most \(most) items")

@@ -13,9 +13,10 @@ public enum MemoryTarget: Sendable, Hashable {
 
 extension TroupeService {
     /// The memories of `persona` that best answer `query` (its own slices and its shared
-    /// slices'), each with every score component (`--why`).
+    /// slices'), each with every score component (`--why`); with `archive`, from its archive
+    /// (episodes past their retention never recalled) instead.
     public func recall(
-        persona: String, query: String, slices: [SliceKind]? = nil, limit: Int? = nil, _ context: RequestContext
+        persona: String, query: String, slices: [SliceKind]? = nil, limit: Int? = nil, archive: Bool = false, _ context: RequestContext
     ) async throws -> [RecallHit] {
         guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw TroupeError(.invalidInput, "the query is empty")
@@ -24,7 +25,7 @@ extension TroupeService {
         if let limit, !range.contains(limit) {
             throw TroupeError(.invalidInput, "limit must be between \(range.lowerBound) and \(range.upperBound), not \(limit)")
         }
-        return try await actor(persona, context).recall(query, slices: slices, limit: limit)
+        return try await actor(persona, context).recall(query, slices: slices, limit: limit, tag: archive ? MemoryRecord.archivedTag : nil)
     }
 
     /// Adds a memory as `persona` (`memory add`); for a shared slice, the stored current record.

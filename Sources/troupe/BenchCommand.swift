@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Troupe on this machine (prints figures).",
         subcommands: [Store.self, Retrieval.self, Quality.self, CoordinatorBench.self, RedisBench.self, Turn.self, LLMBench.self, PostgresBench.self, Serve.self,
-                      Load.self, Formation.self, Dashboard.self])
+                      Load.self, Formation.self, Dashboard.self, GraphBench.self])
 
     struct Turn: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

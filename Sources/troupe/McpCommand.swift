@@ -17,14 +17,19 @@ struct McpCommand: AsyncParsableCommand {
             Tools: list_personas, recall, remember, update, forget, history, say, run_session. Resources: \
             troupe://persona/<name>/<slice> and troupe://shared/<name>, with updates to those subscribed to. \
             Prompt: speak-as (persona, topic). stdout carries the protocol alone; \
-            messages go to stderr. Ends when the client closes stdin, or on SIGINT/SIGTERM.
+            messages go to stderr. Ends when the client closes stdin, or on SIGINT/SIGTERM. \
+            With --memory-graph NAME, also the MCP memory server's tools (create_entities, create_relations, \
+            add_observations, delete_entities, delete_observations, delete_relations, read_graph, search_nodes, \
+            open_nodes) on that persona's or shared slice's knowledge graph: a client of that server works unchanged.
             """)
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Offer the MCP memory server's tools on this persona's (or shared slice's) knowledge graph.") var memoryGraph: String?
 
     func run() async throws {
         let runtime = try await global.memoryRuntime()
         await runtime.resumeFormation()
-        let server = TroupeMCPServer(service: TroupeService(runtime: runtime), context: .local)
+        if let memoryGraph { _ = try runtime.owner(memoryGraph) }
+        let server = TroupeMCPServer(service: TroupeService(runtime: runtime), context: .local, memoryGraph: memoryGraph)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: runtime),

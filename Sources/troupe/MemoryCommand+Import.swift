@@ -9,7 +9,7 @@ import TroupeStore
 extension MemoryCommand {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import memories from a JSONL file.",
+            abstract: "Import memories from a JSONL file, or from mem0, Letta or the MCP memory server (--from).",
             discussion: """
                 Each line: {"id"?, "persona", "slice", "content", "importance"?, "tags"?, "created_at"?, "metadata"?}
                 (export's extra fields are accepted too). A file with an invalid line imports nothing
@@ -19,9 +19,15 @@ extension MemoryCommand {
                 recorded as an import's (provenance by: import, method: imported, trust 2/4)
                 whoever the file says wrote or said it, and what it claimed is kept as
                 metadata.claimed and metadata.claimed_source.
+
+                --from mem0|letta|mcp-memory reads another system's file (mem0's get_all output or
+                export, a Letta agent file .af, the MCP memory server's memory.jsonl) into --persona
+                (a Letta agent named as a persona goes to that persona); the source's ids and times
+                are kept in metadata, what cannot be mapped is listed, and a second import adds nothing.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The JSONL file.") var file: String
+        @Argument(help: "The JSONL file (or the --from system's file).") var file: String
+        @Option(help: "Read another system's file: mem0, letta or mcp-memory.") var from: ForeignFormat?
         @Option(help: "The persona (or shared slice) of lines that name none.") var persona: String?
         @Flag(help: "Import the valid lines and report the invalid ones.") var skipInvalid = false
         @Flag(help: "Only validate; write nothing.") var dryRun = false
@@ -37,9 +43,14 @@ extension MemoryCommand {
 
         func validate() throws {
             try FlagRange.check(batchSize, RuntimeConfig.importBatchRange, "--batch-size", setting: "storage.import_batch")
+            if let from, skipInvalid || keepSource {
+                throw ValidationError("--\(skipInvalid ? "skip-invalid" : "keep-source") is for Troupe's JSONL; with --from \(from.rawValue) "
+                    + "every item that can be mapped is imported and the others are listed")
+            }
         }
 
         func run() async throws {
+            if let from { return try await runForeign(from) }
             // A runtime without the procedural seeds: the import loads them after it, so that an
             // exported home re-imports its own seeds (same ids and times) instead of meeting fresh copies.
             let service = TroupeService(runtime: try await global.runtime())

@@ -20,12 +20,14 @@ extension MemoryCommand {
         @Option(help: "How many memories (default from config, 10).") var limit: Int?
         @Flag(help: "Show how each score was made.") var why = false
         @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Search the archive (episodes past the persona's retention that were never recalled) instead.") var archive = false
         @Flag(help: "Also recall from the mirror (storage.mirror) and report on stderr where its results differ.") var shadow = false
         @Option(help: ArgumentHelp("Answer each line of this file as a query (JSONL output).", valueName: "file")) var queries: String?
         @Argument(help: "The query.") var query: String?
 
         func validate() throws {
             if (query == nil) == (queries == nil) { throw ValidationError("give either a QUERY or --queries FILE") }
+            if archive, queries != nil { throw ValidationError("--archive searches with one QUERY, not --queries") }
             try FlagRange.check(limit, RuntimeConfig.limitRange, "--limit", setting: "retrieval.default_limit")
         }
 
@@ -52,7 +54,7 @@ extension MemoryCommand {
                 return
             }
             // Through the service layer, as the local operator (what `troupe mcp` and the HTTP API call too).
-            let hits = try await TroupeService(runtime: runtime).recall(persona: persona.name.rawValue, query: query!, slices: slices, limit: limit, .local)
+            let hits = try await TroupeService(runtime: runtime).recall(persona: persona.name.rawValue, query: query!, slices: slices, limit: limit, archive: archive, .local)
             if shadow { try await shadowRead(runtime, primary: hits, slices: slices) }
             if json {
                 Output.json(.array(hits.map(JSONView.hit)))

@@ -10,7 +10,7 @@ struct MemoryCommand: AsyncParsableCommand {
         commandName: "memory", abstract: "Add, recall, import, export and inspect memories.",
         subcommands: [
             Add.self, Update.self, Recall.self, Working.self, Show.self, History.self, Forget.self, Import.self, Export.self,
-            Stats.self, Reembed.self,
+            Stats.self, Reembed.self, Consolidate.self, Decay.self,
         ])
 
     struct Export: AsyncParsableCommand {

@@ -21,6 +21,7 @@ struct Troupe: AsyncParsableCommand {
         subcommands: [
             PersonasCommand.self, MemoryCommand.self, ChatCommand.self, ReplCommand.self, RunCommand.self, AuditCommand.self, RedisCommand.self,
             McpCommand.self, ServeCommand.self, KeysCommand.self, EmbedCommand.self, DoctorCommand.self, MigrateCommand.self, ReconcileCommand.self, VaultCommand.self,
+            GraphCommand.self,
             BenchCommand.self,
         ])
 
