@@ -14,7 +14,18 @@ public enum FormationQueueConformance {
         ConformanceCheck("aLapsedLeaseIsTakenOverAndItsHolderLosesTheJob", aLapsedLeaseIsTakenOverAndItsHolderLosesTheJob),
         ConformanceCheck("releasedJobsAreFreeAtOnce", releasedJobsAreFreeAtOnce),
         ConformanceCheck("claimantsAtOnceNeverShareAJob", claimantsAtOnceNeverShareAJob),
+        ConformanceCheck("droppingAPersonasJobsLeavesTheOthers", droppingAPersonasJobsLeavesTheOthers),
     ]
+
+    /// A shredded persona's jobs go, held or not; its holder then finds its job gone.
+    static func droppingAPersonasJobsLeavesTheOthers(_ store: any MemoryStore) async throws {
+        let jobs = [job("a1"), job("a2", holder: "p1", at: 1), job("h1", "hestia", at: 2)]
+        for job in jobs { _ = try await store.enqueueFormation(job) }
+        #expect(try await store.dropFormations(persona: "athena") == 2)
+        #expect(try await store.pendingFormations() == [jobs[2]])
+        #expect(try await !store.finishFormation("a2", owner: "p1"))
+        #expect(try await store.dropFormations(persona: "athena") == 0)
+    }
 
     /// A job of `persona`, said at `t0 + offset`, free unless `holder` is given (leased for a minute).
     public static func job(_ id: String, _ persona: String = "athena", holder: String? = nil, at offset: TimeInterval = 0) -> QueuedFormation {

@@ -20,3 +20,10 @@ extension TestVault {
         return try Vault(directory: Vault.directory(home: home), source: .file(Vault.keyFile(home: home)))
     }
 }
+
+extension TestVault {
+    /// ``make(in:)`` off the cooperative pool: making a vault writes and syncs its files.
+    public static func made(in directory: URL) async throws -> Vault {
+        try await offThePool("troupe-test.vault.make") { try make(in: directory) }
+    }
+}

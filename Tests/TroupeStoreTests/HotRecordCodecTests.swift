@@ -35,10 +35,10 @@ struct HotRecordCodecTests {
         #expect(HotRecordCodec.decode(Array(HotTier.forgotten.utf8)) == nil)
     }
 
-    @Test func aSealedCopyHoldsNothingOfTheRecordAndOpensOnlyWithItsKey() throws {
+    @Test func aSealedCopyHoldsNothingOfTheRecordAndOpensOnlyWithItsKey() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("troupe-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let vault = try TestVault.make(in: directory)
+        let vault = try await TestVault.made(in: directory)
         for record in Self.records {
             let bytes = try HotRecordCodec.encode(record, sealer: vault)
             #expect(bytes.starts(with: Array("\(record.version)\n".utf8)))

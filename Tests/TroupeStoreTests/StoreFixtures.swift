@@ -27,8 +27,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .sqlite: held = LockedBox(try await TestSQLite.open(directory.file("memory.sqlite").path))
         case .postgres: held = LockedBox(try await TestPostgres.freshStore())
         case .sqliteSealed:
-            held = LockedBox(try await TestSQLite.open(directory.file("memory.sqlite").path, sealer: try TestVault.make(in: directory.url)))
-        case .postgresSealed: held = LockedBox(try await TestPostgres.freshStore(sealer: try TestVault.make(in: directory.url)))
+            held = LockedBox(try await TestSQLite.open(directory.file("memory.sqlite").path, sealer: try await TestVault.made(in: directory.url)))
+        case .postgresSealed: held = LockedBox(try await TestPostgres.freshStore(sealer: try await TestVault.made(in: directory.url)))
         }
         try await withCleanup {
             try await check.run(held.value!)

@@ -14,7 +14,7 @@ import TroupeVault
 struct VaultRedisTests {
     @Test func anEncryptedStoresHotCopiesAreSealedInRedisAndItsSnapshot() async throws {
         let directory = try TemporaryDirectory()
-        let vault = try TestVault.make(in: directory.url)
+        let vault = try await TestVault.made(in: directory.url)
         let store = try await TestSQLite.open(directory.file("memory.sqlite").path, sealer: vault)
         let server = ManagedRedis(home: directory.url)
         try await server.stoppingAfterwards {

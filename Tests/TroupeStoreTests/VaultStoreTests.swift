@@ -62,7 +62,7 @@ struct VaultStoreTests {
     @Test func aSealedSQLiteFileAndItsLogHoldNothingOfAMemory() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("memory.sqlite").path
-        let vault = try TestVault.make(in: directory.url)
+        let vault = try await TestVault.made(in: directory.url)
         let held = LockedBox<SQLiteStore?>(try await TestSQLite.open(path, sealer: vault))
         try await Self.fill(held.value!)
         try await Self.checkReadable(held.value!)
@@ -88,7 +88,7 @@ struct VaultStoreTests {
     @Test func aSealedPostgresDumpHoldsNothingOfAMemory() async throws {
         let directory = try TemporaryDirectory()
         let location = try await TestPostgres.freshLocation()
-        let store = try await TestPostgres.open(location, connections: 1, sealer: try TestVault.make(in: directory.url))
+        let store = try await TestPostgres.open(location, connections: 1, sealer: try await TestVault.made(in: directory.url))
         try await Self.fill(store)
         try await Self.checkReadable(store)
         let dump = try await offThePool("troupe-test.pg_dump") { try Self.pgDump(location) }
@@ -131,7 +131,7 @@ struct VaultStoreTests {
     @Test(arguments: ["sqlite", "postgres"])
     func aPlainStoreIsSealedInPlaceAndItsKeysRotateInBatches(kind: String) async throws {
         let directory = try TemporaryDirectory()
-        let vault = try TestVault.make(in: directory.url)
+        let vault = try await TestVault.made(in: directory.url)
         let location = try await TestPostgres.freshLocation()
         let path = directory.file("memory.sqlite").path
         let open = { (sealer: any RecordSealer) async throws -> any ResealingStore in
