@@ -31,7 +31,8 @@ extension MemoryRecord {
         next.validFrom = time
         next.validTo = nil
         next.source = writer
-        if change.content != nil { next.modelID = nil }
+        // The vector is of the content: only a new content leaves the record without one.
+        if let content = change.content, content != self.content { next.modelID = nil }
         return next
     }
 

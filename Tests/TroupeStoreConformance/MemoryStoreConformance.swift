@@ -15,6 +15,7 @@ public enum MemoryStoreConformance {
         ConformanceCheck("queryFiltersOrdersAndPages", queryFiltersOrdersAndPages),
         ConformanceCheck("upsertInsertsUpdatesAndSkipsUnchanged", upsertInsertsUpdatesAndSkipsUnchanged),
         ConformanceCheck("upsertRefusesToMoveARecordAndWritesNothingOfTheBatch", upsertRefusesToMoveARecordAndWritesNothingOfTheBatch),
+        ConformanceCheck("aNewVersionWithTheSameContentKeepsItsVector", aNewVersionWithTheSameContentKeepsItsVector),
         ConformanceCheck("touchRecordsUse", touchRecordsUse),
         ConformanceCheck("statsCountPerOwnerAndSlice", statsCountPerOwnerAndSlice),
         ConformanceCheck("concurrentWritersAllLand", concurrentWritersAllLand),
@@ -119,6 +120,30 @@ public enum MemoryStoreConformance {
         #expect(try await store.get("b")?.version == 2)
         #expect(try await store.history("b").versions.first?.content == "beta")
         #expect(try await store.stats().total == 3)
+    }
+
+    /// The vector is of the content: a version that changes only tags or importance keeps it,
+    /// and says so (its model).
+    static func aNewVersionWithTheSameContentKeepsItsVector(_ store: any MemoryStore) async throws {
+        let vector = EmbeddedVector(model: "m", values: [1, 0, 0])
+        try await store.put(record("v1", content: "the launch is in March", tags: ["a"]), vector: vector)
+        var retagged = record("v1", content: "the launch is in March", tags: ["b"])
+        retagged.importance = 0.9
+        let result = try await store.upsert([retagged], vectors: [:], writer: "athena", at: t0.addingTimeInterval(1))
+        #expect(result.summary.updated == 1 && result.written.first?.modelID == "m")
+        #expect(try await store.get("v1")?.modelID == "m")
+        #expect(try await store.countWithoutVector(model: "m") == 0)
+        let updated = try await store.update(
+            "v1", expectedVersion: 2, change: MemoryChange(importance: 0.3), writer: "athena", at: t0.addingTimeInterval(2), vector: nil)
+        let afterUpdate = try await store.get("v1")
+        #expect(updated.modelID == "m" && afterUpdate?.modelID == "m")
+        // A new content has no vector until one is stored.
+        let rewritten = try await store.update(
+            "v1", expectedVersion: 3, change: MemoryChange(content: "the launch is in April"), writer: "athena", at: t0.addingTimeInterval(3),
+            vector: nil)
+        let afterRewrite = try await store.get("v1")
+        #expect(rewritten.modelID == nil && afterRewrite?.modelID == nil)
+        #expect(try await store.countWithoutVector(model: "m") == 1)
     }
 
     static func upsertRefusesToMoveARecordAndWritesNothingOfTheBatch(_ store: any MemoryStore) async throws {
