@@ -21,19 +21,11 @@ extension PostgresStore: ResealingStore {
                     guard case .text(let owner) = row.values[k], case .text(let record) = row.values[k + 1],
                         case .int(let version) = StoredValue(row.values[k + 2])
                     else { throw TroupeError(.storage, "a row of \(table.table) has no owner, record or version to seal it under") }
-                    var values: [StoredValue] = []
-                    var changed = false
-                    for (n, column) in table.columns.enumerated() {
-                        let stored = StoredValue(row.values[k + 3 + n])
-                        let place = SealedPlace(owner: owner, record: record, version: version, field: column.field)
-                        if let next = try table.reseal(stored, column, at: place, from: old, to: new) {
-                            values.append(next)
-                            (changed, resealed) = (true, resealed + 1)
-                        } else {
-                            values.append(stored)
-                        }
+                    let stored = table.columns.indices.map { StoredValue(row.values[k + 3 + $0]) }
+                    if let (values, changed) = try table.reseal(stored, owner: owner, record: record, version: version, from: old, to: new) {
+                        try c.execute(table.update { "$\($0)" }, (values + key.map(\.stored)).map(\.pgValue))
+                        resealed += changed
                     }
-                    if changed { try c.execute(table.update { "$\($0)" }, (values + key.map(\.stored)).map(\.pgValue)) }
                     position.key = key
                     rows += 1
                 }

@@ -32,18 +32,21 @@ extension Runtime {
         try HomeDirectory.prepare(home)
         let address = try storeAddress(storage, home: home, environment: environment)
         var options = StoreOptions(busyTimeout: storage.busyTimeout, connections: 2)
-        let plain: any MigrationEndpoint
-        do {
-            plain = try storeDrivers.open(address, options: options)
-        } catch let error as TroupeError where Vault.exists(home: home) && error.message.contains("is encrypted") {
-            throw TroupeError(.duplicate, "the home is encrypted already (its vault: \(Vault.directory(home: home).path))")
-        }
-        guard let store = plain as? any ResealingStore else {
-            throw TroupeError(.unavailable, "the store at \(plain.migrationName) cannot be encrypted in place")
-        }
         let source = masterKeySource(storage, home: home)
         let directory = Vault.directory(home: home)
         let resumed = Vault.exists(home: home)
+        if resumed {
+            // A store that opens with the vault is encrypted already (an earlier run finished).
+            options.sealer = try Vault(directory: directory, source: source, environment: environment)
+            if (try? storeDrivers.open(address, options: options)) != nil {
+                throw TroupeError(.duplicate, "the home is encrypted already (its vault: \(directory.path))")
+            }
+            options.sealer = PlainSealer()
+        }
+        let plain = try storeDrivers.open(address, options: options)
+        guard let store = plain as? any ResealingStore else {
+            throw TroupeError(.unavailable, "the store at \(plain.migrationName) cannot be encrypted in place")
+        }
         let vault = resumed
             ? try Vault(directory: directory, source: source, environment: environment)
             : try Vault.create(directory: directory, source: source, environment: environment)

@@ -21,21 +21,11 @@ extension SQLiteStore: ResealingStore {
                 for row in page {
                     let key = try (0..<k).map { try ResealPosition.KeyPart(StoredValue(row[$0] as DatabaseValue)) }
                     let (owner, record, version): (String, String, Int64) = (row[k], row[k + 1], row[k + 2])
-                    var values: [StoredValue] = []
-                    var changed = false
-                    for (n, column) in table.columns.enumerated() {
-                        let stored = StoredValue(row[k + 3 + n] as DatabaseValue)
-                        let place = SealedPlace(owner: owner, record: record, version: version, field: column.field)
-                        if let next = try table.reseal(stored, column, at: place, from: old, to: new) {
-                            values.append(next)
-                            (changed, resealed) = (true, resealed + 1)
-                        } else {
-                            values.append(stored)
-                        }
-                    }
-                    if changed {
+                    let stored = table.columns.indices.map { StoredValue(row[k + 3 + $0] as DatabaseValue) }
+                    if let (values, changed) = try table.reseal(stored, owner: owner, record: record, version: version, from: old, to: new) {
                         try db.cachedStatement(sql: table.update { _ in "?" })
                             .execute(arguments: StatementArguments((values + key.map(\.stored)).map(\.databaseValue)))
+                        resealed += changed
                     }
                     position.key = key
                     rows += 1

@@ -78,6 +78,22 @@ package struct SealedTable: Sendable {
         return "UPDATE \(table) SET \(set.joined(separator: ", ")) WHERE \(match.joined(separator: " AND "))"
     }
 
+    /// A row's sealed columns (`stored`, in ``columns`` order) sealed again: the new values and
+    /// how many changed, or `nil` when none did.
+    package func reseal(_ stored: [StoredValue], owner: String, record: String, version: Int64, from old: any RecordSealer, to new: any RecordSealer)
+        throws -> (values: [StoredValue], changed: Int)?
+    {
+        var values = stored
+        var changed = 0
+        for (n, column) in columns.enumerated() {
+            let place = SealedPlace(owner: owner, record: record, version: version, field: column.field)
+            guard let next = try reseal(stored[n], column, at: place, from: old, to: new) else { continue }
+            values[n] = next
+            changed += 1
+        }
+        return changed == 0 ? nil : (values, changed)
+    }
+
     /// A stored value sealed again: `nil` when `new` says it is current (or it is `NULL`).
     package func reseal(_ stored: StoredValue, _ column: Column, at place: SealedPlace, from old: any RecordSealer, to new: any RecordSealer)
         throws -> StoredValue?
